@@ -1,0 +1,38 @@
+# OpenNebula-py — the two commands a new user types are `make demo` and `make test`.
+SHELL := /bin/bash
+UV := bash scripts/uv.sh
+PYTEST_ARGS ?=
+
+.PHONY: help setup demo test test-deps bench lint format clean
+
+help:
+	@echo "make demo   - set up, start oned with dummy drivers, create a host, a network and VMs"
+	@echo "make test   - set up what the tests need and run the whole suite"
+	@echo "make bench  - run the benchmarks (figures in docs/performance.md)"
+	@echo "make lint   - ruff"
+
+setup:
+	@$(UV) sync --all-packages --quiet
+
+demo: setup
+	@bash scripts/demo.sh
+
+test-deps:
+	@bash scripts/install-test-deps.sh
+
+test: setup test-deps
+	@$(UV) run pytest $(PYTEST_ARGS)
+
+bench: setup
+	@$(UV) run python bench/run_all.py
+
+lint: setup
+	@$(UV) run ruff check .
+	@$(UV) run ruff format --check one_core plugins frontends tests bench
+
+format: setup
+	@$(UV) run ruff format one_core plugins frontends tests bench
+	@$(UV) run ruff check --fix .
+
+clean:
+	rm -rf .venv demo .pytest_cache .ruff_cache .hypothesis

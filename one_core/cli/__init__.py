@@ -1,0 +1,1 @@
+"""Command-line tools: ``oned``, ``onedrivers``, ``onevm``, ``onehost``, ``onevnet``, ``oneuser``."""

@@ -1,0 +1,196 @@
+"""Database connection, model registry, schema version and the single writer.
+
+Usage (what oned does at start-up)::
+
+    from one_core import db
+    db.connect(cfg.db, var_dir=cfg.var_dir)   # opens + creates/migrates every registered table
+    ...
+    with db.writer():                          # the one write path: lock + transaction
+        Row.create(...)
+    db.close()
+
+Model modules (``one_core/db/models.py``, H4's ``vnet_models.py``, H5's
+``vm_models.py``) subclass :class:`one_core.db.base.BaseModel` and call
+:func:`register_models` at import time; :func:`connect` imports the known
+model modules (:data:`MODEL_MODULES`) and creates every registered table that
+does not exist yet, then runs pending migrations.
+
+Writes: every mutation goes through :func:`writer` — a process-wide re-entrant
+lock plus a transaction — so concurrent RPC threads can never interleave two
+writes (SQLite allows one writer anyway; with PostgreSQL this keeps the
+in-memory pool caches and the DB in the same order). Reads need no lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import peewee
+
+from one_core.db.base import BaseModel, database
+
+__all__ = [
+    "BaseModel",
+    "MODEL_MODULES",
+    "SchemaVersion",
+    "close",
+    "connect",
+    "database",
+    "register_migration",
+    "register_models",
+    "write_lock",
+    "writer",
+]
+
+MODEL_MODULES: tuple[str, ...] = (
+    "one_core.db.models",
+    "one_core.db.vnet_models",
+    "one_core.db.vm_models",
+)
+"""Model modules imported by :func:`connect` (missing ones are skipped)."""
+
+SCHEMA_VERSION = 1
+"""Version of the schema this code writes; stored in ``schema_version``."""
+
+write_lock = threading.RLock()
+"""The single-writer lock. Prefer :func:`writer`, which also opens a transaction."""
+
+_models: list[type[BaseModel]] = []
+_migrations: dict[int, Callable[[peewee.Database], None]] = {}
+
+
+class SchemaVersion(BaseModel):
+    """One row: the schema version of this database."""
+
+    version = peewee.IntegerField()
+
+    class Meta:
+        table_name = "schema_version"
+
+
+def register_models(*models: type[BaseModel]) -> None:
+    """Declare tables to be created by :func:`connect` (idempotent, keeps order)."""
+    for model in models:
+        if model not in _models:
+            _models.append(model)
+    if database.obj is not None:  # registered after connect: create now
+        database.create_tables(list(models), safe=True)
+
+
+def register_migration(to_version: int, func: Callable[[peewee.Database], None]) -> None:
+    """Register ``func(db)`` to upgrade a database from ``to_version - 1`` to ``to_version``."""
+    _migrations[to_version] = func
+
+
+def registered_models() -> list[type[BaseModel]]:
+    """The models :func:`connect` creates, in registration order."""
+    return list(_models)
+
+
+def _import_model_modules() -> None:
+    for name in MODEL_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # the module exists but one of its imports is missing
+                raise
+
+
+def _sqlite(path: str) -> peewee.SqliteDatabase:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    return peewee.SqliteDatabase(
+        path,
+        pragmas={
+            "journal_mode": "wal",
+            "synchronous": "normal",
+            "foreign_keys": 1,
+            "busy_timeout": 10000,
+        },
+        check_same_thread=False,
+    )
+
+
+def _postgresql(opts: Mapping[str, Any]) -> peewee.Database:
+    return peewee.PostgresqlDatabase(
+        str(opts.get("name") or opts.get("database") or "opennebula"),
+        host=str(opts.get("host") or "localhost"),
+        port=int(opts.get("port") or 5432),
+        user=str(opts.get("user") or "oneadmin"),
+        password=str(opts.get("password") or ""),
+        autorollback=True,
+    )
+
+
+def make_database(opts: Mapping[str, Any] | None, var_dir: str = ".") -> peewee.Database:
+    """Build (not open) the peewee database described by oned.conf's ``DB`` section.
+
+    ``opts`` keys are case-insensitive: ``backend`` (``sqlite``, default, or
+    ``postgresql``); SQLite: ``path`` (default ``<var_dir>/one.db``);
+    PostgreSQL: ``host``, ``port``, ``user``, ``password``, ``name``.
+    """
+    o = {str(k).lower(): v for k, v in (opts or {}).items()}
+    backend = str(o.get("backend") or "sqlite").lower()
+    if backend in ("postgresql", "postgres", "pgsql"):
+        return _postgresql(o)
+    if backend != "sqlite":
+        raise ValueError(f"Unknown DB backend {backend!r} (use sqlite or postgresql)")
+    path = str(o.get("path") or os.path.join(var_dir, "one.db"))
+    if not os.path.isabs(path):
+        path = os.path.join(var_dir, path)
+    return _sqlite(path)
+
+
+def connect(
+    opts: Mapping[str, Any] | peewee.Database | None = None, var_dir: str = "."
+) -> tuple[peewee.Database, bool]:
+    """Open the database, create missing tables and run migrations.
+
+    :param opts: oned.conf's ``DB`` section (see :func:`make_database`) or an
+        already built peewee database.
+    :returns: ``(database, fresh)``; ``fresh`` is true when the schema was just
+        created (1.4 logs ``Bootstraping OpenNebula database.`` then).
+    """
+    dbobj = opts if isinstance(opts, peewee.Database) else make_database(opts, var_dir)
+    database.initialize(dbobj)
+    database.connect(reuse_if_open=True)
+    _import_model_modules()
+    with writer():
+        fresh = not database.table_exists(SchemaVersion._meta.table_name)
+        database.create_tables([SchemaVersion, *_models], safe=True)
+        row = SchemaVersion.select().first()
+        if row is None:
+            SchemaVersion.create(version=SCHEMA_VERSION)
+        else:
+            _migrate(row)
+    return dbobj, fresh
+
+
+def _migrate(row: SchemaVersion) -> None:
+    version = row.version
+    while version < SCHEMA_VERSION:
+        version += 1
+        func = _migrations.get(version)
+        if func is not None:
+            func(database.obj)
+    if version != row.version:
+        SchemaVersion.update(version=version).execute()
+
+
+def close() -> None:
+    """Close this thread's connection and detach the proxy."""
+    if database.obj is not None:
+        with contextlib.suppress(Exception):
+            database.close()
+        database.initialize(None)
+
+
+@contextlib.contextmanager
+def writer() -> Iterator[None]:
+    """The single write path: take :data:`write_lock` and run in one transaction."""
+    with write_lock, database.atomic():
+        yield

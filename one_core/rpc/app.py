@@ -1,0 +1,149 @@
+"""The WSGI application serving XML-RPC on ``/RPC2`` (and the waitress server around it).
+
+HTTP behaviour follows xmlrpc-c's Abyss server (``spec/xmlrpc-api.md`` §1.1):
+only ``POST /RPC2`` (other paths 404, other methods 405), ``Content-Type``
+must be ``text/xml`` (400), ``Content-Length`` required (411), bodies over
+``max_body`` (512 KiB, xmlrpc-c's default) get HTTP 500 without reading them.
+Responses: 200, ``Content-Type: text/xml; charset=utf-8``, exact length.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from one_core.rpc.codec import RequestError, encode_fault, encode_response, parse_call
+from one_core.rpc.registry import FAULT_PARSE, REGISTRY, Fault, Registry, dispatch
+
+if TYPE_CHECKING:
+    from one_core.daemon.core import Core
+
+log = logging.getLogger("one.rpc")
+
+MAX_BODY = 512 * 1024
+"""xmlrpc-c's ``XMLRPC_XML_SIZE_LIMIT_DEFAULT``."""
+
+METHOD_MODULES: tuple[str, ...] = (
+    "one_core.rpc.system_methods",
+    "one_core.rpc.vm_methods",
+    "one_core.rpc.host_methods",
+    "one_core.rpc.vnet_methods",
+    "one_core.rpc.user_methods",
+)
+"""Modules whose import registers methods; missing ones are skipped (logged)."""
+
+
+def load_method_modules(modules: Iterable[str] = METHOD_MODULES) -> list[str]:
+    """Import the method modules; returns the names of those that are missing."""
+    missing = []
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            missing.append(name)
+    return missing
+
+
+_STATUS = {
+    404: "404 Not Found",
+    405: "405 Method Not Allowed",
+    400: "400 Bad Request",
+    411: "411 Length Required",
+    500: "500 Internal Server Error",
+}
+
+
+class RpcApp:
+    """WSGI callable: ``RpcApp(core)``."""
+
+    def __init__(self, core: Core, registry: Registry = REGISTRY, max_body: int = MAX_BODY):
+        self.core = core
+        self.registry = registry
+        self.max_body = max_body
+        self.requests = 0
+        self._count_lock = threading.Lock()
+
+    def _error(self, start_response: Callable[..., Any], code: int) -> list[bytes]:
+        body = _STATUS[code].encode() + b"\n"
+        start_response(
+            _STATUS[code],
+            [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))],
+        )
+        return [body]
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if environ.get("PATH_INFO") != "/RPC2":
+            return self._error(start_response, 404)
+        if environ.get("REQUEST_METHOD") != "POST":
+            return self._error(start_response, 405)
+        ctype = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
+        if ctype != "text/xml":
+            return self._error(start_response, 400)
+        clen = environ.get("CONTENT_LENGTH")
+        if not clen:
+            return self._error(start_response, 411)
+        try:
+            length = int(clen)
+        except ValueError:
+            return self._error(start_response, 400)
+        if length < 1:
+            return self._error(start_response, 400)
+        if length > self.max_body:
+            return self._error(start_response, 500)
+        body = environ["wsgi.input"].read(length)
+        out = self.handle(body)
+        start_response(
+            "200 OK",
+            [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(out)))],
+        )
+        return [out]
+
+    def handle(self, body: bytes) -> bytes:
+        """One XML-RPC request body → response body (never raises)."""
+        try:
+            name, params = parse_call(body)
+        except RequestError as exc:
+            return encode_fault(FAULT_PARSE, str(exc))
+        try:
+            return encode_response(dispatch(self.registry, self.core, name, params))
+        except Fault as f:
+            return encode_fault(f.code, f.message)
+
+
+class RpcServer:
+    """waitress serving :class:`RpcApp` on ``host:port`` in a background thread."""
+
+    def __init__(self, app: RpcApp, port: int, host: str = "0.0.0.0", threads: int = 8):
+        from waitress.server import create_server
+
+        self.app = app
+        self.server = create_server(
+            app,
+            host=host,
+            port=port,
+            threads=max(1, threads),
+            channel_timeout=15,
+            connection_limit=256,
+            max_request_body_size=16 * 1024 * 1024,
+            clear_untrusted_proxy_headers=True,
+            ident="OpenNebula-py",
+        )
+        self.port: int = self.server.effective_port  # type: ignore[union-attr]
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.server.run, name="rpc-server", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.server.close()
+        task_dispatcher = getattr(self.server, "task_dispatcher", None)
+        if task_dispatcher is not None:
+            task_dispatcher.shutdown(timeout=5)
+        if self._thread is not None:
+            self._thread.join(timeout=5)

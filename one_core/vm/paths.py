@@ -1,0 +1,83 @@
+"""Where a VM's files live (``spec/lifecycle-and-drivers.md`` §2.3).
+
+Local paths are on the front-end under oned's var directory (1.4's ``VAR``);
+remote paths are on the host under the history record's ``VM_DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+TRANSFER_SUFFIXES: tuple[str, ...] = (
+    "prolog",
+    "migrate",
+    "resume",
+    "epilog",
+    "stop",
+    "delete",
+    "delete_prev",
+)
+
+
+def remote_images_dir(vm_dir: str, vid: int) -> str:
+    """``<vm_dir>/<vid>/images`` (1.4's ``rdir``; the ``//`` of a trailing slash is dropped)."""
+    return f"{vm_dir.rstrip('/') or ''}/{vid}/images"
+
+
+@dataclass(frozen=True, slots=True)
+class VMPaths:
+    """The paths of VM ``vid`` for history record ``seq`` kept in ``vm_dir``."""
+
+    var_dir: str
+    vid: int
+    seq: int = 0
+    vm_dir: str = ""
+
+    # -- front-end -------------------------------------------------------
+    @property
+    def local_dir(self) -> str:
+        """``VAR<vid>``: deployment files, transfer scripts, context, vm.log."""
+        return os.path.join(self.var_dir, str(self.vid))
+
+    @property
+    def deployment_file(self) -> str:
+        return os.path.join(self.local_dir, f"deployment.{self.seq}")
+
+    def transfer_file(self, suffix: str) -> str:
+        if suffix not in TRANSFER_SUFFIXES:
+            raise ValueError(f"unknown transfer script suffix {suffix!r}")
+        return os.path.join(self.local_dir, f"transfer.{self.seq}.{suffix}")
+
+    @property
+    def context_file(self) -> str:
+        return os.path.join(self.local_dir, "context.sh")
+
+    @property
+    def vm_log(self) -> str:
+        return os.path.join(self.local_dir, "vm.log")
+
+    @property
+    def local_images_dir(self) -> str:
+        """Images of a STOPPED VM on the front-end (``VAR<vid>/images``)."""
+        return os.path.join(self.local_dir, "images")
+
+    def saved_disk(self, index: int) -> str:
+        """A ``SAVE = yes`` disk kept on the front-end after shutdown."""
+        return os.path.join(self.local_dir, f"disk.{index}")
+
+    # -- host ------------------------------------------------------------
+    @property
+    def rdir(self) -> str:
+        return remote_images_dir(self.vm_dir or self.var_dir, self.vid)
+
+    @property
+    def checkpoint(self) -> str:
+        return f"{self.rdir}/checkpoint"
+
+    @property
+    def remote_deployment_file(self) -> str:
+        return f"{self.rdir}/deployment.{self.seq}"
+
+    def disk(self, index: int) -> str:
+        return f"{self.rdir}/disk.{index}"

@@ -1,0 +1,72 @@
+"""Delays and failures, injectable per driver section or per VM.
+
+Action names: ``monitor`` (IM); ``deploy``, ``shutdown``, ``cancel``,
+``save``, ``restore``, ``migrate``, ``poll`` (VMM); ``clone``, ``ln``,
+``mkswap``, ``mkimage``, ``mv``, ``delete``, ``context`` (TM).
+
+* Driver section (oned.conf): ``FAIL = "deploy,save"`` makes those actions
+  fail for every VM; ``DELAY = "0.5"`` waits that many seconds before each
+  action; ``DELAY_DEPLOY = "2"`` for one action only.
+* Per VM, files in the VM's directory ``$VAR/<vid>/`` (tests write them):
+  ``dummy_fail`` lists actions that fail (commas or newlines), and
+  ``dummy_delay`` holds a delay in seconds for every action of the VM.
+* Per VM, in the template (seen by the VMM from the deployment file):
+  ``DUMMY_FAIL = "shutdown"``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterable
+
+from one_core.context import DriverContext
+from one_core.errors import DriverError
+
+
+def _names(text: str) -> set[str]:
+    return {part.strip().lower() for part in re.split(r"[,\s]+", text) if part.strip()}
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except OSError:
+        return ""
+
+
+def vm_file(ctx: DriverContext, vid: int, name: str) -> str:
+    return os.path.join(ctx.var_dir, str(vid), name)
+
+
+def failing_actions(ctx: DriverContext, vid: int | None) -> set[str]:
+    actions = _names(str(ctx.config.get("FAIL", "")))
+    if vid is not None:
+        actions |= _names(_read(vm_file(ctx, vid, "dummy_fail")))
+        actions |= ctx.state.get("template_fail", {}).get(vid, set())
+    return actions
+
+
+def delay_for(ctx: DriverContext, action: str, vid: int | None) -> float:
+    text = ctx.config.get(f"DELAY_{action.upper()}") or ctx.config.get("DELAY") or "0"
+    if vid is not None:
+        text = _read(vm_file(ctx, vid, "dummy_delay")).strip() or text
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        return 0.0
+
+
+def act(ctx: DriverContext, action: str, vid: int | None = None) -> None:
+    """Wait the configured delay, then fail if the action is to fail."""
+    delay = delay_for(ctx, action, vid)
+    if delay:
+        time.sleep(delay)
+    if action in failing_actions(ctx, vid):
+        raise DriverError(f"dummy {action} failure injected")
+
+
+def remember_template_failures(ctx: DriverContext, vid: int, actions: Iterable[str]) -> None:
+    ctx.state.setdefault("template_fail", {})[vid] = set(actions)

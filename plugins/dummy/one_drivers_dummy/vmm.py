@@ -1,0 +1,110 @@
+"""``dummy`` virtualization driver: a pretend hypervisor.
+
+Domains are files under ``$VAR/dummy_vmm/`` (``one-<vid>`` holding
+``running <host>`` or ``saved <host>``), so they outlive an oned restart as
+real domains do, which is what recovery needs. Every action succeeds after
+the configured delay unless a failure is injected (see
+:mod:`one_drivers_dummy.control`). The driver implements every optional
+action; it renders no deployment file of its own, so the core hands it the
+template as XML (1.4's ``xml`` type), where ``DUMMY_FAIL`` is read.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from one_core.context import DriverContext
+from one_core.errors import DriverError
+from one_core.hookspecs import hookimpl
+from one_drivers_dummy.control import act, remember_template_failures
+
+_FAIL_TAG = re.compile(r"<DUMMY_FAIL>(?:<!\[CDATA\[)?([^<\]]*)", re.IGNORECASE)
+
+
+def _domain_path(ctx: DriverContext, deploy_id: str) -> str:
+    return os.path.join(ctx.var_dir, "dummy_vmm", os.path.basename(deploy_id))
+
+
+def _write(ctx: DriverContext, deploy_id: str, status: str, host: str) -> None:
+    path = _domain_path(ctx, deploy_id)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(f"{status} {host}\n")
+    os.replace(tmp, path)
+
+
+def domain_status(ctx: DriverContext, deploy_id: str) -> tuple[str, str] | None:
+    """``(status, host)`` of a domain, or ``None`` when it does not exist."""
+    try:
+        with open(_domain_path(ctx, deploy_id), encoding="utf-8") as fh:
+            status, _, host = fh.read().strip().partition(" ")
+    except OSError:
+        return None
+    return status, host
+
+
+def _require(ctx: DriverContext, deploy_id: str, status: str) -> str:
+    found = domain_status(ctx, deploy_id)
+    if found is None or found[0] != status:
+        raise DriverError(f"domain {deploy_id} is not {status}")
+    return found[1]
+
+
+@hookimpl
+def vmm_deploy(ctx: DriverContext, vid: int, host: str, deployment: str) -> str:
+    match = _FAIL_TAG.search(deployment or "")
+    if match:
+        remember_template_failures(ctx, vid, re.split(r"[,\s]+", match.group(1).lower()))
+    act(ctx, "deploy", vid)
+    deploy_id = f"one-{vid}"
+    _write(ctx, deploy_id, "running", host)
+    return deploy_id
+
+
+@hookimpl
+def vmm_shutdown(ctx: DriverContext, vid: int, deploy_id: str) -> None:
+    act(ctx, "shutdown", vid)
+    _require(ctx, deploy_id, "running")
+    os.unlink(_domain_path(ctx, deploy_id))
+
+
+@hookimpl
+def vmm_cancel(ctx: DriverContext, vid: int, deploy_id: str) -> None:
+    act(ctx, "cancel", vid)
+    try:
+        os.unlink(_domain_path(ctx, deploy_id))
+    except FileNotFoundError:
+        pass  # already gone: cancel is idempotent
+
+
+@hookimpl
+def vmm_save(ctx: DriverContext, vid: int, host: str, deploy_id: str) -> None:
+    act(ctx, "save", vid)
+    _require(ctx, deploy_id, "running")
+    _write(ctx, deploy_id, "saved", host)
+
+
+@hookimpl
+def vmm_restore(ctx: DriverContext, vid: int, host: str, deploy_id: str) -> None:
+    act(ctx, "restore", vid)
+    _require(ctx, deploy_id, "saved")
+    _write(ctx, deploy_id, "running", host)
+
+
+@hookimpl
+def vmm_migrate(ctx: DriverContext, vid: int, deploy_id: str, dest_host: str) -> None:
+    act(ctx, "migrate", vid)
+    _require(ctx, deploy_id, "running")
+    _write(ctx, deploy_id, "running", dest_host)
+
+
+@hookimpl
+def vmm_poll(ctx: DriverContext, vid: int, deploy_id: str) -> dict[str, str]:
+    act(ctx, "poll", vid)
+    found = domain_status(ctx, deploy_id)
+    if found is None:
+        return {"STATE": "d"}
+    state = "a" if found[0] == "running" else "p"
+    return {"STATE": state, "USEDMEMORY": "0", "USEDCPU": "0", "NETTX": "0", "NETRX": "0"}
