@@ -61,7 +61,12 @@ def tm_ln(ctx: DriverContext, vid: int, src: str, dst: str, size: str | None) ->
 
 @hookspec(firstresult=True)
 def tm_mkswap(ctx: DriverContext, vid: int, size: str, dst: str) -> None:
-    """Create a sparse swap image of ``size`` MB at ``dst`` and format it (mkswap)."""
+    """Create a swap image of ``size`` MB at ``dst`` (``host:path``) and format it.
+
+    Generated for a DISK with ``TYPE = swap``. 1.4 made the file sparse
+    (``dd ... seek=<size>M``) and ran ``mkswap`` on it, creating the
+    destination directory first.
+    """
 
 
 @hookspec(firstresult=True)
@@ -101,4 +106,9 @@ def tm_mv(ctx: DriverContext, vid: int, src: str, dst: str) -> None:
 
 @hookspec(firstresult=True)
 def tm_delete(ctx: DriverContext, vid: int, path: str) -> None:
-    """Remove ``path`` (``host:path``) recursively. Succeeds when it is already gone."""
+    """Remove ``path`` (``host:path``) recursively.
+
+    Used at the epilog, on delete and to clean a previous host after a failed
+    migration. Must succeed when the path is already gone (recovery may
+    repeat it).
+    """

@@ -11,6 +11,7 @@ template as XML (1.4's ``xml`` type), where ``DUMMY_FAIL`` is read.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 
@@ -73,10 +74,8 @@ def vmm_shutdown(ctx: DriverContext, vid: int, deploy_id: str) -> None:
 @hookimpl
 def vmm_cancel(ctx: DriverContext, vid: int, deploy_id: str) -> None:
     act(ctx, "cancel", vid)
-    try:
+    with contextlib.suppress(FileNotFoundError):  # already gone: cancel is idempotent
         os.unlink(_domain_path(ctx, deploy_id))
-    except FileNotFoundError:
-        pass  # already gone: cancel is idempotent
 
 
 @hookimpl

@@ -1,0 +1,285 @@
+"""The host pool: hosts, their share and monitored template, HOST / HOST_POOL documents.
+
+Behaviour: ``spec/xmlrpc-api.md`` §5, §8.3, §9.3-9.4 and
+``spec/lifecycle-and-drivers.md`` §6.4. Hosts live in memory, written through
+to ``host_pool``; each host keeps its pre-rendered XML (pool entry and info
+body), rebuilt on every change, so ``one.hostpool.info`` is a string join.
+
+Other components change hosts only through this pool:
+
+* the information manager: :meth:`HostPool.start_monitoring`, :meth:`HostPool.monitor_result`,
+  :meth:`HostPool.set_state`;
+* the VM engine (capacity reserved by VMs, ``spec/lifecycle-and-drivers.md`` §1.11):
+  :meth:`HostPool.add_capacity` / :meth:`HostPool.del_capacity`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from one_core import db
+from one_core.db.models import SHARE_FIELDS, HostRow
+from one_core.pools import IdCounter, stream_int, xml_text
+
+INIT, MONITORING, MONITORED, ERROR, DISABLED = 0, 1, 2, 3, 4
+"""Host states (include/Host.h)."""
+
+STATE_NAMES = {INIT: "INIT", MONITORING: "MONITORING", MONITORED: "MONITORED", ERROR: "ERROR", DISABLED: "DISABLED"}
+
+MONITOR_SHARE: tuple[tuple[str, str], ...] = (
+    ("max_cpu", "TOTALCPU"),
+    ("max_mem", "TOTALMEMORY"),
+    ("free_cpu", "FREECPU"),
+    ("free_mem", "FREEMEMORY"),
+    ("used_cpu", "USEDCPU"),
+    ("used_mem", "USEDMEMORY"),
+)
+"""Share column ← host template attribute, read after each successful monitoring."""
+
+TemplateValue = str | dict[str, str]
+
+
+def _render_template(template: Mapping[str, TemplateValue]) -> str:
+    parts = ["<TEMPLATE>"]
+    for name in sorted(template):
+        value = template[name]
+        if isinstance(value, dict):
+            inner = "".join(f"<{k}>{xml_text(value[k])}</{k}>" for k in sorted(value))
+            parts.append(f"<{name}>{inner}</{name}>")
+        else:
+            parts.append(f"<{name}>{xml_text(value)}</{name}>")
+    parts.append("</TEMPLATE>")
+    return "".join(parts)
+
+
+@dataclass(slots=True)
+class Host:
+    """One host. Treat as read-only outside :class:`HostPool`."""
+
+    oid: int
+    name: str
+    im_mad: str
+    vm_mad: str
+    tm_mad: str
+    state: int = INIT
+    last_mon_time: int = 0
+    share: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SHARE_FIELDS, 0))
+    template: dict[str, TemplateValue] = field(default_factory=dict)
+    pool_xml: str = ""
+    info_xml: str = ""
+
+    def render(self) -> None:
+        """Rebuild the cached XML bodies."""
+        s = self.share
+        share = (
+            f"<HOST_SHARE><HID>{self.oid}</HID>"
+            + "".join(f"<{f.upper()}>{s[f]}</{f.upper()}>" for f in SHARE_FIELDS)
+            + "</HOST_SHARE>"
+        )
+        head = (
+            f"<HOST><ID>{self.oid}</ID><NAME>{xml_text(self.name)}</NAME>"
+            f"<STATE>{self.state}</STATE><IM_MAD>{xml_text(self.im_mad)}</IM_MAD>"
+            f"<VM_MAD>{xml_text(self.vm_mad)}</VM_MAD><TM_MAD>{xml_text(self.tm_mad)}</TM_MAD>"
+            f"<LAST_MON_TIME>{self.last_mon_time}</LAST_MON_TIME>{share}"
+        )
+        self.pool_xml = head + "</HOST>"
+        self.info_xml = head + _render_template(self.template) + "</HOST>"
+
+    def template_obj(self) -> Any:
+        """The host template as a :class:`one_core.template.Template` (for REQUIREMENTS/RANK)."""
+        from one_core.template import Template
+
+        t = Template()
+        for name, value in self.template.items():
+            t.add(name, value)
+        return t
+
+
+class HostPool:
+    """All hosts, in memory and in ``host_pool``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._hosts: dict[int, Host] = {}
+        self._pool_xml: str | None = None
+        for row in HostRow.select().order_by(HostRow.oid):
+            h = Host(
+                row.oid,
+                row.host_name,
+                row.im_mad,
+                row.vm_mad,
+                row.tm_mad,
+                row.state,
+                row.last_mon_time,
+                {f: getattr(row, f) for f in SHARE_FIELDS},
+                {k: v for k, v in json.loads(row.template or "[]")},
+            )
+            h.render()
+            self._hosts[h.oid] = h
+        self._ids = IdCounter(max(self._hosts) if self._hosts else None)
+
+    # -- queries -------------------------------------------------------------
+
+    def get(self, hid: int) -> Host | None:
+        return self._hosts.get(hid)
+
+    def __len__(self) -> int:
+        return len(self._hosts)
+
+    def hosts(self) -> list[Host]:
+        """All hosts by ascending id."""
+        return list(self._hosts.values())
+
+    def by_name(self, name: str) -> Host | None:
+        """The first host (lowest id) with that name."""
+        for h in self._hosts.values():
+            if h.name == name:
+                return h
+        return None
+
+    def info_xml(self, hid: int) -> str | None:
+        h = self._hosts.get(hid)
+        return None if h is None else h.info_xml
+
+    def pool_xml(self) -> str:
+        """Body of ``one.hostpool.info`` (ascending ids, no TEMPLATE)."""
+        cached = self._pool_xml
+        if cached is None:
+            with self._lock:
+                cached = "<HOST_POOL>" + "".join(h.pool_xml for h in self._hosts.values()) + "</HOST_POOL>"
+                self._pool_xml = cached
+        return cached
+
+    # -- changes -------------------------------------------------------------
+
+    def _save(self, h: Host, **cols: Any) -> None:
+        """Write ``cols`` of host ``h`` (caller holds the writer), re-render."""
+        if cols:
+            HostRow.update(**cols).where(HostRow.oid == h.oid).execute()
+        h.render()
+        self._pool_xml = None
+
+    def allocate(self, name: str, im_mad: str, vm_mad: str, tm_mad: str) -> int:
+        """New host in INIT with ``last_mon_time = now``; returns its id (duplicates allowed)."""
+        with db.writer(), self._lock:
+            hid = self._ids.take()
+            now = int(time.time())
+            try:
+                HostRow.insert(
+                    oid=hid,
+                    host_name=name,
+                    state=INIT,
+                    im_mad=im_mad,
+                    vm_mad=vm_mad,
+                    tm_mad=tm_mad,
+                    last_mon_time=now,
+                ).execute()
+            except Exception:
+                self._ids.give_back(hid)
+                raise
+            h = Host(hid, name, im_mad, vm_mad, tm_mad, INIT, now)
+            h.render()
+            self._hosts[hid] = h
+            self._pool_xml = None
+            return hid
+
+    def delete(self, hid: int) -> None:
+        """Remove the host (VMs on it are not checked, S3)."""
+        with db.writer(), self._lock:
+            HostRow.delete().where(HostRow.oid == hid).execute()
+            self._hosts.pop(hid, None)
+            self._pool_xml = None
+
+    def enable(self, hid: int, enable: bool) -> None:
+        """``true`` → INIT (whatever the state), ``false`` → DISABLED."""
+        self.set_state(hid, INIT if enable else DISABLED)
+
+    def set_state(self, hid: int, state: int) -> None:
+        with db.writer(), self._lock:
+            h = self._hosts[hid]
+            h.state = state
+            self._save(h, state=state)
+
+    def start_monitoring(self, hid: int) -> bool:
+        """State → MONITORING unless DISABLED/MONITORING; returns whether it changed."""
+        with db.writer(), self._lock:
+            h = self._hosts.get(hid)
+            if h is None or h.state in (MONITORING, DISABLED):
+                return False
+            h.state = MONITORING
+            self._save(h, state=MONITORING)
+            return True
+
+    def monitor_result(
+        self, hid: int, attrs: Mapping[str, Any] | None, now: int | None = None
+    ) -> bool:
+        """Apply a monitoring reply (§6.4); ``attrs`` None means failure.
+
+        Success: replace-mode update of the template, share read from the
+        whole template, ``last_mon_time = now``, state MONITORED. Failure:
+        ``last_mon_time = now``, state ERROR. A DISABLED host keeps its state.
+        Returns False when the host no longer exists.
+        """
+        with db.writer(), self._lock:
+            h = self._hosts.get(hid)
+            if h is None:
+                return False
+            cols: dict[str, Any] = {}
+            if attrs is not None:
+                for key, value in attrs.items():
+                    if isinstance(value, Mapping):
+                        h.template[str(key).upper()] = {str(k).upper(): str(v) for k, v in value.items()}
+                    else:
+                        h.template[str(key).upper()] = _text(value)
+                for col, attr in MONITOR_SHARE:
+                    value = h.template.get(attr, "")
+                    h.share[col] = stream_int(value) if isinstance(value, str) else 0
+                    cols[col] = h.share[col]
+                cols["template"] = json.dumps(list(h.template.items()))
+            h.last_mon_time = int(time.time()) if now is None else now
+            cols["last_mon_time"] = h.last_mon_time
+            if h.state != DISABLED:
+                h.state = MONITORED if attrs is not None else ERROR
+                cols["state"] = h.state
+            self._save(h, **cols)
+            return True
+
+    def add_capacity(self, hid: int, cpu: int, mem: int, disk: int = 0) -> None:
+        """Reserve capacity for a VM placed on the host (``CPU×100``, ``MEMORY×1024``)."""
+        self._capacity(hid, cpu, mem, disk, 1)
+
+    def del_capacity(self, hid: int, cpu: int, mem: int, disk: int = 0) -> None:
+        """Release what :meth:`add_capacity` reserved."""
+        self._capacity(hid, -cpu, -mem, -disk, -1)
+
+    def _capacity(self, hid: int, cpu: int, mem: int, disk: int, vms: int) -> None:
+        with db.writer(), self._lock:
+            h = self._hosts.get(hid)
+            if h is None:
+                return
+            s = h.share
+            s["cpu_usage"] += cpu
+            s["mem_usage"] += mem
+            s["disk_usage"] += disk
+            s["running_vms"] += vms
+            self._save(
+                h,
+                cpu_usage=s["cpu_usage"],
+                mem_usage=s["mem_usage"],
+                disk_usage=s["disk_usage"],
+                running_vms=s["running_vms"],
+            )
+
+
+def _text(value: Any) -> str:
+    """A monitored value as the text 1.4 would have stored."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return repr(value)
+    return str(value)

@@ -1,0 +1,183 @@
+"""The user pool: users, SHA1 sessions, oneadmin bootstrap, USER / USER_POOL documents.
+
+Behaviour: ``spec/templates-scheduler-vnets-cli.md`` §5 and ``spec/xmlrpc-api.md``
+§2, §7, §9.7-9.8. Users live in memory (``known_users``), written through to
+``user_pool``; :meth:`UserPool.authenticate` is a dict lookup and a string compare.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pwd
+import threading
+from dataclasses import dataclass
+
+from one_core import db
+from one_core.db.models import UserRow
+from one_core.pools import IdCounter, xml_text
+
+log = logging.getLogger("one.ONE")
+
+
+def sha1_hex(text: str | bytes) -> str:
+    """40 lower-case hex digits of SHA-1 (1.4's ``sha1_digest``)."""
+    data = text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text
+    return hashlib.sha1(data).hexdigest()
+
+
+class BootstrapError(Exception):
+    """oneadmin could not be created from ONE_AUTH (the message is 1.4's log line)."""
+
+
+@dataclass(slots=True)
+class User:
+    """One user."""
+
+    oid: int
+    name: str
+    password: str
+    enabled: bool = True
+
+    def to_xml(self) -> str:
+        """Body of ``one.user.info``: ``ENABLED`` is ``1``/``0``."""
+        return (
+            f"<USER><ID>{self.oid}</ID><NAME>{xml_text(self.name)}</NAME>"
+            f"<PASSWORD>{xml_text(self.password)}</PASSWORD>"
+            f"<ENABLED>{1 if self.enabled else 0}</ENABLED></USER>"
+        )
+
+    def to_pool_xml(self) -> str:
+        """Entry of ``one.userpool.info``: ``ENABLED`` is ``True``/``Fase`` (sic, X6)."""
+        return (
+            f"<USER><ID>{self.oid}</ID><NAME>{xml_text(self.name)}</NAME>"
+            f"<PASSWORD>{xml_text(self.password)}</PASSWORD>"
+            f"<ENABLED>{'True' if self.enabled else 'Fase'}</ENABLED></USER>"
+        )
+
+
+def one_auth_path() -> str:
+    """``$ONE_AUTH`` if set, else ``<home of the running uid>/.one/one_auth`` (§2.3)."""
+    env = os.environ.get("ONE_AUTH")
+    if env is not None:
+        return env
+    try:
+        home = pwd.getpwuid(os.getuid()).pw_dir
+    except KeyError:
+        raise BootstrapError("Could not get one_auth file location") from None
+    return os.path.join(home, ".one", "one_auth")
+
+
+def read_one_auth(path: str) -> tuple[str, str]:
+    """First line of the credentials file split at the first ``:`` → ``(name, plain)``."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        raise BootstrapError(f"Cloud not open file: {path}") from None
+    if not data:
+        raise BootstrapError(f"Error reading file: {path}")
+    line = data.split(b"\n", 1)[0]
+    if b":" not in line:
+        raise BootstrapError("Wrong format must be <username>:<password>")
+    name, _, plain = line.partition(b":")
+    return name.decode("utf-8", "surrogateescape"), plain.decode("utf-8", "surrogateescape")
+
+
+class UserPool:
+    """All users, in memory and in ``user_pool``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._by_id: dict[int, User] = {}
+        self._by_name: dict[str, User] = {}
+        self._pool_xml: str | None = None
+        for row in UserRow.select().order_by(UserRow.oid):
+            u = User(row.oid, row.user_name, row.password, bool(row.enabled))
+            self._by_id[u.oid] = u
+            self._by_name[u.name] = u
+        self._ids = IdCounter(max(self._by_id) if self._by_id else None)
+
+    # -- bootstrap ---------------------------------------------------------
+
+    def bootstrap(self, path: str | None = None) -> User | None:
+        """Create uid 0 from the ONE_AUTH file when the pool is empty (§2.3).
+
+        :returns: the new user, or None when the pool already had users.
+        :raises BootstrapError: with 1.4's log message.
+        """
+        if self._by_id:
+            return None
+        name, plain = read_one_auth(path if path is not None else one_auth_path())
+        uid = self.allocate(name, sha1_hex(plain))
+        return self._by_id[uid]
+
+    # -- queries -------------------------------------------------------------
+
+    def authenticate(self, session: str) -> int:
+        """The uid of an enabled user whose stored password equals the secret, else −1."""
+        name, sep, secret = session.partition(":")
+        if not sep:
+            return -1
+        user = self._by_name.get(name)
+        if user is None or not user.enabled or user.password != secret:
+            return -1
+        return user.oid
+
+    def get(self, uid: int) -> User | None:
+        return self._by_id.get(uid)
+
+    def by_name(self, name: str) -> User | None:
+        return self._by_name.get(name)
+
+    def name_of(self, uid: int) -> str:
+        """The user's name, ``""`` for a deleted user (decision X3)."""
+        u = self._by_id.get(uid)
+        return u.name if u is not None else ""
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def users(self) -> list[User]:
+        """All users by ascending id."""
+        return [self._by_id[k] for k in sorted(self._by_id)]
+
+    def pool_xml(self) -> str:
+        """Body of ``one.userpool.info``."""
+        cached = self._pool_xml
+        if cached is None:
+            with self._lock:
+                cached = "<USER_POOL>" + "".join(u.to_pool_xml() for u in self.users()) + "</USER_POOL>"
+                self._pool_xml = cached
+        return cached
+
+    # -- changes -------------------------------------------------------------
+
+    def allocate(self, name: str, password: str, enabled: bool = True) -> int:
+        """Insert a user; returns its uid. Raises ``ValueError`` for a known name."""
+        with db.writer(), self._lock:
+            if name in self._by_name:
+                raise ValueError("Existing user, cannot duplicate")
+            uid = self._ids.take()
+            try:
+                UserRow.insert(
+                    oid=uid, user_name=name, password=password, enabled=int(enabled)
+                ).execute()
+            except Exception:
+                self._ids.give_back(uid)
+                raise
+            u = User(uid, name, password, enabled)
+            self._by_id[uid] = u
+            self._by_name[name] = u
+            self._pool_xml = None
+            return uid
+
+    def delete(self, uid: int) -> None:
+        """Remove a user (its VMs and networks are not touched)."""
+        with db.writer(), self._lock:
+            u = self._by_id[uid]
+            UserRow.delete().where(UserRow.oid == uid).execute()
+            del self._by_id[uid]
+            self._by_name.pop(u.name, None)
+            self._pool_xml = None
