@@ -28,6 +28,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from socket import inet_ntoa
 
 from one_core.errors import OneError
 
@@ -47,7 +48,10 @@ MAX_NETWORK_SIZE = 0xFFFFFFFE
 """Largest size whose addresses fit in IPv4 (``N + 2 <= 2**32``)."""
 
 _U32 = 0xFFFFFFFF
-_NUM = {10: re.compile(r"\s*([+-]?)([0-9]+)"), 16: re.compile(r"\s*([+-]?)(?:0[xX])?([0-9a-fA-F]+)")}
+_NUM = {
+    10: re.compile(r"\s*([+-]?)([0-9]+)"),
+    16: re.compile(r"\s*([+-]?)(?:0[xX])?([0-9a-fA-F]+)"),
+}
 
 
 class LeaseError(OneError):
@@ -116,7 +120,7 @@ def parse_ip(text: str) -> int | None:
 
 def ip_str(ip: int) -> str:
     """32-bit int → dotted decimal."""
-    return f"{(ip >> 24) & 255}.{(ip >> 16) & 255}.{(ip >> 8) & 255}.{ip & 255}"
+    return inet_ntoa((ip & _U32).to_bytes(4, "big"))
 
 
 def parse_mac(text: str) -> int | None:
@@ -138,7 +142,7 @@ def parse_mac(text: str) -> int | None:
 
 def mac_str(mac: int) -> str:
     """48-bit int → lower-case ``xx:xx:xx:xx:xx:xx``."""
-    return ":".join(f"{(mac >> shift) & 255:02x}" for shift in (40, 32, 24, 16, 8, 0))
+    return (mac & 0xFFFFFFFFFFFF).to_bytes(6, "big").hex(":")
 
 
 def parse_mac_prefix(text: str | int | None) -> tuple[int, bool]:

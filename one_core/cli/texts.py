@@ -8,21 +8,21 @@ from __future__ import annotations
 BANNER = "Usage:\n    {tool} [<options>] <command> [<parameters>]\n\nOptions:\n"
 
 OPTIONS_SUMMARY = (
-    '    -l, --list x,y,z                 Selects columns to display with list\n'
-    '                                     command\n'
-    '        --list-columns               Information about the columns available\n'
-    '                                     to display, order or filter\n'
-    '    -o, --order x,y,z                Order by these columns, column starting\n'
-    '                                     with - means decreasing order\n'
-    '    -f, --filter x,y,z               Filter data. An array is specified\n'
-    '                                     with column=value pairs.\n'
-    '    -d, --delay seconds              Sets the delay in seconds for top\n'
-    '                                     command\n'
-    '    -v, --verbose                    Tells more information if the command\n'
-    '                                     is successful\n'
-    '    -x, --xml                        Returns xml instead of human readable text\n'
-    '    -h, --help                       Shows this help message\n'
-    '        --version                    Shows version and copyright information\n'
+    "    -l, --list x,y,z                 Selects columns to display with list\n"
+    "                                     command\n"
+    "        --list-columns               Information about the columns available\n"
+    "                                     to display, order or filter\n"
+    "    -o, --order x,y,z                Order by these columns, column starting\n"
+    "                                     with - means decreasing order\n"
+    "    -f, --filter x,y,z               Filter data. An array is specified\n"
+    "                                     with column=value pairs.\n"
+    "    -d, --delay seconds              Sets the delay in seconds for top\n"
+    "                                     command\n"
+    "    -v, --verbose                    Tells more information if the command\n"
+    "                                     is successful\n"
+    "    -x, --xml                        Returns xml instead of human readable text\n"
+    "    -h, --help                       Shows this help message\n"
+    "        --version                    Shows version and copyright information\n"
 )
 
 VERSION = (
@@ -34,126 +34,126 @@ VERSION = (
 
 COMMANDS_HELP: dict[str, str] = {}
 COMMANDS_HELP["onevm"] = (
-    'Commands:\n'
-    '\n'
-    '* create (Submits a new virtual machine, adding it to the ONE VM pool)\n'
-    '    onevm create <template>\n'
-    '    \n'
-    '    template is a file name where the VM description is located\n'
-    '    \n'
-    '* deploy (Start a previously submitted VM in an specific host)\n'
-    '    onevm deploy <vm_id> <host_id>\n'
-    '    \n'
-    '* shutdown (Shutdown an already deployed VM)\n'
-    '    onevm shutdown <vm_id>\n'
-    '    \n'
-    '* livemigrate (Migrates a running VM to another host without downtime)\n'
-    '    onevm livemigrate <vm_id> <host_id>\n'
-    '    \n'
-    '* migrate (Saves a running VM and starts it again in the specified host)\n'
-    '    onevm migrate <vm_id> <host_id>\n'
-    '\n'
-    '* hold (Sets a VM to hold state, scheduler will not deploy it)\n'
-    '    onevm hold <vm_id>\n'
-    '\n'
-    '* release (Releases a VM from hold state)\n'
-    '    onevm release <vm_id>\n'
-    '\n'
-    '* stop (Stops a running VM)\n'
-    '    onevm stop <vm_id>\n'
-    '    \n'
-    '* cancel (Cancels a running VM)\n'
-    '    onevm cancel <vm_id>\n'
-    '\n'
-    '* suspend (Saves a running VM)\n'
-    '    onevm suspend <vm_id>\n'
-    '    \n'
-    '* resume (Resumes the execution of a saved VM)\n'
-    '    onevm resume <vm_id>\n'
-    '    \n'
-    '* delete (Deletes a VM from the pool and DB)\n'
-    '    onevm delete <vm_id>\n'
-    '    \n'
-    '* restart (Resubmits the VM after failure)\n'
-    '    onevm restart <vm_id>\n'
-    '    \n'
-    '* list (Shows VMs in the pool)\n'
-    '    onevm list <filter_flag>\n'
-    '        where filter_flag can be\n'
-    '            a, all   --> all the known VMs\n'
-    '            m, mine  --> the VMs belonging to the user in ONE_AUTH\n'
-    '            uid      --> VMs of the user identified by this uid\n'
-    '            user--> VMs of the user identified by the username\n'
-    '    \n'
-    '* show (Gets information about a specific VM)\n'
-    '    onevm show <vm_id>\n'
-    '\n'
-    '* top (Lists VMs continuously)\n'
-    '    onevm top\n'
-    '\n'
-    '* history (Gets history from VMs)\n'
-    '    onevm history [<vm_id> <vm_id> ...]\n'
-    '    \n'
-    '    if no vm_id is provided it will list history for all known VMs\n'
-    '    \n'
+    "Commands:\n"
+    "\n"
+    "* create (Submits a new virtual machine, adding it to the ONE VM pool)\n"
+    "    onevm create <template>\n"
+    "    \n"
+    "    template is a file name where the VM description is located\n"
+    "    \n"
+    "* deploy (Start a previously submitted VM in an specific host)\n"
+    "    onevm deploy <vm_id> <host_id>\n"
+    "    \n"
+    "* shutdown (Shutdown an already deployed VM)\n"
+    "    onevm shutdown <vm_id>\n"
+    "    \n"
+    "* livemigrate (Migrates a running VM to another host without downtime)\n"
+    "    onevm livemigrate <vm_id> <host_id>\n"
+    "    \n"
+    "* migrate (Saves a running VM and starts it again in the specified host)\n"
+    "    onevm migrate <vm_id> <host_id>\n"
+    "\n"
+    "* hold (Sets a VM to hold state, scheduler will not deploy it)\n"
+    "    onevm hold <vm_id>\n"
+    "\n"
+    "* release (Releases a VM from hold state)\n"
+    "    onevm release <vm_id>\n"
+    "\n"
+    "* stop (Stops a running VM)\n"
+    "    onevm stop <vm_id>\n"
+    "    \n"
+    "* cancel (Cancels a running VM)\n"
+    "    onevm cancel <vm_id>\n"
+    "\n"
+    "* suspend (Saves a running VM)\n"
+    "    onevm suspend <vm_id>\n"
+    "    \n"
+    "* resume (Resumes the execution of a saved VM)\n"
+    "    onevm resume <vm_id>\n"
+    "    \n"
+    "* delete (Deletes a VM from the pool and DB)\n"
+    "    onevm delete <vm_id>\n"
+    "    \n"
+    "* restart (Resubmits the VM after failure)\n"
+    "    onevm restart <vm_id>\n"
+    "    \n"
+    "* list (Shows VMs in the pool)\n"
+    "    onevm list <filter_flag>\n"
+    "        where filter_flag can be\n"
+    "            a, all   --> all the known VMs\n"
+    "            m, mine  --> the VMs belonging to the user in ONE_AUTH\n"
+    "            uid      --> VMs of the user identified by this uid\n"
+    "            user--> VMs of the user identified by the username\n"
+    "    \n"
+    "* show (Gets information about a specific VM)\n"
+    "    onevm show <vm_id>\n"
+    "\n"
+    "* top (Lists VMs continuously)\n"
+    "    onevm top\n"
+    "\n"
+    "* history (Gets history from VMs)\n"
+    "    onevm history [<vm_id> <vm_id> ...]\n"
+    "    \n"
+    "    if no vm_id is provided it will list history for all known VMs\n"
+    "    \n"
 )
 COMMANDS_HELP["onehost"] = (
-    'Commands:\n'
-    '\n'
-    '* create (Adds a new machine to the pool)\n'
-    '    onehost create <hostname> <im_mad> <vmm_mad> <tm_mad>\n'
-    '    \n'
-    '* show (Gets info from a host)\n'
-    '    onehost show <host_id>\n'
-    '    \n'
-    '* delete (Removes a machine from the pool)\n'
-    '    onehost delete <host_id>\n'
-    '    \n'
-    '* list (Lists machines in the pool)\n'
-    '    onehost list\n'
-    '    \n'
-    '* enable (Enables host)\n'
-    '    onehost enable <host_id>\n'
-    '    \n'
-    '* disable (Disables host)\n'
-    '    onehost disable <host_id>\n'
-    '    \n'
-    '* top (Lists hosts continuously)\n'
-    '    onehost top\n'
-    '\n'
+    "Commands:\n"
+    "\n"
+    "* create (Adds a new machine to the pool)\n"
+    "    onehost create <hostname> <im_mad> <vmm_mad> <tm_mad>\n"
+    "    \n"
+    "* show (Gets info from a host)\n"
+    "    onehost show <host_id>\n"
+    "    \n"
+    "* delete (Removes a machine from the pool)\n"
+    "    onehost delete <host_id>\n"
+    "    \n"
+    "* list (Lists machines in the pool)\n"
+    "    onehost list\n"
+    "    \n"
+    "* enable (Enables host)\n"
+    "    onehost enable <host_id>\n"
+    "    \n"
+    "* disable (Disables host)\n"
+    "    onehost disable <host_id>\n"
+    "    \n"
+    "* top (Lists hosts continuously)\n"
+    "    onehost top\n"
+    "\n"
 )
 COMMANDS_HELP["onevnet"] = (
-    'Commands:\n'
-    '\n'
-    '* create (Creates a new virtual network)\n'
-    '    onevnet create <template>\n'
-    '    \n'
-    '    template is a filename where the virtual network is described\n'
-    '    \n'
-    '* show (Gets info from a virtual network)\n'
-    '    onevnet show <network_id>\n'
-    '    \n'
-    '* delete (Removes a virtual network)\n'
-    '    onevnet delete <network_id>\n'
-    '    \n'
-    '* list (Lists virtual networks in the pool)\n'
-    '    onevnet list <filter_flag>\n'
-    '        where filter_flag can be\n'
-    '            a, all   --> all the known VNs\n'
-    '            m, mine  --> the VNs belonging to the user in ONE_AUTH\n'
-    '            uid      --> VNs of the user identified by this uid\n'
-    '            user --> VNs of the user identified by the username\n'
+    "Commands:\n"
+    "\n"
+    "* create (Creates a new virtual network)\n"
+    "    onevnet create <template>\n"
+    "    \n"
+    "    template is a filename where the virtual network is described\n"
+    "    \n"
+    "* show (Gets info from a virtual network)\n"
+    "    onevnet show <network_id>\n"
+    "    \n"
+    "* delete (Removes a virtual network)\n"
+    "    onevnet delete <network_id>\n"
+    "    \n"
+    "* list (Lists virtual networks in the pool)\n"
+    "    onevnet list <filter_flag>\n"
+    "        where filter_flag can be\n"
+    "            a, all   --> all the known VNs\n"
+    "            m, mine  --> the VNs belonging to the user in ONE_AUTH\n"
+    "            uid      --> VNs of the user identified by this uid\n"
+    "            user --> VNs of the user identified by the username\n"
 )
 COMMANDS_HELP["oneuser"] = (
-    'Commands:\n'
-    '\n'
-    '* create (Creates a new user)\n'
-    '    oneuser create username password\n'
-    '    \n'
-    '* delete (Removes a user)\n'
-    '    oneuser delete <id>\n'
-    '    \n'
-    '* list (Lists all the users in the pool)\n'
-    '    oneuser list\n'
-    '\n'
+    "Commands:\n"
+    "\n"
+    "* create (Creates a new user)\n"
+    "    oneuser create username password\n"
+    "    \n"
+    "* delete (Removes a user)\n"
+    "    oneuser delete <id>\n"
+    "    \n"
+    "* list (Lists all the users in the pool)\n"
+    "    oneuser list\n"
+    "\n"
 )

@@ -122,7 +122,6 @@ def _postgresql(opts: Mapping[str, Any]) -> peewee.Database:
         port=int(opts.get("port") or 5432),
         user=str(opts.get("user") or "oneadmin"),
         password=str(opts.get("password") or ""),
-        autorollback=True,
     )
 
 

@@ -29,7 +29,13 @@ from one_core.pools import IdCounter, stream_int, xml_text
 INIT, MONITORING, MONITORED, ERROR, DISABLED = 0, 1, 2, 3, 4
 """Host states (include/Host.h)."""
 
-STATE_NAMES = {INIT: "INIT", MONITORING: "MONITORING", MONITORED: "MONITORED", ERROR: "ERROR", DISABLED: "DISABLED"}
+STATE_NAMES = {
+    INIT: "INIT",
+    MONITORING: "MONITORING",
+    MONITORED: "MONITORED",
+    ERROR: "ERROR",
+    DISABLED: "DISABLED",
+}
 
 MONITOR_SHARE: tuple[tuple[str, str], ...] = (
     ("max_cpu", "TOTALCPU"),
@@ -151,7 +157,11 @@ class HostPool:
         cached = self._pool_xml
         if cached is None:
             with self._lock:
-                cached = "<HOST_POOL>" + "".join(h.pool_xml for h in self._hosts.values()) + "</HOST_POOL>"
+                cached = (
+                    "<HOST_POOL>"
+                    + "".join(h.pool_xml for h in self._hosts.values())
+                    + "</HOST_POOL>"
+                )
                 self._pool_xml = cached
         return cached
 
@@ -233,7 +243,9 @@ class HostPool:
             if attrs is not None:
                 for key, value in attrs.items():
                     if isinstance(value, Mapping):
-                        h.template[str(key).upper()] = {str(k).upper(): str(v) for k, v in value.items()}
+                        h.template[str(key).upper()] = {
+                            str(k).upper(): str(v) for k, v in value.items()
+                        }
                     else:
                         h.template[str(key).upper()] = _text(value)
                 for col, attr in MONITOR_SHARE:
@@ -280,6 +292,4 @@ def _text(value: Any) -> str:
     """A monitored value as the text 1.4 would have stored."""
     if isinstance(value, bool):
         return "1" if value else "0"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return repr(value)
     return str(value)

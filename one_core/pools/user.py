@@ -148,7 +148,9 @@ class UserPool:
         cached = self._pool_xml
         if cached is None:
             with self._lock:
-                cached = "<USER_POOL>" + "".join(u.to_pool_xml() for u in self.users()) + "</USER_POOL>"
+                cached = (
+                    "<USER_POOL>" + "".join(u.to_pool_xml() for u in self.users()) + "</USER_POOL>"
+                )
                 self._pool_xml = cached
         return cached
 

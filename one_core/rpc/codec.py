@@ -227,7 +227,7 @@ def encode_call(method: str, params: list[Any] | tuple[Any, ...]) -> bytes:
     return (
         f'<?xml version="1.0"?>\r\n<methodCall>\r\n<methodName>{escape(method)}</methodName>'
         f"\r\n<params>\r\n{body}</params>\r\n</methodCall>\r\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 def parse_response(body: bytes) -> tuple[bool, Any]:

@@ -32,6 +32,16 @@ from one_core.vm.ports import (
 )
 from one_core.vm.states import LcmState, VmState
 
+try:
+    from one_core.context_iso import take_context
+except ImportError:  # pragma: no cover - H7's module not installed
+
+    def take_context(template: Any) -> dict[str, str] | None:
+        removed = template.remove("CONTEXT")
+        if not removed or not isinstance(removed[0], dict):
+            return None
+        return {str(k).upper(): str(v) for k, v in removed[0].items()}
+
 log = logging.getLogger("one.vm")
 
 
@@ -83,11 +93,27 @@ class VMPool:
     ):
         self.leases: LeasePort = leases or NoLeases()
         self.hooks: HookPort = hooks or NoHooks()
-        self.resolve_context: ContextResolver = resolve_context or keep_context
+        self.resolve_context: ContextResolver = resolve_context or self._default_resolver()
         self.vm_log = vm_log
         self._cache: dict[int, VirtualMachine] = {}
         last = VMRow.select(peewee.fn.MAX(VMRow.oid)).scalar()
         self._next_oid = 0 if last is None else int(last) + 1
+
+    def _default_resolver(self) -> ContextResolver:
+        """H7's :func:`one_core.context_iso.resolve_context` (``$NAME``, ``$<vid>.VAR``...)."""
+        try:
+            from one_core.context_iso import resolve_context
+        except ImportError:  # pragma: no cover
+            return keep_context
+
+        def lookup(vid: int) -> Template | None:
+            other = self.get(vid)
+            return None if other is None else other.template
+
+        def resolve(vm: VirtualMachine, context: dict[str, str]) -> dict[str, str] | None:
+            return resolve_context(context, vm.template, lookup, oned_log=log)
+
+        return resolve
 
     # ------------------------------------------------------------------
     # allocation (dispatcher thread)
@@ -99,7 +125,7 @@ class VMPool:
         except TemplateSyntaxError as exc:
             log.error("Error parsing VM template: %s", exc)
             raise AllocateError(-2, PARSE_ERROR) from exc
-        contexts = [v for v in template.remove("CONTEXT") if isinstance(v, dict)]
+        context = take_context(template)
         oid = self._next_oid
         template.add("VMID", str(oid))
         names = [v for v in template.values("NAME") if isinstance(v, str)]
@@ -130,12 +156,12 @@ class VMPool:
             raise AllocateError(-1, INSERT_ERROR) from exc
         self._next_oid = oid + 1
         self._cache[oid] = vm
-        self.hooks.on_create(vm)
-        if contexts:
-            resolved = self.resolve_context(vm, {k.upper(): v for k, v in contexts[0].items()})
+        if context is not None:
+            resolved = self.resolve_context(vm, context)
             if resolved is not None:
                 vm.template.add("CONTEXT", resolved)
                 self.write(vm, with_template=True)
+        self.hooks.on_create(vm)
         return oid
 
     # ------------------------------------------------------------------

@@ -67,38 +67,63 @@ class LeaseError(Exception):
 # ---------------------------------------------------------------------------
 
 
-class DbHosts:
-    """Hosts read from and counted in H3's ``host_pool`` table.
+class PoolHosts:
+    """H3's :class:`~one_core.pools.host.HostPool` seen through :class:`HostPort`."""
 
-    Capacity changes are single ``UPDATE ... SET x = x + ?`` statements, so
-    they never overwrite the monitoring columns H3's IM writes.
-    """
+    def __init__(self, host_pool: Any):
+        self.host_pool = host_pool
 
     def host_info(self, hid: int) -> HostInfo | None:
-        from one_core.db.models import HostRow
-
-        row = HostRow.get_or_none(HostRow.oid == hid)
-        if row is None:
+        host = self.host_pool.get(hid)
+        if host is None:
             return None
-        return HostInfo(hid=row.oid, name=row.host_name, vm_mad=row.vm_mad, tm_mad=row.tm_mad)
-
-    def _change(self, hid: int, req: Requirements, sign: int) -> None:
-        from one_core import db
-        from one_core.db.models import HostRow
-
-        with db.writer():
-            HostRow.update(
-                cpu_usage=HostRow.cpu_usage + sign * req.cpu,
-                mem_usage=HostRow.mem_usage + sign * req.mem,
-                disk_usage=HostRow.disk_usage + sign * req.disk,
-                running_vms=HostRow.running_vms + sign,
-            ).where(HostRow.oid == hid).execute()
+        return HostInfo(hid=host.oid, name=host.name, vm_mad=host.vm_mad, tm_mad=host.tm_mad)
 
     def add_capacity(self, hid: int, req: Requirements) -> None:
-        self._change(hid, req, 1)
+        if self.host_pool.get(hid) is not None:
+            self.host_pool.add_capacity(hid, req.cpu, req.mem, req.disk)
 
     def del_capacity(self, hid: int, req: Requirements) -> None:
-        self._change(hid, req, -1)
+        if self.host_pool.get(hid) is not None:
+            self.host_pool.del_capacity(hid, req.cpu, req.mem, req.disk)
+
+
+class ManagerHooks:
+    """H7's :class:`~one_core.vm_hooks.HookManager` seen through :class:`HookPort`.
+
+    Remembers each VM's last committed ``(state, lcm_state)`` so the manager
+    fires a state hook only on entering its pair (§1.9).
+    """
+
+    def __init__(self, manager: Any, drivers: Any, var_dir: str):
+        self.manager = manager
+        self.drivers = drivers
+        self.var_dir = var_dir
+        self._pairs: dict[int, tuple[int, int]] = {}
+
+    def on_create(self, vm: VirtualMachine) -> None:
+        self._pairs[vm.oid] = (int(vm.state), int(vm.lcm_state))
+        if self.manager.hooks_for("CREATE"):
+            self.manager.fire("create", vm.record(self.var_dir), self.drivers)
+
+    def on_update(self, vm: VirtualMachine) -> None:
+        from one_core.vm_hooks import event_for
+
+        pair = (int(vm.state), int(vm.lcm_state))
+        prev = self._pairs.get(vm.oid)
+        self._pairs[vm.oid] = pair
+        if prev == pair:
+            return
+        event = event_for(*pair)
+        if event and self.manager.hooks_for(event):
+            self.manager.state_changed(
+                vm.record(self.var_dir),
+                self.drivers,
+                state=pair[0],
+                lcm_state=pair[1],
+                prev_state=prev[0] if prev else None,
+                prev_lcm_state=prev[1] if prev else None,
+            )
 
 
 class NoLeases:
@@ -124,3 +149,27 @@ class NoHooks:
 def keep_context(vm: VirtualMachine, context: dict[str, str]) -> dict[str, str] | None:
     """Store the CONTEXT unresolved (used when no resolver is plugged in)."""
     return dict(context)
+
+
+class VNetLeases:
+    """H4's :class:`~one_core.pools.vnet.VNetPool` seen through :class:`LeasePort`."""
+
+    def __init__(self, vnet_pool: Any):
+        self.vnet_pool = vnet_pool
+
+    def acquire(self, vid: int, uid: int, template: Template) -> None:
+        from one_core.leases import LeaseError as VNetLeaseError
+
+        nics = template.values("NIC")
+        if not any(isinstance(n, dict) and n.get("NETWORK") for n in nics):
+            return
+        try:
+            leased = self.vnet_pool.acquire_nics(nics, vid, uid)
+        except VNetLeaseError as exc:
+            raise LeaseError(str(exc)) from exc
+        template.remove("NIC")
+        for nic in leased:
+            template.add("NIC", nic)
+
+    def release(self, vid: int, template: Template) -> None:
+        self.vnet_pool.release_nics(template.values("NIC"), vid)

@@ -18,7 +18,7 @@ from one_core.template import Template
 from one_core.vm.paths import VMPaths
 
 
-class TransferError(Exception):
+class TransferError(DriverError):
     """A phase's script cannot be built (1.4's internal PROLOG/EPILOG failure)."""
 
 

@@ -1,0 +1,275 @@
+"""Python client of the 1.4 XML-RPC API (one method per ``one.*`` call).
+
+Credentials and endpoint as 1.4's Ruby OCA (``spec/xmlrpc-api.md`` §2.5):
+
+* secret: the ``secret`` argument (``"user:plainpassword"``), else the file
+  named by ``$ONE_AUTH`` (set, non-empty, a regular file), else
+  ``$HOME/.one/one_auth``; the session sent is ``user:sha1_hex(password)``.
+  ``session=`` passes a ready session string unchanged.
+* endpoint: the ``endpoint`` argument, else ``$ONE_XMLRPC``, else
+  ``http://localhost:2633/RPC2``.
+
+Results: ``*.allocate`` return the new id, ``*.info`` return the parsed XML
+document (an :class:`xml.etree.ElementTree.Element`; ``Client(raw=True)``
+returns the XML text instead), void calls return None. ``[false, msg]``
+raises :class:`OneCallError` (``str()`` is the server's message), an XML-RPC
+fault raises :class:`OneFault`, a transport problem :class:`OneTransportError`.
+
+Connections are kept alive and reused per thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import re
+import threading
+import urllib.parse
+from pathlib import Path
+from typing import Any
+from xml.etree.ElementTree import Element
+
+import defusedxml.ElementTree as DET
+
+from one_core.errors import OneError
+from one_core.rpc.codec import encode_call, parse_response
+
+DEFAULT_ENDPOINT = "http://localhost:2633/RPC2"
+
+
+class OneClientError(OneError):
+    """Base of the client's errors; ``message`` is the text to show."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class OneAuthError(OneClientError):
+    """Credentials file missing (``ONE_AUTH file not present``) or malformed."""
+
+
+class OneCallError(OneClientError):
+    """The server answered ``[false, msg]`` (``msg`` is None for a bare ``[false]``)."""
+
+    def __init__(self, message: str | None, method: str = ""):
+        super().__init__(message if message is not None else "")
+        self.server_message = message
+        self.method = method
+
+
+class OneFault(OneClientError):
+    """The server answered an XML-RPC fault."""
+
+    def __init__(self, code: int, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+class OneTransportError(OneClientError):
+    """HTTP or socket failure."""
+
+
+def sha1_hex(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def session_from_secret(secret: str) -> str:
+    """``"user:plain"`` → ``"user:sha1(plain)"`` (OCA's ``/^(.+?):(.+)$/``)."""
+    if not re.search(r".+:.+", secret):
+        raise OneAuthError("Authorization file malformed")
+    match = re.search(r"^(.+?):(.+)$", secret, re.M)
+    if match is None:
+        raise OneAuthError("Authorization file malformed")
+    return f"{match.group(1)}:{sha1_hex(match.group(2))}"
+
+
+def read_one_auth(env: dict[str, str] | None = None) -> str:
+    """The text of the credentials file the OCA would read."""
+    env = dict(os.environ if env is None else env)
+    one_auth = env.get("ONE_AUTH", "")
+    path = Path(one_auth) if one_auth and Path(one_auth).is_file() else None
+    if path is None:
+        path = Path(env.get("HOME", "")) / ".one" / "one_auth"
+    try:
+        return path.read_bytes().decode("utf-8", "surrogateescape")
+    except OSError:
+        raise OneAuthError("ONE_AUTH file not present") from None
+
+
+def default_endpoint(env: dict[str, str] | None = None) -> str:
+    env = dict(os.environ if env is None else env)
+    return env.get("ONE_XMLRPC") or DEFAULT_ENDPOINT
+
+
+class Client:
+    """A connection to oned."""
+
+    def __init__(
+        self,
+        secret: str | None = None,
+        endpoint: str | None = None,
+        *,
+        session: str | None = None,
+        raw: bool = False,
+        timeout: float = 60.0,
+    ):
+        if session is None:
+            session = session_from_secret(secret if secret is not None else read_one_auth())
+        self.session = session
+        self.endpoint = endpoint or default_endpoint()
+        self.raw = raw
+        self.timeout = timeout
+        url = urllib.parse.urlsplit(self.endpoint)
+        self._https = url.scheme == "https"
+        self._host = url.hostname or "localhost"
+        self._port = url.port or (443 if self._https else 80)
+        self._path = url.path or "/RPC2"
+        self._local = threading.local()
+
+    # -- transport -----------------------------------------------------------
+
+    def _conn(self) -> http.client.HTTPConnection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+            conn = cls(self._host, self._port, timeout=self.timeout)
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def post(self, body: bytes) -> bytes:
+        """POST one XML-RPC body, return the response body (retries once on a stale connection)."""
+        for attempt in (0, 1):
+            conn = self._conn()
+            try:
+                conn.request("POST", self._path, body=body, headers={"Content-Type": "text/xml"})
+                resp = conn.getresponse()
+                data = resp.read()
+            except (http.client.HTTPException, OSError) as exc:
+                self.close()
+                if attempt == 0 and isinstance(
+                    exc, (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
+                ):
+                    continue
+                raise OneTransportError(_transport_message(exc)) from None
+            if resp.status != 200:
+                self.close()
+                raise OneTransportError(f"HTTP-Error: {resp.status} {resp.reason}")
+            if resp.getheader("Connection", "").lower() == "close":
+                self.close()
+            return data
+        raise OneTransportError("connection lost")  # pragma: no cover
+
+    def call_raw(self, method: str, *params: Any) -> Any:
+        """Call ``method`` with exactly ``params`` (no session added); return the value."""
+        ok, value = parse_response(self.post(encode_call(method, list(params))))
+        if not ok:
+            code, message = value
+            raise OneFault(code, message)
+        return value
+
+    def call(self, method: str, *params: Any) -> Any:
+        """Call ``one.<method>`` style: session first; return element 1 of ``[true, x]``."""
+        result = self.call_raw(method, self.session, *params)
+        if not isinstance(result, list) or not result:
+            raise OneCallError("Unexpected response", method)
+        if result[0] is not True:
+            raise OneCallError(result[1] if len(result) > 1 else None, method)
+        return result[1] if len(result) > 1 else None
+
+    def _doc(self, method: str, *params: Any) -> Element | str:
+        text = self.call(method, *params)
+        if self.raw:
+            return text
+        return DET.fromstring(text.encode("utf-8"))
+
+    # -- virtual machines ------------------------------------------------------
+
+    def vm_allocate(self, template: str) -> int:
+        return self.call("one.vm.allocate", template)
+
+    def vm_deploy(self, vid: int, hid: int) -> None:
+        self.call("one.vm.deploy", vid, hid)
+
+    def vm_action(self, action: str, vid: int) -> None:
+        self.call("one.vm.action", action, vid)
+
+    def vm_migrate(self, vid: int, hid: int, live: bool = False) -> None:
+        self.call("one.vm.migrate", vid, hid, bool(live))
+
+    def vm_info(self, vid: int) -> Element | str:
+        return self._doc("one.vm.info", vid)
+
+    def vmpool_info(self, filter_flag: int = -2) -> Element | str:
+        return self._doc("one.vmpool.info", filter_flag)
+
+    # -- hosts ---------------------------------------------------------------
+
+    def host_allocate(self, name: str, im_mad: str, vmm_mad: str, tm_mad: str) -> int:
+        return self.call("one.host.allocate", name, im_mad, vmm_mad, tm_mad)
+
+    def host_info(self, hid: int) -> Element | str:
+        return self._doc("one.host.info", hid)
+
+    def host_delete(self, hid: int) -> None:
+        self.call("one.host.delete", hid)
+
+    def host_enable(self, hid: int, enable: bool = True) -> None:
+        self.call("one.host.enable", hid, bool(enable))
+
+    def hostpool_info(self) -> Element | str:
+        return self._doc("one.hostpool.info")
+
+    # -- virtual networks --------------------------------------------------------
+
+    def vn_allocate(self, template: str) -> int:
+        return self.call("one.vn.allocate", template)
+
+    def vn_info(self, nid: int) -> Element | str:
+        return self._doc("one.vn.info", nid)
+
+    def vn_delete(self, nid: int) -> None:
+        self.call("one.vn.delete", nid)
+
+    def vnpool_info(self, filter_flag: int = -2) -> Element | str:
+        return self._doc("one.vnpool.info", filter_flag)
+
+    # -- users ---------------------------------------------------------------
+
+    def user_allocate(self, name: str, password: str, *, hashed: bool = False) -> int:
+        """Create a user; the password is sent as ``sha1_hex(password)`` unless ``hashed``."""
+        return self.call("one.user.allocate", name, password if hashed else sha1_hex(password))
+
+    def user_info(self, uid: int) -> Element | str:
+        return self._doc("one.user.info", uid)
+
+    def user_delete(self, uid: int) -> None:
+        self.call("one.user.delete", uid)
+
+    def userpool_info(self) -> Element | str:
+        return self._doc("one.userpool.info")
+
+    # -- introspection ---------------------------------------------------------
+
+    def list_methods(self) -> list[str]:
+        return self.call_raw("system.listMethods")
+
+
+def _transport_message(exc: BaseException) -> str:
+    if isinstance(exc, ConnectionRefusedError):
+        return "Connection refused - connect(2)"
+    if isinstance(exc, TimeoutError):
+        return "execution expired"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__

@@ -1,0 +1,64 @@
+"""oned component: build the VM pool and the engine (``one_core.engine:setup``)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from one_core.engine.core import Engine, EngineConfig
+from one_core.logs import VMLogWriter
+from one_core.vm.pool import VMPool
+from one_core.vm.ports import ManagerHooks, NoHooks, PoolHosts, VNetLeases
+
+log = logging.getLogger("one.LCM")
+
+
+class EngineService:
+    """Starts the engine (recovery first, then timers) just before the API opens."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def start(self) -> None:
+        self.engine.start()
+
+    def stop(self) -> None:
+        self.engine.stop()
+
+
+def _hooks(core: Any, var_dir: str, vm_log: Any) -> Any:
+    entries = getattr(core.cfg, "vm_hooks", None) or []
+    if not entries:
+        return NoHooks()
+    from one_core.vm_hooks import HookManager
+
+    manager = HookManager.from_entries(entries, vm_log=vm_log, oned_log=logging.getLogger("one.HKM"))
+    return ManagerHooks(manager, core.drivers, var_dir)
+
+
+def build(core: Any, **overrides: Any) -> Engine:
+    """The engine for ``core`` (see :class:`one_core.daemon.core.Core`)."""
+    cfg = EngineConfig.from_oned(core.cfg, **overrides)
+    vm_log = VMLogWriter(cfg.var_dir)
+    vnet = core.pools.get("vnet")
+    pool = VMPool(
+        leases=VNetLeases(vnet) if vnet is not None else None,
+        hooks=_hooks(core, cfg.var_dir, vm_log),
+        vm_log=vm_log,
+    )
+    return Engine(
+        pool=pool,
+        drivers=core.drivers,
+        hosts=PoolHosts(core.hosts),
+        cfg=cfg,
+        log=logging.getLogger("one.LCM"),
+        vm_log=vm_log,
+    )
+
+
+def setup(core: Any) -> None:
+    """``core.pools["vm"]`` = the VM pool, ``core.extras["engine"]`` = the engine (a service)."""
+    engine = build(core)
+    core.pools["vm"] = engine.pool
+    core.extras["engine"] = engine
+    core.add_service(EngineService(engine))

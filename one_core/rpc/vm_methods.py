@@ -1,0 +1,118 @@
+"""``one.vm.*`` and ``one.vmpool.info`` (``spec/xmlrpc-api.md`` §4.1-4.6).
+
+The engine (``core.extras["engine"]``) makes every change on its dispatcher
+thread; ``one.vm.info`` and ``one.vmpool.info`` read the database directly.
+Failures of deploy/action/migrate are not logged by the RM (1.4).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from one_core.engine.errors import EngineError
+from one_core.rpc.registry import Request, method, ok
+from one_core.vm.pool import AllocateError
+
+
+def _engine(rq: Request) -> Any:
+    return rq.core.extras["engine"]
+
+
+def _owner_ok(rq: Request, owner: int) -> bool:
+    uid = rq.authenticate()
+    return uid == 0 or (uid != -1 and uid == owner)
+
+
+@method("one.vm.allocate", "A:ss", "Allocates a virtual machine in the pool")
+def vm_allocate(rq: Request, template: str) -> list[Any]:
+    if rq.authenticate() == -1:
+        return rq.fail("User not authenticated, aborting RequestManagerAllocate call.")
+    user = rq.core.users.by_name(rq.username)
+    if user is None:
+        return rq.fail("User not recognized, cannot allocate VirtualMachine")
+    try:
+        vid = _engine(rq).allocate(user.oid, template)
+    except AllocateError as exc:
+        return rq.fail(exc.message)
+    return ok(vid)
+
+
+@method("one.vm.deploy", "A:sii", "Deploys a virtual machine")
+def vm_deploy(rq: Request, vid: int, hid: int) -> list[Any]:
+    engine = _engine(rq)
+    if engine.hosts.host_info(hid) is None:
+        return rq.fail(f"The host {hid} does not exists")
+    owner = engine.pool.owner(vid)
+    if owner is None:
+        return rq.fail(f"The virtual machine {vid} does not exists")
+    if not _owner_ok(rq, owner):
+        return rq.fail("User not authorized to perform the deploy")
+    try:
+        engine.deploy(vid, hid)
+    except EngineError as exc:
+        return rq.fail(exc.message, log_it=False)
+    return ok()
+
+
+@method("one.vm.action", "A:ssi", "Performs an action on a virtual machine")
+def vm_action(rq: Request, action: str, vid: int) -> list[Any]:
+    engine = _engine(rq)
+    owner = engine.pool.owner(vid)
+    if owner is None:
+        return rq.fail(f"The virtual machine {vid} does not exists")
+    if not _owner_ok(rq, owner):
+        return rq.fail(f"User not authorized to perform operation upon VirtualMachine [{vid}]")
+    try:
+        engine.action(action, vid)
+    except EngineError as exc:
+        return rq.fail(exc.message, log_it=False)
+    return ok()
+
+
+@method("one.vm.migrate", "A:siib", "Migrates a virtual machine")
+def vm_migrate(rq: Request, vid: int, hid: int, live: bool) -> list[Any]:
+    engine = _engine(rq)
+    if engine.hosts.host_info(hid) is None:
+        return rq.fail(f"The host {hid} does not exists")
+    owner = engine.pool.owner(vid)
+    if owner is None:
+        return rq.fail(f"The virtual machine {vid} does not exists")
+    if not _owner_ok(rq, owner):
+        return rq.fail("User not authorized to perform migration upon this VM")
+    try:
+        engine.migrate(vid, hid, live)
+    except EngineError as exc:
+        return rq.fail(exc.message, log_it=False)
+    return ok()
+
+
+@method("one.vm.info", "A:si", "Returns virtual machine information")
+def vm_info(rq: Request, vid: int) -> list[Any]:
+    body = _engine(rq).pool.info_xml(vid)  # A1: no authentication, as 1.4
+    if body is None:
+        return rq.fail(f"Error getting vm with VID = {vid}")
+    return ok(body)
+
+
+@method("one.vmpool.info", "A:si", "Returns the virtual machine pool")
+def vmpool_info(rq: Request, flag: int) -> list[Any]:
+    if rq.authenticate() == -1:
+        return rq.fail("User not authenticated, aborting RequestManagerPoolInfo call.")
+    uid: int | None
+    if flag <= -2:
+        uid = None
+    elif flag == -1:
+        user = rq.core.users.by_name(rq.username)
+        if user is None:
+            return rq.fail(
+                "An error ocurred getting the user from the UserPool, aborting "
+                "RequestManagerPoolInfo call"
+            )
+        uid = user.oid
+    else:
+        uid = flag
+    try:
+        body = _engine(rq).pool.pool_xml(uid)
+    except Exception:
+        return rq.fail("Error getting the pool info")
+    return ok(body)

@@ -1,0 +1,264 @@
+"""The :class:`Template` object: an ordered multimap of single and vector attributes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from os import PathLike
+
+from lxml import etree
+
+from one_core.template import serialize
+from one_core.template.errors import TemplateSyntaxError
+from one_core.template.parser import parse_into
+
+Value = str | dict[str, str]
+"""A single value (``str``) or a vector (``dict`` with upper-case keys)."""
+
+INT_MIN = -(2**31)
+INT_MAX = 2**31 - 1
+
+_INT = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)")
+_FLOAT = re.compile(r"[ \t\n\v\f\r]*([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
+_DANGLING_EXPONENT = re.compile(r"[eE][+-]?(?![0-9])")
+
+
+def stream_int(text: str) -> int:
+    """C++ ``istringstream >> int`` as 1.4 reads integers (spec §1.4).
+
+    Leading whitespace, an optional sign and digits, stopping at the first
+    non-digit: ``"395.5"`` → 395, ``"12abc"`` → 12.  Anything that does not start
+    with a number gives 0; out-of-range values saturate to the 32-bit limits
+    (libstdc++ since C++11).
+    """
+    m = _INT.match(text)
+    if m is None:
+        return 0
+    value = int(m.group(1))
+    return INT_MAX if value > INT_MAX else INT_MIN if value < INT_MIN else value
+
+
+def stream_float(text: str) -> float:
+    """C++ ``istringstream >> float``: ``"0.5cpu"`` → 0.5, garbage → 0.0.
+
+    As in libstdc++, an exponent marker without digits (``"1e"``, ``"2E+x"``) makes
+    the whole extraction fail (0.0).  The result is a Python float (double), not
+    rounded to 32 bits.
+    """
+    m = _FLOAT.match(text)
+    if m is None:
+        return 0.0
+    if _DANGLING_EXPONENT.match(text, m.end()) and "e" not in m.group(1).lower():
+        return 0.0
+    return float(m.group(1))
+
+
+class Template:
+    """An ordered multimap of template attributes (spec §1.4).
+
+    Names are upper-cased.  In the default mode duplicates are kept in insertion
+    order; in *replace mode* (host templates) adding an attribute replaces every
+    earlier attribute of that name, in place.
+    """
+
+    __slots__ = ("_attrs", "replace_mode")
+
+    def __init__(
+        self,
+        attributes: Iterable[tuple[str, Value]] | None = None,
+        *,
+        replace_mode: bool = False,
+    ) -> None:
+        self._attrs: list[tuple[str, Value]] = []
+        self.replace_mode = replace_mode
+        if attributes is not None:
+            for name, value in attributes:
+                self.add(name, value)
+
+    # ------------------------------------------------------------------ parsing
+
+    @classmethod
+    def parse(cls, text: str, *, replace_mode: bool = False) -> Template:
+        """Parse template text; raise :class:`TemplateSyntaxError` with 1.4's message.
+
+        The text is parsed as given: callers that mimic ``one.vm.allocate`` append
+        the ``"\\n"`` 1.4 appends.
+        """
+        template = cls(replace_mode=replace_mode)
+        parse_into(template, text)
+        return template
+
+    @classmethod
+    def parse_file(cls, path: str | PathLike[str], *, replace_mode: bool = False) -> Template:
+        """Parse a template file (e.g. oned.conf); ``Error opening template file`` if unreadable."""
+        try:
+            with open(path, encoding="utf-8", errors="surrogateescape") as f:
+                text = f.read()
+        except OSError as exc:
+            raise TemplateSyntaxError("Error opening template file") from exc
+        return cls.parse(text, replace_mode=replace_mode)
+
+    @classmethod
+    def parse_monitoring(cls, text: str) -> Template:
+        """An IM driver's ``A=1,B=2`` string as oned reads it.
+
+        Every comma becomes a newline -- including commas inside quoted values --
+        ``"\\n"`` is appended, and the result is parsed in replace mode.
+        """
+        return cls.parse(text.replace(",", "\n") + "\n", replace_mode=True)
+
+    # ------------------------------------------------------------------ reading
+
+    @property
+    def attributes(self) -> list[tuple[str, Value]]:
+        """``(NAME, value)`` pairs in insertion order (a new list; values are shared)."""
+        return list(self._attrs)
+
+    def __iter__(self) -> Iterator[tuple[str, Value]]:
+        return iter(list(self._attrs))
+
+    def __len__(self) -> int:
+        return len(self._attrs)
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        name = name.upper()
+        return any(n == name for n, _ in self._attrs)
+
+    def names(self) -> list[str]:
+        """Distinct attribute names, in order of first appearance."""
+        return list(dict.fromkeys(n for n, _ in self._attrs))
+
+    def values(self, name: str) -> list[Value]:
+        """Every value of ``name`` (singles and vectors), in order."""
+        name = name.upper()
+        return [v for n, v in self._attrs if n == name]
+
+    def get(self, name: str, default: str = "") -> str:
+        """The first attribute called ``name`` if it is single; else ``default``.
+
+        As 1.4's ``Template::get(name, string&)``: when the first attribute of that
+        name is a vector the result is ``default``, even if a later one is single.
+        """
+        name = name.upper()
+        for n, v in self._attrs:
+            if n == name:
+                return v if isinstance(v, str) else default
+        return default
+
+    def get_int(self, name: str) -> int:
+        """``get(name)`` read as 1.4 reads integers (see :func:`stream_int`)."""
+        return stream_int(self.get(name))
+
+    def get_float(self, name: str) -> float:
+        """``get(name)`` read as 1.4 reads floats (see :func:`stream_float`)."""
+        return stream_float(self.get(name))
+
+    def vector(self, name: str) -> dict[str, str] | None:
+        """The first vector attribute called ``name``, or ``None``."""
+        name = name.upper()
+        for n, v in self._attrs:
+            if n == name and isinstance(v, dict):
+                return v
+        return None
+
+    def vectors(self, name: str) -> list[dict[str, str]]:
+        """Every vector attribute called ``name``, in order."""
+        name = name.upper()
+        return [v for n, v in self._attrs if n == name and isinstance(v, dict)]
+
+    def single_values(self) -> dict[str, str]:
+        """``{NAME: value}`` with the first value of each single attribute."""
+        result: dict[str, str] = {}
+        for n, v in self._attrs:
+            if isinstance(v, str) and n not in result:
+                result[n] = v
+        return result
+
+    # ------------------------------------------------------------------ writing
+
+    def add(self, name: str, value: Value) -> None:
+        """Add an attribute (a replace in replace mode).  Vectors are copied, keys upper-cased."""
+        if not isinstance(value, str):
+            value = {str(k).upper(): str(v) for k, v in value.items()}
+        self._add_parsed(name, value)
+
+    def _add_parsed(self, name: str, value: Value) -> None:
+        """Add an already-normalised attribute (the parser's fast path)."""
+        if self.replace_mode:
+            self._replace(name.upper(), value)
+        else:
+            self._attrs.append((name.upper(), value))
+
+    def set(self, name: str, value: Value) -> None:
+        """Replace every attribute called ``name`` by one with ``value``.
+
+        The new attribute takes the place of the first one removed (or goes last).
+        """
+        if not isinstance(value, str):
+            value = {str(k).upper(): str(v) for k, v in value.items()}
+        self._replace(name.upper(), value)
+
+    def _replace(self, name: str, value: Value) -> None:
+        attrs = self._attrs
+        for i, item in enumerate(attrs):
+            if item[0] == name:
+                rest = [a for a in attrs[i + 1 :] if a[0] != name]
+                self._attrs = attrs[:i] + [(name, value)] + rest
+                return
+        attrs.append((name, value))
+
+    def remove(self, name: str) -> list[Value]:
+        """Remove every attribute called ``name``; return the removed values."""
+        name = name.upper()
+        removed = [v for n, v in self._attrs if n == name]
+        if removed:
+            self._attrs = [(n, v) for n, v in self._attrs if n != name]
+        return removed
+
+    def merge(self, other: Template) -> None:
+        """Add every attribute of ``other`` (so in replace mode, later values win)."""
+        for name, value in other._attrs:
+            self.add(name, value)
+
+    def copy(self) -> Template:
+        """A deep copy (vectors copied too)."""
+        clone = Template(replace_mode=self.replace_mode)
+        clone._attrs = [(n, v if isinstance(v, str) else dict(v)) for n, v in self._attrs]
+        return clone
+
+    # ------------------------------------------------------------------ output
+
+    def to_text(self) -> str:
+        """Template text such that ``Template.parse(t.to_text()) == t``.
+
+        See :func:`one_core.template.serialize.format_value` for the few values the
+        1.4 syntax cannot express.
+        """
+        return serialize.to_text(self._attrs)
+
+    def to_xml(self, root: str = "TEMPLATE") -> str:
+        """The XML form of §1.5: sorted by name, sub-attributes by key, values escaped."""
+        return serialize.to_xml(self._attrs, root)
+
+    def to_element(self, root: str = "TEMPLATE") -> etree._Element:
+        """The XML form as an lxml element."""
+        return serialize.to_element(self._attrs, root)
+
+    def to_str(self) -> str:
+        """1.4's oned.log dump form (``"\\n\\tNAME=value"``...)."""
+        return serialize.to_str(self._attrs)
+
+    # ------------------------------------------------------------------ comparison
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Template):
+            return NotImplemented
+        return self._attrs == other._attrs
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        mode = ", replace_mode=True" if self.replace_mode else ""
+        return f"Template({self._attrs!r}{mode})"

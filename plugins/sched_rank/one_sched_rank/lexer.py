@@ -1,0 +1,108 @@
+"""The shared REQUIREMENTS/RANK lexer (1.4's src/host/host_parser.l, §2.1).
+
+Longest match, earlier rule on ties:
+
+* one of ``! & | = > < ( ) * + / ^ -`` → that character;
+* ``[A-Za-z][0-9A-Za-z_]*`` → STRING (an identifier);
+* ``""`` → STRING with a NULL value (1.4 crashes on it; we use ``""``);
+* ``"[^"]*"`` → STRING without the quotes (no escapes, may span lines);
+* ``-?[0-9]+`` → INTEGER (``atoi``); ``-?[0-9]+\\.[0-9]+`` → FLOAT (``atof``, 32-bit);
+* blanks/TABs are ignored; any other character (newline, ``.``, ``,`` ...) is skipped.
+
+Every item, skipped ones included, advances the cumulative column counter
+used in error messages; the line is flex's ``yylineno`` at the end of the item.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from lark import Token
+
+from one_sched_rank.cnum import atof, atoi, f32
+
+OPERATORS = {
+    "!": "BANG",
+    "&": "AMP",
+    "|": "BAR",
+    "=": "EQ",
+    ">": "GT",
+    "<": "LT",
+    "(": "LPAR",
+    ")": "RPAR",
+    "*": "STAR",
+    "+": "PLUS",
+    "/": "SLASH",
+    "^": "CARET",
+    "-": "MINUS",
+}
+"""Operator character → terminal name in the Lark grammars."""
+
+_ITEM = re.compile(
+    r"(?P<FLOAT>-?[0-9]+\.[0-9]+)"
+    r"|(?P<INTEGER>-?[0-9]+)"
+    r"|(?P<QSTRING>\"[^\"]*\")"
+    r"|(?P<NAME>[A-Za-z][0-9A-Za-z_]*)"
+    r"|(?P<BLANK>[ \t]+)"
+    r"|(?P<OP>[!&|=><()*+/^\-])"
+    r"|(?P<OTHER>[\s\S])"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Lexed:
+    """The token stream of one expression.
+
+    ``tokens`` are Lark tokens whose ``value`` is the converted literal
+    (``int`` for INTEGER, 32-bit ``float`` for FLOAT, ``str`` for STRING);
+    each carries ``start_pos``/``end_pos`` (cumulative columns) and ``line``.
+    ``end_line``/``end_col`` locate the last lexed item, where ``$end`` is
+    reported.
+    """
+
+    tokens: tuple[Token, ...]
+    end_line: int
+    end_start: int
+    end_col: int
+
+
+def lex(text: str) -> Lexed:
+    """Split ``text`` into tokens, following flex's longest-match rules."""
+    tokens: list[Token] = []
+    line = 1
+    last_start = 0
+    last_end = 0
+    last_line = 1
+    for m in _ITEM.finditer(text):
+        kind = m.lastgroup
+        raw = m.group()
+        start, end = m.start(), m.end()
+        line += raw.count("\n")
+        last_start, last_end, last_line = start, end, line
+        if kind in ("BLANK", "OTHER"):
+            continue
+        if kind == "FLOAT":
+            tok = Token("FLOAT", f32(atof(raw)))
+        elif kind == "INTEGER":
+            tok = Token("INTEGER", atoi(raw))
+        elif kind == "QSTRING":
+            tok = Token("STRING", raw[1:-1])
+        elif kind == "NAME":
+            tok = Token("STRING", raw)
+        else:
+            tok = Token(OPERATORS[raw], raw)
+        tok.start_pos = start
+        tok.end_pos = end
+        tok.line = line
+        tok.end_line = line
+        tok.column = start
+        tok.end_column = end
+        tokens.append(tok)
+    return Lexed(tuple(tokens), last_line, last_start, last_end)
+
+
+def iter_tokens(lexed: Lexed) -> Iterator[Token]:
+    """The tokens, for feeding a Lark parser."""
+    return iter(lexed.tokens)

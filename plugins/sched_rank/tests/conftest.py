@@ -1,0 +1,30 @@
+"""Fixtures: the 1.4 wire captures copied into tests/wire/ (from shared/one14/wire)."""
+
+from __future__ import annotations
+
+import xmlrpc.client
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+WIRE = Path(__file__).parent / "wire"
+
+
+def response(stem: str) -> list:
+    """The decoded XML-RPC response array of a capture."""
+    params, _ = xmlrpc.client.loads((WIRE / f"{stem}.response.xml").read_text())
+    return params[0]
+
+
+def body(stem: str) -> str:
+    """Element 1 (the XML document) of a successful capture."""
+    value = response(stem)
+    assert value[0] is True
+    return value[1]
+
+
+@pytest.fixture()
+def wire() -> Callable[[str], str]:
+    """``wire(stem)``: the XML document a 1.4 capture returned."""
+    return body

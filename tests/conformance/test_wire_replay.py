@@ -1,0 +1,135 @@
+"""Replay every real 1.4 wire capture (``/work/shared/one14/wire``) against our oned.
+
+The captures are one session against a fresh 1.4 oned with dummy drivers:
+they are replayed **in order** against one fresh oned of ours, and each
+response is compared byte for byte after normalising what cannot match
+(non-zero timestamps; the −503 parser detail; see ``normalise``).
+
+* A capture whose method is not registered by our oned is **skipped** with
+  ``method not registered: <name>`` (so vnet/VM captures switch on by
+  themselves once those modules exist).
+* While some earlier capture was skipped, a mismatch may be caused by the
+  missing state; such a failure is reported as **xfail** with the list of
+  skipped methods. With every method registered, all captures must pass.
+* Read-only calls (``*.info``) are retried for a while until they match,
+  because 1.4 acts asynchronously too (monitoring, VM life-cycle).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from one_core.rpc.codec import parse_call, parse_response
+
+WIRE = Path("/work/shared/one14/wire")
+
+ONED_CONF = {
+    "HOST_MONITORING_INTERVAL": 6,
+    "VM_POLLING_INTERVAL": 3600,
+    "MANAGER_TIMER": 1,
+}
+SECTIONS = """
+IM_MAD = [ name = "im_dummy", driver = "dummy", cpuspeed = "2000" ]
+VM_MAD = [ name = "vmm_dummy", driver = "dummy", type = "xml" ]
+TM_MAD = [ name = "tm_dummy", driver = "dummy" ]
+"""
+RETRY_SECONDS = 20.0
+
+TIME_TAGS = "STIME|ETIME|LAST_POLL|LAST_MON_TIME|PSTIME|PETIME|RSTIME|RETIME|ESTIME|EETIME"
+KNOWN_EXTRA_HOST_ATTRS = ("ARCH", "MODELNAME")
+"""Attributes our dummy IM reports that 1.4's dummy probe did not (removed from both sides)."""
+
+
+def _captures() -> list[tuple[int, str]]:
+    if not WIRE.is_dir():
+        return []
+    out = []
+    for req in WIRE.glob("*.request.xml"):
+        stem = req.name[: -len(".request.xml")]
+        out.append((int(stem.split("_", 1)[0]), stem))
+    return sorted(out)
+
+
+CAPTURES = _captures()
+
+
+def method_of(stem: str) -> str:
+    body = (WIRE / f"{stem}.request.xml").read_bytes()
+    try:
+        return parse_call(body)[0]
+    except Exception:
+        m = re.search(rb"<methodName>([^<]*)", body)
+        return m.group(1).decode() if m else "?"
+
+
+def normalise(text: str) -> str:
+    text = re.sub(rf"&lt;({TIME_TAGS})&gt;[1-9]\d*&lt;/\1&gt;", r"&lt;\1&gt;T&lt;/\1&gt;", text)
+    for tag in KNOWN_EXTRA_HOST_ATTRS:
+        text = re.sub(rf"&lt;{tag}&gt;[^&]*&lt;/{tag}&gt;", "", text)
+    text = re.sub(
+        r"(Call XML not a proper XML-RPC call\.  Call is not valid XML\.  )[^<]*", r"\1...", text
+    )
+    return text.replace("\r\n", "\n")
+
+
+class Replayer:
+    def __init__(self, oned):
+        self.oned = oned
+        self.registered = set(oned.call("system.listMethods"))
+        self.skipped: list[str] = []
+        self.done = 0
+
+    def replay(self, stem: str):
+        method = method_of(stem)
+        request = (WIRE / f"{stem}.request.xml").read_bytes()
+        expected = normalise((WIRE / f"{stem}.response.xml").read_text())
+        if method == "system.listMethods":
+            wanted = set(parse_response(expected.encode())[1])
+            missing = sorted(wanted - self.registered)
+            if missing:
+                self.skipped.append(method)
+                pytest.skip(f"methods not registered: {', '.join(missing)}")
+        elif (
+            method not in self.registered
+            and method != "?"
+            and not method.startswith("one.vm.nosuch")
+        ):
+            self.skipped.append(method)
+            pytest.skip(f"method not registered: {method}")
+        retry = method.endswith(".info")
+        deadline = time.monotonic() + (RETRY_SECONDS if retry else 0)
+        while True:
+            status, body, _ = self.oned.post(request)
+            got = normalise(body.decode("utf-8", "replace"))
+            if status == 200 and got == expected:
+                return
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.2)
+        message = f"{stem}: HTTP {status}\n--- expected\n{expected}\n--- got\n{got}"
+        if self.skipped:
+            pytest.xfail(
+                "mismatch while earlier captures were skipped (methods not registered: "
+                f"{', '.join(sorted(set(self.skipped)))})\n{message}"
+            )
+        pytest.fail(message)
+
+
+@pytest.fixture(scope="module")
+def replayer(tmp_path_factory, oned_process_cls):
+    oned = oned_process_cls(tmp_path_factory.mktemp("conformance"), ONED_CONF, SECTIONS)
+    oned.start()
+    try:
+        yield Replayer(oned)
+    finally:
+        oned.stop()
+
+
+@pytest.mark.skipif(not CAPTURES, reason=f"no wire captures in {WIRE}")
+@pytest.mark.parametrize("stem", [s for _, s in CAPTURES], ids=[s for _, s in CAPTURES])
+def test_capture(replayer, stem):
+    replayer.replay(stem)

@@ -1,0 +1,237 @@
+"""one_core.db: connection, schema, migrations, single writer; SQLite and PostgreSQL.
+
+The PostgreSQL variants run against a throw-away server started from the
+``initdb``/``pg_ctl`` binaries in ``/usr/lib/postgresql/*/bin`` (as user
+``postgres`` when run as root); they skip with the reason when those are missing.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import uuid
+
+import peewee
+import pytest
+
+from one_core import db
+from one_core.db.base import BaseModel
+from one_core.pools.host import HostPool
+from one_core.pools.user import UserPool
+
+
+def _pg_bin() -> str | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return os.path.dirname(found[-1]) if found else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    bindir = _pg_bin()
+    if bindir is None:
+        pytest.skip(
+            "PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin "
+            "(apt-get install postgresql)"
+        )
+    base = tempfile.mkdtemp(prefix="one-pg-")
+    data = os.path.join(base, "data")
+    port = _free_port()
+    prefix: list[str] = []
+    if os.getuid() == 0:
+        try:
+            pw = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no 'postgres' user to run initdb as")
+        os.chown(base, pw.pw_uid, pw.pw_gid)
+        os.chmod(base, 0o700)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    subprocess.run(
+        prefix + [f"{bindir}/initdb", "-D", data, "-A", "trust", "-U", "oneadmin"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        prefix
+        + [
+            f"{bindir}/pg_ctl",
+            "-D",
+            data,
+            "-l",
+            os.path.join(base, "pg.log"),
+            "-w",
+            "-o",
+            f"-p {port} -k {base} -h 127.0.0.1 -F",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield {
+            "backend": "postgresql",
+            "host": "127.0.0.1",
+            "port": port,
+            "user": "oneadmin",
+            "password": "",
+        }
+    finally:
+        subprocess.run(
+            prefix + [f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"],
+            capture_output=True,
+        )
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _create_pg_db(server: dict) -> dict:
+    import psycopg2
+
+    name = "one_" + uuid.uuid4().hex[:12]
+    conn = psycopg2.connect(
+        host=server["host"], port=server["port"], user=server["user"], dbname="postgres"
+    )
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE DATABASE {name}")
+    conn.close()
+    return {**server, "name": name}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def dbopts(request, tmp_path):
+    if request.param == "sqlite":
+        opts = {"backend": "sqlite"}
+    else:
+        opts = _create_pg_db(request.getfixturevalue("pg_server"))
+    yield opts, str(tmp_path)
+    db.close()
+
+
+def test_connect_creates_schema_and_reports_fresh(dbopts):
+    opts, var = dbopts
+    dbobj, fresh = db.connect(opts, var_dir=var)
+    assert fresh is True
+    tables = set(dbobj.get_tables())
+    assert {"schema_version", "user_pool", "host_pool"} <= tables
+    assert db.SchemaVersion.get().version == db.SCHEMA_VERSION
+    db.close()
+    _, fresh = db.connect(opts, var_dir=var)
+    assert fresh is False
+
+
+def test_sqlite_pragmas(tmp_path):
+    dbobj, _ = db.connect({}, var_dir=str(tmp_path))
+    assert dbobj.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert dbobj.execute_sql("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    assert dbobj.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert os.path.exists(tmp_path / "one.db")
+    db.close()
+
+
+def test_pools_persist(dbopts):
+    opts, var = dbopts
+    db.connect(opts, var_dir=var)
+    users, hosts = UserPool(), HostPool()
+    assert users.allocate("oneadmin", "x") == 0
+    assert users.allocate("u", "y") == 1
+    with pytest.raises(ValueError):
+        users.allocate("u", "z")
+    h = hosts.allocate("n", "im", "vmm", "tm")
+    hosts.monitor_result(h, {"TOTALCPU": "800", "X": "1"}, now=42)
+    hosts.add_capacity(h, 150, 2048)
+    db.close()
+    db.connect(opts, var_dir=var)
+    users2, hosts2 = UserPool(), HostPool()
+    assert users2.pool_xml() == users.pool_xml()
+    assert hosts2.info_xml(h) == hosts.info_xml(h)
+    assert "<CPU_USAGE>150</CPU_USAGE>" in hosts2.info_xml(h)
+    assert "<RUNNING_VMS>1</RUNNING_VMS>" in hosts2.info_xml(h)
+    assert users2.allocate("v", "w") == 2
+
+
+def test_concurrent_writers_get_unique_ids(dbopts):
+    opts, var = dbopts
+    db.connect(opts, var_dir=var)
+    hosts = HostPool()
+    ids: list[int] = []
+    lock = threading.Lock()
+
+    def work():
+        for i in range(50):
+            hid = hosts.allocate(f"h{i}", "a", "b", "c")
+            with lock:
+                ids.append(hid)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(ids) == list(range(200))
+    db.close()
+    db.connect(opts, var_dir=var)
+    assert len(HostPool()) == 200
+
+
+def test_register_models_and_migrations(tmp_path):
+    class Extra(BaseModel):
+        x = peewee.IntegerField()
+
+    db.connect({}, var_dir=str(tmp_path))
+    db.register_models(Extra)  # after connect: created right away
+    Extra.create(x=1)
+    assert Extra.select().count() == 1
+    db.close()
+
+    ran = []
+    old = db.SCHEMA_VERSION
+    try:
+        db.SCHEMA_VERSION = old + 1
+        db.register_migration(old + 1, lambda d: ran.append(d))
+        db.connect({}, var_dir=str(tmp_path))
+        assert len(ran) == 1 and db.SchemaVersion.get().version == old + 1
+        db.close()
+        db.connect({}, var_dir=str(tmp_path))
+        assert len(ran) == 1  # not again
+    finally:
+        db.SCHEMA_VERSION = old
+        db._migrations.pop(old + 1, None)
+        db._models.remove(Extra)
+        db.close()
+
+
+def test_unknown_backend(tmp_path):
+    with pytest.raises(ValueError, match="Unknown DB backend"):
+        db.make_database({"BACKEND": "oracle"}, str(tmp_path))
+
+
+def test_oned_on_postgresql(pg_server, oned_factory):
+    import hashlib
+
+    opts = _create_pg_db(pg_server)
+    section = (
+        f'DB = [ backend = "postgresql", host = "{opts["host"]}", port = "{opts["port"]}", '
+        f'user = "{opts["user"]}", name = "{opts["name"]}" ]\n'
+        'IM_MAD = [ name = "im_dummy", driver = "dummy" ]\n'
+        'VM_MAD = [ name = "vmm_dummy", driver = "dummy", type = "xml" ]\n'
+        'TM_MAD = [ name = "tm_dummy", driver = "dummy" ]\n'
+    )
+    o = oned_factory(sections=section)
+    s = "oneadmin:" + hashlib.sha1(b"onepass").hexdigest()
+    assert o.call("one.host.allocate", s, "h", "im_dummy", "vmm_dummy", "tm_dummy") == [True, 0]
+    pool = o.call("one.hostpool.info", s)
+    o.kill9()
+    o.start()
+    assert o.call("one.hostpool.info", s) == pool
+    assert not (o.var / "one.db").exists()

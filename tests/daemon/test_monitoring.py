@@ -1,0 +1,198 @@
+"""Host monitoring (spec lifecycle §6.4): in-process manager and through a real oned."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+
+import pytest
+
+from one_core import db
+from one_core.errors import DriverError
+from one_core.im_manager import InformationManager
+from one_core.pools.host import DISABLED, ERROR, INIT, MONITORED, MONITORING, HostPool
+
+S = "oneadmin:" + hashlib.sha1(b"onepass").hexdigest()
+
+
+# ---------------------------------------------------------------------------
+# in-process: the manager with fake drivers on a real SQLite file
+# ---------------------------------------------------------------------------
+
+
+class FakeDriver:
+    def __init__(self, answer=None, fail=False, gate=None):
+        self.calls: list[tuple[int, str]] = []
+        self.answer = answer or {"TOTALCPU": 400, "FREECPU": "187.5", "TOTALMEMORY": 1024}
+        self.fail = fail
+        self.gate = gate
+        self.lock = threading.Lock()
+        self.concurrent: dict[int, int] = {}
+        self.max_concurrent_per_host = 0
+
+    def call(self, hook, hid, host):
+        assert hook == "im_monitor"
+        with self.lock:
+            self.calls.append((hid, host))
+            self.concurrent[hid] = self.concurrent.get(hid, 0) + 1
+            self.max_concurrent_per_host = max(self.max_concurrent_per_host, self.concurrent[hid])
+        try:
+            if self.gate is not None:
+                self.gate.wait(10)
+            if self.fail:
+                raise DriverError(f"Could not monitor host {host}.")
+            return dict(self.answer)
+        finally:
+            with self.lock:
+                self.concurrent[hid] -= 1
+
+
+class FakeDrivers:
+    def __init__(self, **drivers):
+        self.drivers = drivers
+
+    def get(self, role, name):
+        assert role == "im"
+        return self.drivers[name]
+
+
+@pytest.fixture
+def hosts(tmp_path):
+    db.connect({}, var_dir=str(tmp_path))
+    yield HostPool()
+    db.close()
+
+
+def wait_for(pred, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_success_updates_template_share_state(hosts):
+    drv = FakeDriver()
+    hid = hosts.allocate("n1", "im", "vmm", "tm")
+    im = InformationManager(hosts, FakeDrivers(im=drv), interval=0, threads=2)
+    now = time.time() + 1
+    assert im.tick(now) == 1
+    assert wait_for(lambda: hosts.get(hid).state == MONITORED)
+    h = hosts.get(hid)
+    assert h.share["max_cpu"] == 400 and h.share["free_cpu"] == 187 and h.share["max_mem"] == 1024
+    assert h.share["used_cpu"] == 0  # not reported: 0
+    assert (
+        "<TEMPLATE><FREECPU>187.5</FREECPU><TOTALCPU>400</TOTALCPU><TOTALMEMORY>1024</TOTALMEMORY></TEMPLATE>"
+        in h.info_xml
+    )
+    # replace mode: a later answer overwrites, attributes never disappear
+    drv.answer = {"FREECPU": 100, "NEW": "x"}
+    im.tick(time.time() + 1)
+    assert wait_for(lambda: hosts.get(hid).template.get("NEW") == "x" and im.inflight() == 0)
+    h = hosts.get(hid)
+    assert h.template["TOTALCPU"] == "400" and h.template["FREECPU"] == "100"
+    assert h.share["free_cpu"] == 100 and h.share["max_cpu"] == 400
+    im.stop()
+    # persisted
+    again = HostPool().get(hid)
+    assert again.template == h.template and again.share == h.share and again.state == MONITORED
+
+
+def test_failure_sets_error_and_time(hosts):
+    hid = hosts.allocate("n1", "im", "vmm", "tm")
+    t0 = hosts.get(hid).last_mon_time
+    im = InformationManager(hosts, FakeDrivers(im=FakeDriver(fail=True)), interval=0)
+    im.tick(time.time() + 5)
+    assert wait_for(lambda: hosts.get(hid).state == ERROR)
+    assert hosts.get(hid).last_mon_time >= t0
+    im.stop()
+
+
+def test_unknown_driver_is_error(hosts):
+    hid = hosts.allocate("n1", "im_nope", "vmm", "tm")
+    im = InformationManager(hosts, FakeDrivers(), interval=0)
+    assert im.tick(time.time() + 1) == 0
+    assert hosts.get(hid).state == ERROR
+    im.stop()
+
+
+def test_interval_disabled_and_monitoring_timeout(hosts):
+    drv = FakeDriver()
+    a = hosts.allocate("a", "im", "v", "t")
+    b = hosts.allocate("b", "im", "v", "t")
+    hosts.enable(b, False)
+    im = InformationManager(hosts, FakeDrivers(im=drv), interval=60)
+    now = time.time()
+    assert im.tick(now) == 0  # new hosts wait one interval
+    assert im.tick(now + 61) == 1  # the disabled one is skipped
+    assert wait_for(lambda: im.inflight() == 0)
+    assert [c[0] for c in drv.calls] == [a]
+    assert hosts.get(b).state == DISABLED
+    # a host stuck in MONITORING for 600 s goes back to INIT, and is not probed in that tick
+    hosts.set_state(a, MONITORING)
+    assert im.tick(hosts.get(a).last_mon_time + 600) == 0
+    assert hosts.get(a).state == INIT
+    im.stop()
+
+
+def test_one_probe_in_flight_per_host_and_1000_hosts_per_tick(hosts):
+    gate = threading.Event()
+    drv = FakeDriver(gate=gate)
+    for i in range(1000):
+        hosts.allocate(f"h{i}", "im", "v", "t")
+    im = InformationManager(hosts, FakeDrivers(im=drv), interval=0, threads=16)
+    now = time.time() + 1
+    assert im.tick(now) == 1000
+    assert im.tick(now) == 0  # every host already has a probe in flight (and is MONITORING)
+    # enabling resets MONITORING to INIT (S12), still no second probe while one is in flight
+    hosts.enable(5, True)
+    assert im.tick(now) == 0
+    gate.set()
+    assert wait_for(lambda: im.inflight() == 0, 60)
+    assert len(drv.calls) == 1000 and drv.max_concurrent_per_host == 1
+    assert all(h.state == MONITORED for h in hosts.hosts())
+    im.stop()
+
+
+def test_disable_while_probe_in_flight_keeps_disabled(hosts):
+    gate = threading.Event()
+    hid = hosts.allocate("n1", "im", "vmm", "tm")
+    im = InformationManager(hosts, FakeDrivers(im=FakeDriver(gate=gate)), interval=0)
+    im.tick(time.time() + 1)
+    hosts.enable(hid, False)
+    gate.set()
+    assert wait_for(lambda: im.inflight() == 0)
+    assert hosts.get(hid).state == DISABLED
+    assert hosts.get(hid).share["max_cpu"] == 400  # data updated, state kept
+    im.stop()
+
+
+# ---------------------------------------------------------------------------
+# through oned with the dummy IM driver
+# ---------------------------------------------------------------------------
+
+
+def test_oned_monitors_hosts_with_dummy_driver(oned_factory):
+    o = oned_factory(HOST_MONITORING_INTERVAL=1, MANAGER_TIMER=1)
+    hid = o.call("one.host.allocate", S, "node1", "im_dummy", "vmm_dummy", "tm_dummy")[1]
+    bad = o.call("one.host.allocate", S, "node2", "im_missing", "vmm_dummy", "tm_dummy")[1]
+    (o.var / "dummy_hosts").mkdir(exist_ok=True)
+    (o.var / "dummy_hosts" / "node3").write_text('FAIL = "yes"\n')
+    failing = o.call("one.host.allocate", S, "node3", "im_dummy", "vmm_dummy", "tm_dummy")[1]
+
+    def body(h):
+        return o.call("one.host.info", S, h)[1]
+
+    assert wait_for(lambda: "<STATE>2</STATE>" in body(hid), 15)
+    b = body(hid)
+    assert "<MAX_CPU>800</MAX_CPU>" in b and "<MAX_MEM>16777216</MAX_MEM>" in b
+    assert "<HOSTNAME>node1</HOSTNAME>" in b and "<HYPERVISOR>dummy</HYPERVISOR>" in b
+    assert wait_for(lambda: "<STATE>3</STATE>" in body(bad), 15)
+    assert wait_for(lambda: "<STATE>3</STATE>" in body(failing), 15)
+    o.stop()
+    log = o.log()
+    assert "[InM][I]: Monitoring host node1 (0)" in log
+    assert "[InM][E]: Could not find information driver im_missing" in log
+    assert f"[InM][E]: Error monitoring host {failing} : " in log

@@ -1,0 +1,299 @@
+"""Driver failures (§1.4, §1.10), invalid actions (§1.2) and capability checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from one_core.engine.errors import ActionError, CapabilityError, EngineError
+from one_core.vm.states import Reason
+
+
+def rdir(env, vid):
+    return f"{env.var}/{vid}/images"
+
+
+def test_prolog_failure_fails_and_deletes(env):
+    vid = env.allocate()
+    env.fail(vid, "clone")
+    env.engine.deploy(vid, env.node1)
+    env.settle()
+    assert env.states(vid) == ("FAILED", "LCM_INIT")
+    h = env.vm(vid).history
+    assert h.reason == Reason.ERROR and h.petime and h.etime
+    assert env.share(env.node1)["running_vms"] == 0
+    assert "Error excuting image transfer script: dummy clone failure injected" in env.log(vid)
+    assert "New VM state is FAILED" in env.log(vid)
+    assert env.commands(vid) == [f"DELETE node1:{rdir(env, vid)}"]  # the failed CLONE is not recorded
+    assert env.vm(vid).etime > 0
+
+
+def test_prolog_without_source_fails(env):
+    vid = env.allocate('NAME=x\nDISK=[TARGET=hda]\n')
+    env.engine.deploy(vid, env.node1)
+    env.settle()
+    assert env.states(vid) == ("FAILED", "LCM_INIT")
+    assert "prolog, undefined source disk image in VM template" in env.log(vid)
+
+
+def test_swap_without_size_is_skipped_with_warning(env):
+    vid = env.allocate('NAME=x\nDISK=[TYPE=swap]\nDISK=[TYPE=fs,SIZE=10]\nDISK=[SOURCE=/a]\n')
+    env.running(vid)
+    assert env.commands(vid) == [f"CLONE front:/a node1:{rdir(env, vid)}/disk.2"]
+    assert "[TM][W]: No size in swap image, skipping" in env.log(vid)
+    assert "[TM][W]: No size or format in plain FS image, skipping" in env.log(vid)
+
+
+def test_deploy_failure_fails(env):
+    vid = env.allocate()
+    env.fail(vid, "deploy")
+    env.engine.deploy(vid, env.node1)
+    env.settle()
+    assert env.states(vid) == ("FAILED", "LCM_INIT")
+    h = env.vm(vid).history
+    assert h.reason == Reason.ERROR and h.retime
+    assert "Error deploying virtual machine: dummy deploy failure injected" in env.log(vid)
+    assert env.share(env.node1)["running_vms"] == 0
+
+
+def test_deploy_failure_from_template_attribute(env):
+    vid = env.allocate('NAME=x\nDUMMY_FAIL="deploy"\n')
+    env.engine.deploy(vid, env.node1)
+    env.settle()
+    assert env.states(vid) == ("FAILED", "LCM_INIT")
+
+
+def test_shutdown_failure_back_to_running(env):
+    vid = env.allocate()
+    env.running(vid)
+    env.fail(vid, "shutdown")
+    env.engine.action("shutdown", vid)
+    env.settle()
+    assert env.states(vid) == ("ACTIVE", "RUNNING")
+    log = env.log(vid)
+    assert "Error shuting down VM, dummy shutdown failure injected" in log
+    assert "Fail to shutdown VM. Assuming that the VM is still RUNNING (will poll VM)." in log
+
+
+def test_cancel_failure_back_to_running(env):
+    vid = env.allocate()
+    env.running(vid)
+    env.fail(vid, "cancel")
+    env.engine.action("cancel", vid)
+    env.settle()
+    assert env.states(vid) == ("ACTIVE", "RUNNING")
+    assert "Fail to cancel VM. Assuming that the VM is still RUNNING (will poll VM)." in env.log(vid)
+
+
+@pytest.mark.parametrize("op", ["stop", "suspend"])
+def test_save_failure_back_to_running(env, op):
+    vid = env.allocate()
+    env.running(vid)
+    env.fail(vid, "save")
+    env.engine.action(op, vid)
+    env.settle()
+    assert env.states(vid) == ("ACTIVE", "RUNNING")
+    assert "Error saving VM state, dummy save failure injected" in env.log(vid)
+    assert "Fail to save VM state. Assuming that the VM is still RUNNING (will poll VM)." in env.log(vid)
+    assert env.share(env.node1)["running_vms"] == 1
+
+
+def test_cold_migration_save_failure(env):
+    vid = env.allocate()
+    env.running(vid)
+    env.fail(vid, "save")
+    env.engine.migrate(vid, env.node2, False)
+    env.settle()
+    assert env.states(vid) == ("ACTIVE", "RUNNING")
+    h = env.history(vid)
+    assert [(x.seq, x.host_name, x.reason) for x in h] == [
+        (0, "node1", Reason.USER),
+        (1, "node2", Reason.ERROR),
+        (2, "node1", Reason.NONE),
+    ]
+    assert h[2].stime and h[2].rstime
+    assert env.share(env.node1)["running_vms"] == 1  # quirk 10: source kept its count
+    assert env.share(env.node2)["running_vms"] == 0
+    assert "Fail to save VM state while migrating." in env.log(vid)
+
+
+def test_live_migration_failure(env):
+    vid = env.allocate()
+    env.running(vid)
+    env.fail(vid, "migrate")
+    env.engine.migrate(vid, env.node2, True)
+    env.settle()
+    assert env.states(vid) == ("ACTIVE", "RUNNING")
+    h = env.history(vid)
+    assert [(x.seq, x.host_name, x.reason) for x in h] == [
+        (0, "node1", Reason.USER),
+        (1, "node2", Reason.ERROR),
+        (2, "node1", Reason.NONE),
+    ]
+    assert "Error live-migrating VM, dummy migrate failure injected" in env.log(vid)
+    assert "Fail to life migrate VM." in env.log(vid)
+    assert env.share(env.node2)["running_vms"] == 0
+
+
+def test_restore_failure_fails(env):
+    vid = env.allocate()
+    env.running(vid)
+    env.engine.action("suspend", vid)
+    env.settle()
+    env.fail(vid, "restore")
+    env.engine.action("resume", vid)
+    env.settle()
+    assert env.states(vid) == ("FAILED", "LCM_INIT")
+    assert "Error restoring VM, dummy restore failure injected" in env.log(vid)
+    assert env.share(env.node1)["running_vms"] == 0
+
+
+def test_epilog_failure_fails(env):
+    vid = env.allocate()
+    env.running(vid)
+    env.fail(vid, "delete")
+    env.engine.action("shutdown", vid)
+    env.settle()
+    assert env.states(vid) == ("FAILED", "LCM_INIT")
+    h = env.vm(vid).history
+    assert h.eetime and h.reason == Reason.ERROR
+    assert env.share(env.node1)["running_vms"] == 0
+    assert "You may need to manually clean node1:" in env.log(vid)
+
+
+def test_stop_epilog_failure_fails(env):
+    vid = env.allocate()
+    env.running(vid)
+    env.fail(vid, "mv")
+    env.engine.action("stop", vid)
+    env.settle()
+    assert env.states(vid) == ("FAILED", "LCM_INIT")
+
+
+def test_resume_transfer_failure_fails(env):
+    vid = env.allocate()
+    env.running(vid)
+    env.engine.action("stop", vid)
+    env.settle()
+    env.engine.action("resume", vid)
+    env.fail(vid, "mv")
+    env.engine.deploy(vid, env.node1)
+    env.settle()
+    assert env.states(vid) == ("FAILED", "LCM_INIT")
+
+
+def test_poll_failure_only_logs(env):
+    vid = env.allocate()
+    env.running(vid)
+    env.fail(vid, "poll")
+    env.engine.cfg.vm_polling_interval = 0
+    env.engine.poll_all()
+    env.settle()
+    assert env.states(vid) == ("ACTIVE", "RUNNING")
+    assert "Error monitoring VM, dummy poll failure injected" in env.log(vid)
+
+
+def test_missing_vmm_driver_fails_deploy(env):
+    hid = env.hosts.allocate("ghost", "im_dummy", "vmm_nope", "tm_dummy")
+    vid = env.allocate()
+    env.engine.deploy(vid, hid)
+    env.settle()
+    assert env.states(vid) == ("FAILED", "LCM_INIT")
+    assert "deploy_action, driver vmm_nope not loaded" in env.log(vid)
+
+
+def test_missing_tm_driver_fails_prolog(env):
+    hid = env.hosts.allocate("ghost", "im_dummy", "vmm_dummy", "tm_nope")
+    vid = env.allocate()
+    env.engine.deploy(vid, hid)
+    env.settle()
+    assert env.states(vid) == ("FAILED", "LCM_INIT")
+
+
+# -- invalid requests ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "action", ["shutdown", "stop", "cancel", "suspend", "restart", "resume", "release"]
+)
+def test_wrong_state_on_pending(env, action):
+    vid = env.allocate()
+    with pytest.raises(ActionError) as exc:
+        env.engine.action(action, vid)
+    assert exc.value.code == -2 and exc.value.message == "Wrong state to perform action"
+    assert env.states(vid) == ("PENDING", "LCM_INIT")
+
+
+@pytest.mark.parametrize("action", ["hold", "release", "resume"])
+def test_wrong_state_on_running(env, action):
+    vid = env.allocate()
+    env.running(vid)
+    with pytest.raises(ActionError) as exc:
+        env.engine.action(action, vid)
+    assert exc.value.code == -2
+    assert env.states(vid) == ("ACTIVE", "RUNNING")
+
+
+@pytest.mark.parametrize("action", ["delete", "deploy", "livemigrate", "SHUTDOWN", ""])
+def test_unknown_action(env, action):
+    vid = env.allocate()
+    with pytest.raises(ActionError) as exc:
+        env.engine.action(action, vid)
+    assert (exc.value.code, exc.value.message) == (-3, "Unknown action")
+
+
+def test_action_unknown_vm(env):
+    with pytest.raises(ActionError) as exc:
+        env.engine.action("hold", 99)
+    assert (exc.value.code, exc.value.message) == (-1, "Virtual machine does not exist")
+
+
+def test_deploy_errors(env):
+    vid = env.allocate()
+    with pytest.raises(EngineError, match="^The host 99 does not exists$"):
+        env.engine.deploy(vid, 99)
+    with pytest.raises(EngineError, match="^The virtual machine 42 does not exists$"):
+        env.engine.deploy(42, env.node1)
+    env.running(vid)
+    with pytest.raises(EngineError, match=f"^Can not deploy VM {vid}, wrong state$"):
+        env.engine.deploy(vid, env.node1)
+
+
+def test_migrate_errors(env):
+    vid = env.allocate()
+    with pytest.raises(EngineError, match=f"^Can not migrate VM {vid}, wrong state$"):
+        env.engine.migrate(vid, env.node2, False)
+    with pytest.raises(EngineError, match="^The host 99 does not exists$"):
+        env.engine.migrate(vid, 99, True)
+    assert env.vm(vid).history is None
+
+
+# -- capabilities ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("action", ["stop", "suspend"])
+def test_driver_without_save_refuses_before_state_change(env, action):
+    vid = env.allocate()
+    env.running(vid, env.nosave)
+    with pytest.raises(CapabilityError, match="^driver vmm_nosave cannot save$"):
+        env.engine.action(action, vid)
+    assert env.states(vid) == ("ACTIVE", "RUNNING")
+    assert env.vm(vid).deploy_id == f"i-{vid}"
+
+
+def test_driver_without_migrate_refuses(env):
+    vid = env.allocate()
+    env.running(vid, env.nosave)
+    with pytest.raises(CapabilityError, match="cannot migrate"):
+        env.engine.migrate(vid, env.node1, True)
+    with pytest.raises(CapabilityError):
+        env.engine.migrate(vid, env.nosave, False)
+    assert env.states(vid) == ("ACTIVE", "RUNNING")
+    assert env.vm(vid).history.seq == 0
+
+
+def test_nosave_driver_shutdown_works(env):
+    vid = env.allocate()
+    env.running(vid, env.nosave)
+    env.engine.action("shutdown", vid)
+    env.settle()
+    assert env.states(vid) == ("DONE", "LCM_INIT")

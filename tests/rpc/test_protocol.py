@@ -1,0 +1,240 @@
+"""HTTP and XML-RPC protocol behaviour of the request manager (spec xmlrpc-api §1, §11.4 S15/S19)."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+
+S = "oneadmin:" + hashlib.sha1(b"onepass").hexdigest()
+
+HOSTPOOL_CALL = (
+    "<?xml version='1.0'?><methodCall><methodName>one.hostpool.info</methodName><params>"
+    f"<param><value><string>{S}</string></value></param></params></methodCall>"
+).encode()
+
+
+def test_response_framing_is_xmlrpc_c(oned):
+    status, body, headers = oned.post(HOSTPOOL_CALL)
+    assert status == 200
+    assert headers["content-type"] == "text/xml; charset=utf-8"
+    assert int(headers["content-length"]) == len(body)
+    assert body == (
+        b'<?xml version="1.0" encoding="UTF-8"?>\r\n<methodResponse>\r\n<params>\r\n'
+        b"<param><value><array><data>\r\n<value><boolean>1</boolean></value>\r\n"
+        b"<value><string>&lt;HOST_POOL&gt;&lt;/HOST_POOL&gt;</string></value>\r\n"
+        b"</data></array></value></param>\r\n</params>\r\n</methodResponse>\r\n"
+    )
+
+
+def test_untyped_value_is_a_string_and_int_tag_is_int(oned):
+    body = (
+        "<methodCall><methodName>one.host.info</methodName><params>"
+        f"<param><value>{S}</value></param><param><value><int>5</int></value></param>"
+        "</params></methodCall>"
+    ).encode()
+    status, resp, _ = oned.post(body)
+    assert b"Error getting host with HID = 5" in resp
+
+
+def test_http_rules(oned):
+    assert oned.post(HOSTPOOL_CALL, path="/other")[0] == 404
+    assert oned.post(b"", method="GET")[0] == 405
+    assert oned.post(HOSTPOOL_CALL, headers={"Content-Type": "application/json"})[0] == 400
+    # text/xml with parameters is fine
+    assert oned.post(HOSTPOOL_CALL, headers={"Content-Type": "text/xml; charset=utf-8"})[0] == 200
+
+
+def test_unknown_method_fault(oned):
+    assert oned.call("one.vm.nosuchmethod", S) == (
+        "FAULT",
+        -506,
+        "Method 'one.vm.nosuchmethod' not defined",
+    )
+    # pre-1.4 names are not registered (S18)
+    assert oned.call("one.hostinfo", S, 0)[:2] == ("FAULT", -506)
+
+
+def test_param_faults(oned):
+    assert oned.call("one.host.info", S) == ("FAULT", -501, "Not enough parameters")
+    assert oned.call("one.host.info") == ("FAULT", -501, "Not enough parameters")
+    assert oned.call("one.host.info", S, "zero") == (
+        "FAULT",
+        -501,
+        "Parameter that is supposed to be integer is not",
+    )
+    assert oned.call("one.host.info", 7, 0) == (
+        "FAULT",
+        -501,
+        "Parameter that is supposed to be a string is not",
+    )
+    assert oned.call("one.host.info", S, 1.0) == (
+        "FAULT",
+        -501,
+        "Parameter that is supposed to be integer is not",
+    )
+    # type of an earlier parameter is reported before a missing later one
+    assert oned.call("one.host.enable", S, "x") == (
+        "FAULT",
+        -501,
+        "Parameter that is supposed to be integer is not",
+    )
+    assert oned.call("one.host.enable", S, 0) == ("FAULT", -501, "Not enough parameters")
+
+
+def test_i8_is_not_an_int(oned):
+    body = (
+        "<methodCall><methodName>one.host.info</methodName><params>"
+        f"<param><value><string>{S}</string></value></param><param><value><i8>0</i8></value></param>"
+        "</params></methodCall>"
+    ).encode()
+    assert b"Parameter that is supposed to be integer is not" in oned.post(body)[1]
+
+
+def test_extra_params_ignored(oned):
+    assert oned.call("one.hostpool.info", S, 1, "x", True)[0] is True
+    assert oned.call("one.host.allocate", S, "h", "im", "vmm", "tm", 0) == [True, 0]
+
+
+def test_list_methods_order(oned):
+    names = oned.call("system.listMethods")
+    assert names[:8] == [
+        "system.listMethods",
+        "system.methodExist",
+        "system.methodHelp",
+        "system.methodSignature",
+        "system.multicall",
+        "system.shutdown",
+        "system.capabilities",
+        "system.getCapabilities",
+    ]
+    mine = [n for n in names if n.startswith(("one.host", "one.user"))]
+    assert mine == [
+        "one.host.allocate",
+        "one.host.info",
+        "one.host.delete",
+        "one.host.enable",
+        "one.hostpool.info",
+        "one.user.allocate",
+        "one.user.info",
+        "one.user.delete",
+        "one.userpool.info",
+    ]
+
+
+def test_introspection(oned):
+    assert oned.call("system.methodHelp", "one.userpool.info") == "Creates a new user"
+    assert oned.call("system.methodSignature", "one.host.enable") == [
+        ["array", "string", "int", "boolean"]
+    ]
+    assert oned.call("system.methodExist", "one.host.info") is True
+    assert oned.call("system.shutdown", "x")[0] == "FAULT"
+    res = oned.call(
+        "system.multicall",
+        [
+            {"methodName": "one.hostpool.info", "params": [S]},
+            {"methodName": "one.nope", "params": []},
+        ],
+    )
+    assert res[0] == [[True, "<HOST_POOL></HOST_POOL>"]]
+    assert res[1]["faultCode"] == -506
+
+
+# ---------------------------------------------------------------------------
+# hostile input: always a fault or an HTTP error, the daemon keeps serving, nothing changes
+# ---------------------------------------------------------------------------
+
+
+def _state(oned):
+    return oned.call("one.hostpool.info", S), oned.call("one.userpool.info", S)
+
+
+def test_garbage_body(oned):
+    before = _state(oned)
+    status, body, _ = oned.post(b"<methodCall><methodName>one.vm.info</method")
+    assert status == 200
+    assert b"<i4>-503</i4>" in body
+    assert b"Call XML not a proper XML-RPC call.  Call is not valid XML." in body
+    for junk in (
+        b"\x00\xff\xfe",
+        b"not xml at all",
+        b"<a><b></a>",
+        b"<methodResponse/>",
+        b"<methodCall><params/></methodCall>",
+        b"<methodCall><methodName>one.host.info</methodName><params><param>"
+        b"<value><i4>abc</i4></value></param></params></methodCall>",
+        b"<methodCall><methodName>one.host.info</methodName><params><param>"
+        b"<value><i4>99999999999</i4></value></param></params></methodCall>",
+        b"<methodCall><methodName>one.host.info</methodName><params><param>"
+        b"<value><boolean>2</boolean></value></param></params></methodCall>",
+        b"<methodCall><methodName>one.host.info</methodName><params><param>"
+        b"<value><bogus>1</bogus></value></param></params></methodCall>",
+    ):
+        status, body, _ = oned.post(junk)
+        assert status == 200, junk
+        assert b"<i4>-503</i4>" in body, (junk, body)
+    assert _state(oned) == before
+
+
+def test_entity_expansion_bomb(oned):
+    before = _state(oned)
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + "".join(
+            f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i > 1 else "&lol;" * 10}">'
+            for i in range(1, 10)
+        )
+        + "]><methodCall><methodName>one.host.allocate</methodName><params>"
+        f"<param><value><string>{S}</string></value></param>"
+        "<param><value><string>&lol9;</string></value></param>"
+        "<param><value><string>a</string></value></param><param><value><string>b</string></value></param>"
+        "<param><value><string>c</string></value></param></params></methodCall>"
+    ).encode()
+    status, body, _ = oned.post(bomb)
+    assert status == 200 and b"<i4>-503</i4>" in body
+    external = (
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+        b"<methodCall><methodName>&e;</methodName></methodCall>"
+    )
+    status, body, _ = oned.post(external)
+    assert b"<i4>-503</i4>" in body and b"root:" not in body
+    assert _state(oned) == before
+
+
+def test_oversized_bodies_rejected(oned):
+    before = _state(oned)
+    big = (
+        b"<methodCall><methodName>one.hostpool.info</methodName><params><param><value><string>"
+        + b"A" * (600 * 1024)
+        + b"</string></value></param></params></methodCall>"
+    )
+    assert oned.post(big)[0] == 500
+    # 50 MB: refused without the daemon buffering it
+    with socket.create_connection(("127.0.0.1", oned.port), timeout=30) as s:
+        s.sendall(
+            b"POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+            b"Content-Length: 52428800\r\n\r\n"
+        )
+        try:
+            for _ in range(50):
+                s.sendall(b"A" * (1024 * 1024))
+        except OSError:
+            pass  # the server may close early
+        s.settimeout(10)
+        try:
+            reply = s.recv(200)
+        except OSError:
+            reply = b""
+    assert not reply.startswith(b"HTTP/1.1 200")
+    assert _state(oned) == before
+
+
+def test_missing_content_length(oned):
+    with socket.create_connection(("127.0.0.1", oned.port), timeout=10) as s:
+        s.sendall(b"POST /RPC2 HTTP/1.0\r\nContent-Type: text/xml\r\n\r\n")
+        reply = s.recv(200)
+    assert reply.split(b" ")[1] in (b"411", b"400")
+
+
+def test_template_like_strings_are_stored_verbatim(oned):
+    # host names are not parsed: syntax-error-looking text is just a name
+    assert oned.call("one.host.allocate", S, 'A = [ "unterminated', "", "", "")[0] is True

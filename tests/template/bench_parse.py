@@ -1,0 +1,43 @@
+"""Parse-speed benchmark (not a test): ``uv run python tests/template/bench_parse.py``."""
+
+from __future__ import annotations
+
+import time
+
+from one_core.template import Template
+
+VM = """NAME = "vm-example"
+CPU    = 0.5
+MEMORY = 128
+DISK = [
+  source   = "/local/xen/domains/etch/disk.img",
+  target   = "sda1",
+  readonly = "no" ]
+NIC = [ NETWORK="Private LAN"]
+CONTEXT = [ ip_private = "$NIC[IP, NETWORK=\\"Private LAN\\"]" ]
+"""
+
+MONITORING = (
+    "HYPERVISOR=kvm,TOTALCPU=800,CPUSPEED=2400,TOTALMEMORY=16777216,USEDMEMORY=1048576,"
+    'FREEMEMORY=15728640,FREECPU=750,USEDCPU=50,NETRX=1234,NETTX=5678,'
+    'MODELNAME="Intel(R) Xeon(R) CPU E5-2620 0 @ 2.00GHz",HOSTNAME=node01'
+)
+
+SMALL = "CPU=1\nMEMORY=512\nNAME=test\n"
+
+
+def bench(label: str, fn, n: int) -> None:
+    start = time.perf_counter()
+    for _ in range(n):
+        fn()
+    elapsed = time.perf_counter() - start
+    print(f"{label:<28} {n / elapsed:>10.0f} /s  ({elapsed / n * 1e6:.1f} us each)")
+
+
+if __name__ == "__main__":
+    bench("small (3 attrs)", lambda: Template.parse(SMALL), 50000)
+    bench("vm.template (6 attrs)", lambda: Template.parse(VM), 20000)
+    bench("monitoring (13 attrs)", lambda: Template.parse_monitoring(MONITORING), 20000)
+    t = Template.parse(VM)
+    bench("to_text vm.template", t.to_text, 50000)
+    bench("to_xml vm.template", t.to_xml, 50000)
