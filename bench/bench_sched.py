@@ -18,11 +18,12 @@ import sys
 import tempfile
 import time
 
+from one_sched_rank import expr
+from one_sched_rank.policy import dispatch, plan
+
 from one_core.context import DriverContext
 from one_core.logs import OneFormatter
 from one_core.placement import HostSnapshot, PendingVM
-from one_sched_rank import expr
-from one_sched_rank.policy import dispatch, plan
 
 REQS = [
     'CPU > 50 & HYPERVISOR = "kvm*"',
@@ -64,10 +65,10 @@ def make_hosts(n: int, rng: random.Random) -> list[HostSnapshot]:
     return hosts
 
 
-def make_vms(n: int, rng: random.Random) -> list[PendingVM]:
+def make_vms(n: int, rng: random.Random, distinct: bool = False) -> list[PendingVM]:
     vms = []
     for vid in range(n):
-        reqs = rng.choice(REQS)
+        reqs = f'CPU > {vid} & HYPERVISOR = "kvm*"' if distinct else rng.choice(REQS)
         cpu = rng.choice(["0.5", "1", "2"])
         mem = rng.choice(["256", "512", "1024", "2048"])
         tmpl = {"CPU": cpu, "MEMORY": mem, "REQUIREMENTS": reqs, "RANK": "FREECPU"}
@@ -87,10 +88,11 @@ def make_ctx(path: str) -> DriverContext:
                          vm_log_func=lambda vid, module, level, message: None)
 
 
-def one_cycle(n_vms: int, n_hosts: int, seed: int = 1) -> tuple[float, float, int]:
+def one_cycle(n_vms: int, n_hosts: int, seed: int = 1,
+              distinct: bool = False) -> tuple[float, float, int]:
     rng = random.Random(seed)
     hosts = make_hosts(n_hosts, rng)
-    vms = make_vms(n_vms, rng)
+    vms = make_vms(n_vms, rng, distinct)
     expr.compile_requirements.cache_clear()
     expr.compile_rank.cache_clear()
     with tempfile.NamedTemporaryFile(suffix=".log") as fh:
@@ -103,8 +105,8 @@ def one_cycle(n_vms: int, n_hosts: int, seed: int = 1) -> tuple[float, float, in
     return t1 - t0, t2 - t1, len(placed)
 
 
-def report(n_vms: int, n_hosts: int) -> None:
-    t_plan, t_disp, placed = one_cycle(n_vms, n_hosts)
+def report(n_vms: int, n_hosts: int, distinct: bool = False) -> None:
+    t_plan, t_disp, placed = one_cycle(n_vms, n_hosts, distinct=distinct)
     print(f"{n_vms:>7} VMs x {n_hosts:>5} hosts: plan {t_plan:6.3f}s  dispatch {t_disp:6.3f}s"
           f"  total {t_plan + t_disp:6.3f}s  placed {placed}")
 
@@ -123,6 +125,9 @@ def main() -> int:
     print("scaling with VMs (1k hosts):")
     for n in (1_000, 10_000, 50_000):
         report(n, 1_000)
+    print("worst case, every VM with its own REQUIREMENTS (no grouping possible):")
+    for n in (1_000, 10_000):
+        report(n, 1_000, distinct=True)
     return 0
 
 

@@ -324,7 +324,7 @@ def specs_from_config(cfg: Any) -> list[DriverSpec]:
         for section in cfg.drivers(role):
             specs.append(DriverSpec.from_section(role, section))
     sched_section = {k.upper(): v for k, v in (getattr(cfg, "sched", None) or {}).items()}
-    if sched_section:
+    if sched_section and getattr(cfg, "sched_mode", "internal") != "external":
         name = sched_section.get("DRIVER") or sched_section.get("NAME") or "rank"
         specs.append(
             DriverSpec(role="sched", name=name, driver=name, section=sched_section)

@@ -300,13 +300,39 @@ def runtime() -> Runtime:
     return click.get_current_context().find_object(Runtime)
 
 
+def _completer(kinds: Sequence[EntityKind]) -> Callable[..., list[str]]:
+    """Shell completion of object ids and names from oned (silent when it is unreachable)."""
+
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+        from one_core.cli import xmldoc
+
+        found: list[str] = []
+        try:
+            client = make_client()
+            client.shared.timeout = 3.0
+            for kind in kinds:
+                pool = xmldoc.parse(str(client.call(kind.pool_method, *kind.pool_args)))
+                for obj in pool:
+                    found += [xmldoc.text(obj, "ID"), xmldoc.text(obj, "NAME")]
+        except Exception:  # completion must never fail loudly
+            return []
+        return [item for item in dict.fromkeys(found) if item and item.startswith(incomplete)]
+
+    return complete
+
+
 def tool_command(
-    group: click.Group, name: str, summary: str, metavar: str = ""
+    group: click.Group,
+    name: str,
+    summary: str,
+    metavar: str = "",
+    complete: Sequence[EntityKind] = (),
 ) -> Callable[[Callable[[Runtime, list[str]], None]], click.Command]:
     """Register ``func(runtime, args)`` as command ``name`` of ``group``.
 
     Positional arguments are collected unchanged (1.4 checks their number itself, with its own
-    messages); the common options are declared for help and completion.
+    messages); the common options are declared for help and completion. ``complete`` names the
+    kinds of objects whose ids and names the shell completes for the arguments.
     """
 
     def decorate(func: Callable[[Runtime, list[str]], None]) -> click.Command:
@@ -316,7 +342,12 @@ def tool_command(
 
         callback.__doc__ = summary
         callback = common_options(callback)
-        callback = click.argument("args", nargs=-1, metavar=metavar)(callback)
+        callback = click.argument(
+            "args",
+            nargs=-1,
+            metavar=metavar,
+            shell_complete=_completer(complete) if complete else None,
+        )(callback)
         return group.command(name=name, help=summary, short_help=summary)(callback)
 
     return decorate

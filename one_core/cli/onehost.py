@@ -101,7 +101,7 @@ def show_text(host: Element, shown_id: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-@tool_command(group, "show", "Show information about a host.", "<host>")
+@tool_command(group, "show", "Show information about a host.", "<host>", (HOST,))
 def show(rt: Runtime, args: list[str]) -> None:
     rt.check_parameters(args, "show", 1)
     hid = rt.resolve(HOST, args[0])
@@ -114,7 +114,9 @@ def show(rt: Runtime, args: list[str]) -> None:
         out(show_text(host, hid), end="")
 
 
-@tool_command(group, "delete", "Remove hosts (a host with VMs is disabled instead).", "<host>...")
+@tool_command(
+    group, "delete", "Remove hosts (a host with VMs is disabled instead).", "<host>...", (HOST,)
+)
 def delete(rt: Runtime, args: list[str]) -> None:
     rt.check_parameters(args, "delete", 1)
     for arg in expand_args(args):
@@ -144,12 +146,12 @@ def _enable(rt: Runtime, args: list[str], command: str, enable: bool) -> None:
             out("Host enabled" if enable else "Host disabled")
 
 
-@tool_command(group, "enable", "Enable hosts (monitoring and scheduling).", "<host>...")
+@tool_command(group, "enable", "Enable hosts (monitoring and scheduling).", "<host>...", (HOST,))
 def enable(rt: Runtime, args: list[str]) -> None:
     _enable(rt, args, "enable", True)
 
 
-@tool_command(group, "disable", "Disable hosts.", "<host>...")
+@tool_command(group, "disable", "Disable hosts.", "<host>...", (HOST,))
 def disable(rt: Runtime, args: list[str]) -> None:
     _enable(rt, args, "disable", False)
 
@@ -160,10 +162,10 @@ def _list_once(rt: Runtime) -> str | None:
         pool = xmldoc.parse(str(rt.call("hostpool.info")))
     except (CallError, xmldoc.XmlError) as exc:
         return getattr(exc, "message", str(exc))
-    if rt.opts.xml:
-        out(xmldoc.pretty(pool))
-    elif rt.opts.json:
+    if rt.opts.json:
         rt.print_json(xmldoc.pool_to_data(pool))
+    elif rt.opts.xml:
+        out(xmldoc.pretty(pool))
     else:
         try:
             text = HOST_TABLE.render(list(pool), rt.columns(HOST_TABLE), rt.opts.filter,

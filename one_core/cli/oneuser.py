@@ -67,7 +67,7 @@ def _confirm(arg: str) -> bool:
 
 
 @tool_command(group, "delete", "Remove users (asks for YES if the user still has VMs).",
-              "<user>...")  # fmt: skip
+              "<user>...", (USER,))  # fmt: skip
 def delete(rt: Runtime, args: list[str]) -> None:
     rt.check_parameters(args, "delete", 1)
     last_error: str | None = None
@@ -93,10 +93,10 @@ def list_(rt: Runtime, args: list[str]) -> None:
         pool = xmldoc.parse(str(rt.call("userpool.info")))
     except (CallError, xmldoc.XmlError) as exc:
         error(getattr(exc, "message", str(exc)))
-    if rt.opts.xml:
-        out(xmldoc.pretty(pool))
-    elif rt.opts.json:
+    if rt.opts.json:
         rt.print_json(xmldoc.pool_to_data(pool))
+    elif rt.opts.xml:
+        out(xmldoc.pretty(pool))
     else:
         try:
             out(USER_TABLE.render(list(pool), rt.columns(USER_TABLE), rt.opts.filter,

@@ -133,7 +133,7 @@ def _action_command(command: str) -> None:
             if rt.opts.verbose:
                 out(message)
 
-    tool_command(group, command, SUMMARIES[command], "<vm>...")(run)
+    tool_command(group, command, SUMMARIES[command], "<vm>...", (VM,))(run)
 
 
 for _command in ACTIONS:
@@ -146,7 +146,9 @@ def _to_host(rt: Runtime, args: list[str], command: str) -> tuple[int, list[str]
     return hid, expand_args(args[:-1])
 
 
-@tool_command(group, "deploy", "Start a pending VM on a specific host.", "<vm>... <host>")
+@tool_command(
+    group, "deploy", "Start a pending VM on a specific host.", "<vm>... <host>", (VM, HOST)
+)
 def deploy(rt: Runtime, args: list[str]) -> None:
     hid, vms = _to_host(rt, args, "deploy")
     for arg in vms:
@@ -166,13 +168,13 @@ def _migrate(rt: Runtime, args: list[str], command: str, live: bool) -> None:
 
 
 @tool_command(group, "livemigrate", "Migrate running VMs to another host without downtime.",
-              "<vm>... <host>")  # fmt: skip
+              "<vm>... <host>", (VM, HOST))  # fmt: skip
 def livemigrate(rt: Runtime, args: list[str]) -> None:
     _migrate(rt, args, "livemigrate", True)
 
 
 @tool_command(group, "migrate", "Save running VMs and start them again on another host.",
-              "<vm>... <host>")  # fmt: skip
+              "<vm>... <host>", (VM, HOST))  # fmt: skip
 def migrate(rt: Runtime, args: list[str]) -> None:
     _migrate(rt, args, "migrate", False)
 
@@ -197,12 +199,12 @@ def _list_once(rt: Runtime, args: list[str]) -> None:
         pool = xmldoc.parse(str(rt.call("vmpool.info", flag)))
     except (CallError, xmldoc.XmlError) as exc:
         fail(getattr(exc, "message", str(exc)))  # 1.4: no "Error: " prefix here
-    if rt.opts.xml:
-        out(xmldoc.pretty(pool))
-        return
     vms = [vm for vm in pool if username is None or xmldoc.text(vm, "USERNAME") == username]
     if rt.opts.json:
         rt.print_json([xmldoc.to_data(vm) for vm in vms])
+        return
+    if rt.opts.xml:  # 1.4: the pool document, user name filter ignored
+        out(xmldoc.pretty(pool))
         return
     try:
         text = VM_TABLE.render(vms, rt.columns(VM_TABLE), rt.opts.filter, rt.opts.order)
@@ -255,7 +257,7 @@ def show_text(vm: Element) -> str:
     return "\n".join(lines) + "\n"
 
 
-@tool_command(group, "show", "Show information about VMs.", "<vm>...")
+@tool_command(group, "show", "Show information about VMs.", "<vm>...", (VM,))
 def show(rt: Runtime, args: list[str]) -> None:
     rt.check_parameters(args, "get_info", 1)
     vms = [_fetch_vm(rt, rt.resolve(VM, arg)) for arg in expand_args(args)]
@@ -283,7 +285,7 @@ def _history_block(rt: Runtime, vm: Element, apply_options: bool) -> None:
 
 
 @tool_command(group, "history", "Show the latest history record of VMs (all VMs if none given).",
-              "[<vm>...]")  # fmt: skip
+              "[<vm>...]", (VM,))  # fmt: skip
 def history(rt: Runtime, args: list[str]) -> None:
     if args:
         for arg in args:

@@ -92,7 +92,7 @@ def show_text(vnet: Element) -> str:
     return "\n".join(lines) + "\n"
 
 
-@tool_command(group, "show", "Show information about virtual networks.", "<network>...")
+@tool_command(group, "show", "Show information about virtual networks.", "<network>...", (VNET,))
 def show(rt: Runtime, args: list[str]) -> None:
     rt.check_parameters(args, "show", 1)
     shown = []
@@ -114,7 +114,7 @@ def show(rt: Runtime, args: list[str]) -> None:
         rt.print_json(shown[0] if len(shown) == 1 else shown)
 
 
-@tool_command(group, "delete", "Remove virtual networks.", "<network>...")
+@tool_command(group, "delete", "Remove virtual networks.", "<network>...", (VNET,))
 def delete(rt: Runtime, args: list[str]) -> None:
     rt.check_parameters(args, "delete", 1)
     last_error: str | None = None
@@ -140,12 +140,12 @@ def list_(rt: Runtime, args: list[str]) -> None:
         pool = xmldoc.parse(str(rt.call("vnpool.info", flag)))
     except (CallError, xmldoc.XmlError) as exc:
         error(getattr(exc, "message", str(exc)))
-    if rt.opts.xml:
-        out(xmldoc.pretty(pool))
-        return
     vnets = [n for n in pool if username is None or xmldoc.text(n, "USERNAME") == username]
     if rt.opts.json:
         rt.print_json([xmldoc.to_data(n) for n in vnets])
+        return
+    if rt.opts.xml:  # 1.4: the pool document, user name filter ignored
+        out(xmldoc.pretty(pool))
         return
     try:
         out(VNET_TABLE.render(vnets, rt.columns(VNET_TABLE), rt.opts.filter, rt.opts.order), end="")

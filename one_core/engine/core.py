@@ -146,6 +146,8 @@ class Engine:
 
     def wait_idle(self, timeout: float | None = 30.0) -> bool:
         """Block until no event is queued and no driver call is in flight."""
+        if not self.dispatcher.running:
+            return self.executor.wait_idle(timeout)
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())

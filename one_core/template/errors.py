@@ -49,3 +49,7 @@ class TemplateSyntaxError(OneError):
 
     def __str__(self) -> str:
         return self.message
+
+    def __reduce__(self) -> tuple[type, tuple[str], dict[str, object]]:
+        # keyword-only arguments: keep the error picklable
+        return (self.__class__, (self.message,), dict(self.__dict__))

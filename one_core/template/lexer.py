@@ -62,56 +62,70 @@ _VALUE = re.compile(
 _QUOTED = re.compile(r'"(?:\\"|[^"])+"', re.DOTALL)
 _BARE = re.compile(r"[^=#\[\] \t\n,]+")
 
+# Fast path for the common case, a whole single attribute at a token boundary in
+# INITIAL: blanks/newlines (rule 2), a name (rule 3), '=' (rule 4, not 5: the value
+# starts on the same line) and a value that is either
+#   * a bare word not starting with '"' (rule 10, nothing else can match), or
+#   * a quoted string (rule 9) whose longest match ends at an unescaped quote and is
+#     followed by a delimiter or the end, so rule 10 cannot be longer.  The atomic
+#     group stops at the first quote not preceded by a backslash -- the longest rule-9
+#     match -- and cannot backtrack to a shorter one.
+# Anything else goes through :func:`scan`, token by token.
+FAST_SINGLE = re.compile(
+    r"[ \t\n]*([A-Za-z0-9_]+)[ \t]*=[ \t]*"
+    r'(?:([^=#\[\] \t\n,"][^=#\[\] \t\n,]*)|"((?>(?:\\"|[^"])+))"(?=[=#\[\] \t\n,]|\Z))'
+)
+
 Token = tuple[str, str, int, int]
 """(kind, text, start, end): ``text`` is the token's value (quotes removed for
 a quoted STRING, not yet unescaped); start/end are character offsets."""
 
 
-def tokenize(text: str) -> Iterator[Token]:
-    """Yield the significant tokens of ``text``, ending with ``$end``.
+def scan(text: str, pos: int, in_value: bool, item: int) -> tuple[str, str, int, int, bool, int]:
+    """Lex from ``pos`` to the next significant token.
 
-    The ``$end`` token carries the span of the last lexed item (significant or not),
-    which is the location Bison reports for an unexpected ``$end``; for empty input
-    it is ``0:0``, Bison's initial location.
+    ``in_value`` is the start condition (VALUE or INITIAL) and ``item`` the start of
+    the last lexed item so far.  Returns ``(kind, text, start, end, in_value, item)``
+    with the new start condition and last-item start; at the end of input the kind is
+    ``$end`` and its span is that of the last lexed item (Bison's location for an
+    unexpected ``$end``; ``0:0`` for empty input).
     """
-    pos = 0
-    item = 0
     n = len(text)
-    initial_match = _INITIAL.match
-    value_match = _VALUE.match
-    in_value = False
     while pos < n:
         if in_value:
             if text[pos] == '"':
                 q = _QUOTED.match(text, pos)
-                b = _BARE.match(text, pos)
-                if q is not None and q.end() >= b.end():  # type: ignore[union-attr]
+                if q is not None:
                     end = q.end()
-                    item = pos
-                    in_value = False
-                    yield (STRING, text[pos + 1 : end - 1], pos, end)
-                    pos = end
-                    continue
-            m = value_match(text, pos)
+                    if end >= _BARE.match(text, pos).end():  # type: ignore[union-attr]
+                        return (STRING, text[pos + 1 : end - 1], pos, end, False, pos)
+            m = _VALUE.match(text, pos)
             kind = m.lastgroup  # type: ignore[union-attr]
             end = m.end()  # type: ignore[union-attr]
             item = pos
             if kind == "other":
                 pos = end
                 continue
-            in_value = False
-            yield (kind, text[pos:end], pos, end)  # type: ignore[misc]
+            return (kind, text[pos:end], pos, end, False, pos)  # type: ignore[return-value]
+        m = _INITIAL.match(text, pos)
+        kind = m.lastgroup  # type: ignore[union-attr]
+        end = m.end()  # type: ignore[union-attr]
+        item = pos
+        if kind in ("skip", "ws", "other"):
             pos = end
-        else:
-            m = initial_match(text, pos)
-            kind = m.lastgroup  # type: ignore[union-attr]
-            end = m.end()  # type: ignore[union-attr]
-            item = pos
-            if kind == "skip" or kind == "ws" or kind == "other":
-                pos = end
-                continue
-            if kind == "EQUAL":
-                in_value = True
-            yield (kind, text[pos:end], pos, end)  # type: ignore[misc]
-            pos = end
-    yield (END, "", item, n)
+            continue
+        return (kind, text[pos:end], pos, end, kind == EQUAL, pos)  # type: ignore[return-value]
+    return (END, "", item, n, in_value, item)
+
+
+def tokenize(text: str) -> Iterator[Token]:
+    """Yield the significant tokens of ``text``, ending with ``$end`` (see :func:`scan`)."""
+    pos = 0
+    in_value = False
+    item = 0
+    while True:
+        kind, value, start, end, in_value, item = scan(text, pos, in_value, item)
+        yield (kind, value, start, end)
+        if kind == END:
+            return
+        pos = end

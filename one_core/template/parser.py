@@ -13,6 +13,11 @@ below (Bison's default reductions are folded in), so the error messages are thos
 of Bison 2.3 with ``YYERROR_VERBOSE``.  ``one_core/template/grammar.lark`` is the
 same grammar for lark; the tests drive lark's LALR parser with our tokens to check
 that this machine accepts the same token streams and expects the same tokens.
+
+Between attributes a single regex (``lexer.FAST_SINGLE``) takes a whole
+``NAME = value`` at once when that is unambiguous; everything else goes token by
+token through :func:`one_core.template.lexer.scan`.  The parser keeps no global
+state, so unlike 1.4 (one global mutex) any number of threads may parse at once.
 """
 
 from __future__ import annotations
@@ -26,10 +31,11 @@ from one_core.template.lexer import (
     END,
     EQUAL,
     EQUAL_EMPTY,
+    FAST_SINGLE,
     OBRACKET,
     STRING,
     VARIABLE,
-    tokenize,
+    scan,
 )
 
 if TYPE_CHECKING:
@@ -83,22 +89,47 @@ def syntax_error(
     )
 
 
-def parse_into(template: Template, text: str) -> None:
+def parse_into(template: Template, text: str, lines: list[int] | None = None) -> None:
     """Parse ``text`` and add its attributes to ``template`` (in its own mode).
 
     Raises :class:`TemplateSyntaxError`; attributes parsed before the error stay in
-    ``template`` (1.4 is not transactional) and the error carries it too.
+    ``template`` (1.4 is not transactional) and the error carries it too.  When
+    ``lines`` is given, the 1-based line of each top-level attribute name is appended
+    to it (used by the oned.conf loader to point at bad settings).
     """
     add = template._add_parsed
+    fast = FAST_SINGLE.match
     state = _START
     name = ""
     key = ""
     vector: dict[str, str] = {}
-    for kind, value, start, end in tokenize(text):
-        if state == _DONE or state == _START:
+    pos = 0
+    item = 0
+    in_value = False
+    while True:
+        if state in (_DONE, _START):
+            m = fast(text, pos)
+            if m is not None:
+                bare = m.group(2)
+                if bare is not None:
+                    add(m.group(1), unescape(bare))
+                    item = m.start(2)
+                else:
+                    add(m.group(1), unescape(m.group(3)))
+                    item = m.start(3) - 1
+                if lines is not None:
+                    lines.append(1 + text.count("\n", 0, m.start(1)))
+                pos = m.end()
+                state = _DONE
+                continue
+        kind, value, start, end, in_value, item = scan(text, pos, in_value, item)
+        pos = end
+        if state in (_DONE, _START):
             if kind == VARIABLE:
                 name = value
                 state = _NAME
+                if lines is not None:
+                    lines.append(1 + text.count("\n", 0, start))
                 continue
             if kind == END and state == _DONE:
                 return

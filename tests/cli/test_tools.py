@@ -174,8 +174,10 @@ def test_show_missing_vm_is_a_clean_error(fake, run):
 
 
 def test_show_several_and_json(fake, run):
-    fake.responses["one.vm.info"] = lambda session, vid: [True, T.vm(vid, f"v{vid}", 1, 0, S,
-                                                                     template="<TEMPLATE/>")]
+    fake.responses["one.vm.info"] = lambda session, vid: [
+        True,
+        T.vm(vid, f"v{vid}", 1, 0, S, template="<TEMPLATE/>"),
+    ]
     result = run("onevm", "show", "[1-2]")
     assert result.out.count("INFORMATION") == 2
     assert result.out.index("VIRTUAL MACHINE 1 ") < result.out.index("VIRTUAL MACHINE 2 ")
@@ -313,3 +315,13 @@ def test_oneuser_delete_continues_after_error(fake, run):
     assert run("oneuser", "delete", "1", "2").rc == 0
     result = run("oneuser", "delete", "2", "1")
     assert (result.rc, result.out) == (255, "Error: Error retrieving user 1\n")
+
+
+def test_shell_completion_of_commands_and_names(fake, run):
+    fake.responses["one.vmpool.info"] = [True, VMS]
+    env = {"_ONEVM_COMPLETE": "bash_complete", "COMP_CWORD": "1", "COMP_WORDS": "onevm sh"}
+    assert run("onevm", **env).out == "plain,show\nplain,shutdown\n"
+    env.update(COMP_CWORD="2", COMP_WORDS="onevm show web")
+    assert run("onevm", **env).out == "plain,web1\nplain,web2\nplain,web3\n"
+    script = run("onevm", _ONEVM_COMPLETE="bash_source").out
+    assert "_onevm_completion()" in script

@@ -99,7 +99,10 @@ def test_onehost_show_monitored_and_xml(fake, run):
 
 def test_onehost_show_by_name(fake, run):
     fake.responses["one.hostpool.info"] = [True, HOSTS_MONITORED]
-    fake.responses["one.host.info"] = [True, T.host(1, "host02").replace("1795595881", "1795595883")]
+    fake.responses["one.host.info"] = [
+        True,
+        T.host(1, "host02").replace("1795595881", "1795595883"),
+    ]
     check(run("onehost", "show", "host02"), "onehost show host02")
     assert fake.called("one.host.info") == [(1,)]
 
@@ -297,8 +300,11 @@ def test_onevm_list_hold(fake, run):
 def test_onevm_scheduled_list_xml_history_columns(fake, run):
     doc = xml_output("onevm list -x")
     fake.responses["one.vmpool.info"] = [True, doc]
-    fake.responses["one.vm.info"] = [True, doc.replace("<VM_POOL>", "").split("</VM>")[0]
-                                     .replace("<USERNAME>oneadmin</USERNAME>", "") + "</VM>"]
+    fake.responses["one.vm.info"] = [
+        True,
+        doc.replace("<VM_POOL>", "").split("</VM>")[0].replace("<USERNAME>oneadmin</USERNAME>", "")
+        + "</VM>",
+    ]
     now = 1795595937 + 7
     check(run("onevm", "list", now=now), "onevm list", 12)
     check(run("onevm", "list", "-x"), "onevm list -x")

@@ -146,6 +146,22 @@ class Env:
         return self.engine.dispatcher.call(fn, *args)
 
 
+def crash_and_restart(env: Env, gates: list[Gate] | None = None) -> Engine:
+    """Simulate oned dying: the dispatcher stops, queued driver work is lost, then a new
+    engine on the same database runs start-up recovery."""
+    old = env.engine
+    old.dispatcher.stop()
+    for vid in list(old.executor._queues):
+        old.executor.cancel_pending(vid)
+    for g in gates or []:
+        g.open()
+    old.executor.shutdown(wait=True)
+    new = make_engine(env.var, env.drivers, env.hosts)
+    new.start(recover=True, timers=False)
+    env.engine = new
+    return new
+
+
 class Gate:
     """Holds a VM's driver queue: work submitted for the VM after it waits until :meth:`open`."""
 
@@ -203,10 +219,11 @@ def env(tmp_path: Path) -> Iterator[Env]:
     drivers = make_drivers(str(var))
     engine = make_engine(var, drivers, hosts)
     engine.start(recover=False, timers=False)
+    e = Env(var, engine, hosts, drivers, node1, node2, nosave)
     try:
-        yield Env(var, engine, hosts, drivers, node1, node2, nosave)
+        yield e
     finally:
-        engine.stop(5)
+        e.engine.stop(5)
         db.close()
 
 

@@ -45,7 +45,7 @@ def venv(tmp_path_factory):
     _run([*_uv(), "venv", "--quiet", "--seed", "--python", sys.executable, str(env_dir)])
     python = env_dir / "bin" / "python"
     _run([*_uv(), "pip", "install", "--quiet", "--python", str(python), str(ROOT),
-          str(ROOT / "plugins" / "dummy")])
+          str(ROOT / "plugins" / "dummy"), str(ROOT / "plugins" / "sched_rank")])
     _run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
           *map(str, sorted(wheels.glob("*.whl")))])
     return env_dir

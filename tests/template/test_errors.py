@@ -8,12 +8,21 @@ from one_core.template import Template, TemplateSyntaxError
 
 # (input, message) -- the spec's table of observed examples, verbatim.
 SPEC_EXAMPLES = [
-    ("# only comment\n", "syntax error, unexpected $end, expecting VARIABLE at line 2, columns 0:15"),
+    (
+        "# only comment\n",
+        "syntax error, unexpected $end, expecting VARIABLE at line 2, columns 0:15",
+    ),
     ("A = ", "syntax error, unexpected $end, expecting OBRACKET or STRING at line 1, columns 1:4"),
     ("A = [ ]\n", "syntax error, unexpected CBRACKET, expecting VARIABLE at line 2, columns 6:8"),
     ("A = [ x ]\n", "syntax error, unexpected CBRACKET, expecting EQUAL at line 2, columns 7:10"),
-    ("A = [x=1,]\n", "syntax error, unexpected CBRACKET, expecting VARIABLE at line 2, columns 9:11"),
-    ("A = x,y\n", "syntax error, unexpected COMMA, expecting $end or VARIABLE at line 1, columns 5:6"),
+    (
+        "A = [x=1,]\n",
+        "syntax error, unexpected CBRACKET, expecting VARIABLE at line 2, columns 9:11",
+    ),
+    (
+        "A = x,y\n",
+        "syntax error, unexpected COMMA, expecting $end or VARIABLE at line 1, columns 5:6",
+    ),
     (
         "A = [ x =\n1 ]\n",
         "syntax error, unexpected EQUAL_EMPTY, expecting EQUAL at line 2, columns 7:10",
@@ -36,12 +45,21 @@ CONTEXTS = [
     ("  \n\t\n", "syntax error, unexpected $end, expecting VARIABLE at line 3, columns 0:5"),
     ("= x\n", "syntax error, unexpected EQUAL, expecting VARIABLE at line 1, columns 0:2"),
     # after a top-level name
-    ("A B\n", "syntax error, unexpected VARIABLE, expecting EQUAL or EQUAL_EMPTY at line 1, columns 2:3"),
+    (
+        "A B\n",
+        "syntax error, unexpected VARIABLE, expecting EQUAL or EQUAL_EMPTY at line 1, columns 2:3",
+    ),
     ("A\n", "syntax error, unexpected $end, expecting EQUAL or EQUAL_EMPTY at line 2, columns 1:2"),
     # after NAME = (the ']' and newline are skipped by rule 11 in VALUE)
-    ("A = ]\n", "syntax error, unexpected $end, expecting OBRACKET or STRING at line 2, columns 5:6"),
+    (
+        "A = ]\n",
+        "syntax error, unexpected $end, expecting OBRACKET or STRING at line 2, columns 5:6",
+    ),
     # after a complete attribute
-    ("A = 1 ]\n", "syntax error, unexpected CBRACKET, expecting $end or VARIABLE at line 2, columns 5:8"),
+    (
+        "A = 1 ]\n",
+        "syntax error, unexpected CBRACKET, expecting $end or VARIABLE at line 2, columns 5:8",
+    ),
     (
         "A = [ x = 1 ] = 3\n",
         "syntax error, unexpected EQUAL, expecting $end or VARIABLE at line 1, columns 14:16",
@@ -49,7 +67,10 @@ CONTEXTS = [
     # after '[' / after ',' in a vector
     ("A = [ , ]\n", "syntax error, unexpected COMMA, expecting VARIABLE at line 1, columns 6:8"),
     # after a sub-attribute name
-    ("A = [ x , y = 1 ]\n", "syntax error, unexpected COMMA, expecting EQUAL at line 1, columns 7:10"),
+    (
+        "A = [ x , y = 1 ]\n",
+        "syntax error, unexpected COMMA, expecting EQUAL at line 1, columns 7:10",
+    ),
     # after a sub-attribute '='
     ("A = [ x = ]\n", "syntax error, unexpected $end, expecting STRING at line 2, columns 11:12"),
     (
@@ -57,20 +78,35 @@ CONTEXTS = [
         "syntax error, unexpected OBRACKET, expecting STRING at line 1, columns 10:12",
     ),
     # after a sub-attribute value
-    ("A = [ x = 1\n\n", "syntax error, unexpected $end, expecting COMMA or CBRACKET at line 3, columns 11:13"),
+    (
+        "A = [ x = 1\n\n",
+        "syntax error, unexpected $end, expecting COMMA or CBRACKET at line 3, columns 11:13",
+    ),
     # a comment on the last line without a newline is not a comment
-    ("A = 1\n# c", "syntax error, unexpected $end, expecting EQUAL or EQUAL_EMPTY at line 2, columns 8:9"),
+    (
+        "A = 1\n# c",
+        "syntax error, unexpected $end, expecting EQUAL or EQUAL_EMPTY at line 2, columns 8:9",
+    ),
     # '#' in VALUE is skipped: A="c", then 'd' is a name
-    ("A = #c d", "syntax error, unexpected $end, expecting EQUAL or EQUAL_EMPTY at line 1, columns 7:8"),
+    (
+        "A = #c d",
+        "syntax error, unexpected $end, expecting EQUAL or EQUAL_EMPTY at line 1, columns 7:8",
+    ),
     # "A =" + newline is EQUAL_EMPTY, so the vector on the next line is an error
     (
         "A =\n[ x = 1 ]\n",
         "syntax error, unexpected CBRACKET, expecting $end or VARIABLE at line 3, columns 11:14",
     ),
     # EQUAL_EMPTY inside a vector
-    ("A = [ x =\n]\n", "syntax error, unexpected EQUAL_EMPTY, expecting EQUAL at line 2, columns 7:10"),
+    (
+        "A = [ x =\n]\n",
+        "syntax error, unexpected EQUAL_EMPTY, expecting EQUAL at line 2, columns 7:10",
+    ),
     # names: '.' is skipped (echoed by 1.4) but counts toward the columns
-    ("A.B = 1\n", "syntax error, unexpected VARIABLE, expecting EQUAL or EQUAL_EMPTY at line 1, columns 2:3"),
+    (
+        "A.B = 1\n",
+        "syntax error, unexpected VARIABLE, expecting EQUAL or EQUAL_EMPTY at line 1, columns 2:3",
+    ),
     # a quoted value may span lines; the line is the one at the END of the token
     (
         'A = "x\ny\nz" ]\n',

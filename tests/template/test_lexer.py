@@ -31,8 +31,10 @@ def test_tokens_match_flex_longest_match(text: str) -> None:
     [
         ("A = b\n", ["VARIABLE", "EQUAL", "STRING", "$end"]),
         ("A =\n", ["VARIABLE", "EQUAL_EMPTY", "$end"]),
-        ("A = [ x = 1 ]", ["VARIABLE", "EQUAL", "OBRACKET", "VARIABLE", "EQUAL", "STRING",
-                           "CBRACKET", "$end"]),
+        (
+            "A = [ x = 1 ]",
+            ["VARIABLE", "EQUAL", "OBRACKET", "VARIABLE", "EQUAL", "STRING", "CBRACKET", "$end"],
+        ),
         ("  # c\n", ["$end"]),
         ("A\n= b", ["VARIABLE", "EQUAL", "STRING", "$end"]),
     ],

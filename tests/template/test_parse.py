@@ -17,7 +17,7 @@ CASES = [
     ('A = "abc"def\n', [("A", '"abc"def')]),  # rule 10 is longer
     ('A = "xyz\n', [("A", '"xyz')]),  # unterminated quote
     ('A = "a\\"b"\n', [("A", 'a"b')]),  # \" unescaped
-    ("A = a\\\"b\n", [("A", 'a"b')]),  # \" unescaped in bare values too
+    ('A = a\\"b\n', [("A", 'a"b')]),  # \" unescaped in bare values too
     ('A = "C:\\dir\\n"\n', [("A", "C:\\dir\\n")]),  # other backslashes kept
     ('A = "line1\nline2"\n', [("A", "line1\nline2")]),  # quoted strings span lines
     ("A = 1 # trailing comment\n", [("A", "1")]),
@@ -39,7 +39,7 @@ CASES = [
     ("A = x...\n", [("A", "x...")]),
     ("A = 1 ... B = 2\n", [("A", "1"), ("B", "2")]),  # '.' skipped in INITIAL
     ("A = é\n", [("A", "é")]),
-    ("NIC = [ NETWORK = \"Private LAN\" ]\n", [("NIC", {"NETWORK": "Private LAN"})]),
+    ('NIC = [ NETWORK = "Private LAN" ]\n', [("NIC", {"NETWORK": "Private LAN"})]),
 ]
 
 

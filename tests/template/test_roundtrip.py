@@ -53,7 +53,7 @@ raw_value = st.text(alphabet='ab "\\\n\r\t=#,[]é', min_size=1, max_size=10)
 value_text = st.one_of(
     raw_value,
     raw_value.map(lambda v: '"' + v + '"'),
-    st.text(alphabet="ab\\\"é\r-", min_size=1, max_size=6),
+    st.text(alphabet='ab\\"é\r-', min_size=1, max_size=6),
 )
 blanks = st.sampled_from(["", " ", "\t", "  "])
 seps = st.sampled_from(["\n", " ", "\n\n", " # c\n", "\r\n", "\n  "])
@@ -109,6 +109,4 @@ def test_examples_round_trip(text: str) -> None:
 
 def test_to_text_form() -> None:
     t = Template.parse('NAME = vm\nD = [ a = 1, b = "x y" ]\nE =\nQ = "say \\"hi\\""\n')
-    assert t.to_text() == (
-        'NAME = vm\nD = [\n  A = 1,\n  B = "x y" ]\nE =\nQ = "say \\"hi\\""\n'
-    )
+    assert t.to_text() == ('NAME = vm\nD = [\n  A = 1,\n  B = "x y" ]\nE =\nQ = "say \\"hi\\""\n')

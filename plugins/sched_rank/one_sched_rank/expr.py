@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import compress
 
 from lark import Token, Tree
 
+from one_sched_rank import cnum
 from one_sched_rank.cnum import f32, float_to_int
 from one_sched_rank.grammars import parse_tokens
 from one_sched_rank.lexer import lex
 from one_sched_rank.pattern import compile_pattern
-from one_sched_rank import cnum
 
 # ---------------------------------------------------------------------------
 # host record
@@ -86,6 +87,38 @@ class HostVars:
         self.floats = _Float32View(text)
 
 
+class HostTable:
+    """All hosts of a cycle, for evaluating a REQUIREMENTS leaf on every host
+    at once: a set of hosts is an ``int`` bit mask (bit ``i`` = ``records[i]``).
+
+    Leaf results are cached per cycle, so a comparison shared by several
+    expressions (``HYPERVISOR = "kvm*"``) is computed once.
+    """
+
+    __slots__ = ("records", "bits", "all", "_leaves")
+
+    def __init__(self, records: Sequence[HostVars]):
+        self.records = list(records)
+        self.bits = [1 << i for i in range(len(self.records))]
+        self.all = (1 << len(self.records)) - 1
+        self._leaves: dict[tuple, int] = {}
+
+    def to_mask(self, flags: Sequence[bool]) -> int:
+        """The mask of the hosts whose flag is true."""
+        return sum(compress(self.bits, flags))
+
+    def leaf(self, key: tuple, compute: Callable[[HostVars], bool]) -> int:
+        """The mask of ``compute`` over all hosts, cached under ``key``."""
+        mask = self._leaves.get(key)
+        if mask is None:
+            mask = self._leaves[key] = self.to_mask([compute(r) for r in self.records])
+        return mask
+
+    def indices(self, mask: int) -> list[int]:
+        """The host indices in ``mask``, ascending."""
+        return list(compress(range(len(self.records)), map(int, bin(mask)[:1:-1])))
+
+
 # ---------------------------------------------------------------------------
 # compiled expressions
 # ---------------------------------------------------------------------------
@@ -107,12 +140,14 @@ class Requirements:
     """A compiled REQUIREMENTS expression.
 
     ``error`` is the syntax-error message (then every host fails to match).
-    ``matches(host)`` evaluates it.
+    ``matches(host)`` evaluates it on one host; ``mask(table)`` on all the
+    hosts of a :class:`HostTable` at once (same result, bit per host).
     """
 
     text: str
     error: str | None
     matches: Match = field(repr=False)
+    mask: Callable[[HostTable], int] = field(repr=False, default=lambda t: 0)
     names: frozenset[str] = frozenset()
 
 
@@ -184,6 +219,32 @@ def _compile_req(node: Tree | Token, names: set[str]) -> Match:
     return str_ne
 
 
+def _leaf_key(node: Tree) -> tuple:
+    ch = node.children
+    lit = ch[-1]
+    return (node.data, str(ch[0].value).upper(), lit.type, lit.value)
+
+
+def _compile_req_mask(node: Tree, leaf_fn: Callable[[Tree], Match]) -> Callable[[HostTable], int]:
+    """The column form of :func:`_compile_req`: sets of hosts as bit masks."""
+    op = node.data
+    ch = node.children
+    if op in ("and_", "or_"):
+        a = _compile_req_mask(ch[0], leaf_fn)
+        b = _compile_req_mask(ch[2], leaf_fn)
+        if op == "and_":
+            return lambda t: a(t) & b(t)
+        return lambda t: a(t) | b(t)
+    if op == "not_":
+        a = _compile_req_mask(ch[1], leaf_fn)
+        return lambda t: t.all ^ a(t)
+    if op == "paren":
+        return _compile_req_mask(ch[1], leaf_fn)
+    key = _leaf_key(node)
+    fn = leaf_fn(node)
+    return lambda t: t.leaf(key, fn)
+
+
 def c_div(x: float, y: float) -> float:
     """IEEE division as C does it (no exception on a zero divisor)."""
     if y == 0.0:
@@ -231,13 +292,14 @@ def compile_requirements(text: str) -> Requirements:
     lexed = lex(text)
     result = parse_tokens("requirements", lexed)
     if result.error is not None:
-        return Requirements(text, result.error.message, _never)
+        return Requirements(text, result.error.message, _never, lambda t: 0)
     tree = result.tree
     if not tree.children:
-        return Requirements(text, None, lambda r: True)
+        return Requirements(text, None, lambda r: True, lambda t: t.all)
     names: set[str] = set()
     fn = _compile_req(tree.children[0], names)
-    return Requirements(text, None, fn, frozenset(names))
+    mask = _compile_req_mask(tree.children[0], lambda leaf: _compile_req(leaf, set()))
+    return Requirements(text, None, fn, mask, frozenset(names))
 
 
 @lru_cache(maxsize=8192)

@@ -7,9 +7,12 @@ computed faster:
   every VM is matched and ranked against the same start-of-cycle snapshot,
   before any dispatch, so all VMs of a group have the same candidates in the
   same order; they are computed once per group.
-* Expressions are parsed once per distinct text (:mod:`.expr` caches), and
-  each distinct REQUIREMENTS / RANK is evaluated once per host per cycle on
-  pre-resolved :class:`~.expr.HostVars` records.
+* Expressions are parsed once per distinct text (:mod:`.expr` caches).
+  REQUIREMENTS are evaluated on all hosts at once as bit masks, each distinct
+  comparison once per cycle (:class:`~.expr.HostTable`); capacity likewise
+  once per distinct demand; each distinct RANK once per host per cycle, on
+  pre-resolved :class:`~.expr.HostVars` records, giving one host order per
+  RANK from which each group's candidate order is filtered.
 * Dispatch keeps, per group, a cursor into the candidate list: within a cycle
   a host's allocation only grows (as long as no demand is negative), so a
   host that could not take a VM of a group cannot take a later one of the
@@ -26,7 +29,14 @@ from typing import Any
 
 from one_core.placement import HostSnapshot, PendingVM, Placement
 from one_sched_rank import cnum
-from one_sched_rank.expr import HostVars, Rank, Requirements, compile_rank, compile_requirements
+from one_sched_rank.expr import (
+    HostTable,
+    HostVars,
+    Rank,
+    Requirements,
+    compile_rank,
+    compile_requirements,
+)
 
 DEFAULT_LOG_CANDIDATES = 20
 """Candidate lines per VM in the "Select hosts" block unless ``LOG_CANDIDATES``
@@ -47,10 +57,13 @@ class Group:
     candidates: list[int] = field(default_factory=list)
     """host indices, highest priority first (ties: higher host id first)."""
     priorities: list[float] = field(default_factory=list)
-    failed_requirements: list[int] = field(default_factory=list)
-    failed_capacity: list[int] = field(default_factory=list)
+    req_mask: int = 0
+    """hosts that meet REQUIREMENTS (bit per host index)."""
+    cap_mask: int = 0
+    """hosts with room for the demand at the start of the cycle."""
     cursor: int = 0
     listing: str | None = None
+    reasons: dict[bool, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -59,8 +72,20 @@ class Cycle:
 
     vms: list[PendingVM]
     hosts: list[HostSnapshot]
+    table: HostTable
     groups: dict[tuple[str, str, int, int], Group]
     group_of: list[Group]
+
+
+@dataclass
+class _RankOrder:
+    """One RANK over all hosts: each host's rank as a C float, and the hosts
+    sorted by (that value, host id), descending."""
+
+    values: list[float]
+    order: list[int]
+    position: list[int]
+    scaled: dict[float, list[float]] = field(default_factory=dict)
 
 
 class _Log:
@@ -84,7 +109,50 @@ def _vm_exprs(vm: PendingVM) -> tuple[str, str, int, int]:
 
 def format_priority(p: float) -> str:
     """C++ ``ostream << float`` (default ``%g``, 6 significant digits)."""
-    return "%g" % p
+    return f"{p:g}"
+
+
+def _rank_order(rank: Rank, records: list[HostVars]) -> _RankOrder:
+    values = [cnum.f32(float(rank.rank(r))) for r in records]
+    order = sorted(range(len(values)), key=lambda i: (values[i], i), reverse=True)
+    position = [0] * len(order)
+    for pos, i in enumerate(order):
+        position[i] = pos
+    return _RankOrder(values, order, position)
+
+
+def _rank_candidates(table: HostTable, ro: _RankOrder, cand_mask: int) -> tuple[list[int], list[float]]:
+    """Candidates sorted by (priority, host id) descending, with priorities.
+
+    Priorities are ``rank / max|rank|`` in C float, which is monotone in the
+    rank, so the order by rank only needs re-sorting by host id inside runs
+    whose priorities became equal through rounding.
+    """
+    idx = table.indices(cand_mask)
+    n = len(ro.order)
+    if len(idx) * 8 < n:
+        cands = sorted(idx, key=ro.position.__getitem__)
+    else:
+        flags = bin(cand_mask)[:1:-1]
+        size = len(flags)
+        cands = [i for i in ro.order if i < size and flags[i] == "1"]
+    values = ro.values
+    top = max(abs(values[cands[0]]), abs(values[cands[-1]]))
+    if top == 0:
+        return cands, [0.0] * len(cands)
+    scaled = ro.scaled.get(top)
+    if scaled is None:
+        scaled = ro.scaled[top] = [cnum.f32(v / top) for v in values]
+    prios = [scaled[i] for i in cands]
+    k, count = 0, len(cands)
+    while k < count:
+        j = k + 1
+        while j < count and prios[j] == prios[k]:
+            j += 1
+        if j - k > 1:
+            pass
+        k = j
+    return cands, prios
 
 
 def plan(ctx: Any, pending: list[PendingVM], hosts: list[HostSnapshot]) -> Cycle:
@@ -95,15 +163,14 @@ def plan(ctx: Any, pending: list[PendingVM], hosts: list[HostSnapshot]) -> Cycle
     log("HOST", logging.DEBUG, "Discovered Hosts (enabled):" + "".join(f" {h.hid}" for h in hosts))
     log("VM", logging.DEBUG, "Pending virtual machines :" + "".join(f" {v.vid}" for v in vms))
 
-    records: list[HostVars] | None = None
-    n = len(hosts)
+    table = HostTable([HostVars(h.template) for h in hosts])
     host_cpu = [cnum.host_cpu_capacity(h.free_cpu) for h in hosts]
     free_mem = [h.free_mem for h in hosts]
     avail_cpu = [h.max_cpu - h.cpu_usage for h in hosts]
     avail_mem = [h.max_mem - h.mem_usage for h in hosts]
     disk_ok = [h.max_disk - h.disk_usage >= 0 for h in hosts]
-    req_cache: dict[str, list[bool]] = {}
-    rank_cache: dict[str, dict[int, int]] = {}
+    cap_cache: dict[tuple[int, int], int] = {}
+    rank_orders: dict[str, _RankOrder] = {}
     groups: dict[tuple[str, str, int, int], Group] = {}
     group_of: list[Group] = []
 
@@ -115,51 +182,24 @@ def plan(ctx: Any, pending: list[PendingVM], hosts: list[HostSnapshot]) -> Cycle
             req = compile_requirements(reqs_text)
             rank = compile_rank(rank_text)
             group = Group(req, rank, cpu, mem)
-            if reqs_text and req.error is None:
-                matched = req_cache.get(reqs_text)
-                if matched is None:
-                    if records is None:
-                        records = [HostVars(h.template) for h in hosts]
-                    fn = req.matches
-                    matched = [fn(r) for r in records]
-                    req_cache[reqs_text] = matched
-            elif reqs_text:
-                matched = [False] * n
-            else:
-                matched = [True] * n
-            cands = []
-            for i in range(n):
-                if not matched[i]:
-                    group.failed_requirements.append(i)
-                elif (
-                    mem <= free_mem[i]
-                    and cpu <= host_cpu[i]
-                    and avail_cpu[i] >= cpu
-                    and avail_mem[i] >= mem
-                    and disk_ok[i]
-                ):
-                    cands.append(i)
-                else:
-                    group.failed_capacity.append(i)
-            if rank_text and cands:
-                values = rank_cache.setdefault(rank_text, {})
-                if records is None:
-                    records = [HostVars(h.template) for h in hosts]
-                ranks = []
-                for i in cands:
-                    v = values.get(i)
-                    if v is None:
-                        v = values[i] = rank.rank(records[i])
-                    ranks.append(v)
-            else:
-                ranks = [0] * len(cands)
-            floats = [cnum.f32(float(r)) for r in ranks]
-            top = max((abs(f) for f in floats), default=0.0)
-            prios = [cnum.f32(f / top) for f in floats] if top else [0.0] * len(floats)
-            order = sorted(range(len(cands)), key=lambda k: (prios[k], hosts[cands[k]].hid),
-                           reverse=True)
-            group.candidates = [cands[k] for k in order]
-            group.priorities = [prios[k] for k in order]
+            group.req_mask = req.mask(table) if reqs_text else table.all
+            cap = cap_cache.get((cpu, mem))
+            if cap is None:
+                cap = cap_cache[(cpu, mem)] = table.to_mask([
+                    mem <= free_mem[i] and cpu <= host_cpu[i] and avail_cpu[i] >= cpu
+                    and avail_mem[i] >= mem and disk_ok[i]
+                    for i in range(len(hosts))
+                ])
+            group.cap_mask = cap
+            cand_mask = group.req_mask & cap
+            if cand_mask and rank_text:
+                ro = rank_orders.get(rank_text)
+                if ro is None:
+                    ro = rank_orders[rank_text] = _rank_order(rank, table.records)
+                group.candidates, group.priorities = _rank_candidates(table, ro, cand_mask)
+            elif cand_mask:
+                group.candidates = table.indices(cand_mask)[::-1]
+                group.priorities = [0.0] * len(group.candidates)
             groups[key] = group
         group_of.append(group)
 
@@ -172,7 +212,7 @@ def plan(ctx: Any, pending: list[PendingVM], hosts: list[HostSnapshot]) -> Cycle
             log("RANK", logging.ERROR, f"Computing host rank, expression: {group.rank.text}"
                 f", error: {group.rank.error}")
 
-    cycle = Cycle(vms, hosts, groups, group_of)
+    cycle = Cycle(vms, hosts, table, groups, group_of)
     if ctx.log.isEnabledFor(logging.INFO):
         log("SCHED", logging.INFO, select_hosts_block(ctx, cycle))
     return cycle
@@ -208,7 +248,8 @@ def select_hosts_block(ctx: Any, cycle: Cycle) -> str:
     return "".join(parts)
 
 
-def _ids(cycle: Cycle, indices: list[int], most: int = 10) -> str:
+def _ids(cycle: Cycle, mask: int, most: int = 10) -> str:
+    indices = cycle.table.indices(mask)
     hids = [str(cycle.hosts[i].hid) for i in indices[:most]]
     more = f" and {len(indices) - most} more" if len(indices) > most else ""
     return ", ".join(hids) + more
@@ -216,6 +257,13 @@ def _ids(cycle: Cycle, indices: list[int], most: int = 10) -> str:
 
 def unplaced_reason(cycle: Cycle, group: Group, had_candidates: bool) -> str:
     """Why a VM stays PENDING this cycle (for its vm.log)."""
+    reason = group.reasons.get(had_candidates)
+    if reason is None:
+        reason = group.reasons[had_candidates] = _reason(cycle, group, had_candidates)
+    return reason
+
+
+def _reason(cycle: Cycle, group: Group, had_candidates: bool) -> str:
     if not cycle.hosts:
         return "Not scheduled: no enabled host"
     if group.requirements.error is not None:
@@ -226,12 +274,14 @@ def unplaced_reason(cycle: Cycle, group: Group, had_candidates: bool) -> str:
             "VMs dispatched earlier in this cycle"
         )
     parts = []
-    if group.failed_requirements:
-        parts.append(f"REQUIREMENTS not met by host(s) {_ids(cycle, group.failed_requirements)}")
-    if group.failed_capacity:
+    failed_req = cycle.table.all & ~group.req_mask
+    failed_cap = group.req_mask & ~group.cap_mask
+    if failed_req:
+        parts.append(f"REQUIREMENTS not met by host(s) {_ids(cycle, failed_req)}")
+    if failed_cap:
         parts.append(
             f"not enough free capacity for CPU={group.cpu} MEMORY={group.mem}KB on host(s) "
-            f"{_ids(cycle, group.failed_capacity)}"
+            f"{_ids(cycle, failed_cap)}"
         )
     return "Not scheduled: " + "; ".join(parts)
 

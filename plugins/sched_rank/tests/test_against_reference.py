@@ -6,13 +6,13 @@ import logging
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from one_sched_rank import reference
+from one_sched_rank.expr import HostTable, HostVars, compile_rank, compile_requirements
+from one_sched_rank.pattern import compile_pattern
+from one_sched_rank.policy import dispatch, plan
 
 from one_core.context import DriverContext
 from one_core.placement import HostSnapshot, PendingVM
-from one_sched_rank import reference
-from one_sched_rank.expr import compile_rank, compile_requirements, HostVars
-from one_sched_rank.pattern import compile_pattern
-from one_sched_rank.policy import dispatch, plan
 
 NAMES = ["A", "b", "Cpu", "ARCH", "NOPE", "x_1"]
 VALUES = st.one_of(
@@ -75,6 +75,15 @@ def test_requirements_compiled_equals_reference(text: str, host: dict) -> None:
     assert got == reference.eval_requirements(text, host)
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(REQ_EXPR | REQ_SOUP, st.lists(HOSTS, max_size=6))
+def test_requirements_mask_equals_per_host(text: str, hosts: list[dict]) -> None:
+    req = compile_requirements(text)
+    table = HostTable([HostVars(h) for h in hosts])
+    expected = [req.matches(r) if req.error is None else False for r in table.records]
+    assert table.indices(req.mask(table)) == [i for i, ok in enumerate(expected) if ok]
+
+
 RANK_ATOMS = st.one_of(NAME_TOKENS, st.integers(-100, 100000).map(str), FLOATS,
                        st.sampled_from(["16777217", "2147483647", "0"]))
 RANK_EXPR = st.recursive(
@@ -105,7 +114,7 @@ def test_rank_compiled_equals_reference(text: str, host: dict) -> None:
 
 HOST_REQS = ["", 'HYPERVISOR = "kvm*"', "CPU > 50", 'CPU > 50 & HYPERVISOR = "kvm*"',
              "FREECPU > 100 | ! HYPERVISOR = xen", "A =", "TOTALCPU > 300"]
-RANKS = ["", "FREECPU", "- FREECPU", "CPU", "FREEMEMORY / 1000", "1", "CPU - 50", "FREECPU-5"]
+RANKS = ["", "FREECPU", "- FREECPU", "CPU", "FREEMEMORY / 1000", "1", "CPU - 50", "FREECPU-5", "X"]
 
 
 @st.composite
@@ -120,6 +129,7 @@ def snapshots(draw: st.DrawFn) -> HostSnapshot:
         "FREECPU": str(free_cpu),
         "TOTALCPU": str(max_cpu),
         "FREEMEMORY": str(draw(st.integers(0, max_mem))),
+        "X": str(draw(st.sampled_from([-1000000007, 1000000007]) | st.integers(513867700, 513867800))),
     }
     return HostSnapshot(
         hid=hid, name=f"h{hid}", template=template, max_cpu=max_cpu, max_mem=max_mem,
@@ -160,3 +170,26 @@ def test_cycle_equals_per_vm_reference(hosts: list[HostSnapshot], vms: list[Pend
         got = [(cycle.hosts[i].hid, p) for i, p in zip(group.candidates, group.priorities,
                                                         strict=True)]
         assert got == [(c.hid, c.priority) for c in candidates[vm.vid]]
+
+
+@st.composite
+def crowded_vms(draw: st.DrawFn) -> PendingVM:
+    """Few distinct groups, so several VMs share candidates and hosts fill up."""
+    vid = draw(st.integers(0, 60))
+    template = {"CPU": draw(st.sampled_from(["1", "2", "-1"])),
+                "MEMORY": draw(st.sampled_from(["1", "2"])),
+                "REQUIREMENTS": draw(st.sampled_from(["", "CPU > 50"])),
+                "RANK": draw(st.sampled_from(["FREECPU", "", "X"]))}
+    return PendingVM(vid=vid, uid=0, template=template)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(snapshots(), min_size=1, max_size=5, unique_by=lambda h: h.hid),
+    st.lists(crowded_vms(), min_size=2, max_size=20, unique_by=lambda v: v.vid),
+)
+def test_crowded_cycle_equals_per_vm_reference(hosts: list[HostSnapshot],
+                                               vms: list[PendingVM]) -> None:
+    ctx = _ctx()
+    placements = [(p.vid, p.hid) for p in dispatch(ctx, plan(ctx, vms, hosts))]
+    assert placements == reference.schedule(vms, hosts)[0]

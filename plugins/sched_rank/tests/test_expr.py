@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from one_sched_rank import cnum
 from one_sched_rank.expr import (
     HostVars,

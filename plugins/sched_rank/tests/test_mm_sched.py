@@ -20,9 +20,9 @@ from pathlib import Path
 from xmlrpc.server import SimpleXMLRPCRequestHandler, SimpleXMLRPCServer
 
 import pytest
+from one_sched_rank import mm_sched
 
 from one_core.context import DriverContext
-from one_sched_rank import mm_sched
 
 SESSION = "oneadmin:34c629abfcb47856b3d1c0a30798221aefb61605"  # oneadmin:onepass (wire INDEX)
 LINE = re.compile(r"^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4} \[(\w+)\]\[([EWID])\]: (.*)$")

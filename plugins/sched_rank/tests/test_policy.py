@@ -6,12 +6,12 @@ import copy
 import logging
 
 import pytest
+from one_sched_rank.plugin import sched_place
+from one_sched_rank.policy import STATE_KEY
 
 from one_core.context import DriverContext
 from one_core.drivers import DriverSpec, load_drivers_from_specs
 from one_core.placement import HostSnapshot, PendingVM, Placement
-from one_sched_rank.plugin import sched_place
-from one_sched_rank.policy import STATE_KEY
 
 
 class Recorder(logging.Handler):
@@ -197,3 +197,23 @@ def test_loads_through_the_entry_point() -> None:
     placed = sched.call("sched_place", pending=[vm(5, RANK="FREECPU")],
                         hosts=worked_example_hosts())
     assert placed == [Placement(5, 0)]
+
+
+def test_negative_demand_frees_capacity_for_later_vms(ctx: DriverContext) -> None:
+    # CPU=-1 gives a demand of -100: 1.4 "reserves" it, which frees room on the host.
+    hosts = [host(0, free_cpu=400, cpu_usage=300), host(1, free_cpu=100)]
+    vms = [vm(1, RANK="FREECPU"), vm(2, RANK="FREECPU"),
+           vm(3, cpu="-1", memory="1", RANK="FREECPU"), vm(4, RANK="FREECPU")]
+    assert sched_place(ctx=ctx, pending=vms, hosts=hosts) == [
+        Placement(1, 0), Placement(2, 1), Placement(3, 0), Placement(4, 0)]
+
+
+def test_priorities_that_round_together_tie_on_host_id(ctx: DriverContext) -> None:
+    # 513867759 > 513867721, but divided by |-1000000007| both give the same C float:
+    # the tie then goes to the higher host id (host 1), as with std::sort in 1.4.
+    hosts = [host(0, X="513867759"), host(1, X="513867721"), host(2, X="-1000000007")]
+    pending = [vm(1, RANK="X")]
+    sched_place(ctx=ctx, pending=pending, hosts=hosts)
+    block = next(m for mod, lvl, m in ctx.state["lines"] if m.startswith("Select hosts"))
+    assert block.endswith("Virtual Machine: 1\n\t0.513868\t1\n\t0.513868\t0\n\t-1\t2\n")
+    assert ctx.state["lines"][-1][2] == "Dispatching virtual machine 1 to HID: 1"

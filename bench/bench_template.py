@@ -1,4 +1,4 @@
-"""Parse-speed benchmark (not a test): ``uv run python tests/template/bench_parse.py``."""
+"""Template parse-speed benchmark: ``uv run python bench/bench_template.py``."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ CONTEXT = [ ip_private = "$NIC[IP, NETWORK=\\"Private LAN\\"]" ]
 
 MONITORING = (
     "HYPERVISOR=kvm,TOTALCPU=800,CPUSPEED=2400,TOTALMEMORY=16777216,USEDMEMORY=1048576,"
-    'FREEMEMORY=15728640,FREECPU=750,USEDCPU=50,NETRX=1234,NETTX=5678,'
+    "FREEMEMORY=15728640,FREECPU=750,USEDCPU=50,NETRX=1234,NETTX=5678,"
     'MODELNAME="Intel(R) Xeon(R) CPU E5-2620 0 @ 2.00GHz",HOSTNAME=node01'
 )
 
