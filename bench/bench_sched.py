@@ -56,10 +56,15 @@ def make_hosts(n: int, rng: random.Random) -> list[HostSnapshot]:
         }
         hosts.append(
             HostSnapshot(
-                hid=hid, name=f"node{hid:05d}", template=tmpl,
-                max_cpu=total_cpu, max_mem=total_mem,
-                cpu_usage=rng.randint(0, total_cpu // 2), mem_usage=rng.randint(0, total_mem // 2),
-                free_cpu=int(free_cpu), free_mem=free_mem,
+                hid=hid,
+                name=f"node{hid:05d}",
+                template=tmpl,
+                max_cpu=total_cpu,
+                max_mem=total_mem,
+                cpu_usage=rng.randint(0, total_cpu // 2),
+                mem_usage=rng.randint(0, total_mem // 2),
+                free_cpu=int(free_cpu),
+                free_mem=free_mem,
             )
         )
     return hosts
@@ -72,8 +77,17 @@ def make_vms(n: int, rng: random.Random, distinct: bool = False) -> list[Pending
         cpu = rng.choice(["0.5", "1", "2"])
         mem = rng.choice(["256", "512", "1024", "2048"])
         tmpl = {"CPU": cpu, "MEMORY": mem, "REQUIREMENTS": reqs, "RANK": "FREECPU"}
-        vms.append(PendingVM(vid=vid, uid=0, template=tmpl, requirements=reqs, rank="FREECPU",
-                             cpu=cpu, memory=mem))
+        vms.append(
+            PendingVM(
+                vid=vid,
+                uid=0,
+                template=tmpl,
+                requirements=reqs,
+                rank="FREECPU",
+                cpu=cpu,
+                memory=mem,
+            )
+        )
     return vms
 
 
@@ -84,12 +98,14 @@ def make_ctx(path: str) -> DriverContext:
     handler.setFormatter(OneFormatter())
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
-    return DriverContext(role="sched", name="rank", log=logger,
-                         vm_log_func=lambda vid, module, level, message: None)
+    return DriverContext(
+        role="sched", name="rank", log=logger, vm_log_func=lambda vid, module, level, message: None
+    )
 
 
-def one_cycle(n_vms: int, n_hosts: int, seed: int = 1,
-              distinct: bool = False) -> tuple[float, float, int]:
+def one_cycle(
+    n_vms: int, n_hosts: int, seed: int = 1, distinct: bool = False
+) -> tuple[float, float, int]:
     rng = random.Random(seed)
     hosts = make_hosts(n_hosts, rng)
     vms = make_vms(n_vms, rng, distinct)
@@ -107,8 +123,10 @@ def one_cycle(n_vms: int, n_hosts: int, seed: int = 1,
 
 def report(n_vms: int, n_hosts: int, distinct: bool = False) -> None:
     t_plan, t_disp, placed = one_cycle(n_vms, n_hosts, distinct=distinct)
-    print(f"{n_vms:>7} VMs x {n_hosts:>5} hosts: plan {t_plan:6.3f}s  dispatch {t_disp:6.3f}s"
-          f"  total {t_plan + t_disp:6.3f}s  placed {placed}")
+    print(
+        f"{n_vms:>7} VMs x {n_hosts:>5} hosts: plan {t_plan:6.3f}s  dispatch {t_disp:6.3f}s"
+        f"  total {t_plan + t_disp:6.3f}s  placed {placed}"
+    )
 
 
 def main() -> int:

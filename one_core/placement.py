@@ -28,8 +28,9 @@ class HostSnapshot:
     """A host as a scheduler sees it at the start of a cycle.
 
     ``template`` is the monitored host template (``TOTALCPU``, ``FREEMEMORY``,
-    ``HYPERVISOR``, ...), where REQUIREMENTS and RANK variables are looked up;
-    the core also puts ``HOSTNAME``/``NAME`` there. The share fields are 1.4's
+    ``HYPERVISOR``, ...), where REQUIREMENTS and RANK variables are looked up
+    (as in 1.4, the host's own name is not a variable unless the IM driver
+    reports it, e.g. ``HOSTNAME``). The share fields are 1.4's
     ``host_shares`` row: ``max_*`` from the monitoring, ``*_usage`` what oned
     has allotted to the VMs placed on it, ``free_*`` the monitored free
     figures; ``running_vms`` the VMs allotted to it.

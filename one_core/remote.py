@@ -21,14 +21,21 @@ A :class:`RemotePool` is what a :class:`~one_core.context.DriverContext`'s
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
+import shutil
+import subprocess
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from one_core.errors import DriverError
+
+if TYPE_CHECKING:
+    from one_core.context import DriverContext
 
 
 def split_location(location: str) -> tuple[str, str]:
@@ -127,6 +134,36 @@ class RemoteHost:
                 exit_code=out.exit_code,
             )
         return out
+
+    def pipe(
+        self,
+        argv: Sequence[str],
+        *,
+        stdin: BinaryIO | None = None,
+        stdout: BinaryIO | None = None,
+        timeout: float | None = None,
+        check: bool = True,
+    ) -> RunResult:
+        """Run ``argv`` with binary streams: bytes of ``stdin`` in, standard output to ``stdout``.
+
+        For data that is not text (images, tar streams): ``stdin`` is read in
+        chunks until EOF and sent to the command's standard input, its output
+        is written to ``stdout`` (or returned in ``RunResult.stdout``, decoded,
+        when ``stdout`` is ``None``). ``timeout`` limits the time without any
+        data moving, not the whole run, so big transfers are not cut short.
+        Errors as in :meth:`run`.
+        """
+        command = quote_command(argv)
+        limit = self.timeout if timeout is None else timeout
+        conn = self._open()
+        try:
+            channel = conn.client.get_transport().open_session()
+            channel.settimeout(limit or None)
+            channel.exec_command(command)
+        except Exception as exc:
+            self.connection.close()
+            raise DriverError(f"{self.name}: {type(exc).__name__}: {exc}") from exc
+        return _pump(self.name, command, _ChannelStreams(channel), stdin, stdout, limit, check)
 
     def put(self, local: str, remote: str) -> None:
         """Copy a local file to ``remote`` on the host (SFTP)."""
@@ -227,3 +264,261 @@ class RemotePool:
             handles, self._pool = list(self._pool.values()), {}
         for handle in handles:
             handle.close()
+
+
+# ---------------------------------------------------------------------------
+# binary streaming (RemoteHost.pipe, LocalHost.pipe)
+# ---------------------------------------------------------------------------
+
+_CHUNK = 256 * 1024
+
+
+class _ChannelStreams:
+    """A paramiko channel seen as the three standard streams of one command."""
+
+    def __init__(self, channel: Any):
+        self.channel = channel
+
+    def send(self, data: bytes) -> None:
+        self.channel.sendall(data)
+
+    def close_stdin(self) -> None:
+        self.channel.shutdown_write()
+
+    def recv(self) -> bytes:
+        return self.channel.recv(_CHUNK)
+
+    def recv_stderr(self) -> bytes:
+        return self.channel.recv_stderr(_CHUNK)
+
+    def wait(self, limit: float | None) -> int | None:
+        if not self.channel.status_event.wait(limit or None):
+            return None
+        return self.channel.recv_exit_status()
+
+    def kill(self) -> None:
+        self.channel.close()
+
+
+class _ProcessStreams:
+    """A local :class:`subprocess.Popen` seen like :class:`_ChannelStreams`."""
+
+    def __init__(self, proc: subprocess.Popen):
+        self.proc = proc
+
+    def send(self, data: bytes) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(data)
+
+    def close_stdin(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+
+    def recv(self) -> bytes:
+        assert self.proc.stdout is not None
+        return self.proc.stdout.read1(_CHUNK)
+
+    def recv_stderr(self) -> bytes:
+        assert self.proc.stderr is not None
+        return self.proc.stderr.read1(_CHUNK)
+
+    def wait(self, limit: float | None) -> int | None:
+        try:
+            return self.proc.wait(limit or None)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def kill(self) -> None:
+        self.proc.kill()
+
+
+def _pump(
+    name: str,
+    command: str,
+    streams: _ChannelStreams | _ProcessStreams,
+    stdin: BinaryIO | None,
+    stdout: BinaryIO | None,
+    limit: float | None,
+    check: bool,
+) -> RunResult:
+    """Move the bytes of one command: a thread feeds stdin, one drains stderr.
+
+    ``limit`` is an idle limit: it fails the command only when no byte moved
+    in any direction for that long.
+    """
+    err = bytearray()
+    out = bytearray()
+    last = [time.monotonic()]
+    finished = threading.Event()
+
+    def idle() -> bool:
+        return limit is not None and limit > 0 and time.monotonic() - last[0] >= limit
+
+    def drain_stderr() -> None:
+        while True:
+            try:
+                data = streams.recv_stderr()
+            except TimeoutError:
+                if finished.is_set() or idle():
+                    return
+                continue
+            except Exception:  # closed: the exit status tells the rest
+                return
+            if not data:
+                return
+            last[0] = time.monotonic()
+            err.extend(data)
+
+    def feed() -> None:
+        try:
+            if stdin is not None:
+                while data := stdin.read(_CHUNK):
+                    streams.send(data)
+                    last[0] = time.monotonic()
+        except Exception:  # the command stopped reading: its exit status tells why
+            pass
+        finally:
+            with contextlib.suppress(Exception):
+                streams.close_stdin()
+
+    threads = [threading.Thread(target=drain_stderr, daemon=True)]
+    threads.append(threading.Thread(target=feed, daemon=True))
+    for thread in threads:
+        thread.start()
+    try:
+        while True:
+            try:
+                data = streams.recv()
+            except TimeoutError:
+                if idle():
+                    raise
+                continue
+            if not data:
+                break
+            last[0] = time.monotonic()
+            if stdout is None:
+                out.extend(data)
+            else:
+                stdout.write(data)
+    except TimeoutError as exc:
+        streams.kill()
+        raise DriverError(f"{name}: no data for {limit} s: {command}") from exc
+    except Exception as exc:  # our consumer went away (broken pipe) or the link dropped
+        streams.kill()
+        raise DriverError(f"{name}: {type(exc).__name__}: {exc}: {command}") from exc
+    finally:
+        finished.set()
+    code = streams.wait(limit)
+    if code is None:
+        streams.kill()
+        raise DriverError(f"{name}: command did not exit after {limit} s: {command}")
+    for thread in threads:
+        thread.join(limit or None)
+    stderr = err.decode("utf-8", "replace")
+    result = RunResult(out.decode("utf-8", "replace"), stderr, code)
+    if check and code != 0:
+        detail = _one_line(stderr) or _one_line(result.stdout)
+        raise DriverError(
+            f"{name}: command failed with exit code {code}" + (f": {detail}" if detail else ""),
+            stderr=stderr,
+            exit_code=code,
+        )
+    return result
+
+
+# ---------------------------------------------------------------------------
+# the front-end itself, with the same interface
+# ---------------------------------------------------------------------------
+
+
+class LocalHost:
+    """The front-end, with :class:`RemoteHost`'s interface: argument lists run without a shell.
+
+    Lets a driver treat a ``front:path`` location like any other host
+    (``run``, ``pipe``, ``put``, ``get``) without going through SSH.
+    """
+
+    def __init__(self, name: str = "localhost", *, timeout: float | None = None):
+        self.name = name
+        self.timeout = timeout
+
+    def run(
+        self, argv: Sequence[str], *, timeout: float | None = None, check: bool = True
+    ) -> RunResult:
+        """Run ``argv`` locally (standard input closed); errors as :meth:`RemoteHost.run`."""
+        return self.pipe(argv, timeout=timeout, check=check)
+
+    def pipe(
+        self,
+        argv: Sequence[str],
+        *,
+        stdin: BinaryIO | None = None,
+        stdout: BinaryIO | None = None,
+        timeout: float | None = None,
+        check: bool = True,
+    ) -> RunResult:
+        """As :meth:`RemoteHost.pipe`, locally."""
+        command = quote_command(argv)
+        limit = self.timeout if timeout is None else timeout
+        try:
+            proc = subprocess.Popen(
+                [str(a) for a in argv],
+                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        except OSError as exc:
+            raise DriverError(
+                f"{self.name}: cannot run {command}: {exc.strerror or exc}", exit_code=127
+            ) from exc
+        try:
+            return _pump(self.name, command, _ProcessStreams(proc), stdin, stdout, limit, check)
+        finally:
+            for stream in (proc.stdin, proc.stdout, proc.stderr):
+                if stream is not None:
+                    stream.close()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+    def put(self, local: str, remote: str) -> None:
+        """Copy a file (local to local)."""
+        try:
+            shutil.copyfile(local, remote)
+        except OSError as exc:
+            raise DriverError(f"{self.name}: cannot copy {local} to {remote}: {exc}") from exc
+
+    def get(self, remote: str, local: str) -> None:
+        """Copy a file (local to local)."""
+        self.put(remote, local)
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+# ---------------------------------------------------------------------------
+# what SSH drivers call
+# ---------------------------------------------------------------------------
+
+
+def remote_for(ctx: DriverContext, host: str) -> RemoteHost:
+    """The connection to ``host`` a driver should use.
+
+    ``ctx.remote(host)`` when oned gives a remote factory; otherwise a pool
+    of the driver's own, built once from its section's ``SSH_*`` keys
+    (:meth:`RemotePool.from_config`) and kept in ``ctx.state``. Close it in
+    ``driver_stop`` with :func:`close_own_pool`.
+    """
+    if ctx.remote_factory is not None:
+        return ctx.remote(host)
+    pool = ctx.state.get("remote_pool")
+    if pool is None:
+        pool = ctx.state["remote_pool"] = RemotePool.from_config(ctx.config)
+    return pool(host)
+
+
+def close_own_pool(ctx: DriverContext) -> None:
+    """Close the pool :func:`remote_for` built for this driver, if any."""
+    pool = ctx.state.pop("remote_pool", None)
+    if pool is not None:
+        pool.close()

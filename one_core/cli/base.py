@@ -276,13 +276,21 @@ def run_tool(
         except KeyboardInterrupt:
             out("")
             return 130
+        except BrokenPipeError:  # e.g. `onevm list | head -1`: stop quietly
+            _silence_stdout()
+            return 141
         return 0
     finally:
         try:
             sys.stdout.flush()
         except BrokenPipeError:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            _silence_stdout()
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def make_group(name: str, doc: str) -> click.Group:

@@ -63,8 +63,8 @@ def host_short_state(state: str) -> str:
 
 def now() -> int:
     """Current epoch seconds (``ONE_CLI_NOW`` overrides it, for reproducible output)."""
-    fixed = os.environ.get("ONE_CLI_NOW")
-    return int(fixed) if fixed else int(time.time())
+    fixed = os.environ.get("ONE_CLI_NOW", "")
+    return int(fixed) if fixed.lstrip("-").isdigit() else int(time.time())
 
 
 def running_time(stime: str, etime: str) -> str:

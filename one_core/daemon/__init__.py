@@ -155,70 +155,14 @@ def setup_logging(path: str, debug_level: int) -> logging.Handler:
 
 
 def load_configuration(path: str | None, locs: Locations) -> Any:
-    """Load oned.conf (``path``, else ``<etc>/oned.conf``, else the embedded default)."""
-    import importlib.util
-
+    """Load oned.conf: ``path``, else ``<etc>/oned.conf``, else the embedded default."""
+    from one_core import config as cfgmod
     from one_core.errors import ConfigError
 
-    cfgmod: Any = None
-    if importlib.util.find_spec("one_core.config") is not None:
-        from one_core import config as cfgmod
-    if cfgmod is None:  # one_core.config not installed yet: minimal reader
-        if path is None:
-            path = os.path.join(locs.etc, "oned.conf")
-        try:
-            return _MinimalConfig(path, locs)
-        except (ConfigError, OSError, ValueError) as exc:
-            raise StartupError(
-                f"Error while parsing configuration file:\n{exc}\n"
-                "Could not load nebula configuration file."
-            ) from None
-
-    if path is None:
-        candidate = os.path.join(locs.etc, "oned.conf")
-        path = candidate if os.path.exists(candidate) else None
     try:
-        if path is not None:
-            return cfgmod.load_config(path)
-        default = getattr(cfgmod, "default_config", None)
-        if callable(default):
-            return default()
-        text = getattr(cfgmod, "DEFAULT_ONED_CONF", None)
-        if text is None:
-            raise StartupError(f"Could not load nebula configuration file: {locs.etc}/oned.conf")
-        return cfgmod.OnedConfig.from_text(text, var_dir=locs.var)
+        return cfgmod.load_config(path, var_dir=locs.var)
     except (ConfigError, OSError) as exc:
-        raise StartupError(
-            f"Error while parsing configuration file:\n{exc}\n"
-            "Could not load nebula configuration file."
-        ) from None
-
-
-class _MinimalConfig:
-    """Stand-in for :class:`one_core.config.OnedConfig` while that module is missing."""
-
-    def __init__(self, path: str, locs: Locations):
-        from one_core.template import Template
-
-        self.template = Template.parse_file(path)
-        t = self.template
-        self.var_dir = locs.var
-        self.etc_dir = locs.etc
-        self.port = t.get_int("PORT") if "PORT" in t else 2633
-        self.host_monitoring_interval = (
-            t.get_int("HOST_MONITORING_INTERVAL") if "HOST_MONITORING_INTERVAL" in t else 300
-        )
-        self.manager_timer = t.get_int("MANAGER_TIMER") if "MANAGER_TIMER" in t else 30
-        self.debug_level = t.get_int("DEBUG_LEVEL") if "DEBUG_LEVEL" in t else 0
-        self.vm_dir = t.get("VM_DIR") or locs.var
-        self.db = t.vector("DB") or {}
-        self.sched = t.vector("SCHED") or {}
-        self.rpc_threads = 8
-        self.driver_threads = 16
-
-    def drivers(self, role: str) -> list[dict[str, str]]:
-        name = {"im": "IM_MAD", "vmm": "VM_MAD", "tm": "TM_MAD", "hm": "HM_MAD"}[role]
-        return [dict(v) for v in self.template.vectors(name)]
+        raise StartupError(cfgmod.startup_error_message(exc).lstrip("\n")) from None
 
 
 def _cfg(cfg: Any, name: str, default: Any) -> Any:

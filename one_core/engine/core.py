@@ -113,11 +113,47 @@ class Engine:
             pool.vm_log = self.vm_log
         self.dispatcher = Dispatcher()
         self.executor = DriverExecutor(self.dispatcher, cfg.driver_threads)
+        # one transaction per event; driver work it started is issued after the commit
+        from one_core import db
+
+        self._deferred: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+        self.dispatcher.scope = db.writer
+        self.dispatcher.before = self._before_event
+        self.dispatcher.after = self._after_event
+        pool.defer = self.defer
+        if hasattr(pool.hooks, "defer"):
+            pool.hooks.defer = self.defer
         self.dm = DispatchManager(self)
         self.lcm = LifeCycleManager(self)
         self.vmm = VMManager(self)
         self.tm = TransferManager(self)
         self._started = False
+
+    # -- events: one transaction each, side effects after the commit ----------
+    def defer(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` on the dispatcher once the current event committed (hooks,
+        lease release: work that takes other locks or must see committed state)."""
+        if self.dispatcher.on_thread() and self._in_event:
+            self._deferred.append((fn, args))
+        else:
+            fn(*args)
+
+    _in_event = False
+
+    def _before_event(self) -> None:
+        self._in_event = True
+        self._deferred = []
+        self.executor.hold()
+
+    def _after_event(self, ok: bool) -> None:
+        self._in_event = False
+        self.executor.release(ok)
+        deferred, self._deferred = self._deferred, []
+        for fn, args in deferred if ok else ():
+            try:
+                fn(*args)
+            except Exception:
+                self.log.exception("deferred %r failed", fn)
 
     @staticmethod
     def now() -> int:
@@ -133,7 +169,7 @@ class Engine:
         if recover:
             from one_core.engine.recovery import recover as run_recovery
 
-            self.dispatcher.call(run_recovery, self)
+            self.dispatcher.call(run_recovery, self, timeout=None)
         if timers:
             self.dispatcher.every(self.cfg.manager_timer, self.vmm.timer)
 
@@ -162,7 +198,7 @@ class Engine:
     # -- requests (any thread) --------------------------------------------------
     def allocate(self, uid: int, text: str) -> int:
         """``one.vm.allocate``; raises :class:`~one_core.vm.pool.AllocateError`."""
-        return self.dispatcher.call(self.pool.allocate, uid, text)
+        return self.dispatcher.call_unscoped(self.pool.allocate, uid, text)
 
     def deploy(self, vid: int, hid: int) -> None:
         """``one.vm.deploy``; raises :class:`~one_core.engine.errors.EngineError`."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import logging
@@ -17,6 +18,17 @@ log = logging.getLogger("one.engine")
 T = TypeVar("T")
 
 _STOP = object()
+
+
+class _Unscoped:
+    """Marks an event that must not run inside :attr:`Dispatcher.scope`."""
+
+    def __init__(self, fn: Callable[..., Any]):
+        self.fn = fn
+        self.__name__ = getattr(fn, "__name__", "unscoped")
+
+    def __call__(self, *args: Any) -> Any:
+        return self.fn(*args)
 
 
 class Dispatcher:
@@ -39,6 +51,11 @@ class Dispatcher:
         self._busy = 0
         self._busy_lock = threading.Lock()
         self._idle = threading.Condition(self._busy_lock)
+        self.scope: Callable[[], contextlib.AbstractContextManager[Any]] | None = None
+        """Context entered around each event (the engine uses one DB transaction per event)."""
+        self.before: Callable[[], None] | None = None
+        self.after: Callable[[bool], None] | None = None
+        """Called after each event, once its scope closed (``True`` if it succeeded)."""
 
     # -- life ------------------------------------------------------------
     def start(self) -> None:
@@ -65,8 +82,10 @@ class Dispatcher:
         self._queue.put((fn, args, None))
 
     def call(self, fn: Callable[..., T], *args: Any, timeout: float | None = 60.0) -> T:
-        if self.on_thread() or not self._thread.is_alive():
+        if self.on_thread():
             return fn(*args)
+        if not self._thread.is_alive():
+            return self._execute(fn, args)
         future: Future[T] = Future()
         with self._busy_lock:
             self._busy += 1
@@ -94,12 +113,34 @@ class Dispatcher:
             return None
         return max(0.0, self._timers[0][0] - time.monotonic())
 
+    def call_unscoped(self, fn: Callable[..., T], *args: Any, timeout: float | None = 60.0) -> T:
+        """:meth:`call` without the event transaction (``fn`` opens its own, e.g. allocation,
+        which takes other pools' locks before the DB write lock)."""
+        return self.call(_Unscoped(fn), *args, timeout=timeout)
+
+    def _execute(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        """Run one event inside :attr:`scope`, then :attr:`after` (work issued after commit)."""
+        if self.before is not None:
+            self.before()
+        ok = False
+        try:
+            if self.scope is None or isinstance(fn, _Unscoped):
+                result = fn(*args)
+            else:
+                with self.scope():
+                    result = fn(*args)
+            ok = True
+        finally:
+            if self.after is not None:
+                self.after(ok)
+        return result
+
     def _run_timers(self) -> None:
         now = time.monotonic()
         while self._timers and self._timers[0][0] <= now:
             _, seq, period, fn = heapq.heappop(self._timers)
             try:
-                fn()
+                self._execute(fn, ())
             except Exception:
                 log.exception("timer %r failed", fn)
             heapq.heappush(self._timers, (time.monotonic() + period, seq, period, fn))
@@ -116,10 +157,10 @@ class Dispatcher:
             fn, args, future = item
             try:
                 if future is None:
-                    fn(*args)
+                    self._execute(fn, args)
                 elif future.set_running_or_notify_cancel():
                     try:
-                        future.set_result(fn(*args))
+                        future.set_result(self._execute(fn, args))
                     except BaseException as exc:  # handed to the caller
                         future.set_exception(exc)
             except Exception:

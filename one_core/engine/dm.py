@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from one_core.engine.errors import ActionError, CapabilityError, EngineError
 from one_core.vm.model import History, VirtualMachine
-from one_core.vm.states import LcmState, VmState
+from one_core.vm.states import LcmState, Reason, VmState
 
 if TYPE_CHECKING:
     from one_core.engine.core import Engine
 
 L = LcmState
 S = VmState
+
+log = logging.getLogger("one.DiM")
 
 ACTIONS: tuple[str, ...] = (
     "shutdown",
@@ -42,7 +45,7 @@ class DispatchManager:
         return vm
 
     def _wrong(self, vm: VirtualMachine, op: str) -> ActionError:
-        self.e.log.error("Could not %s VM %s, wrong state.", op, vm.oid)
+        log.error("Could not %s VM %s, wrong state.", op, vm.oid)
         return ActionError(-2)
 
     def _running(self, vm: VirtualMachine) -> bool:
@@ -72,7 +75,7 @@ class DispatchManager:
         if vm.state != S.PENDING:
             raise EngineError(f"Can not deploy VM {vid}, wrong state")
         record = self._new_record(vm, hid)
-        if vm.history is not None and vm.history.reason == 2:  # resume after stop: RESTORE
+        if vm.history is not None and vm.history.reason == Reason.STOP_RESUME:  # deploy after stop: RESTORE
             self.e.vmm.require(record.vm_mad, "vmm_restore", "restore")
         try:
             self.e.pool.insert_history(vm, record)
@@ -189,14 +192,14 @@ class DispatchManager:
         vm.lcm_state = L.LCM_INIT
         vm.state = S.DONE
         self.e.pool.update(vm)
-        self.e.pool.leases.release(vm.oid, vm.template)
+        self.e.pool.release_leases(vm)
         self._log(vm, "New VM state is DONE.")
         self.e.pool.forget(vm.oid)
 
     # -- callbacks: final states (§1.5) -------------------------------------
     def suspend_success(self, vm: VirtualMachine) -> None:
         if vm.state != S.ACTIVE:
-            self.e.log.error("suspend_success action received but VM %s not in ACTIVE state", vm.oid)
+            log.error("suspend_success action received but VM %s not in ACTIVE state", vm.oid)
             return
         vm.state, vm.lcm_state = S.SUSPENDED, L.LCM_INIT
         self.e.pool.update(vm)
@@ -204,7 +207,7 @@ class DispatchManager:
 
     def stop_success(self, vm: VirtualMachine) -> None:
         if vm.state != S.ACTIVE:
-            self.e.log.error("stop_success action received but VM %s not in ACTIVE state", vm.oid)
+            log.error("stop_success action received but VM %s not in ACTIVE state", vm.oid)
             return
         vm.state, vm.lcm_state = S.STOPPED, L.LCM_INIT
         self.e.pool.update(vm)
@@ -212,12 +215,12 @@ class DispatchManager:
 
     def done(self, vm: VirtualMachine) -> None:
         if vm.state != S.ACTIVE:
-            self.e.log.error("done action received but VM %s not in ACTIVE state", vm.oid)
+            log.error("done action received but VM %s not in ACTIVE state", vm.oid)
             return
         vm.state, vm.lcm_state = S.DONE, L.LCM_INIT
         vm.etime = self.e.now()
         self.e.pool.update(vm)
-        self.e.pool.leases.release(vm.oid, vm.template)
+        self.e.pool.release_leases(vm)
         self._log(vm, "New VM state is DONE")
         self.e.pool.forget(vm.oid)
 

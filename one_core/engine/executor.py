@@ -44,11 +44,40 @@ class DriverExecutor:
         self._active: set[int] = set()
         self._count = 0
         self._cond = threading.Condition(self._lock)
+        self._held: list[_Task] | None = None
+
+    # -- commit first, then issue ----------------------------------------------
+    def hold(self) -> None:
+        """Start buffering submissions (the dispatcher opened an event's transaction)."""
+        self._held = []
+
+    def release(self, ok: bool) -> None:
+        """The event's transaction ended: issue what it submitted (drop it if it failed)."""
+        held, self._held = self._held, None
+        if not held:
+            return
+        if not ok:
+            with self._lock:
+                self._count -= len(held)
+                if self._count == 0:
+                    self._cond.notify_all()
+            return
+        for task in held:
+            self._start(task)
 
     def submit(self, vid: int, label: str, fn: Callable[[], Any], on_done: Done) -> None:
+        """Run ``fn`` for VM ``vid``; inside a dispatcher event, only once the event committed."""
         task = _Task(vid, label, fn, on_done)
         with self._lock:
             self._count += 1
+        if self._held is not None and (self.dispatcher.on_thread() or not self.dispatcher.running):
+            self._held.append(task)
+            return
+        self._start(task)
+
+    def _start(self, task: _Task) -> None:
+        vid = task.vid
+        with self._lock:
             if vid in self._active:
                 self._queues.setdefault(vid, deque()).append(task)
                 return
@@ -57,8 +86,13 @@ class DriverExecutor:
 
     def cancel_pending(self, vid: int) -> list[str]:
         """1.4's ``DRIVER_CANCEL``: drop the VM's queued (not yet started) work."""
+        held = self._held or []
+        mine = [t for t in held if t.vid == vid]
+        if mine:
+            held[:] = [t for t in held if t.vid != vid]
         with self._lock:
             dropped = self._queues.pop(vid, deque())
+            dropped.extend(mine)
             self._count -= len(dropped)
             if self._count == 0:
                 self._cond.notify_all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from one_core.engine.core import Engine
 
 L = LcmState
+
+log = logging.getLogger("one.TM")
 
 PROLOG_STATES = (L.PROLOG, L.PROLOG_MIGRATE, L.PROLOG_RESUME)
 EPILOG_STATES = (L.EPILOG, L.EPILOG_STOP)
@@ -165,7 +168,7 @@ class TransferManager:
         paths: VMPaths | None = None,
     ) -> None:
         raw = f"TRANSFER {'FAILURE' if error else 'SUCCESS'} {vid} {error or '-'}"
-        self.e.log.debug("Message received: %s", raw)
+        log.debug("Message received: %s", raw)
         if kind == "delete":
             if error is not None and record is not None and paths is not None:
                 self._log(
@@ -194,4 +197,4 @@ class TransferManager:
             vm.pending_action = ""
             (lcm.epilog_failure if error else lcm.epilog_success)(vm)
         else:
-            self.e.log.error("Wrong state in TM answer for VM %s", vid)
+            log.error("Wrong state in TM answer for VM %s", vid)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Callable
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from one_core.engine.core import Engine
 
 L = LcmState
+
+log = logging.getLogger("one.VMM")
 
 _INT = re.compile(r"\s*([+-]?\d+)")
 
@@ -210,7 +213,7 @@ class VMManager:
     def poll(self, vm: VirtualMachine) -> None:
         record, did = vm.history, self._deploy_id(vm)
         if record is None:
-            self.e.log.error("Monitoring VM %s but it has no history.", vm.oid)
+            log.error("Monitoring VM %s but it has no history.", vm.oid)
             return
         host = record.host_name
         self._issue(
@@ -230,7 +233,7 @@ class VMManager:
     def reply(self, vid: int, action: str, result: Any, error: DriverError | None) -> None:
         info = str(error) if error is not None else ("-" if result is None else str(result))
         raw = f"{action} {'FAILURE' if error else 'SUCCESS'} {vid} {info}"
-        self.e.log.debug("Message received: %s", raw)
+        log.debug("Message received: %s", raw)
         vm = self.e.pool.get(vid)
         if vm is None:
             return

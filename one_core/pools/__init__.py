@@ -63,3 +63,48 @@ class IdCounter:
     @property
     def next(self) -> int:
         return self._next
+
+
+_sql_cache: dict[tuple[int, str, str, tuple[str, ...]], str] = {}
+
+
+def _sql(model: type, kind: str, cols: tuple[str, ...]) -> str:
+    from one_core.db.base import database
+
+    key = (id(database.obj), model.__name__, kind, cols)
+    sql = _sql_cache.get(key)
+    if sql is None:
+        p = database.obj.param
+        qc = database.obj.quote
+
+        def q(name: str) -> str:
+            return f"{qc[0]}{name}{qc[1]}"
+
+        table = q(model._meta.table_name)
+        if kind == "insert":
+            sql = (
+                f"INSERT INTO {table} ({', '.join(q(c) for c in cols)}) "
+                f"VALUES ({', '.join(p for _ in cols)})"
+            )
+        else:
+            pk = q(model._meta.primary_key.column_name)
+            sets = ", ".join(f"{q(c)} = {p}" for c in cols)
+            sql = f"UPDATE {table} SET {sets} WHERE {pk} = {p}"
+        _sql_cache[key] = sql
+    return sql
+
+
+def fast_insert(model: type, values: dict[str, object]) -> None:
+    """``INSERT`` one row with a cached statement (peewee's query building is slow)."""
+    from one_core.db.base import database
+
+    cols = tuple(values)
+    database.execute_sql(_sql(model, "insert", cols), tuple(values.values()))
+
+
+def fast_update(model: type, pk: object, values: dict[str, object]) -> None:
+    """``UPDATE … WHERE pk = ?`` with a cached statement."""
+    from one_core.db.base import database
+
+    cols = tuple(values)
+    database.execute_sql(_sql(model, "update", cols), (*values.values(), pk))

@@ -24,7 +24,7 @@ from typing import Any
 
 from one_core import db
 from one_core.db.models import SHARE_FIELDS, HostRow
-from one_core.pools import IdCounter, stream_int, xml_text
+from one_core.pools import IdCounter, fast_insert, fast_update, stream_int, xml_text
 
 INIT, MONITORING, MONITORED, ERROR, DISABLED = 0, 1, 2, 3, 4
 """Host states (include/Host.h)."""
@@ -170,7 +170,7 @@ class HostPool:
     def _save(self, h: Host, **cols: Any) -> None:
         """Write ``cols`` of host ``h`` (caller holds the writer), re-render."""
         if cols:
-            HostRow.update(**cols).where(HostRow.oid == h.oid).execute()
+            fast_update(HostRow, h.oid, cols)
         h.render()
         self._pool_xml = None
 
@@ -180,15 +180,20 @@ class HostPool:
             hid = self._ids.take()
             now = int(time.time())
             try:
-                HostRow.insert(
-                    oid=hid,
-                    host_name=name,
-                    state=INIT,
-                    im_mad=im_mad,
-                    vm_mad=vm_mad,
-                    tm_mad=tm_mad,
-                    last_mon_time=now,
-                ).execute()
+                fast_insert(
+                    HostRow,
+                    {
+                        "oid": hid,
+                        "host_name": name,
+                        "state": INIT,
+                        "im_mad": im_mad,
+                        "vm_mad": vm_mad,
+                        "tm_mad": tm_mad,
+                        "last_mon_time": now,
+                        **dict.fromkeys(SHARE_FIELDS, 0),
+                        "template": "[]",
+                    },
+                )
             except Exception:
                 self._ids.give_back(hid)
                 raise

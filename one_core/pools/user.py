@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from one_core import db
 from one_core.db.models import UserRow
-from one_core.pools import IdCounter, xml_text
+from one_core.pools import IdCounter, fast_insert, xml_text
 
 log = logging.getLogger("one.ONE")
 
@@ -163,9 +163,10 @@ class UserPool:
                 raise ValueError("Existing user, cannot duplicate")
             uid = self._ids.take()
             try:
-                UserRow.insert(
-                    oid=uid, user_name=name, password=password, enabled=int(enabled)
-                ).execute()
+                fast_insert(
+                    UserRow,
+                    {"oid": uid, "user_name": name, "password": password, "enabled": int(enabled)},
+                )
             except Exception:
                 self._ids.give_back(uid)
                 raise

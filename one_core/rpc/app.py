@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -116,34 +117,62 @@ class RpcApp:
 
 
 class RpcServer:
-    """waitress serving :class:`RpcApp` on ``host:port`` in a background thread."""
+    """Serves :class:`RpcApp` on ``host:port`` in background threads.
 
-    def __init__(self, app: RpcApp, port: int, host: str = "0.0.0.0", threads: int = 8):
-        from waitress.server import create_server
+    ``backend``: ``"threaded"`` (default, :mod:`one_core.rpc.httpd`: one thread per
+    connection like 1.4's Abyss, ``threads`` = maximum simultaneous connections × 8)
+    or ``"waitress"`` (``threads`` worker threads). The environment variable
+    ``ONE_RPC_SERVER`` overrides the default.
+    """
 
+    def __init__(
+        self,
+        app: RpcApp,
+        port: int,
+        host: str = "0.0.0.0",
+        threads: int = 8,
+        backend: str | None = None,
+    ):
         self.app = app
-        self.server = create_server(
-            app,
-            host=host,
-            port=port,
-            threads=max(1, threads),
-            channel_timeout=15,
-            connection_limit=256,
-            max_request_body_size=16 * 1024 * 1024,
-            clear_untrusted_proxy_headers=True,
-            ident="OpenNebula-py",
-        )
-        self.port: int = self.server.effective_port  # type: ignore[union-attr]
+        self.backend = backend or os.environ.get("ONE_RPC_SERVER") or "threaded"
         self._thread: threading.Thread | None = None
+        if self.backend == "waitress":
+            from waitress.server import create_server
+
+            self.server: Any = create_server(
+                app,
+                host=host,
+                port=port,
+                threads=max(1, threads),
+                channel_timeout=15,
+                connection_limit=256,
+                max_request_body_size=16 * 1024 * 1024,
+                clear_untrusted_proxy_headers=True,
+                ident="OpenNebula-py",
+            )
+            self.port: int = self.server.effective_port
+        elif self.backend == "threaded":
+            from one_core.rpc.httpd import ThreadedHTTPServer
+
+            self.server = ThreadedHTTPServer(app, port, host, max_connections=max(16, threads * 8))
+            self.port = self.server.port
+        else:
+            raise ValueError(f"unknown RPC server backend {self.backend!r}")
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.server.run, name="rpc-server", daemon=True)
-        self._thread.start()
+        if self.backend == "waitress":
+            self._thread = threading.Thread(target=self.server.run, name="rpc-server", daemon=True)
+            self._thread.start()
+        else:
+            self.server.start()
 
     def stop(self) -> None:
-        self.server.close()
-        task_dispatcher = getattr(self.server, "task_dispatcher", None)
-        if task_dispatcher is not None:
-            task_dispatcher.shutdown(timeout=5)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self.backend == "waitress":
+            self.server.close()
+            task_dispatcher = getattr(self.server, "task_dispatcher", None)
+            if task_dispatcher is not None:
+                task_dispatcher.shutdown(timeout=5)
+            if self._thread is not None:
+                self._thread.join(timeout=5)
+        else:
+            self.server.stop()

@@ -96,6 +96,8 @@ class VMPool:
         self.resolve_context: ContextResolver = resolve_context or self._default_resolver()
         self.vm_log = vm_log
         self._cache: dict[int, VirtualMachine] = {}
+        self.defer: Any = lambda fn, *args: fn(*args)
+        """Set by the engine: run after the current event's commit."""
         last = VMRow.select(peewee.fn.MAX(VMRow.oid)).scalar()
         self._next_oid = 0 if last is None else int(last) + 1
 
@@ -240,17 +242,82 @@ class VMPool:
             values["template_xml"] = vm.template.to_xml()
         return values
 
+    _ROW_COLUMNS = (
+        "uid", "name", "last_poll", "state", "lcm_state", "stime", "etime", "deploy_id",
+        "memory", "cpu", "net_tx", "net_rx", "pending_action", "last_seq",
+    )  # fmt: skip
+    _HIST_COLUMNS_ALL = (
+        "vid", "seq", "host_name", "vm_dir", "hid", "vm_mad", "tm_mad", "stime", "etime",
+        "pstime", "petime", "rstime", "retime", "estime", "eetime", "reason",
+    )  # fmt: skip
+    _sql_cache: dict[str, str] = {}
+
+    @classmethod
+    def _sql(cls, kind: str) -> str:
+        """Statements built once (peewee's query builder is the hot path otherwise)."""
+        sql = cls._sql_cache.get(kind)
+        if sql is None:
+            from one_core.db.base import database
+
+            p = database.param
+            if kind in ("row", "row+template"):
+                cols = list(cls._ROW_COLUMNS) + (
+                    ["template", "template_xml"] if kind == "row+template" else []
+                )
+                sets = ", ".join(f"{c} = {p}" for c in cols)
+                sql = f"UPDATE vm_pool SET {sets} WHERE oid = {p}"
+            else:  # history upsert
+                cols = list(cls._HIST_COLUMNS_ALL)
+                updates = ", ".join(f"{c} = excluded.{c}" for c in cols[2:])
+                sql = (
+                    f"INSERT INTO history ({', '.join(cols)}) VALUES ({', '.join([p] * len(cols))})"
+                    f" ON CONFLICT (vid, seq) DO UPDATE SET {updates}"
+                )
+            cls._sql_cache[kind] = sql
+        return sql
+
+    @staticmethod
+    def _execute(sql: str, params: tuple[Any, ...]) -> None:
+        """Run one write: inside the engine's event transaction as is, else in its own."""
+        from one_core.db.base import database
+
+        if database.in_transaction():
+            database.execute_sql(sql, params)
+        else:
+            with db.writer():
+                database.execute_sql(sql, params)
+
     def write(self, vm: VirtualMachine, *, with_template: bool = False) -> None:
         """Write the ``vm_pool`` row (no hooks)."""
-        values = self._row_values(vm, with_template=with_template)
-        oid = values.pop("oid")
-        with db.writer():
-            VMRow.update(**values).where(VMRow.oid == oid).execute()
+        params: list[Any] = [
+            vm.uid,
+            vm.name,
+            vm.last_poll,
+            int(vm.state),
+            int(vm.lcm_state),
+            vm.stime,
+            vm.etime,
+            vm.deploy_id,
+            vm.memory,
+            vm.cpu,
+            vm.net_tx,
+            vm.net_rx,
+            vm.pending_action,
+            vm.history.seq if vm.history else -1,
+        ]
+        if with_template:
+            params += [vm.template.to_text(), vm.template.to_xml()]
+        params.append(vm.oid)
+        self._execute(self._sql("row+template" if with_template else "row"), tuple(params))
 
     def update(self, vm: VirtualMachine, *, with_template: bool = False) -> None:
         """1.4's ``vmpool->update``: write the row, then run the UPDATE hooks."""
         self.write(vm, with_template=with_template)
         self.hooks.on_update(vm)
+
+    def release_leases(self, vm: VirtualMachine) -> None:
+        """Give back the VM's network leases once the current event committed."""
+        self.defer(self.leases.release, vm.oid, vm.template)
 
     def update_history(self, vm: VirtualMachine) -> None:
         if vm.history is not None:
@@ -265,14 +332,20 @@ class VMPool:
         vm.add_history(record)
         with db.writer():
             self._write_history(record)
-            VMRow.update(last_seq=record.seq).where(VMRow.oid == vm.oid).execute()
+            self.write(vm)
 
-    @staticmethod
-    def _write_history(record: History) -> None:
+    def _write_history(self, record: History) -> None:
         if record.seq < 0:
             return
-        with db.writer():
-            HistoryRow.insert(**record.as_dict()).on_conflict_replace().execute()
+        r = record
+        self._execute(
+            self._sql("history"),
+            (
+                r.vid, r.seq, r.host_name, r.vm_dir, r.hid, r.vm_mad, r.tm_mad, r.stime,
+                r.etime, r.pstime, r.petime, r.rstime, r.retime, r.estime, r.eetime,
+                int(r.reason),
+            ),
+        )  # fmt: skip
 
     # ------------------------------------------------------------------
     # queries (any thread)
@@ -345,11 +418,44 @@ class VMPool:
             history = dict(zip(self._HIST_COLUMNS, hvals, strict=True))
         return row, username, history
 
+    _POOL_SQL = (
+        "SELECT v.oid, v.uid, u.user_name, v.name, v.last_poll, v.state, v.lcm_state, v.stime,"
+        " v.etime, v.deploy_id, v.memory, v.cpu, v.net_tx, v.net_rx,"
+        " h.seq, h.host_name, h.hid, h.stime, h.etime, h.pstime, h.petime, h.rstime, h.retime,"
+        " h.estime, h.eetime, h.reason"
+        " FROM vm_pool v LEFT JOIN user_pool u ON u.oid = v.uid"
+        " LEFT JOIN history h ON h.vid = v.oid AND h.seq = v.last_seq"
+        " WHERE v.state <> 6{where} ORDER BY v.oid"
+    )
+
     def pool_xml(self, uid_filter: int | None) -> str:
-        """``one.vmpool.info``'s document."""
+        """``one.vmpool.info``'s document (one query; rendered without row objects)."""
+        from one_core.db.base import database
+
+        if uid_filter is None:
+            sql, params = self._POOL_SQL.format(where=""), ()
+        else:
+            sql = self._POOL_SQL.format(where=f" AND v.uid = {database.param}")
+            params = (uid_filter,)
+        esc = xml.escape
         parts = ["<VM_POOL>"]
-        for row, username, history in self.pool_rows(uid_filter):
-            parts.append(xml.pool_entry_xml(row, username, history))
+        for r in database.execute_sql(sql, params).fetchall():
+            parts.append(
+                f"<VM><ID>{r[0]}</ID><UID>{r[1]}</UID><USERNAME>{esc(r[2] or '')}</USERNAME>"
+                f"<NAME>{esc(r[3])}</NAME><LAST_POLL>{r[4]}</LAST_POLL><STATE>{r[5]}</STATE>"
+                f"<LCM_STATE>{r[6]}</LCM_STATE><STIME>{r[7]}</STIME><ETIME>{r[8]}</ETIME>"
+                f"<DEPLOY_ID>{esc(r[9])}</DEPLOY_ID><MEMORY>{r[10]}</MEMORY><CPU>{r[11]}</CPU>"
+                f"<NET_TX>{r[12]}</NET_TX><NET_RX>{r[13]}</NET_RX>"
+            )
+            if r[14] is not None:
+                parts.append(
+                    f"<HISTORY><SEQ>{r[14]}</SEQ><HOSTNAME>{esc(r[15])}</HOSTNAME><HID>{r[16]}</HID>"
+                    f"<STIME>{r[17]}</STIME><ETIME>{r[18]}</ETIME><PSTIME>{r[19]}</PSTIME>"
+                    f"<PETIME>{r[20]}</PETIME><RSTIME>{r[21]}</RSTIME><RETIME>{r[22]}</RETIME>"
+                    f"<ESTIME>{r[23]}</ESTIME><EETIME>{r[24]}</EETIME><REASON>{r[25]}</REASON>"
+                    "</HISTORY>"
+                )
+            parts.append("</VM>")
         parts.append("</VM_POOL>")
         return "".join(parts)
 

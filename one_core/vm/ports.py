@@ -100,6 +100,8 @@ class ManagerHooks:
         self.drivers = drivers
         self.var_dir = var_dir
         self._pairs: dict[int, tuple[int, int]] = {}
+        self.defer: Callable[..., Any] = lambda fn, *args, **kw: fn(*args, **kw)
+        """Set by the engine: fire after the update's transaction committed."""
 
     def on_create(self, vm: VirtualMachine) -> None:
         self._pairs[vm.oid] = (int(vm.state), int(vm.lcm_state))
@@ -116,14 +118,22 @@ class ManagerHooks:
             return
         event = event_for(*pair)
         if event and self.manager.hooks_for(event):
-            self.manager.state_changed(
+            self.defer(
+                self._fire_state,
                 vm.record(self.var_dir),
-                self.drivers,
-                state=pair[0],
-                lcm_state=pair[1],
-                prev_state=prev[0] if prev else None,
-                prev_lcm_state=prev[1] if prev else None,
+                pair,
+                prev,
             )
+
+    def _fire_state(self, record: Any, pair: tuple[int, int], prev: tuple[int, int] | None) -> None:
+        self.manager.state_changed(
+            record,
+            self.drivers,
+            state=pair[0],
+            lcm_state=pair[1],
+            prev_state=prev[0] if prev else None,
+            prev_lcm_state=prev[1] if prev else None,
+        )
 
 
 class NoLeases:

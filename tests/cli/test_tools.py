@@ -325,3 +325,16 @@ def test_shell_completion_of_commands_and_names(fake, run):
     assert run("onevm", **env).out == "plain,web1\nplain,web2\nplain,web3\n"
     script = run("onevm", _ONEVM_COMPLETE="bash_source").out
     assert "_onevm_completion()" in script
+
+
+def test_closed_pipe_is_quiet(fake, run):
+    fake.responses["one.vmpool.info"] = [
+        True,
+        T.vm_pool(*[T.vm(i, "x", 1, 0, S) for i in range(3000)]),
+    ]
+    proc = subprocess.run(
+        f"{sys.executable} -m one_core.cli.onevm list | head -c 10",
+        shell=True, env=run.env(), capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert proc.stdout == b"\x1b[1m\x1b[4m  ID "
+    assert proc.stderr == b""

@@ -37,7 +37,15 @@ IM_MAD = [ name = "im_dummy", driver = "dummy", cpuspeed = "2000" ]
 VM_MAD = [ name = "vmm_dummy", driver = "dummy", type = "xml" ]
 TM_MAD = [ name = "tm_dummy", driver = "dummy" ]
 """
-RETRY_SECONDS = 20.0
+RETRY_SECONDS = 15.0
+
+DEVIATIONS: dict[str, str] = {
+    "87_vn_allocate_bad_session": (
+        "decision A2 (xmlrpc-api §11.1): vn.allocate authenticates, a wrong password creates "
+        "nothing (1.4 answered [true, 5] and replaced network 'Private LAN')"
+    ),
+}
+"""Captures where we deliberately differ from 1.4 (documented decisions): a mismatch is xfail."""
 
 TIME_TAGS = "STIME|ETIME|LAST_POLL|LAST_MON_TIME|PSTIME|PETIME|RSTIME|RETIME|ESTIME|EETIME"
 KNOWN_EXTRA_HOST_ATTRS = ("ARCH", "MODELNAME")
@@ -64,6 +72,41 @@ def method_of(stem: str) -> str:
     except Exception:
         m = re.search(rb"<methodName>([^<]*)", body)
         return m.group(1).decode() if m else "?"
+
+
+def _hosts(doc: str) -> dict[str, str]:
+    return {m.group(1): m.group(0) for m in re.finditer(r"<HOST><ID>(\d+)</ID>.*?</HOST>", doc)}
+
+
+def _never_monitored(host: str) -> bool:
+    return "<STATE>0</STATE>" in host and "<MAX_CPU>0</MAX_CPU>" in host
+
+
+def monitoring_lag_equal(expected: bytes, got: bytes) -> bool:
+    """Equal except for hosts 1.4 had not monitored yet but ours already has.
+
+    Our replay is slower than the 1.4 session (VM life-cycle steps are waited
+    for), so a host allocated late may already be monitored here.
+    """
+    try:
+        ok_e, val_e = parse_response(expected)
+        ok_g, val_g = parse_response(got)
+    except Exception:
+        return False
+    if not (ok_e and ok_g and isinstance(val_e, list) and isinstance(val_g, list)):
+        return False
+    if len(val_e) != 2 or len(val_g) != 2 or val_e[0] is not True or val_g[0] is not True:
+        return False
+    doc_e, doc_g = val_e[1], val_g[1]
+    if not (isinstance(doc_e, str) and isinstance(doc_g, str) and doc_e.startswith("<HOST")):
+        return False
+    hosts_e, hosts_g = _hosts(doc_e), _hosts(doc_g)
+    if hosts_e.keys() != hosts_g.keys():
+        return False
+    for hid, host in hosts_e.items():
+        if host != hosts_g[hid] and _never_monitored(host) and not _never_monitored(hosts_g[hid]):
+            doc_g = doc_g.replace(hosts_g[hid], host)
+    return doc_g == doc_e
 
 
 def normalise(text: str) -> str:
@@ -105,12 +148,16 @@ class Replayer:
         while True:
             status, body, _ = self.oned.post(request)
             got = normalise(body.decode("utf-8", "replace"))
-            if status == 200 and got == expected:
+            if status == 200 and (
+                got == expected or monitoring_lag_equal(expected.encode(), got.encode())
+            ):
                 return
             if time.monotonic() >= deadline:
                 break
             time.sleep(0.2)
         message = f"{stem}: HTTP {status}\n--- expected\n{expected}\n--- got\n{got}"
+        if stem in DEVIATIONS:
+            pytest.xfail(f"known deviation: {DEVIATIONS[stem]}")
         if self.skipped:
             pytest.xfail(
                 "mismatch while earlier captures were skipped (methods not registered: "

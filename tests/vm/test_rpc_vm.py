@@ -166,3 +166,26 @@ def test_life_cycle_over_rpc(one):
     ok, host = one.call("one.host.info", s, 0)
     assert "<RUNNING_VMS>0</RUNNING_VMS>" in host
     assert one.call("one.vm.migrate", s, 0, 1, True) == [False, "Can not migrate VM 0, wrong state"]
+
+
+def leased(one):
+    ok, body = one.call("one.vn.info", one.session, 0)
+    assert ok
+    return re.findall(r"<LEASE><IP>([^<]+)</IP><MAC>[^<]+</MAC><USED>1</USED><VID>(\d+)</VID></LEASE>", body)
+
+
+def test_leases_released_at_done_and_kept_by_failed(one):
+    s = one.session
+    nic = 'NAME=x\nNIC=[NETWORK="Private LAN"]\n'
+    assert one.call("one.vm.allocate", s, nic) == [True, 0]
+    assert one.call("one.vm.allocate", s, nic + "DUMMY_FAIL=deploy\n") == [True, 1]
+    assert sorted(leased(one)) == [("192.168.0.1", "0"), ("192.168.0.2", "1")]
+    assert one.call("one.vm.deploy", s, 0, 0) == [True]
+    assert one.call("one.vm.deploy", s, 1, 0) == [True]
+    wait(one, 0, 3, 3)
+    wait(one, 1, 7, 0)  # FAILED keeps its lease (quirk 8)
+    assert one.call("one.vm.action", s, "shutdown", 0) == [True]
+    wait(one, 0, 6, 0)
+    assert leased(one) == [("192.168.0.2", "1")]
+    assert one.call("one.vm.action", s, "finalize", 1) == [True]
+    assert leased(one) == []

@@ -154,3 +154,11 @@ def _stop_waitress(rpc_server: object) -> None:
     if thread is not None:
         thread.join(timeout=5)
     srv.task_dispatcher.shutdown(timeout=5)
+
+
+@pytest.fixture
+def rpc(tmp_path: Path) -> Iterator[InProcessOned]:
+    """The RPC layer in-process only (fast; the oned variant runs in ``server`` tests)."""
+    srv = InProcessOned(tmp_path)
+    yield srv
+    srv.stop()

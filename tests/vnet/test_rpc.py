@@ -47,23 +47,23 @@ def test_replay_wire_captures_byte_for_byte(server) -> None:
         assert body == expected, stem
 
 
-def test_allocate_with_wrong_password_is_refused(server) -> None:
+def test_allocate_with_wrong_password_is_refused(rpc) -> None:
     """Decision A2 (capture 87 shows 1.4 accepting it): the password is checked."""
     request = (WIRE / "87_vn_allocate_bad_session.request.xml").read_bytes()
-    status, body, _ = server.post(request)
+    status, body, _ = rpc.post(request)
     assert status == 200
     assert b"<boolean>0</boolean>" in body
     assert b"User not recognized, cannot allocate VirtualNetwork" in body
-    assert server.call("one.vnpool.info", ONEADMIN, -2) == [True, "<VNET_POOL></VNET_POOL>"]
+    assert rpc.call("one.vnpool.info", ONEADMIN, -2) == [True, "<VNET_POOL></VNET_POOL>"]
 
 
-def test_allocate_session_errors(server) -> None:
+def test_allocate_session_errors(rpc) -> None:
     tmpl = "NAME = n\n"
-    assert server.call("one.vn.allocate", "nocolon", tmpl) == [
+    assert rpc.call("one.vn.allocate", "nocolon", tmpl) == [
         False,
         "Session information malformed, cannot allocate VirtualNetwork",
     ]
-    assert server.call("one.vn.allocate", "ghost:x", tmpl) == [
+    assert rpc.call("one.vn.allocate", "ghost:x", tmpl) == [
         False,
         "User not recognized, cannot allocate VirtualNetwork",
     ]
@@ -76,42 +76,42 @@ def test_allocate_session_errors(server) -> None:
         "NAME = r\nTYPE = RANGED\n",  # RANGED without NETWORK_ADDRESS (1.4 crashed)
     ],
 )
-def test_allocate_errors_echo_the_template(server, template: str) -> None:
-    assert server.call("one.vn.allocate", ONEADMIN, template) == [
+def test_allocate_errors_echo_the_template(rpc, template: str) -> None:
+    assert rpc.call("one.vn.allocate", ONEADMIN, template) == [
         False,
         "Error allocating VN with template: \n" + template,
     ]
-    assert server.call("one.vnpool.info", ONEADMIN, -2) == [True, "<VNET_POOL></VNET_POOL>"]
+    assert rpc.call("one.vnpool.info", ONEADMIN, -2) == [True, "<VNET_POOL></VNET_POOL>"]
 
 
-def test_delete_rules(server) -> None:
-    assert server.call("one.user.allocate", ONEADMIN, "user1", hashlib.sha1(b"pass1").hexdigest())[0]
-    assert server.call("one.user.allocate", ONEADMIN, "user2", "pw2")[0]
-    admin_net = server.call("one.vn.allocate", ONEADMIN, "NAME = a\n")[1]
-    user_net = server.call("one.vn.allocate", USER1, "NAME = b\n")[1]
+def test_delete_rules(rpc) -> None:
+    assert rpc.call("one.user.allocate", ONEADMIN, "user1", hashlib.sha1(b"pass1").hexdigest())[0]
+    assert rpc.call("one.user.allocate", ONEADMIN, "user2", "pw2")[0]
+    admin_net = rpc.call("one.vn.allocate", ONEADMIN, "NAME = a\n")[1]
+    user_net = rpc.call("one.vn.allocate", USER1, "NAME = b\n")[1]
     # not the owner, not oneadmin
-    assert server.call("one.vn.delete", USER1, admin_net) == [False, "User cannot delete VN"]
-    assert server.call("one.vn.delete", "user2:pw2", user_net) == [False, "User cannot delete VN"]
+    assert rpc.call("one.vn.delete", USER1, admin_net) == [False, "User cannot delete VN"]
+    assert rpc.call("one.vn.delete", "user2:pw2", user_net) == [False, "User cannot delete VN"]
     # existence is checked before authentication
-    assert server.call("one.vn.delete", BAD, 77) == [
+    assert rpc.call("one.vn.delete", BAD, 77) == [
         False,
         "Error getting Virtual Network with NID = 77",
     ]
-    assert server.call("one.vn.delete", USER1, user_net) == [True]
-    assert server.call("one.vn.delete", ONEADMIN, admin_net) == [True]
-    assert server.call("one.vn.info", ONEADMIN, admin_net) == [
+    assert rpc.call("one.vn.delete", USER1, user_net) == [True]
+    assert rpc.call("one.vn.delete", ONEADMIN, admin_net) == [True]
+    assert rpc.call("one.vn.info", ONEADMIN, admin_net) == [
         False,
         f"Error getting Virtual Network with NID = {admin_net}",
     ]
 
 
-def test_pool_filters(server) -> None:
-    server.call("one.user.allocate", ONEADMIN, "user1", hashlib.sha1(b"pass1").hexdigest())
-    server.call("one.vn.allocate", ONEADMIN, "NAME = a\n")
-    server.call("one.vn.allocate", USER1, "NAME = b\n")
+def test_pool_filters(rpc) -> None:
+    rpc.call("one.user.allocate", ONEADMIN, "user1", hashlib.sha1(b"pass1").hexdigest())
+    rpc.call("one.vn.allocate", ONEADMIN, "NAME = a\n")
+    rpc.call("one.vn.allocate", USER1, "NAME = b\n")
 
     def ids(session: str, flag: int) -> list[str]:
-        ok, body = server.call("one.vnpool.info", session, flag)
+        ok, body = rpc.call("one.vnpool.info", session, flag)
         assert ok is True
         return [part.split("</ID>")[0] for part in body.split("<VNET><ID>")[1:]]
 
@@ -122,22 +122,22 @@ def test_pool_filters(server) -> None:
     assert ids(USER1, 0) == ["0"]
     assert ids(ONEADMIN, 1) == ["1"]
     assert ids(ONEADMIN, 5) == []
-    assert server.call("one.vn.info", USER1, 0)[0] is True
+    assert rpc.call("one.vn.info", USER1, 0)[0] is True
 
 
-def test_parameter_faults(server) -> None:
-    assert server.call("one.vn.info", ONEADMIN, "0") == (
+def test_parameter_faults(rpc) -> None:
+    assert rpc.call("one.vn.info", ONEADMIN, "0") == (
         "FAULT",
         -501,
         "Parameter that is supposed to be integer is not",
     )
-    assert server.call("one.vn.allocate", ONEADMIN) == ("FAULT", -501, "Not enough parameters")
+    assert rpc.call("one.vn.allocate", ONEADMIN) == ("FAULT", -501, "Not enough parameters")
     # surplus parameters are ignored
-    assert server.call("one.vnpool.info", ONEADMIN, -2, "extra") == [True, "<VNET_POOL></VNET_POOL>"]
+    assert rpc.call("one.vnpool.info", ONEADMIN, -2, "extra") == [True, "<VNET_POOL></VNET_POOL>"]
 
 
-def test_no_publish_method(server) -> None:
-    fault = server.call("one.vn.publish", ONEADMIN, 0, True)
+def test_no_publish_method(rpc) -> None:
+    fault = rpc.call("one.vn.publish", ONEADMIN, 0, True)
     assert fault[:2] == ("FAULT", -506)
 
 

@@ -5,6 +5,12 @@ resolves each host variable once per conversion (text, stream-extracted
 ``int``, ``atof`` double, 32-bit float) and caches it, so evaluating many
 expressions over many hosts never re-parses or re-converts anything.
 
+REQUIREMENTS also compile to a column form, ``Requirements.mask(table)``,
+which evaluates each comparison on every host of a :class:`HostTable` at
+once and combines the results as bit masks; the scheduler uses it, the
+closure form serves single evaluations. Both are tested against
+:mod:`.reference`.
+
 Semantics: ``spec/templates-scheduler-vnets-cli.md`` §2.2-§2.5.
 """
 
@@ -12,10 +18,10 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import compress
+from itertools import compress, repeat
 
 from lark import Token, Tree
 
@@ -79,44 +85,66 @@ class HostVars:
 
     __slots__ = ("text", "ints", "doubles", "floats")
 
-    def __init__(self, template: Mapping[str, str]):
-        text = {str(k).upper(): v for k, v in template.items() if isinstance(v, str) and v}
+    def __init__(self, template: Mapping[str, object]):
+        text = {}
+        for key, value in template.items():
+            if value is None or isinstance(value, (dict, list, tuple)):
+                continue  # a vector attribute counts as missing
+            value = value if isinstance(value, str) else str(value)
+            if value:
+                text.setdefault(str(key).upper(), value)
         self.text: dict[str, str] = text
         self.ints = _IntView(text)
         self.doubles = _DoubleView(text)
         self.floats = _Float32View(text)
 
 
+_BITS = bytes.maketrans(b"01", b"\x00\x01")
+
+
 class HostTable:
     """All hosts of a cycle, for evaluating a REQUIREMENTS leaf on every host
     at once: a set of hosts is an ``int`` bit mask (bit ``i`` = ``records[i]``).
 
-    Leaf results are cached per cycle, so a comparison shared by several
-    expressions (``HYPERVISOR = "kvm*"``) is computed once.
+    Variable columns and leaf results are cached per cycle, so a comparison
+    shared by several expressions (``HYPERVISOR = "kvm*"``) is computed once.
     """
 
-    __slots__ = ("records", "bits", "all", "_leaves")
+    __slots__ = ("records", "bits", "all", "_leaves", "_columns")
 
     def __init__(self, records: Sequence[HostVars]):
         self.records = list(records)
         self.bits = [1 << i for i in range(len(self.records))]
         self.all = (1 << len(self.records)) - 1
         self._leaves: dict[tuple, int] = {}
+        self._columns: dict[tuple[str, str], list] = {}
 
-    def to_mask(self, flags: Sequence[bool]) -> int:
+    def column(self, kind: str, name: str) -> list:
+        """Every host's value of ``name`` as ``ints``, ``doubles`` or ``text``."""
+        col = self._columns.get((kind, name))
+        if col is None:
+            if kind == "text":
+                col = [r.text.get(name) for r in self.records]
+            else:
+                col = [getattr(r, kind)[name] for r in self.records]
+            self._columns[(kind, name)] = col
+        return col
+
+    def to_mask(self, flags: Iterable[bool]) -> int:
         """The mask of the hosts whose flag is true."""
         return sum(compress(self.bits, flags))
 
-    def leaf(self, key: tuple, compute: Callable[[HostVars], bool]) -> int:
-        """The mask of ``compute`` over all hosts, cached under ``key``."""
+    def leaf(self, key: tuple, compute: Callable[[HostTable], Iterable[bool]]) -> int:
+        """The mask of the flags ``compute(self)`` gives, cached under ``key``."""
         mask = self._leaves.get(key)
         if mask is None:
-            mask = self._leaves[key] = self.to_mask([compute(r) for r in self.records])
+            mask = self._leaves[key] = self.to_mask(compute(self))
         return mask
 
     def indices(self, mask: int) -> list[int]:
         """The host indices in ``mask``, ascending."""
-        return list(compress(range(len(self.records)), map(int, bin(mask)[:1:-1])))
+        flags = bin(mask)[:1:-1].encode("ascii").translate(_BITS)
+        return list(compress(range(len(flags)), flags))
 
 
 # ---------------------------------------------------------------------------
@@ -219,30 +247,43 @@ def _compile_req(node: Tree | Token, names: set[str]) -> Match:
     return str_ne
 
 
-def _leaf_key(node: Tree) -> tuple:
+def _leaf_column(node: Tree) -> tuple[tuple, Callable[[HostTable], Iterable[bool]]]:
+    """A comparison over a whole column: (cache key, table -> flags)."""
     ch = node.children
+    op = node.data
+    name = str(ch[0].value).upper()
     lit = ch[-1]
-    return (node.data, str(ch[0].value).upper(), lit.type, lit.value)
+    key = (op, name, lit.type, lit.value)
+    cmp = _CMP[op]
+    if lit.type == "INTEGER":
+        ival = lit.value
+        return key, lambda t: map(cmp, t.column("ints", name), repeat(ival))
+    if lit.type == "FLOAT":
+        fval = lit.value
+        return key, lambda t: [d is not None and cmp(d, fval) for d in t.column("doubles", name)]
+    pat = compile_pattern(lit.value)
+    if op == "eq":
+        return key, lambda t: [v is not None and pat(v) for v in t.column("text", name)]
+    return key, lambda t: [v is not None and not pat(v) for v in t.column("text", name)]
 
 
-def _compile_req_mask(node: Tree, leaf_fn: Callable[[Tree], Match]) -> Callable[[HostTable], int]:
+def _compile_req_mask(node: Tree) -> Callable[[HostTable], int]:
     """The column form of :func:`_compile_req`: sets of hosts as bit masks."""
     op = node.data
     ch = node.children
     if op in ("and_", "or_"):
-        a = _compile_req_mask(ch[0], leaf_fn)
-        b = _compile_req_mask(ch[2], leaf_fn)
+        a = _compile_req_mask(ch[0])
+        b = _compile_req_mask(ch[2])
         if op == "and_":
             return lambda t: a(t) & b(t)
         return lambda t: a(t) | b(t)
     if op == "not_":
-        a = _compile_req_mask(ch[1], leaf_fn)
+        a = _compile_req_mask(ch[1])
         return lambda t: t.all ^ a(t)
     if op == "paren":
-        return _compile_req_mask(ch[1], leaf_fn)
-    key = _leaf_key(node)
-    fn = leaf_fn(node)
-    return lambda t: t.leaf(key, fn)
+        return _compile_req_mask(ch[1])
+    key, compute = _leaf_column(node)
+    return lambda t: t.leaf(key, compute)
 
 
 def c_div(x: float, y: float) -> float:
@@ -286,6 +327,24 @@ def _compile_rank(node: Tree | Token, names: set[str]) -> Value:
     return lambda r: f32(c_div(a(r), b(r)))
 
 
+MAX_DEPTH = 400
+"""Deepest expression tree we compile. Deeper ones (hundreds of nested
+parentheses or ``!``, or hundreds of terms in one chain) are rejected as an
+error instead of exhausting Python's stack; 1.4's bison stack allowed 10000."""
+
+TOO_DEEP = f"expression too deeply nested (more than {MAX_DEPTH} levels)"
+
+
+def _too_deep(tree: Tree) -> bool:
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        stack.extend((c, depth + 1) for c in node.children if isinstance(c, Tree))
+    return False
+
+
 @lru_cache(maxsize=8192)
 def compile_requirements(text: str) -> Requirements:
     """Parse and compile a REQUIREMENTS expression (cached per text)."""
@@ -296,9 +355,11 @@ def compile_requirements(text: str) -> Requirements:
     tree = result.tree
     if not tree.children:
         return Requirements(text, None, lambda r: True, lambda t: t.all)
+    if _too_deep(tree):
+        return Requirements(text, TOO_DEEP, _never, lambda t: 0)
     names: set[str] = set()
     fn = _compile_req(tree.children[0], names)
-    mask = _compile_req_mask(tree.children[0], lambda leaf: _compile_req(leaf, set()))
+    mask = _compile_req_mask(tree.children[0])
     return Requirements(text, None, fn, mask, frozenset(names))
 
 
@@ -312,13 +373,15 @@ def compile_rank(text: str) -> Rank:
         prefix = result.error.prefix
         if prefix:
             sub = parse_tokens("rank", lexed, prefix)
-            if sub.tree is not None and sub.tree.children:
+            if sub.tree is not None and sub.tree.children and not _too_deep(sub.tree):
                 fn = _compile_rank(sub.tree.children[0], names)
                 return Rank(text, result.error.message, fn, frozenset(names))
         return Rank(text, result.error.message, _zero)
     tree = result.tree
     if not tree.children:
         return Rank(text, None, _zero)
+    if _too_deep(tree):
+        return Rank(text, TOO_DEEP, _zero)
     fn = _compile_rank(tree.children[0], names)
     return Rank(text, None, fn, frozenset(names))
 

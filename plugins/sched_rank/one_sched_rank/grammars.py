@@ -33,7 +33,9 @@ from lark.lexer import Lexer
 
 from one_sched_rank.lexer import Lexed
 
-_DECLARE = "%declare BANG AMP BAR EQ GT LT LPAR RPAR STAR PLUS SLASH CARET MINUS INTEGER FLOAT STRING"
+_DECLARE = (
+    "%declare BANG AMP BAR EQ GT LT LPAR RPAR STAR PLUS SLASH CARET MINUS INTEGER FLOAT STRING"
+)
 
 REQUIREMENTS_GRAMMAR = (
     r"""
@@ -79,10 +81,10 @@ start: sum?
 class _TokenFeed(Lexer):
     """A Lark "lexer" that passes through the tokens of :func:`.lexer.lex`."""
 
-    def __init__(self, lexer_conf: object) -> None:  # noqa: D107 - Lark API
+    def __init__(self, lexer_conf: object) -> None:
         pass
 
-    def lex(self, data):  # type: ignore[override]
+    def lex(self, data):  # type: ignore[override]  # Lark calls it with our token list
         return iter(data)
 
 

@@ -16,7 +16,6 @@ used in error messages; the line is flex's ``yylineno`` at the end of the item.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from lark import Token
@@ -68,9 +67,23 @@ class Lexed:
     end_col: int
 
 
+def _byte_offsets(text: str) -> list[int] | None:
+    """Character index → UTF-8 byte offset (flex counts bytes), or None for ASCII."""
+    if text.isascii():
+        return None
+    offsets = [0]
+    for ch in text:
+        offsets.append(offsets[-1] + len(ch.encode("utf-8", "surrogatepass")))
+    return offsets
+
+
 def lex(text: str) -> Lexed:
-    """Split ``text`` into tokens, following flex's longest-match rules."""
+    """Split ``text`` into tokens, following flex's longest-match rules.
+
+    Columns are byte offsets into the UTF-8 text, as flex counted them.
+    """
     tokens: list[Token] = []
+    offsets = _byte_offsets(text)
     line = 1
     last_start = 0
     last_end = 0
@@ -79,6 +92,8 @@ def lex(text: str) -> Lexed:
         kind = m.lastgroup
         raw = m.group()
         start, end = m.start(), m.end()
+        if offsets is not None:
+            start, end = offsets[start], offsets[end]
         line += raw.count("\n")
         last_start, last_end, last_line = start, end, line
         if kind in ("BLANK", "OTHER"):
@@ -101,8 +116,3 @@ def lex(text: str) -> Lexed:
         tok.end_column = end
         tokens.append(tok)
     return Lexed(tuple(tokens), last_line, last_start, last_end)
-
-
-def iter_tokens(lexed: Lexed) -> Iterator[Token]:
-    """The tokens, for feeding a Lark parser."""
-    return iter(lexed.tokens)

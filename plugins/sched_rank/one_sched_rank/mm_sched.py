@@ -189,8 +189,7 @@ class RPCFailure(Exception):
 class Scheduler:
     """Fetches the pools, places the pending VMs and deploys them."""
 
-    def __init__(self, endpoint: str, session: str, ctx: DriverContext,
-                 proxy: Any | None = None):
+    def __init__(self, endpoint: str, session: str, ctx: DriverContext, proxy: Any | None = None):
         self.endpoint = endpoint
         self.session = session
         self.ctx = ctx
@@ -229,7 +228,7 @@ class Scheduler:
         """One scheduling cycle; returns the number of successful deploys."""
         try:
             vms, hosts = self.fetch()
-        except (OSError, xmlrpc.client.Error, RPCFailure, xmlrecords.RecordError) as exc:
+        except Exception as exc:  # any transport/protocol/document problem skips the cycle
             self._log("SCHED", logging.ERROR, f"Could not get the pools from oned: {exc}")
             return 0
         deployed = 0
@@ -244,8 +243,11 @@ class Scheduler:
                 deployed += 1
             else:
                 reason = result[1] if result and len(result) > 1 else ""
-                self._log("SCHED", logging.ERROR, f"Error deploying virtual machine {vid} to "
-                          f"HID: {hid}. Reason: {reason}")
+                self._log(
+                    "SCHED",
+                    logging.ERROR,
+                    f"Error deploying virtual machine {vid} to HID: {hid}. Reason: {reason}",
+                )
         return deployed
 
 
@@ -257,7 +259,10 @@ def run_loop(scheduler: Scheduler, timer: int, stop: threading.Event) -> None:
     while True:
         if stop.wait(timer if timer > 0 else None):
             break
-        scheduler.cycle()
+        try:
+            scheduler.cycle()
+        except Exception as exc:  # a bug must not end the loop silently
+            log("SCHED", logging.ERROR, f"Scheduling cycle failed: {exc!r}")
     log("SCHED", logging.INFO, "Stopping the scheduler...")
     log("SCHED", logging.INFO, "Scheduler loop stopped.")
 
@@ -278,8 +283,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(f"{exc}\n")
         sys.stdout.flush()
         return 255
-    ctx = DriverContext(role="sched", name="rank", driver="rank", log=logger,
-                        vm_log_func=_vm_log_writer())
+    ctx = DriverContext(
+        role="sched", name="rank", driver="rank", log=logger, vm_log_func=_vm_log_writer()
+    )
     scheduler = Scheduler(f"http://localhost:{port}/RPC2", session, ctx)
     stop = threading.Event()
 
@@ -289,8 +295,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     logger.info("Starting scheduler loop...", extra={"one_module": "SCHED"})
-    thread = threading.Thread(target=run_loop, args=(scheduler, timer, stop), daemon=True,
-                              name="mm_sched-loop")
+    thread = threading.Thread(
+        target=run_loop, args=(scheduler, timer, stop), daemon=True, name="mm_sched-loop"
+    )
     thread.start()
     while thread.is_alive():
         thread.join(0.5)

@@ -99,12 +99,21 @@ class _Log:
             self.logger.log(level, message, extra={"one_module": module})
 
 
+def _text(value: object) -> str:
+    if value is None or isinstance(value, (dict, list, tuple)):
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
 def _vm_exprs(vm: PendingVM) -> tuple[str, str, int, int]:
+    """(REQUIREMENTS, RANK, cpu demand, memory demand) of a VM: the record's
+    fields, or else the template's attributes."""
     tmpl = vm.template
-    reqs = vm.requirements or tmpl.get("REQUIREMENTS", "")
-    rank = vm.rank or tmpl.get("RANK", "")
-    cpu, mem = cnum.vm_demand(vm.cpu or tmpl.get("CPU"), vm.memory or tmpl.get("MEMORY"))
-    return reqs, rank, cpu, mem
+    reqs = _text(vm.requirements) or _text(tmpl.get("REQUIREMENTS"))
+    rank = _text(vm.rank) or _text(tmpl.get("RANK"))
+    cpu = _text(vm.cpu) or _text(tmpl.get("CPU"))
+    mem = _text(vm.memory) or _text(tmpl.get("MEMORY"))
+    return (reqs, rank, *cnum.vm_demand(cpu, mem))
 
 
 def format_priority(p: float) -> str:
@@ -121,17 +130,18 @@ def _rank_order(rank: Rank, records: list[HostVars]) -> _RankOrder:
     return _RankOrder(values, order, position)
 
 
-def _rank_candidates(table: HostTable, ro: _RankOrder, cand_mask: int) -> tuple[list[int], list[float]]:
+def _rank_candidates(
+    table: HostTable, ro: _RankOrder, cand_mask: int
+) -> tuple[list[int], list[float]]:
     """Candidates sorted by (priority, host id) descending, with priorities.
 
     Priorities are ``rank / max|rank|`` in C float, which is monotone in the
     rank, so the order by rank only needs re-sorting by host id inside runs
     whose priorities became equal through rounding.
     """
-    idx = table.indices(cand_mask)
     n = len(ro.order)
-    if len(idx) * 8 < n:
-        cands = sorted(idx, key=ro.position.__getitem__)
+    if cand_mask.bit_count() * 8 < n:
+        cands = sorted(table.indices(cand_mask), key=ro.position.__getitem__)
     else:
         flags = bin(cand_mask)[:1:-1]
         size = len(flags)
@@ -150,7 +160,7 @@ def _rank_candidates(table: HostTable, ro: _RankOrder, cand_mask: int) -> tuple[
         while j < count and prios[j] == prios[k]:
             j += 1
         if j - k > 1:
-            pass
+            cands[k:j] = sorted(cands[k:j], reverse=True)
         k = j
     return cands, prios
 
@@ -185,11 +195,16 @@ def plan(ctx: Any, pending: list[PendingVM], hosts: list[HostSnapshot]) -> Cycle
             group.req_mask = req.mask(table) if reqs_text else table.all
             cap = cap_cache.get((cpu, mem))
             if cap is None:
-                cap = cap_cache[(cpu, mem)] = table.to_mask([
-                    mem <= free_mem[i] and cpu <= host_cpu[i] and avail_cpu[i] >= cpu
-                    and avail_mem[i] >= mem and disk_ok[i]
-                    for i in range(len(hosts))
-                ])
+                cap = cap_cache[(cpu, mem)] = table.to_mask(
+                    [
+                        mem <= free_mem[i]
+                        and cpu <= host_cpu[i]
+                        and avail_cpu[i] >= cpu
+                        and avail_mem[i] >= mem
+                        and disk_ok[i]
+                        for i in range(len(hosts))
+                    ]
+                )
             group.cap_mask = cap
             cand_mask = group.req_mask & cap
             if cand_mask and rank_text:
@@ -204,13 +219,20 @@ def plan(ctx: Any, pending: list[PendingVM], hosts: list[HostSnapshot]) -> Cycle
         group_of.append(group)
 
         if group.requirements.error is not None and hosts:
-            log("HOST", logging.ERROR, f"Error evaluating expresion: {group.requirements.text}"
-                f", error: {group.requirements.error}")
+            log(
+                "HOST",
+                logging.ERROR,
+                f"Error evaluating expresion: {group.requirements.text}"
+                f", error: {group.requirements.error}",
+            )
         if not group.rank.text:
             log("RANK", logging.WARNING, "No rank defined for VM")
         elif group.rank.error is not None and group.candidates:
-            log("RANK", logging.ERROR, f"Computing host rank, expression: {group.rank.text}"
-                f", error: {group.rank.error}")
+            log(
+                "RANK",
+                logging.ERROR,
+                f"Computing host rank, expression: {group.rank.text}, error: {group.rank.error}",
+            )
 
     cycle = Cycle(vms, hosts, table, groups, group_of)
     if ctx.log.isEnabledFor(logging.INFO):
@@ -236,9 +258,10 @@ def select_hosts_block(ctx: Any, cycle: Cycle) -> str:
         if group.listing is None:
             count = len(group.candidates)
             shown = count if limit < 0 else min(limit, count)
+            hosts = cycle.hosts
             lines = [
-                f"\t{format_priority(group.priorities[k])}\t{cycle.hosts[group.candidates[k]].hid}\n"
-                for k in range(shown)
+                f"\t{format_priority(p)}\t{hosts[i].hid}\n"
+                for p, i in zip(group.priorities[:shown], group.candidates[:shown], strict=True)
             ]
             if shown < count:
                 lines.append(f"\t... {count - shown} more hosts\n")

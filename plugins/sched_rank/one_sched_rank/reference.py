@@ -24,7 +24,7 @@ from one_sched_rank.grammars import parse_tokens
 from one_sched_rank.lexer import lex
 
 CLASS_TESTS = {
-    "alpha": str.isalpha,
+    "alpha": lambda c: c.isascii() and c.isalpha(),
     "digit": lambda c: "0" <= c <= "9",
     "alnum": lambda c: c.isascii() and c.isalnum(),
     "upper": lambda c: "A" <= c <= "Z",
@@ -43,8 +43,6 @@ def _class_test(name: str, c: str) -> bool | None:
     test = CLASS_TESTS.get(name)
     if test is None:
         return None
-    if name == "alpha":
-        return c.isascii() and c.isalpha()
     return bool(test(c))
 
 
@@ -176,14 +174,22 @@ def _req(node: Tree, t: Mapping[str, str]) -> bool:
     lit = ch[-1]
     if lit.type == "INTEGER":
         ival = cnum.stream_int(val)
-        return {"eq": ival == lit.value, "ne": ival != lit.value,
-                "gt": ival > lit.value, "lt": ival < lit.value}[op]
+        return {
+            "eq": ival == lit.value,
+            "ne": ival != lit.value,
+            "gt": ival > lit.value,
+            "lt": ival < lit.value,
+        }[op]
     if lit.type == "FLOAT":
         if val is None:
             return False
         d = cnum.atof(val)
-        return {"eq": d == lit.value, "ne": d != lit.value,
-                "gt": d > lit.value, "lt": d < lit.value}[op]
+        return {
+            "eq": d == lit.value,
+            "ne": d != lit.value,
+            "gt": d > lit.value,
+            "lt": d < lit.value,
+        }[op]
     if val is None:
         return False
     hit = fnmatch(lit.value, val)
@@ -267,8 +273,9 @@ def schedule(
     for vm in ordered_vms:
         reqs = vm.requirements or vm.template.get("REQUIREMENTS", "")
         rank_text = vm.rank or vm.template.get("RANK", "")
-        cpu, mem = cnum.vm_demand(vm.cpu or vm.template.get("CPU"),
-                                  vm.memory or vm.template.get("MEMORY"))
+        cpu, mem = cnum.vm_demand(
+            vm.cpu or vm.template.get("CPU"), vm.memory or vm.template.get("MEMORY")
+        )
         hids = []
         for h in ordered_hosts:
             if reqs:
@@ -276,10 +283,14 @@ def schedule(
                 if not ok:
                     continue
             host_cpu = cnum.host_cpu_capacity(h.free_cpu)
-            if mem <= h.free_mem and cpu <= host_cpu and (
-                h.max_cpu - h.cpu_usage >= cpu
-                and h.max_mem - h.mem_usage >= mem
-                and h.max_disk - h.disk_usage >= 0
+            if (
+                mem <= h.free_mem
+                and cpu <= host_cpu
+                and (
+                    h.max_cpu - h.cpu_usage >= cpu
+                    and h.max_mem - h.mem_usage >= mem
+                    and h.max_disk - h.disk_usage >= 0
+                )
             ):
                 hids.append(h)
         ranks = []
@@ -296,8 +307,9 @@ def schedule(
         candidates[vm.vid] = cands
     placements = []
     for vm in ordered_vms:
-        cpu, mem = cnum.vm_demand(vm.cpu or vm.template.get("CPU"),
-                                  vm.memory or vm.template.get("MEMORY"))
+        cpu, mem = cnum.vm_demand(
+            vm.cpu or vm.template.get("CPU"), vm.memory or vm.template.get("MEMORY")
+        )
         for c in candidates[vm.vid]:
             u = usage[c.hid]
             h = next(x for x in hosts if x.hid == c.hid)

@@ -28,3 +28,9 @@ def body(stem: str) -> str:
 def wire() -> Callable[[str], str]:
     """``wire(stem)``: the XML document a 1.4 capture returned."""
     return body
+
+
+@pytest.fixture()
+def wire_response() -> Callable[[str], list]:
+    """``wire_response(stem)``: the whole response array of a 1.4 capture."""
+    return response

@@ -17,8 +17,26 @@ from one_core.placement import HostSnapshot, PendingVM
 NAMES = ["A", "b", "Cpu", "ARCH", "NOPE", "x_1"]
 VALUES = st.one_of(
     st.integers(-1000, 1000).map(str),
-    st.sampled_from(["0.1", "395.5", "-2.5", "12abc", "abc", "", "x86_64", "1e3", " 7", "nan",
-                     "16777217", "2147483648", "0", "-0", "a*b", "[x]"]),
+    st.sampled_from(
+        [
+            "0.1",
+            "395.5",
+            "-2.5",
+            "12abc",
+            "abc",
+            "",
+            "x86_64",
+            "1e3",
+            " 7",
+            "nan",
+            "16777217",
+            "2147483648",
+            "0",
+            "-0",
+            "a*b",
+            "[x]",
+        ]
+    ),
     st.text(alphabet="ab*?[]!-.0123", max_size=5),
 )
 HOSTS = st.dictionaries(st.sampled_from([n.upper() for n in NAMES]), VALUES, max_size=6)
@@ -46,8 +64,9 @@ STRINGS = st.one_of(PATTERNS.map(_quote), st.sampled_from(["x86_64", "abc", '""'
 
 
 def comparisons() -> st.SearchStrategy[str]:
-    eq = st.tuples(NAME_TOKENS, st.sampled_from(["=", "!=", "! ="]),
-                   st.one_of(INTS, FLOATS, STRINGS))
+    eq = st.tuples(
+        NAME_TOKENS, st.sampled_from(["=", "!=", "! ="]), st.one_of(INTS, FLOATS, STRINGS)
+    )
     rel = st.tuples(NAME_TOKENS, st.sampled_from([">", "<"]), st.one_of(INTS, FLOATS))
     return st.one_of(eq, rel).map(lambda t: f"{t[0]} {t[1]} {t[2]}")
 
@@ -62,7 +81,9 @@ REQ_EXPR = st.recursive(
     max_leaves=6,
 )
 REQ_SOUP = st.lists(
-    st.sampled_from(["A", "=", "!", "&", "|", "(", ")", "1", "0.5", '"x*"', ">", "<", "-", "*", "."]),
+    st.sampled_from(
+        ["A", "=", "!", "&", "|", "(", ")", "1", "0.5", '"x*"', ">", "<", "-", "*", "."]
+    ),
     max_size=8,
 ).map(" ".join)
 
@@ -84,8 +105,12 @@ def test_requirements_mask_equals_per_host(text: str, hosts: list[dict]) -> None
     assert table.indices(req.mask(table)) == [i for i, ok in enumerate(expected) if ok]
 
 
-RANK_ATOMS = st.one_of(NAME_TOKENS, st.integers(-100, 100000).map(str), FLOATS,
-                       st.sampled_from(["16777217", "2147483647", "0"]))
+RANK_ATOMS = st.one_of(
+    NAME_TOKENS,
+    st.integers(-100, 100000).map(str),
+    FLOATS,
+    st.sampled_from(["16777217", "2147483647", "0"]),
+)
 RANK_EXPR = st.recursive(
     RANK_ATOMS,
     lambda inner: st.one_of(
@@ -112,8 +137,15 @@ def test_rank_compiled_equals_reference(text: str, host: dict) -> None:
 # whole cycles
 # ---------------------------------------------------------------------------
 
-HOST_REQS = ["", 'HYPERVISOR = "kvm*"', "CPU > 50", 'CPU > 50 & HYPERVISOR = "kvm*"',
-             "FREECPU > 100 | ! HYPERVISOR = xen", "A =", "TOTALCPU > 300"]
+HOST_REQS = [
+    "",
+    'HYPERVISOR = "kvm*"',
+    "CPU > 50",
+    'CPU > 50 & HYPERVISOR = "kvm*"',
+    "FREECPU > 100 | ! HYPERVISOR = xen",
+    "A =",
+    "TOTALCPU > 300",
+]
 RANKS = ["", "FREECPU", "- FREECPU", "CPU", "FREEMEMORY / 1000", "1", "CPU - 50", "FREECPU-5", "X"]
 
 
@@ -129,12 +161,20 @@ def snapshots(draw: st.DrawFn) -> HostSnapshot:
         "FREECPU": str(free_cpu),
         "TOTALCPU": str(max_cpu),
         "FREEMEMORY": str(draw(st.integers(0, max_mem))),
-        "X": str(draw(st.sampled_from([-1000000007, 1000000007]) | st.integers(513867700, 513867800))),
+        "X": str(
+            draw(st.sampled_from([-1000000007, 1000000007]) | st.integers(513867700, 513867800))
+        ),
     }
     return HostSnapshot(
-        hid=hid, name=f"h{hid}", template=template, max_cpu=max_cpu, max_mem=max_mem,
-        cpu_usage=draw(st.integers(0, max_cpu + 50)), mem_usage=draw(st.integers(0, max_mem)),
-        free_cpu=free_cpu, free_mem=draw(st.integers(-5, max_mem)),
+        hid=hid,
+        name=f"h{hid}",
+        template=template,
+        max_cpu=max_cpu,
+        max_mem=max_mem,
+        cpu_usage=draw(st.integers(0, max_cpu + 50)),
+        mem_usage=draw(st.integers(0, max_mem)),
+        free_cpu=free_cpu,
+        free_mem=draw(st.integers(-5, max_mem)),
     )
 
 
@@ -143,16 +183,19 @@ def pending_vms(draw: st.DrawFn) -> PendingVM:
     vid = draw(st.integers(0, 60))
     cpu = draw(st.sampled_from(["", "0.5", "1", "2", "-1", "0"]))
     mem = draw(st.sampled_from(["", "0", "1", "4", "512", "-1"]))
-    template = {"CPU": cpu, "MEMORY": mem, "REQUIREMENTS": draw(st.sampled_from(HOST_REQS)),
-                "RANK": draw(st.sampled_from(RANKS))}
+    template = {
+        "CPU": cpu,
+        "MEMORY": mem,
+        "REQUIREMENTS": draw(st.sampled_from(HOST_REQS)),
+        "RANK": draw(st.sampled_from(RANKS)),
+    }
     return PendingVM(vid=vid, uid=0, template=template)
 
 
 def _ctx() -> DriverContext:
     logger = logging.getLogger("test.sched_rank.prop")
     logger.setLevel(logging.CRITICAL)
-    return DriverContext(role="sched", name="rank", log=logger,
-                         vm_log_func=lambda *a: None)
+    return DriverContext(role="sched", name="rank", log=logger, vm_log_func=lambda *a: None)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -167,8 +210,9 @@ def test_cycle_equals_per_vm_reference(hosts: list[HostSnapshot], vms: list[Pend
     expected, candidates = reference.schedule(vms, hosts)
     assert placements == expected
     for vm, group in zip(cycle.vms, cycle.group_of, strict=True):
-        got = [(cycle.hosts[i].hid, p) for i, p in zip(group.candidates, group.priorities,
-                                                        strict=True)]
+        got = [
+            (cycle.hosts[i].hid, p) for i, p in zip(group.candidates, group.priorities, strict=True)
+        ]
         assert got == [(c.hid, c.priority) for c in candidates[vm.vid]]
 
 
@@ -176,10 +220,12 @@ def test_cycle_equals_per_vm_reference(hosts: list[HostSnapshot], vms: list[Pend
 def crowded_vms(draw: st.DrawFn) -> PendingVM:
     """Few distinct groups, so several VMs share candidates and hosts fill up."""
     vid = draw(st.integers(0, 60))
-    template = {"CPU": draw(st.sampled_from(["1", "2", "-1"])),
-                "MEMORY": draw(st.sampled_from(["1", "2"])),
-                "REQUIREMENTS": draw(st.sampled_from(["", "CPU > 50"])),
-                "RANK": draw(st.sampled_from(["FREECPU", "", "X"]))}
+    template = {
+        "CPU": draw(st.sampled_from(["1", "2", "-1"])),
+        "MEMORY": draw(st.sampled_from(["1", "2"])),
+        "REQUIREMENTS": draw(st.sampled_from(["", "CPU > 50"])),
+        "RANK": draw(st.sampled_from(["FREECPU", "", "X"])),
+    }
     return PendingVM(vid=vid, uid=0, template=template)
 
 
@@ -188,8 +234,9 @@ def crowded_vms(draw: st.DrawFn) -> PendingVM:
     st.lists(snapshots(), min_size=1, max_size=5, unique_by=lambda h: h.hid),
     st.lists(crowded_vms(), min_size=2, max_size=20, unique_by=lambda v: v.vid),
 )
-def test_crowded_cycle_equals_per_vm_reference(hosts: list[HostSnapshot],
-                                               vms: list[PendingVM]) -> None:
+def test_crowded_cycle_equals_per_vm_reference(
+    hosts: list[HostSnapshot], vms: list[PendingVM]
+) -> None:
     ctx = _ctx()
     placements = [(p.vid, p.hid) for p in dispatch(ctx, plan(ctx, vms, hosts))]
     assert placements == reference.schedule(vms, hosts)[0]

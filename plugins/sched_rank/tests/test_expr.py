@@ -44,13 +44,21 @@ def test_verified_requirements(text: str, expected: bool) -> None:
 def test_verified_requirements_syntax_error() -> None:
     ok, err = evaluate_requirements('TOTALCPU > 100 && ARCH="x86_64"', HOST)
     assert ok is False
-    assert err == "syntax error, unexpected '&', expecting '!' or STRING or '(' at line 1, columns 16:17"
+    assert (
+        err
+        == "syntax error, unexpected '&', expecting '!' or STRING or '(' at line 1, columns 16:17"
+    )
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("FREECPU", 395), ("FREEMEMORY / 3", 341), ("- FREECPU", -395), ("NOPE + 1", 1),
-     ('"FREECPU" * 2', 791)],
+    [
+        ("FREECPU", 395),
+        ("FREEMEMORY / 3", 341),
+        ("- FREECPU", -395),
+        ("NOPE + 1", 1),
+        ('"FREECPU" * 2', 791),
+    ],
 )
 def test_verified_rank(text: str, expected: int) -> None:
     assert evaluate_rank(text, HOST) == (expected, None)
@@ -90,7 +98,7 @@ def test_verified_rank(text: str, expected: int) -> None:
         ({"H": "x"}, 'H = "[x"', False),
         ({"H": "[x"}, 'H = "[x"', True),
         ({"H": "a\nb"}, 'H = "a?b"', True),
-        ({"host": "x"}, 'HOST = x', True),
+        ({"host": "x"}, "HOST = x", True),
     ],
 )
 def test_requirements_semantics(host: dict, text: str, expected: bool) -> None:
@@ -102,22 +110,58 @@ def test_requirements_semantics(host: dict, text: str, expected: bool) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("TOTALCPU >= 400", "syntax error, unexpected '=', expecting INTEGER or FLOAT at line 1, columns 10:11"),
-        ("400 = TOTALCPU", "syntax error, unexpected INTEGER, expecting $end at line 1, columns 0:3"),
-        ('T > "100"', "syntax error, unexpected STRING, expecting INTEGER or FLOAT at line 1, columns 4:9"),
-        ("HOSTNAME = node-1", "syntax error, unexpected INTEGER, expecting $end at line 1, columns 15:17"),
+        (
+            "TOTALCPU >= 400",
+            "syntax error, unexpected '=', expecting INTEGER or FLOAT at line 1, columns 10:11",
+        ),
+        (
+            "400 = TOTALCPU",
+            "syntax error, unexpected INTEGER, expecting $end at line 1, columns 0:3",
+        ),
+        (
+            'T > "100"',
+            "syntax error, unexpected STRING, expecting INTEGER or FLOAT at line 1, columns 4:9",
+        ),
+        (
+            "HOSTNAME = node-1",
+            "syntax error, unexpected INTEGER, expecting $end at line 1, columns 15:17",
+        ),
         ("1a = 3", "syntax error, unexpected INTEGER, expecting $end at line 1, columns 0:1"),
-        ("A", "syntax error, unexpected $end, expecting '!' or '=' or '>' or '<' at line 1, columns 0:1"),
+        (
+            "A",
+            "syntax error, unexpected $end, expecting '!' or '=' or '>' or '<' at line 1, columns 0:1",
+        ),
         ("A !", "syntax error, unexpected $end, expecting '=' at line 1, columns 2:3"),
-        ("A = ", "syntax error, unexpected $end, expecting INTEGER or STRING or FLOAT at line 1, columns 3:4"),
-        ("A = 1 &", "syntax error, unexpected $end, expecting '!' or STRING or '(' at line 1, columns 6:7"),
-        ("(A = 1", "syntax error, unexpected $end, expecting '&' or '|' or ')' at line 1, columns 5:6"),
-        ("(A = 1 B", "syntax error, unexpected STRING, expecting '&' or '|' or ')' at line 1, columns 7:8"),
+        (
+            "A = ",
+            "syntax error, unexpected $end, expecting INTEGER or STRING or FLOAT at line 1, columns 3:4",
+        ),
+        (
+            "A = 1 &",
+            "syntax error, unexpected $end, expecting '!' or STRING or '(' at line 1, columns 6:7",
+        ),
+        (
+            "(A = 1",
+            "syntax error, unexpected $end, expecting '&' or '|' or ')' at line 1, columns 5:6",
+        ),
+        (
+            "(A = 1 B",
+            "syntax error, unexpected STRING, expecting '&' or '|' or ')' at line 1, columns 7:8",
+        ),
         ("A = 1 )", "syntax error, unexpected ')', expecting $end at line 1, columns 6:7"),
         ("A = 1 * 2", "syntax error, unexpected $undefined, expecting $end at line 1, columns 6:7"),
-        ("A = 1 &&", "syntax error, unexpected '&', expecting '!' or STRING or '(' at line 1, columns 7:8"),
-        ("A = 1\n& ,B", "syntax error, unexpected $end, expecting '!' or '=' or '>' or '<' at line 2, columns 9:10"),
-        ("A = 1 |\n|", "syntax error, unexpected '|', expecting '!' or STRING or '(' at line 2, columns 8:9"),
+        (
+            "A = 1 &&",
+            "syntax error, unexpected '&', expecting '!' or STRING or '(' at line 1, columns 7:8",
+        ),
+        (
+            "A = 1\n& ,B",
+            "syntax error, unexpected $end, expecting '!' or '=' or '>' or '<' at line 2, columns 9:10",
+        ),
+        (
+            "A = 1 |\n|",
+            "syntax error, unexpected '|', expecting '!' or STRING or '(' at line 2, columns 8:9",
+        ),
     ],
 )
 def test_requirements_errors(text: str, message: str) -> None:
@@ -140,15 +184,27 @@ def test_requirements_errors(text: str, message: str) -> None:
         ("2147483647", cnum.INT_MIN, None),
         ("16777217", 16777216, None),
         ("", 0, None),
-        ("FREECPU-5", 395, "syntax error, unexpected INTEGER, expecting $end at line 1, columns 7:9"),
+        (
+            "FREECPU-5",
+            395,
+            "syntax error, unexpected INTEGER, expecting $end at line 1, columns 7:9",
+        ),
         ("FREECPU - 5", 390, None),
         ("2 + 3 4", 5, "syntax error, unexpected INTEGER, expecting $end at line 1, columns 6:7"),
-        ("FREECPU > 3", 395, "syntax error, unexpected $undefined, expecting $end at line 1, columns 8:9"),
+        (
+            "FREECPU > 3",
+            395,
+            "syntax error, unexpected $undefined, expecting $end at line 1, columns 8:9",
+        ),
         ("1.5e3", 1, "syntax error, unexpected STRING, expecting $end at line 1, columns 3:5"),
         ("(1 2)", 0, "syntax error, unexpected INTEGER at line 1, columns 3:4"),
         ("1 +", 0, "syntax error, unexpected $end at line 1, columns 2:3"),
         ("* 2", 0, "syntax error, unexpected '*', expecting $end at line 1, columns 0:1"),
-        ("1 + (2 * 3) )", 7, "syntax error, unexpected ')', expecting $end at line 1, columns 12:13"),
+        (
+            "1 + (2 * 3) )",
+            7,
+            "syntax error, unexpected ')', expecting $end at line 1, columns 12:13",
+        ),
         ("CPUSPEED / 7 * 3", 857, None),
         ("2 * - 3 * 4", -24, None),
         ("- - 5", 5, None),
@@ -198,14 +254,28 @@ def test_lexer_columns_count_skipped_characters() -> None:
 
 def test_lexer_numbers() -> None:
     values = [(t.type, t.value) for t in lex("-5 5. 1.5 -2.25 99999999999").tokens]
-    assert values == [("INTEGER", -5), ("INTEGER", 5), ("FLOAT", 1.5), ("FLOAT", -2.25),
-                      ("INTEGER", cnum.wrap_int32(99999999999))]
+    assert values == [
+        ("INTEGER", -5),
+        ("INTEGER", 5),
+        ("FLOAT", 1.5),
+        ("FLOAT", -2.25),
+        ("INTEGER", cnum.wrap_int32(99999999999)),
+    ]
 
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("395.5", 395), (" 12abc", 12), ("abc", 0), ("", 0), (None, 0), ("-7", -7), ("+7", 7),
-     ("2147483648", 0), ("-2147483648", -2147483648)],
+    [
+        ("395.5", 395),
+        (" 12abc", 12),
+        ("abc", 0),
+        ("", 0),
+        (None, 0),
+        ("-7", -7),
+        ("+7", 7),
+        ("2147483648", 0),
+        ("-2147483648", -2147483648),
+    ],
 )
 def test_stream_int(text: str | None, value: int) -> None:
     assert cnum.stream_int(text) == value
@@ -213,8 +283,16 @@ def test_stream_int(text: str | None, value: int) -> None:
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("1.5", 1.5), ("12abc", 12.0), ("abc", 0.0), (" -2e2x", -200.0), ("0x10", 16.0),
-     ("inf", float("inf")), (".5", 0.5), ("5.", 5.0)],
+    [
+        ("1.5", 1.5),
+        ("12abc", 12.0),
+        ("abc", 0.0),
+        (" -2e2x", -200.0),
+        ("0x10", 16.0),
+        ("inf", float("inf")),
+        (".5", 0.5),
+        ("5.", 5.0),
+    ],
 )
 def test_atof(text: str, value: float) -> None:
     assert cnum.atof(text) == value
@@ -222,9 +300,19 @@ def test_atof(text: str, value: float) -> None:
 
 @pytest.mark.parametrize(
     ("cpu", "memory", "demand"),
-    [("1", "512", (100, 524288)), ("0.5", "128", (50, 131072)), ("", "512", (0, 0)),
-     (None, "512", (0, 0)), ("1", "0", (0, 0)), ("1", None, (0, 0)), ("2", "abc", (0, 0)),
-     ("0.29", "1", (29, 1024)), ("0.53", "1", (52, 1024)), ("2.1", "1", (209, 1024)), ("abc", "1", (0, 1024))],
+    [
+        ("1", "512", (100, 524288)),
+        ("0.5", "128", (50, 131072)),
+        ("", "512", (0, 0)),
+        (None, "512", (0, 0)),
+        ("1", "0", (0, 0)),
+        ("1", None, (0, 0)),
+        ("2", "abc", (0, 0)),
+        ("0.29", "1", (29, 1024)),
+        ("0.53", "1", (52, 1024)),
+        ("2.1", "1", (209, 1024)),
+        ("abc", "1", (0, 1024)),
+    ],
 )
 def test_vm_demand(cpu: str | None, memory: str | None, demand: tuple[int, int]) -> None:
     assert cnum.vm_demand(cpu, memory) == demand
@@ -233,3 +321,37 @@ def test_vm_demand(cpu: str | None, memory: str | None, demand: tuple[int, int])
 @pytest.mark.parametrize(("free", "cpu"), [(395, 400), (1, 100), (0, 0), (400, 400), (-5, -5)])
 def test_host_cpu_rounding_quirk(free: int, cpu: int) -> None:
     assert cnum.host_cpu_capacity(free) == cpu
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["!" * 2000 + "A = 1", "(" * 2000 + "A = 1" + ")" * 2000, " & ".join(["A = 1"] * 2000)],
+)
+def test_very_deep_requirements_are_an_error_not_a_crash(text: str) -> None:
+    req = compile_requirements(text)
+    assert req.error == "expression too deeply nested (more than 400 levels)"
+    assert req.matches(HostVars({"A": "1"})) is False
+
+
+def test_long_but_shallow_enough_expressions_work() -> None:
+    assert evaluate_requirements(" & ".join(["A = 1"] * 300), {"A": "1"}) == (True, None)
+    assert evaluate_rank(" + ".join(["A"] * 300), {"A": "1"}) == (300, None)
+    deep = compile_rank("- " * 2000 + "1")
+    assert (deep.rank(HostVars({})), deep.error) == (
+        0,
+        "expression too deeply nested (more than 400 levels)",
+    )
+
+
+def test_host_values_that_are_not_text() -> None:
+    host = HostVars({"totalcpu": 400, "FREECPU": 395.5, "DISK": {"SIZE": "1"}, "E": ""})
+    assert host.text == {"TOTALCPU": "400", "FREECPU": "395.5"}
+    assert compile_requirements("TOTALCPU > 399 & FREECPU = 395").matches(host)
+
+
+def test_columns_count_utf8_bytes_like_flex() -> None:
+    req = compile_requirements('H = "é" &&')
+    assert req.error == (
+        "syntax error, unexpected '&', expecting '!' or STRING or '(' at line 1, columns 10:11"
+    )
+    assert evaluate_requirements('H = "é*"', {"H": "été"}) == (True, None)

@@ -38,7 +38,7 @@ class _Quiet(SimpleXMLRPCRequestHandler):
 class FakeOned:
     """Answers the five calls mm_sched makes, with 1.4 documents."""
 
-    def __init__(self, wire: Callable[[str], str]):
+    def __init__(self, wire: Callable[[str], str], wire_response: Callable[[str], list]):
         host0 = wire("20_host_info_monitored")
         self.hosts = {
             0: host0,
@@ -49,18 +49,27 @@ class FakeOned:
         self.vmpool = wire("53_vmpool_info_all")
         vm0 = wire("48_vm_info_pending")
         vm1 = vm0.replace("<ID>0</ID>", "<ID>1</ID>", 1).replace(
-            "<VMID>0</VMID>", "<RANK>FREECPU</RANK><VMID>1</VMID>")
+            "<VMID>0</VMID>", "<RANK>FREECPU</RANK><VMID>1</VMID>"
+        )
         vm2 = wire("63_vm_info_running").replace("<ID>0</ID>", "<ID>2</ID>", 1)
         self.vms = {0: vm0, 1: vm1, 2: vm2}
         self.deploys: list[tuple[str, int, int]] = []
-        self.deploy_answer: Callable[[int, int], list] = lambda vid, hid: [True]
+        ok = wire_response("62_vm_deploy_ok")
+        self.deploy_answer: Callable[[int, int], list] = lambda vid, hid: ok
         self.pool_answer: list | None = None
-        self.server = SimpleXMLRPCServer(("127.0.0.1", 0), requestHandler=_Quiet,
-                                         logRequests=False, allow_none=False)
+        self.server = SimpleXMLRPCServer(
+            ("127.0.0.1", 0), requestHandler=_Quiet, logRequests=False, allow_none=False
+        )
         reg = self.server.register_function
         reg(lambda s: self.pool_answer or [True, self.hostpool], "one.hostpool.info")
-        reg(lambda s, hid: [True, self.hosts[hid]] if hid in self.hosts
-            else [False, f"Error getting host with HID = {hid}"], "one.host.info")
+        reg(
+            lambda s, hid: (
+                [True, self.hosts[hid]]
+                if hid in self.hosts
+                else [False, f"Error getting host with HID = {hid}"]
+            ),
+            "one.host.info",
+        )
         reg(lambda s, flt: [True, self.vmpool], "one.vmpool.info")
         reg(lambda s, vid: [True, self.vms[vid]], "one.vm.info")
         reg(self._deploy, "one.vm.deploy")
@@ -70,7 +79,9 @@ class FakeOned:
 
     @staticmethod
     def _host(doc: str, hid: int, free_cpu: int) -> str:
-        doc = doc.replace("<ID>0</ID>", f"<ID>{hid}</ID>", 1).replace("<HID>0</HID>", f"<HID>{hid}</HID>")
+        doc = doc.replace("<ID>0</ID>", f"<ID>{hid}</ID>", 1).replace(
+            "<HID>0</HID>", f"<HID>{hid}</HID>"
+        )
         return doc.replace("<FREECPU>800</FREECPU>", f"<FREECPU>{free_cpu}</FREECPU>")
 
     def _deploy(self, session: str, vid: int, hid: int) -> list:
@@ -87,8 +98,8 @@ class FakeOned:
 
 
 @pytest.fixture()
-def oned(wire: Callable[[str], str]) -> Iterator[FakeOned]:
-    fake = FakeOned(wire)
+def oned(wire: Callable[[str], str], wire_response: Callable[[str], list]) -> Iterator[FakeOned]:
+    fake = FakeOned(wire, wire_response)
     yield fake
     fake.close()
 
@@ -107,8 +118,12 @@ def _log_lines(path: Path) -> list[tuple[str, str, str]]:
 
 def _scheduler(oned: FakeOned, tmp_path: Path) -> tuple[mm_sched.Scheduler, Path]:
     log_path = tmp_path / "sched.log"
-    ctx = DriverContext(role="sched", name="rank", log=mm_sched.make_logger(str(log_path)),
-                        vm_log_func=lambda *a: None)
+    ctx = DriverContext(
+        role="sched",
+        name="rank",
+        log=mm_sched.make_logger(str(log_path)),
+        vm_log_func=lambda *a: None,
+    )
     return mm_sched.Scheduler(oned.endpoint, SESSION, ctx), log_path
 
 
@@ -122,21 +137,32 @@ def test_cycle_deploys_and_logs(oned: FakeOned, tmp_path: Path) -> None:
     assert ("HOST", "D", "Discovered Hosts (enabled): 0 1 2") in lines
     assert ("VM", "D", "Pending virtual machines : 0 1") in lines
     assert ("RANK", "W", "No rank defined for VM") in lines
-    assert ("SCHED", "I", "Select hosts\n\tPRI\tHID\n\t-------------------\n"
-            "Virtual Machine: 0\n\t0\t2\n\t0\t1\n\t0\t0\n"
-            "Virtual Machine: 1\n\t1\t0\n\t0.375\t1\n\t0.125\t2\n") in lines
-    assert lines[-2:] == [("SCHED", "I", "Dispatching virtual machine 0 to HID: 2"),
-                          ("SCHED", "I", "Dispatching virtual machine 1 to HID: 0")]
+    assert (
+        "SCHED",
+        "I",
+        "Select hosts\n\tPRI\tHID\n\t-------------------\n"
+        "Virtual Machine: 0\n\t0\t2\n\t0\t1\n\t0\t0\n"
+        "Virtual Machine: 1\n\t1\t0\n\t0.375\t1\n\t0.125\t2\n",
+    ) in lines
+    assert lines[-2:] == [
+        ("SCHED", "I", "Dispatching virtual machine 0 to HID: 2"),
+        ("SCHED", "I", "Dispatching virtual machine 1 to HID: 0"),
+    ]
 
 
-def test_deploy_refused_is_logged_and_the_cycle_goes_on(oned: FakeOned, tmp_path: Path) -> None:
-    oned.deploy_answer = lambda vid, hid: ([False, f"Can not deploy VM {vid}, wrong state"]
-                                           if vid == 0 else [True])
+def test_deploy_refused_is_logged_and_the_cycle_goes_on(
+    oned: FakeOned, tmp_path: Path, wire_response: Callable[[str], list]
+) -> None:
+    refused = wire_response("60_vm_deploy_unknown_host")  # [False, "The host 99 does not exists"]
+    oned.deploy_answer = lambda vid, hid: refused if vid == 0 else [True]
     sched, log_path = _scheduler(oned, tmp_path)
     assert sched.cycle() == 1
     assert [d[1:] for d in oned.deploys] == [(0, 2), (1, 0)]
-    assert ("SCHED", "E", "Error deploying virtual machine 0 to HID: 2. Reason: "
-            "Can not deploy VM 0, wrong state") in _log_lines(log_path)
+    assert (
+        "SCHED",
+        "E",
+        "Error deploying virtual machine 0 to HID: 2. Reason: The host 99 does not exists",
+    ) in _log_lines(log_path)
 
 
 def test_transport_error_aborts_the_dispatch(oned: FakeOned, tmp_path: Path) -> None:
@@ -154,19 +180,27 @@ def test_transport_error_aborts_the_dispatch(oned: FakeOned, tmp_path: Path) -> 
     assert not any("virtual machine 1" in m for _, _, m in lines)
 
 
-def test_pool_failure_skips_the_cycle(oned: FakeOned, tmp_path: Path) -> None:
-    oned.pool_answer = [False, "User not authenticated, RequestManagerHostPoolInfo aborted."]
+def test_pool_failure_skips_the_cycle(
+    oned: FakeOned, tmp_path: Path, wire_response: Callable[[str], list]
+) -> None:
+    oned.pool_answer = wire_response("84_hostpool_info_bad_session")
     sched, log_path = _scheduler(oned, tmp_path)
     assert sched.cycle() == 0
     assert oned.deploys == []
     assert _log_lines(log_path) == [
-        ("SCHED", "E", "Could not get the pools from oned: one.hostpool.info: User not "
-         "authenticated, RequestManagerHostPoolInfo aborted.")]
+        (
+            "SCHED",
+            "E",
+            "Could not get the pools from oned: one.hostpool.info: User not "
+            "authenticated, RequestManagerHostPoolInfo aborted.",
+        )
+    ]
 
 
 def test_unreachable_oned_skips_the_cycle(tmp_path: Path) -> None:
-    ctx = DriverContext(role="sched", name="rank",
-                        log=mm_sched.make_logger(str(tmp_path / "sched.log")))
+    ctx = DriverContext(
+        role="sched", name="rank", log=mm_sched.make_logger(str(tmp_path / "sched.log"))
+    )
     sched = mm_sched.Scheduler("http://127.0.0.1:9/RPC2", SESSION, ctx)
     assert sched.cycle() == 0
     assert "Could not get the pools" in (tmp_path / "sched.log").read_text()
@@ -174,8 +208,12 @@ def test_unreachable_oned_skips_the_cycle(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("argv", "expected"),
-    [(["mm_sched"], (2633, 30)), (["mm_sched", "-p", "1234", "-t", "5"], (1234, 5)),
-     (["mm_sched", "-p2634", "-t0"], (2634, 0)), (["mm_sched", "-t", "x"], (2633, 0))],
+    [
+        (["mm_sched"], (2633, 30)),
+        (["mm_sched", "-p", "1234", "-t", "5"], (1234, 5)),
+        (["mm_sched", "-p2634", "-t0"], (2634, 0)),
+        (["mm_sched", "-t", "x"], (2633, 0)),
+    ],
 )
 def test_parse_args(argv: list[str], expected: tuple[int, int]) -> None:
     assert mm_sched.parse_args(argv) == expected
@@ -183,8 +221,10 @@ def test_parse_args(argv: list[str], expected: tuple[int, int]) -> None:
 
 @pytest.mark.parametrize(
     ("argv", "stderr"),
-    [(["mm_sched", "-x"], "mm_sched: invalid option -- 'x'\n"),
-     (["mm_sched", "-p"], "mm_sched: option requires an argument -- 'p'\n")],
+    [
+        (["mm_sched", "-x"], "mm_sched: invalid option -- 'x'\n"),
+        (["mm_sched", "-p"], "mm_sched: option requires an argument -- 'p'\n"),
+    ],
 )
 def test_usage_error(argv: list[str], stderr: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert mm_sched.main(argv) == 255
@@ -194,9 +234,11 @@ def test_usage_error(argv: list[str], stderr: str, capsys: pytest.CaptureFixture
 
 @pytest.mark.parametrize(
     ("content", "result"),
-    [("oneadmin:onepass\n", SESSION),
-     ("oneadmin:onepass", SESSION),
-     ("u:p:q\nother:x\n", "u:" + hashlib.sha1(b"p:q").hexdigest())],
+    [
+        ("oneadmin:onepass\n", SESSION),
+        ("oneadmin:onepass", SESSION),
+        ("u:p:q\nother:x\n", "u:" + hashlib.sha1(b"p:q").hexdigest()),
+    ],
 )
 def test_read_session(tmp_path: Path, content: str, result: str) -> None:
     auth = tmp_path / "one_auth"
@@ -206,8 +248,11 @@ def test_read_session(tmp_path: Path, content: str, result: str) -> None:
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(None, "Could not open $ONE_AUTH file"), ("", "Error reading $ONE_AUTH file"),
-     ("oneadmin\n", "Wrong format must be <username>:<password>")],
+    [
+        (None, "Could not open $ONE_AUTH file"),
+        ("", "Error reading $ONE_AUTH file"),
+        ("oneadmin\n", "Wrong format must be <username>:<password>"),
+    ],
 )
 def test_read_session_errors(tmp_path: Path, content: str | None, message: str) -> None:
     auth = tmp_path / "one_auth"
@@ -235,8 +280,13 @@ def test_locations() -> None:
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "one_sched_rank.mm_sched", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "one_sched_rank.mm_sched", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_process_bad_auth_exits_255(tmp_path: Path) -> None:
@@ -267,7 +317,10 @@ def test_process_runs_cycles_until_sigterm(oned: FakeOned, tmp_path: Path) -> No
             proc.kill()
     assert proc.returncode == 0
     messages = [m for _, _, m in _log_lines(log_path)]
-    assert messages[:3] == ["Init Scheduler Log system", "Starting scheduler loop...",
-                            "Scheduler loop started."]
+    assert messages[:3] == [
+        "Init Scheduler Log system",
+        "Starting scheduler loop...",
+        "Scheduler loop started.",
+    ]
     assert messages[-2:] == ["Stopping the scheduler...", "Scheduler loop stopped."]
     assert (SESSION, 0, 2) in oned.deploys

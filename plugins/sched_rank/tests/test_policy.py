@@ -31,20 +31,42 @@ def ctx() -> DriverContext:
     rec = Recorder()
     logger.addHandler(rec)
     vm_logs: list[tuple[int, str, str, str]] = []
-    c = DriverContext(role="sched", name="rank", log=logger,
-                      vm_log_func=lambda *a: vm_logs.append(a))
+    c = DriverContext(
+        role="sched", name="rank", log=logger, vm_log_func=lambda *a: vm_logs.append(a)
+    )
     c.state["lines"] = rec.lines
     c.state["vm_logs"] = vm_logs
     return c
 
 
-def host(hid: int, total_cpu: int = 400, free_cpu: int = 400, total_mem: int = 2048000,
-         free_mem: int = 2048000, cpu_usage: int = 0, mem_usage: int = 0, **tmpl: str) -> HostSnapshot:
-    template = {"TOTALCPU": str(total_cpu), "FREECPU": str(free_cpu),
-                "TOTALMEMORY": str(total_mem), "FREEMEMORY": str(free_mem), **tmpl}
-    return HostSnapshot(hid=hid, name=f"host{hid}", template=template, max_cpu=total_cpu,
-                        max_mem=total_mem, cpu_usage=cpu_usage, mem_usage=mem_usage,
-                        free_cpu=free_cpu, free_mem=free_mem)
+def host(
+    hid: int,
+    total_cpu: int = 400,
+    free_cpu: int = 400,
+    total_mem: int = 2048000,
+    free_mem: int = 2048000,
+    cpu_usage: int = 0,
+    mem_usage: int = 0,
+    **tmpl: str,
+) -> HostSnapshot:
+    template = {
+        "TOTALCPU": str(total_cpu),
+        "FREECPU": str(free_cpu),
+        "TOTALMEMORY": str(total_mem),
+        "FREEMEMORY": str(free_mem),
+        **tmpl,
+    }
+    return HostSnapshot(
+        hid=hid,
+        name=f"host{hid}",
+        template=template,
+        max_cpu=total_cpu,
+        max_mem=total_mem,
+        cpu_usage=cpu_usage,
+        mem_usage=mem_usage,
+        free_cpu=free_cpu,
+        free_mem=free_mem,
+    )
 
 
 def vm(vid: int, cpu: str = "1", memory: str = "512", **tmpl: str) -> PendingVM:
@@ -68,8 +90,12 @@ def test_worked_example(ctx: DriverContext) -> None:
     lines = ctx.state["lines"]
     assert ("HOST", "D", "Discovered Hosts (enabled): 0 3") in lines
     assert ("VM", "D", "Pending virtual machines : 5") in lines
-    assert ("SCHED", "I", "Select hosts\n\tPRI\tHID\n\t-------------------\n"
-            "Virtual Machine: 5\n\t1\t0\n\t0.506329\t3\n") in lines
+    assert (
+        "SCHED",
+        "I",
+        "Select hosts\n\tPRI\tHID\n\t-------------------\n"
+        "Virtual Machine: 5\n\t1\t0\n\t0.506329\t3\n",
+    ) in lines
     assert lines[-1] == ("SCHED", "I", "Dispatching virtual machine 5 to HID: 0")
 
 
@@ -83,7 +109,10 @@ def test_ties_go_to_the_highest_host_id_even_beyond_16(ctx: DriverContext) -> No
     hosts = [host(h) for h in range(40)]
     vms = [vm(v, RANK="TOTALCPU") for v in range(3)]
     assert sched_place(ctx=ctx, pending=vms, hosts=hosts) == [
-        Placement(0, 39), Placement(1, 39), Placement(2, 39)]
+        Placement(0, 39),
+        Placement(1, 39),
+        Placement(2, 39),
+    ]
 
 
 def test_reservation_within_a_cycle(ctx: DriverContext) -> None:
@@ -110,7 +139,8 @@ def test_cpu_rounding_quirk_admits_a_host(ctx: DriverContext) -> None:
 def test_never_monitored_host_takes_only_zero_demand(ctx: DriverContext) -> None:
     fresh = HostSnapshot(hid=4, name="new")
     assert sched_place(ctx=ctx, pending=[vm(1), vm(2, memory="0")], hosts=[fresh]) == [
-        Placement(2, 4)]
+        Placement(2, 4)
+    ]
 
 
 def test_negative_and_mixed_ranks_normalise_by_absolute_maximum(ctx: DriverContext) -> None:
@@ -124,21 +154,27 @@ def test_requirements_syntax_error(ctx: DriverContext) -> None:
     hosts = [host(0), host(1)]
     placed = sched_place(ctx=ctx, pending=[vm(3, REQUIREMENTS="CPU >= 1")], hosts=hosts)
     assert placed == []
-    err = ("HOST", "E", "Error evaluating expresion: CPU >= 1, error: syntax error, unexpected "
-           "'=', expecting INTEGER or FLOAT at line 1, columns 5:6")
+    err = (
+        "HOST",
+        "E",
+        "Error evaluating expresion: CPU >= 1, error: syntax error, unexpected "
+        "'=', expecting INTEGER or FLOAT at line 1, columns 5:6",
+    )
     assert err in ctx.state["lines"]
-    (vid, module, level, message), = ctx.state["vm_logs"]
+    ((vid, module, level, message),) = ctx.state["vm_logs"]
     assert (vid, module, level) == (3, "SCHED", "I")
     assert "error in REQUIREMENTS" in message
 
 
 def test_rank_error_still_uses_the_stored_value(ctx: DriverContext) -> None:
     hosts = [host(0, free_cpu=300), host(1, free_cpu=100)]
-    assert sched_place(ctx=ctx, pending=[vm(1, RANK="FREECPU-5")], hosts=hosts) == [
-        Placement(1, 0)]
-    assert any(mod == "RANK" and lvl == "E" and m.startswith(
-        "Computing host rank, expression: FREECPU-5, error: syntax error")
-        for mod, lvl, m in ctx.state["lines"])
+    assert sched_place(ctx=ctx, pending=[vm(1, RANK="FREECPU-5")], hosts=hosts) == [Placement(1, 0)]
+    assert any(
+        mod == "RANK"
+        and lvl == "E"
+        and m.startswith("Computing host rank, expression: FREECPU-5, error: syntax error")
+        for mod, lvl, m in ctx.state["lines"]
+    )
 
 
 def test_no_match_reason_in_vm_log_once(ctx: DriverContext) -> None:
@@ -148,8 +184,10 @@ def test_no_match_reason_in_vm_log_once(ctx: DriverContext) -> None:
     assert sched_place(ctx=ctx, pending=pending, hosts=hosts) == []
     logs = ctx.state["vm_logs"]
     assert len(logs) == 1  # the same reason is not repeated every cycle
-    assert logs[0][3] == ("Not scheduled: REQUIREMENTS not met by host(s) 0; not enough free "
-                          "capacity for CPU=100 MEMORY=524288KB on host(s) 1")
+    assert logs[0][3] == (
+        "Not scheduled: REQUIREMENTS not met by host(s) 0; not enough free "
+        "capacity for CPU=100 MEMORY=524288KB on host(s) 1"
+    )
     block = next(m for mod, lvl, m in ctx.state["lines"] if m.startswith("Select hosts"))
     assert block.endswith("Virtual Machine: 6\n")
     assert ctx.state[STATE_KEY] == {6: logs[0][3]}
@@ -184,8 +222,15 @@ def test_log_candidates_limit(ctx: DriverContext) -> None:
 
 
 def test_fields_take_precedence_over_template(ctx: DriverContext) -> None:
-    pvm = PendingVM(vid=1, uid=0, template={"CPU": "1", "MEMORY": "512"},
-                    requirements='ARCH = "arm"', rank="", cpu="1", memory="512")
+    pvm = PendingVM(
+        vid=1,
+        uid=0,
+        template={"CPU": "1", "MEMORY": "512"},
+        requirements='ARCH = "arm"',
+        rank="",
+        cpu="1",
+        memory="512",
+    )
     assert sched_place(ctx=ctx, pending=[pvm], hosts=[host(0, ARCH="x86_64")]) == []
 
 
@@ -194,18 +239,27 @@ def test_loads_through_the_entry_point() -> None:
     sched = drivers.scheduler
     assert sched is not None
     assert sched.implements("sched_place")
-    placed = sched.call("sched_place", pending=[vm(5, RANK="FREECPU")],
-                        hosts=worked_example_hosts())
+    placed = sched.call(
+        "sched_place", pending=[vm(5, RANK="FREECPU")], hosts=worked_example_hosts()
+    )
     assert placed == [Placement(5, 0)]
 
 
 def test_negative_demand_frees_capacity_for_later_vms(ctx: DriverContext) -> None:
     # CPU=-1 gives a demand of -100: 1.4 "reserves" it, which frees room on the host.
     hosts = [host(0, free_cpu=400, cpu_usage=300), host(1, free_cpu=100)]
-    vms = [vm(1, RANK="FREECPU"), vm(2, RANK="FREECPU"),
-           vm(3, cpu="-1", memory="1", RANK="FREECPU"), vm(4, RANK="FREECPU")]
+    vms = [
+        vm(1, RANK="FREECPU"),
+        vm(2, RANK="FREECPU"),
+        vm(3, cpu="-1", memory="1", RANK="FREECPU"),
+        vm(4, RANK="FREECPU"),
+    ]
     assert sched_place(ctx=ctx, pending=vms, hosts=hosts) == [
-        Placement(1, 0), Placement(2, 1), Placement(3, 0), Placement(4, 0)]
+        Placement(1, 0),
+        Placement(2, 1),
+        Placement(3, 0),
+        Placement(4, 0),
+    ]
 
 
 def test_priorities_that_round_together_tie_on_host_id(ctx: DriverContext) -> None:

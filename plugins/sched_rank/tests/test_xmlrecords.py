@@ -19,21 +19,39 @@ def test_enabled_hosts_from_hostpool(wire: Callable[[str], str]) -> None:
 
 
 def test_disabled_and_error_hosts_are_skipped() -> None:
-    doc = ("<HOST_POOL>" + "".join(
-        f"<HOST><ID>{i}</ID><NAME>h{i}</NAME><STATE>{s}</STATE></HOST>"
-        for i, s in [(4, 0), (1, 1), (2, 2), (3, 3), (0, 4)]) + "</HOST_POOL>")
+    doc = (
+        "<HOST_POOL>"
+        + "".join(
+            f"<HOST><ID>{i}</ID><NAME>h{i}</NAME><STATE>{s}</STATE></HOST>"
+            for i, s in [(4, 0), (1, 1), (2, 2), (3, 3), (0, 4)]
+        )
+        + "</HOST_POOL>"
+    )
     assert xmlrecords.enabled_host_ids(doc) == [1, 2, 4]
 
 
 def test_host_snapshot_monitored(wire: Callable[[str], str]) -> None:
     snap = xmlrecords.host_snapshot(wire("20_host_info_monitored"))
     assert (snap.hid, snap.name) == (0, "host01")
-    assert (snap.max_cpu, snap.max_mem, snap.free_cpu, snap.free_mem) == (800, 16777216, 800, 16777216)
+    assert (snap.max_cpu, snap.max_mem, snap.free_cpu, snap.free_mem) == (
+        800,
+        16777216,
+        800,
+        16777216,
+    )
     assert (snap.cpu_usage, snap.mem_usage, snap.disk_usage, snap.running_vms) == (0, 0, 0, 0)
     assert snap.template == {
-        "CPUSPEED": "2000", "FREECPU": "800", "FREEMEMORY": "16777216", "HOSTNAME": "host01",
-        "HYPERVISOR": "dummy", "NETRX": "0", "NETTX": "0", "TOTALCPU": "800",
-        "TOTALMEMORY": "16777216", "USEDCPU": "0", "USEDMEMORY": "0",
+        "CPUSPEED": "2000",
+        "FREECPU": "800",
+        "FREEMEMORY": "16777216",
+        "HOSTNAME": "host01",
+        "HYPERVISOR": "dummy",
+        "NETRX": "0",
+        "NETTX": "0",
+        "TOTALCPU": "800",
+        "TOTALMEMORY": "16777216",
+        "USEDCPU": "0",
+        "USEDMEMORY": "0",
     }
 
 
@@ -54,18 +72,22 @@ def test_pending_vm_from_vm_info(wire: Callable[[str], str]) -> None:
 
 
 def test_template_first_value_wins_and_vectors_hide_later_singles() -> None:
-    doc = ("<VM><ID>7</ID><UID>1</UID><TEMPLATE><CPU>1</CPU><CPU>2</CPU>"
-           "<RANK><X>1</X></RANK><RANK>FREECPU</RANK><REQUIREMENTS></REQUIREMENTS>"
-           "<MEMORY>64</MEMORY></TEMPLATE></VM>")
+    doc = (
+        "<VM><ID>7</ID><UID>1</UID><TEMPLATE><CPU>1</CPU><CPU>2</CPU>"
+        "<RANK><X>1</X></RANK><RANK>FREECPU</RANK><REQUIREMENTS></REQUIREMENTS>"
+        "<MEMORY>64</MEMORY></TEMPLATE></VM>"
+    )
     pvm = xmlrecords.pending_vm(doc)
     assert pvm.template == {"CPU": "1", "REQUIREMENTS": "", "MEMORY": "64"}
     assert (pvm.rank, pvm.requirements) == ("", "")
 
 
 def test_escaped_values_round_trip() -> None:
-    doc = ("<VM><ID>1</ID><UID>0</UID><TEMPLATE>"
-           "<REQUIREMENTS>CPU &gt; 50 &amp; HYPERVISOR = \"kvm*\"</REQUIREMENTS>"
-           "</TEMPLATE></VM>")
+    doc = (
+        "<VM><ID>1</ID><UID>0</UID><TEMPLATE>"
+        '<REQUIREMENTS>CPU &gt; 50 &amp; HYPERVISOR = "kvm*"</REQUIREMENTS>'
+        "</TEMPLATE></VM>"
+    )
     assert xmlrecords.pending_vm(doc).requirements == 'CPU > 50 & HYPERVISOR = "kvm*"'
 
 
@@ -76,7 +98,9 @@ def test_bad_documents(doc: str) -> None:
 
 
 def test_entity_expansion_is_refused() -> None:
-    bomb = ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>'
-            "<VM><ID>1</ID><TEMPLATE><CPU>&a;</CPU></TEMPLATE></VM>")
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>'
+        "<VM><ID>1</ID><TEMPLATE><CPU>&a;</CPU></TEMPLATE></VM>"
+    )
     with pytest.raises(xmlrecords.RecordError):
         xmlrecords.pending_vm(bomb)

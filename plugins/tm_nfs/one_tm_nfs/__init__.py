@@ -1,0 +1,1 @@
+"""one-tm-nfs: the ``nfs`` transfer driver (entry point ``nfs`` in ``one.tm``)."""

@@ -1,0 +1,286 @@
+"""File operations on hosts, the building blocks of the transfer commands.
+
+Every function takes *hosts*: objects with the interface of
+:class:`one_core.remote.RemoteHost` (``run(argv)``, ``pipe(argv, stdin=,
+stdout=)``), so the same code works over SSH and on the front-end itself
+(:class:`one_core.remote.LocalHost`). Every command is an argument list; a
+value from a template is never part of a shell command line. The few
+``sh -c`` scripts below are constants that take their values as positional
+parameters (``"$1"``).
+
+Data between two different hosts is relayed through the front-end: the
+source host writes to its standard output, the destination host reads its
+standard input, and this process copies the bytes across (no host-to-host
+SSH trust is needed, see ``docs/decisions/kvm-transfer.md``).
+
+Also used by the ``nfs`` transfer driver (one-tm-nfs), with local hosts only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import posixpath
+import re
+import threading
+from typing import Any, Protocol
+
+from one_core.errors import DriverError
+from one_core.remote import RunResult
+
+URL_PREFIXES = ("http://", "https://", "ftp://")
+"""Sources downloaded on the destination host instead of copied (1.4: ``http://`` only)."""
+
+SBIN_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+"""``mkswap`` and ``mkfs`` live in ``/sbin``, often not in a non-root user's ``PATH``."""
+
+_FSTYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
+
+DOWNLOAD = (
+    'if command -v wget >/dev/null 2>&1; then wget -q -O "$2" -- "$1"; '
+    'else curl -fsSL -o "$2" -- "$1"; fi'
+)
+"""Fetch URL ``$1`` into ``$2`` with wget, or curl when wget is missing."""
+
+WRITE_STDIN = 'cat > "$1"'
+"""Write standard input to ``$1``."""
+
+REPLACE = 'rm -rf -- "$2" && mv -- "$1" "$2" && rmdir -- "$3"'
+"""Put the freshly received ``$1`` at ``$2`` (replacing it) and drop the scratch dir ``$3``."""
+
+
+class Host(Protocol):
+    """What the operations need from a host (RemoteHost and LocalHost have it)."""
+
+    name: str
+
+    def run(self, argv: list[str], *, timeout: float | None = ..., check: bool = ...) -> Any: ...
+
+    def pipe(self, argv: list[str], **kwargs: Any) -> Any: ...
+
+
+# ---------------------------------------------------------------------------
+# checks on the arguments
+# ---------------------------------------------------------------------------
+
+
+def is_url(source: str) -> bool:
+    """Whether ``source`` is downloaded rather than copied."""
+    return source.lower().startswith(URL_PREFIXES)
+
+
+def check_size(size: str) -> int:
+    """The ``SIZE`` of an image in MB, as a positive integer, or :class:`DriverError`."""
+    text = str(size).strip()
+    if not text.isdigit() or int(text) <= 0:
+        raise DriverError(f"invalid image size {size!r}: a positive number of MB is required")
+    return int(text)
+
+
+def check_fstype(fstype: str) -> str:
+    """A file system type for ``mkfs -t``, or :class:`DriverError`."""
+    if not _FSTYPE.match(fstype or ""):
+        raise DriverError(f"invalid file system type {fstype!r}")
+    return fstype
+
+
+def check_path(path: str) -> str:
+    """An absolute path that is not ``/``, or :class:`DriverError` (nothing is written elsewhere)."""
+    if not path.startswith("/") or posixpath.normpath(path) in ("/", "//"):
+        raise DriverError(f"refusing to work on path {path!r}: an absolute path is required")
+    return path
+
+
+def parent(path: str) -> str:
+    """The directory holding ``path``."""
+    return posixpath.dirname(posixpath.normpath(path))
+
+
+def base(path: str) -> str:
+    """The last component of ``path``."""
+    return posixpath.basename(posixpath.normpath(path))
+
+
+# ---------------------------------------------------------------------------
+# single-host operations
+# ---------------------------------------------------------------------------
+
+
+def exists(host: Host, path: str) -> bool:
+    """Whether ``path`` exists on ``host`` (a dangling link counts)."""
+    result = host.run(["sh", "-c", 'test -e "$1" || test -L "$1"', "sh", path], check=False)
+    return result.exit_code == 0
+
+
+def is_dir(host: Host, path: str) -> bool:
+    """Whether ``path`` is a directory on ``host``."""
+    return host.run(["test", "-d", path], check=False).exit_code == 0
+
+
+def make_parent(host: Host, path: str, *, mode: str | None = None) -> None:
+    """``mkdir -p`` the directory holding ``path`` (and ``chmod`` it when ``mode`` is given)."""
+    directory = parent(path)
+    host.run(["mkdir", "-p", "--", directory])
+    if mode:
+        host.run(["chmod", mode, "--", directory])
+
+
+def chmod(host: Host, mode: str, path: str) -> None:
+    host.run(["chmod", mode, "--", path])
+
+
+def delete(host: Host, path: str) -> None:
+    """``rm -rf`` ``path``; succeeds when it is already gone."""
+    check_path(path)
+    host.run(["rm", "-rf", "--", path])
+
+
+def download(host: Host, url: str, dst: str) -> None:
+    """Fetch ``url`` into ``dst`` on ``host``; a partial file is removed on failure."""
+    try:
+        host.run(["sh", "-c", DOWNLOAD, "sh", url, dst])
+    except DriverError:
+        host.run(["rm", "-f", "--", dst], check=False)
+        raise
+
+
+def make_image(host: Host, size: int, dst: str) -> None:
+    """A sparse file of exactly ``size`` MB at ``dst`` (1.4: ``dd ... seek=<size>M``)."""
+    host.run(["rm", "-f", "--", dst])
+    host.run(["dd", "if=/dev/zero", f"of={dst}", "bs=1M", "count=0", f"seek={size}"])
+
+
+def mkswap(host: Host, dst: str) -> RunResult:
+    return host.run(["env", SBIN_PATH, "mkswap", dst])
+
+
+def mkfs(host: Host, fstype: str, dst: str) -> RunResult:
+    """``mkfs -t <fstype>``; ``-F`` (force, on a regular file) only for the ext family.
+
+    1.4 passed ``-F`` whatever the type, which other ``mkfs`` programs read
+    differently (``mkfs.vfat -F`` takes the FAT size).
+    """
+    force = ["-F"] if fstype.lower().startswith("ext") else []
+    return host.run(["env", SBIN_PATH, "mkfs", "-t", fstype, *force, dst])
+
+
+# ---------------------------------------------------------------------------
+# between two hosts
+# ---------------------------------------------------------------------------
+
+
+def relay(src: Host, src_argv: list[str], dst: Host, dst_argv: list[str]) -> None:
+    """Run ``src_argv`` on ``src`` with its output piped into ``dst_argv`` on ``dst``.
+
+    The first failure is raised; a producer failure wins (it explains the
+    consumer's truncated input).
+    """
+    read_fd, write_fd = os.pipe()
+    reader = os.fdopen(read_fd, "rb")
+    writer = os.fdopen(write_fd, "wb")
+    produced: list[BaseException] = []
+
+    def produce() -> None:
+        try:
+            src.pipe(src_argv, stdout=writer)
+        except BaseException as exc:
+            produced.append(exc)
+        finally:
+            with contextlib.suppress(OSError):
+                writer.close()
+
+    thread = threading.Thread(target=produce, name=f"relay-{src.name}", daemon=True)
+    thread.start()
+    consumed: DriverError | None = None
+    try:
+        dst.pipe(dst_argv, stdin=reader)
+    except DriverError as exc:
+        consumed = exc
+    finally:
+        reader.close()
+        thread.join()
+    if produced:
+        raise produced[0]
+    if consumed is not None:
+        raise consumed
+
+
+def copy_file(src: Host, src_path: str, dst: Host, dst_path: str, *, same_host: bool) -> None:
+    """Copy the contents of a file (or block device) to ``dst_path``, creating its directory.
+
+    Written to ``<dst_path>.one-part`` first, renamed at the end, so a
+    failed copy never leaves a truncated image under the final name.
+    """
+    check_path(dst_path)
+    make_parent(dst, dst_path)
+    part = dst_path + ".one-part"
+    try:
+        if same_host:
+            dst.run(["cp", "--", src_path, part])
+        else:
+            relay(src, ["cat", "--", src_path], dst, ["sh", "-c", WRITE_STDIN, "sh", part])
+        dst.run(["mv", "-f", "--", part, dst_path])
+    except DriverError:
+        dst.run(["rm", "-f", "--", part], check=False)
+        raise
+
+
+def move_target(dst: Host, src_path: str, dst_path: str) -> str:
+    """Where a move of ``src_path`` to ``dst_path`` puts it.
+
+    Like ``scp -r``: into ``dst_path`` when that is an existing directory,
+    else at ``dst_path`` itself. Except when both have the same last
+    component (``.../images`` to ``.../images``): then ``dst_path`` is
+    replaced, so a repeated resume or migration never nests ``images/images``.
+    """
+    if base(src_path) != base(dst_path) and is_dir(dst, dst_path):
+        return posixpath.join(dst_path, base(src_path))
+    return dst_path
+
+
+def move(
+    src: Host,
+    src_path: str,
+    dst: Host,
+    dst_path: str,
+    *,
+    same_host: bool,
+    log: Any = None,
+) -> None:
+    """Move a file or directory tree, within one host or between two.
+
+    Between hosts the tree goes as a sparse-aware ``tar`` stream into a
+    scratch directory next to the target, which then replaces the target;
+    the source is removed last. A source that is gone while the destination
+    exists counts as already moved (recovery may repeat the command).
+    """
+    check_path(src_path)
+    check_path(dst_path)
+    say = log or (lambda message: None)
+    if same_host and posixpath.normpath(src_path) == posixpath.normpath(dst_path):
+        say("Will not move, source and destination are equal")
+        return
+    if not exists(src, src_path):
+        if exists(dst, dst_path):
+            say(f"{src_path} is gone and {dst_path} exists: already moved")
+            return
+        raise DriverError(f"{src.name}: cannot move {src_path}: no such file or directory")
+    dst.run(["mkdir", "-p", "--", parent(dst_path)])
+    target = move_target(dst, src_path, dst_path)
+    if same_host:
+        dst.run(["rm", "-rf", "--", target])
+        dst.run(["mv", "--", src_path, target])
+        return
+    scratch = dst.run(["mktemp", "-d", "--", f"{parent(target)}/.one-mv.XXXXXX"]).stdout.strip()
+    try:
+        relay(
+            src,
+            ["tar", "-C", parent(src_path), "-cSf", "-", "./" + base(src_path)],
+            dst,
+            ["tar", "-C", scratch, "-xf", "-"],
+        )
+        dst.run(["sh", "-c", REPLACE, "sh", f"{scratch}/{base(src_path)}", target, scratch])
+    except DriverError:
+        dst.run(["rm", "-rf", "--", scratch], check=False)
+        raise
+    src.run(["rm", "-rf", "--", src_path])

@@ -1,0 +1,191 @@
+"""The ``kvm`` virtualization driver: hook implementations (spec §5.2, §5.5).
+
+Every action runs ``virsh -c <LIBVIRT_URI> …`` on the host through the shared
+SSH layer (:func:`one_core.remote.remote_for`), as argument lists:
+
+=========  ==============================================================
+deploy     ``mkdir -p <VM_DIR>/<vid>/images``, SFTP of the deployment
+           file to ``…/images/deployment.<seq>``, ``virsh create <file>``;
+           the deploy id is the domain name virsh reports (``one-<vid>``)
+shutdown   ``virsh shutdown D``, then ``virsh dominfo D`` every
+           ``SHUTDOWN_POLL`` s until the domain is gone; after
+           ``SHUTDOWN_TIMEOUT`` s a :class:`DriverError` (1.4 waited forever)
+cancel     ``virsh destroy D``; a domain already gone is a success
+save       ``touch F`` then ``virsh save D F``
+restore    ``virsh restore F`` (the domain keeps its name)
+migrate    ``virsh migrate --live D qemu+ssh://<dest>/system``
+poll       ``virsh dominfo D`` → ``STATE``, ``USEDMEMORY``; ``d`` when the
+           domain does not exist
+=========  ==============================================================
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+import tempfile
+import time
+from typing import TYPE_CHECKING
+
+from one_core.errors import DriverError
+from one_core.hookspecs import hookimpl
+from one_core.remote import close_own_pool, remote_for
+from one_vmm_kvm import virsh
+from one_vmm_kvm.domain import render_domain
+from one_vmm_kvm.settings import KvmSettings, defaults_of
+
+if TYPE_CHECKING:
+    from one_core.context import DriverContext
+    from one_core.records import VMRecord
+    from one_core.remote import RemoteHost, RunResult
+
+_DEPLOYMENT = re.compile(r"deployment\.\d+")
+
+
+def settings(ctx: DriverContext) -> KvmSettings:
+    """The driver's settings, read once per context."""
+    found = ctx.state.get("kvm_settings")
+    if found is None:
+        found = ctx.state["kvm_settings"] = KvmSettings.from_context(ctx)
+    return found
+
+
+def remote_deployment_path(ctx: DriverContext, vid: int, deployment_file: str) -> str:
+    """Where the deployment file goes on the host: ``<VM_DIR>/<vid>/images/deployment.<seq>``."""
+    name = posixpath.basename(deployment_file.replace(os.sep, "/"))
+    if not _DEPLOYMENT.fullmatch(name):
+        name = "deployment.0"
+    return f"{ctx.vm_dir.rstrip('/')}/{vid}/images/{name}"
+
+
+def _virsh(
+    ctx: DriverContext, host: str, *args: str, check: bool = True
+) -> tuple[RemoteHost, RunResult]:
+    s = settings(ctx)
+    handle = remote_for(ctx, host)
+    return handle, handle.run(virsh.command(s, *args), timeout=s.command_timeout, check=check)
+
+
+def _failed(action: str, deploy_id: str, result: RunResult) -> DriverError:
+    detail = " ".join((result.stderr or result.stdout).split()) or f"exit code {result.exit_code}"
+    return DriverError(
+        f"virsh {action} {deploy_id} failed: {detail}",
+        stderr=result.stderr,
+        exit_code=result.exit_code,
+    )
+
+
+@hookimpl
+def vmm_deployment_file(ctx: DriverContext, vm: VMRecord) -> str:
+    """The libvirt domain XML of ``vm`` (spec §5.2)."""
+    s = settings(ctx)
+    return render_domain(
+        vm,
+        defaults_of(ctx),
+        domain_type=s.domain_type,
+        emulator=s.emulator,
+        warn=lambda message: ctx.vm_log(vm.vid, message, "W"),
+    )
+
+
+@hookimpl
+def vmm_deploy(
+    ctx: DriverContext, vid: int, host: str, deployment_file: str, deployment: str
+) -> str:
+    """Copy the domain XML to the host and ``virsh create`` it; return the domain name."""
+    text = deployment
+    if not text:
+        try:
+            with open(deployment_file, encoding="utf-8") as fh:
+                text = fh.read()
+        except OSError:
+            text = ""
+    if not text.strip():
+        raise DriverError(f"Can not open deployment file {deployment_file}")
+    remote_file = remote_deployment_path(ctx, vid, deployment_file)
+    handle = remote_for(ctx, host)
+    handle.run(["mkdir", "-p", posixpath.dirname(remote_file)])
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".xml") as tmp:
+        tmp.write(text)
+        tmp.flush()
+        handle.put(tmp.name, remote_file)
+    _, result = _virsh(ctx, host, "create", remote_file)
+    name = virsh.created_domain(result.stdout)
+    if name is None:
+        raise DriverError("Domain id not found in virsh create output.")
+    return name
+
+
+@hookimpl
+def vmm_shutdown(ctx: DriverContext, vid: int, host: str, deploy_id: str) -> None:
+    """``virsh shutdown``, then wait until the domain is gone (up to ``SHUTDOWN_TIMEOUT``)."""
+    s = settings(ctx)
+    _virsh(ctx, host, "shutdown", deploy_id)
+    start = time.monotonic()
+    while True:
+        _, result = _virsh(ctx, host, "dominfo", deploy_id, check=False)
+        if result.exit_code != 0:
+            if virsh.is_not_found(result.stderr):
+                return
+            raise _failed("dominfo", deploy_id, result)
+        if virsh.parse_dominfo(result.stdout).get("STATE") == "-" and "shut off" in result.stdout:
+            return  # a persistent domain stays defined once off
+        waited = time.monotonic() - start
+        if s.shutdown_timeout > 0 and waited >= s.shutdown_timeout:
+            raise DriverError(
+                f"Timeout reached: domain {deploy_id} still running "
+                f"{s.shutdown_timeout:g} s after virsh shutdown"
+            )
+        time.sleep(s.shutdown_poll)
+
+
+@hookimpl
+def vmm_cancel(ctx: DriverContext, vid: int, host: str, deploy_id: str) -> None:
+    """``virsh destroy``; succeeds when the domain is already gone or off."""
+    _, result = _virsh(ctx, host, "destroy", deploy_id, check=False)
+    if result.exit_code == 0:
+        return
+    if virsh.is_not_found(result.stderr) or virsh.is_not_running(result.stderr):
+        return
+    raise _failed("destroy", deploy_id, result)
+
+
+@hookimpl
+def vmm_save(ctx: DriverContext, vid: int, host: str, deploy_id: str, checkpoint: str) -> None:
+    """``touch <checkpoint>``, then ``virsh save <domain> <checkpoint>``."""
+    remote_for(ctx, host).run(["touch", checkpoint])
+    _virsh(ctx, host, "save", deploy_id, checkpoint)
+
+
+@hookimpl
+def vmm_restore(
+    ctx: DriverContext, vid: int, host: str, deploy_id: str, checkpoint: str
+) -> str | None:
+    """``virsh restore <checkpoint>``; the domain keeps its name."""
+    _virsh(ctx, host, "restore", checkpoint)
+    return None
+
+
+@hookimpl
+def vmm_migrate(ctx: DriverContext, vid: int, host: str, deploy_id: str, dest_host: str) -> None:
+    """``virsh migrate --live <domain> qemu+ssh://<dest_host>/system``, run on the source host."""
+    uri = virsh.migrate_uri(settings(ctx), dest_host)
+    _virsh(ctx, host, "migrate", "--live", deploy_id, uri)
+
+
+@hookimpl
+def vmm_poll(ctx: DriverContext, vid: int, host: str, deploy_id: str) -> dict[str, str]:
+    """``virsh dominfo`` → ``USEDMEMORY`` and ``STATE``; ``STATE=d`` for an unknown domain."""
+    _, result = _virsh(ctx, host, "dominfo", deploy_id, check=False)
+    if result.exit_code == 0:
+        return virsh.parse_dominfo(result.stdout)
+    if virsh.is_not_found(result.stderr):
+        return {"STATE": "d"}
+    raise _failed("dominfo", deploy_id, result)
+
+
+@hookimpl
+def driver_stop(ctx: DriverContext) -> None:
+    """Close the SSH connections this driver opened itself."""
+    close_own_pool(ctx)

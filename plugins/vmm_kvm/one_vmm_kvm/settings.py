@@ -1,0 +1,123 @@
+"""The KVM driver's settings and defaults.
+
+Settings come from the driver's ``VM_MAD`` section of oned.conf, else from a
+single attribute of the same name in its defaults file, else from the values
+below (1.4's ``vmm_kvmrc`` and ``LibVirtDriver.cc``)::
+
+    VM_MAD = [ name = "kvm", executable = "one_vmm_kvm", default = "vmm_kvm/vmm_kvm.conf",
+               type = "kvm",
+               libvirt_uri = "qemu:///system",      # 1.4: LIBVIRT_DEFAULT_URI in vmm_kvmrc
+               domain_type = "kvm",                  # "qemu" for TCG hosts (no usable /dev/kvm)
+               emulator = "/usr/bin/kvm",            # "" omits <emulator>: libvirt chooses
+               shutdown_timeout = "300",             # seconds; 0 waits forever as 1.4 did
+               shutdown_poll = "2",                  # seconds between virsh dominfo checks
+               migrate_uri = "qemu+ssh://{host}/system",
+               virsh = "virsh",
+               command_timeout = "0",                # seconds per virsh command, 0 = no limit
+               ssh_user = "oneadmin", ssh_port = "22", ssh_key = "~/.ssh/id_rsa" ]
+
+The defaults file (``DEFAULT``) holds template attributes used when a VM
+template lacks them (spec §5.1). Without one, the driver uses the file shipped
+in this package, ``vmm_kvm.conf`` (``OS=[BOOT=hd]``, ``FEATURES=[PAE=no,
+ACPI=yes]``, as 1.4 shipped).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from one_core.context import DriverContext
+
+PACKAGED_DEFAULTS = os.path.join(os.path.dirname(__file__), "vmm_kvm.conf")
+
+DEFAULTS: dict[str, str] = {
+    "LIBVIRT_URI": "qemu:///system",
+    "DOMAIN_TYPE": "kvm",
+    "EMULATOR": "/usr/bin/kvm",
+    "SHUTDOWN_TIMEOUT": "300",
+    "SHUTDOWN_POLL": "2",
+    "MIGRATE_URI": "qemu+ssh://{host}/system",
+    "VIRSH": "virsh",
+    "COMMAND_TIMEOUT": "0",
+}
+
+
+@functools.cache
+def packaged_defaults() -> dict[str, Any]:
+    """The shipped ``vmm_kvm.conf`` as a defaults dict (first value of each name)."""
+    from one_core.template import Template
+
+    values: dict[str, Any] = {}
+    for name, value in Template.parse_file(PACKAGED_DEFAULTS).attributes:
+        values.setdefault(name.upper(), value)
+    return values
+
+
+def defaults_of(ctx: DriverContext) -> Mapping[str, Any]:
+    """The defaults in force: the configured file's, else the packaged one's."""
+    if ctx.defaults:
+        return {str(k).upper(): v for k, v in ctx.defaults.items()}
+    return packaged_defaults()
+
+
+def _lookup(mapping: Mapping[str, Any], key: str) -> str | None:
+    for k, v in mapping.items():
+        if str(k).upper() == key and isinstance(v, str):
+            return v.strip()
+    return None
+
+
+def _number(text: str, key: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        from one_core.errors import DriverError
+
+        raise DriverError(f"KVM driver setting {key} is not a number: {text!r}") from None
+
+
+@dataclass(frozen=True)
+class KvmSettings:
+    """The effective settings of one driver instance (see the module docstring)."""
+
+    libvirt_uri: str = DEFAULTS["LIBVIRT_URI"]
+    domain_type: str = DEFAULTS["DOMAIN_TYPE"]
+    emulator: str = DEFAULTS["EMULATOR"]
+    shutdown_timeout: float = float(DEFAULTS["SHUTDOWN_TIMEOUT"])
+    shutdown_poll: float = float(DEFAULTS["SHUTDOWN_POLL"])
+    migrate_uri: str = DEFAULTS["MIGRATE_URI"]
+    virsh: str = DEFAULTS["VIRSH"]
+    command_timeout: float | None = None
+
+    @classmethod
+    def from_context(cls, ctx: DriverContext) -> KvmSettings:
+        """Read the section, then the defaults file, then :data:`DEFAULTS`."""
+        defaults = defaults_of(ctx)
+
+        def get(key: str) -> str:
+            for source in (ctx.config, defaults):
+                found = _lookup(source, key)
+                if found is not None:
+                    return found
+            if key == "LIBVIRT_URI":  # 1.4's variable name
+                found = _lookup(ctx.config, "LIBVIRT_DEFAULT_URI")
+                if found:
+                    return found
+            return DEFAULTS[key]
+
+        command_timeout = _number(get("COMMAND_TIMEOUT") or "0", "COMMAND_TIMEOUT")
+        return cls(
+            libvirt_uri=get("LIBVIRT_URI") or DEFAULTS["LIBVIRT_URI"],
+            domain_type=get("DOMAIN_TYPE") or DEFAULTS["DOMAIN_TYPE"],
+            emulator=get("EMULATOR"),
+            shutdown_timeout=_number(get("SHUTDOWN_TIMEOUT") or "0", "SHUTDOWN_TIMEOUT"),
+            shutdown_poll=max(_number(get("SHUTDOWN_POLL") or "2", "SHUTDOWN_POLL"), 0.1),
+            migrate_uri=get("MIGRATE_URI") or DEFAULTS["MIGRATE_URI"],
+            virsh=get("VIRSH") or DEFAULTS["VIRSH"],
+            command_timeout=command_timeout if command_timeout > 0 else None,
+        )
