@@ -90,6 +90,20 @@ def bench_pure() -> None:
     print(f"  parse_ip                    {per_op(t, 10000)}")
 
 
+def bench_slash8() -> None:
+    print("== pure lease logic, /8 = 16777214 addresses (NETWORK_SIZE = 16777214)")
+    t, r = timed(lambda: RangedLeases.from_address("10.0.0.0", 16777214, 3))
+    print(f"  create                      {t * 1e3:8.1f} ms")
+    t, _ = timed(lambda: [r.get(v) for v in range(100000)])
+    print(f"  100000 automatic leases     {t:7.3f} s  {per_op(t, 100000)}")
+    # cursor at the top, one free address at the bottom: a wrap-around search over 16M
+    r.cursor = r.size - 1
+    r.set(1, "10.255.255.254")
+    r.release(r.network + 1)
+    t, lease = timed(lambda: r.get(2))
+    print(f"  get wrapping to the bottom  {t * 1e6:8.1f} µs  ({lease.ip_text})")
+
+
 def bench_pool(path: str, db_leases: int) -> None:
     print(f"== VNetPool on SQLite ({path})")
     db.connect({"backend": "sqlite", "path": path})
@@ -138,6 +152,7 @@ def main() -> None:
     args = ap.parse_args()
     n = args.db_leases or (200 if args.quick else 5000)
     bench_pure()
+    bench_slash8()
     with tempfile.TemporaryDirectory() as tmp:
         bench_pool(os.path.join(tmp, "one.db"), n)
 

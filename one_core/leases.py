@@ -243,14 +243,18 @@ class Lease:
 
 
 class FreeBitmap:
-    """The free slots ``0 … n-1`` as one Python int (bit set = free).
+    """The free slots ``0 … n-1`` as a two-level bitmap (bit set = free).
 
-    :meth:`next_free` is a handful of C-level big-int operations (no Python
-    loop), so finding the next free slot costs O(n/64) machine words whatever
-    the number of used slots before it.
+    Slots are grouped in chunks of :attr:`CHUNK` bits, each one Python int; a
+    summary int has one bit per chunk that still has a free slot. Finding the
+    next free slot after a position is a few C-level big-int operations on
+    ints of at most :attr:`CHUNK` bits (and one on the summary), whatever the
+    number of used slots before it, so it stays fast from a /24 to a /8.
     """
 
-    __slots__ = ("n", "_bits")
+    CHUNK = 4096
+
+    __slots__ = ("n", "_chunks", "_summary", "_free")
 
     def __init__(self, n: int, used: Iterable[int] = ()):
         self.n = n
@@ -258,31 +262,56 @@ class FreeBitmap:
         for slot in used:
             if 0 <= slot < n:
                 raw[slot >> 3] &= ~(1 << (slot & 7)) & 0xFF
-        self._bits = int.from_bytes(raw, "little") & ((1 << n) - 1)
+        step = self.CHUNK // 8
+        self._chunks: list[int] = []
+        self._summary = 0
+        self._free = 0
+        for c, start in enumerate(range(0, n, self.CHUNK)):
+            width = min(self.CHUNK, n - start)
+            bits = int.from_bytes(raw[c * step : c * step + step], "little") & ((1 << width) - 1)
+            self._chunks.append(bits)
+            if bits:
+                self._summary |= 1 << c
+                self._free += bits.bit_count()
 
     def is_free(self, slot: int) -> bool:
-        return bool((self._bits >> slot) & 1)
+        return bool((self._chunks[slot // self.CHUNK] >> (slot % self.CHUNK)) & 1)
 
     def take(self, slot: int) -> None:
-        if 0 <= slot < self.n:
-            self._bits &= ~(1 << slot)
+        if 0 <= slot < self.n and self.is_free(slot):
+            c = slot // self.CHUNK
+            self._chunks[c] &= ~(1 << (slot % self.CHUNK))
+            if not self._chunks[c]:
+                self._summary &= ~(1 << c)
+            self._free -= 1
 
     def give(self, slot: int) -> None:
-        if 0 <= slot < self.n:
-            self._bits |= 1 << slot
+        if 0 <= slot < self.n and not self.is_free(slot):
+            c = slot // self.CHUNK
+            self._chunks[c] |= 1 << (slot % self.CHUNK)
+            self._summary |= 1 << c
+            self._free += 1
 
     def free_count(self) -> int:
-        return self._bits.bit_count()
+        return self._free
 
     def next_free(self, start: int) -> int | None:
         """First free slot at or after ``start``, wrapping around; None when full."""
-        bits = self._bits
-        if not bits:
+        summary = self._summary
+        if not summary:
             return None
-        high = bits >> start
+        c = start // self.CHUNK
+        high = self._chunks[c] >> (start % self.CHUNK)
         if high:
-            return start + ((high & -high).bit_length() - 1)
-        return (bits & -bits).bit_length() - 1
+            return start + _lowest_bit(high)
+        later = summary >> (c + 1)
+        c = c + 1 + _lowest_bit(later) if later else _lowest_bit(summary)
+        return c * self.CHUNK + _lowest_bit(self._chunks[c])
+
+
+def _lowest_bit(x: int) -> int:
+    """Index of the lowest set bit of ``x`` (> 0)."""
+    return (x & -x).bit_length() - 1
 
 
 # --------------------------------------------------------------------------------------------

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import glob
 import gzip
-import io
 import os
 import shutil
 import stat
@@ -145,9 +144,7 @@ def build_initrd(version: str, path: str) -> str:
         with open(init, "w", encoding="utf-8") as fh:
             fh.write(INIT_SCRIPT)
         os.chmod(init, 0o755)
-        listing = subprocess.run(
-            ["find", "."], cwd=staging, check=True, capture_output=True
-        ).stdout
+        listing = subprocess.run(["find", "."], cwd=staging, check=True, capture_output=True).stdout
         cpio = subprocess.run(
             ["cpio", "-o", "-H", "newc", "--quiet"],
             cwd=staging,

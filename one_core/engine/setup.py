@@ -24,6 +24,9 @@ class EngineService:
 
     def stop(self) -> None:
         self.engine.stop()
+        manager = getattr(self.engine.pool.hooks, "manager", None)
+        if manager is not None:
+            manager.shutdown(wait=False)
 
 
 def _hooks(core: Any, var_dir: str, vm_log: Any) -> Any:

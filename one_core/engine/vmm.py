@@ -47,6 +47,7 @@ class VMManager:
     def __init__(self, engine: Engine):
         self.e = engine
         self._deploy_ids: dict[int, str] = {}
+        self._mark = 0.0
 
     # -- drivers -----------------------------------------------------------
     def driver(self, name: str) -> LoadedDriver | None:
@@ -278,6 +279,9 @@ class VMManager:
         elif action == "SAVE":
             (lcm.save_failure if error else lcm.save_success)(vm)
         elif action == "POLL" and error is None:
+            if result is not None and not hasattr(result, "items"):
+                self._log(vm, f"Error monitoring VM, driver returned {type(result).__name__}", "E")
+                return
             self.poll_result(vm, result or {})
 
     def poll_result(self, vm: VirtualMachine, info: dict[str, Any]) -> None:
@@ -324,6 +328,10 @@ class VMManager:
         """Poll every RUNNING/UNKNOWN VM whose last poll is older than the interval."""
         from one_core.db.vm_models import VMRow
 
+        self._mark += self.e.cfg.manager_timer
+        if self._mark >= 600:  # 1.4 logged a mark every 600 s of timer periods
+            self._mark = 0
+            log.info("--Mark--")
         now = self.e.now()
         interval = self.e.cfg.vm_polling_interval
         ids = self.e.pool.ids_where(

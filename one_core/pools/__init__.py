@@ -65,13 +65,13 @@ class IdCounter:
         return self._next
 
 
-_sql_cache: dict[tuple[int, str, str, tuple[str, ...]], str] = {}
+_sql_cache: dict[tuple[str, str, str, str, tuple[str, ...]], str] = {}
 
 
 def _sql(model: type, kind: str, cols: tuple[str, ...]) -> str:
     from one_core.db.base import database
 
-    key = (id(database.obj), model.__name__, kind, cols)
+    key = (database.obj.param, database.obj.quote, model._meta.table_name, kind, cols)
     sql = _sql_cache.get(key)
     if sql is None:
         p = database.obj.param

@@ -294,14 +294,19 @@ class VNetPool:
     def delete(self, oid: int) -> bool:
         """``one.vn.delete``: drop the network and all its leases (in use or not, §4.7).
 
-        :returns: False if there is no such network.
+        :returns: False if there is no such network or the DB delete failed
+            (``one.vn.delete`` then answers a bare ``[false]``, R2).
         """
         with self._lock:
             net = self._nets.get(oid)
             if net is None:
                 return False
-            with db.writer():
-                self._drop_rows(oid)
+            try:
+                with db.writer():
+                    self._drop_rows(oid)
+            except peewee.DatabaseError as exc:
+                log.error("Error deleting virtual network %d: %s", oid, exc, extra=_VNM)
+                return False
             self._forget(net)
             return True
 

@@ -223,7 +223,7 @@ def test_wrong_state_on_pending(env, action):
     assert env.states(vid) == ("PENDING", "LCM_INIT")
 
 
-@pytest.mark.parametrize("action", ["hold", "release", "resume"])
+@pytest.mark.parametrize("action", ["hold", "release", "resume", "restart"])
 def test_wrong_state_on_running(env, action):
     vid = env.allocate()
     env.running(vid)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import socket
 
+import pytest
+
 S = "oneadmin:" + hashlib.sha1(b"onepass").hexdigest()
 
 HOSTPOOL_CALL = (
@@ -238,3 +240,33 @@ def test_missing_content_length(oned):
 def test_template_like_strings_are_stored_verbatim(oned):
     # host names are not parsed: syntax-error-looking text is just a name
     assert oned.call("one.host.allocate", S, 'A = [ "unterminated', "", "", "")[0] is True
+
+
+@pytest.mark.parametrize("method", ["one.vm.allocate", "one.vn.allocate"])
+def test_template_syntax_error_changes_nothing(oned, method):
+    if method not in oned.call("system.listMethods"):
+        pytest.skip(f"{method} not registered")
+    pools = ("one.vmpool.info", "one.vnpool.info")
+    before = [oned.call(p, S, -2) for p in pools]
+    for bad in ('NAME = "unterminated\n', "A = [ B = 1\n", "= 3\n", "X = [ ]\n", "\x00\x01"):
+        ok, *rest = oned.call(method, S, bad)
+        assert ok is False, (method, bad, rest)
+    assert [oned.call(p, S, -2) for p in pools] == before
+    assert oned.call("one.hostpool.info", S)[0] is True  # still serving
+
+
+def test_keepalive_connection_serves_many_requests(oned):
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", oned.port, timeout=10)
+    for _ in range(40):  # more than the 30 per connection: the client reconnects
+        try:
+            conn.request("POST", "/RPC2", HOSTPOOL_CALL, {"Content-Type": "text/xml"})
+            resp = conn.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            conn.close()
+            conn.request("POST", "/RPC2", HOSTPOOL_CALL, {"Content-Type": "text/xml"})
+            resp = conn.getresponse()
+        assert resp.status == 200
+        resp.read()
+    conn.close()

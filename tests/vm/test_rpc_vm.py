@@ -189,3 +189,17 @@ def test_leases_released_at_done_and_kept_by_failed(one):
     assert leased(one) == [("192.168.0.2", "1")]
     assert one.call("one.vm.action", s, "finalize", 1) == [True]
     assert leased(one) == []
+
+
+def test_poll_timer_in_oned(oned_factory):
+    one = oned_factory(VM_POLLING_INTERVAL=1, MANAGER_TIMER=1)
+    s = one.session
+    assert one.call("one.host.allocate", s, "node1", "im_dummy", "vmm_dummy", "tm_dummy") == [True, 0]
+    assert one.call("one.vm.allocate", s, "NAME=x\n") == [True, 0]
+    assert one.call("one.vm.deploy", s, 0, 0) == [True]
+    wait(one, 0, 3, 3)
+    (one.var / "dummy_vmm" / "one-0").unlink()  # the domain disappears behind oned's back
+    body = wait(one, 0, 3, 16)  # UNKNOWN, found by the VM polling timer
+    assert re.search(r"<LAST_POLL>[1-9]\d*</LAST_POLL>", body)
+    assert one.call("one.vm.action", s, "restart", 0) == [True]
+    wait(one, 0, 3, 3)

@@ -53,7 +53,7 @@ def pool(make_pool: Callable[..., VNetPool]) -> VNetPool:
 
 
 class InProcessOned:
-    """The RPC layer of oned in this process (real waitress server, real socket, real SQLite).
+    """The RPC layer of oned in this process (H3's RpcServer, real socket, real SQLite).
 
     Same ``post`` / ``call`` / ``restart`` / ``session`` interface as the
     ``oned`` fixture's :class:`OnedProcess`, for when a full daemon is not needed.
@@ -89,7 +89,7 @@ class InProcessOned:
 
     def stop(self) -> None:
         if self.server is not None:
-            _stop_waitress(self.server)
+            self.server.stop()
             self.server = None
             db.close()
 
@@ -127,33 +127,6 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object]:
     srv = InProcessOned(tmp_path)
     yield srv
     srv.stop()
-
-
-def _stop_waitress(rpc_server: object) -> None:
-    """Stop a :class:`one_core.rpc.app.RpcServer` from inside its event loop.
-
-    Closing waitress' sockets from another thread while its loop sits in
-    ``select`` raises EBADF in the loop thread; closing every channel from a
-    trigger thunk lets the loop end cleanly (and at once).
-    """
-    srv = rpc_server.server  # type: ignore[attr-defined]
-
-    def close_all() -> None:
-        for channel in list(srv._map.values()):
-            channel.close()
-
-    import os, sys
-    try:
-        os.fstat(srv.trigger.trigger)
-    except OSError:
-        fds = {f: os.readlink(f"/proc/self/fd/{f}") for f in os.listdir("/proc/self/fd") if os.path.exists(f"/proc/self/fd/{f}")}
-        print("DEBUG trigger", srv.trigger.trigger, srv.trigger._fds, srv.trigger._closed, fds, list(srv._map.items()), rpc_server._thread.is_alive(), file=sys.stderr)
-        raise
-    srv.trigger.pull_trigger(close_all)
-    thread = rpc_server._thread  # type: ignore[attr-defined]
-    if thread is not None:
-        thread.join(timeout=5)
-    srv.task_dispatcher.shutdown(timeout=5)
 
 
 @pytest.fixture

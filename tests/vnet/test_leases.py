@@ -384,3 +384,38 @@ def test_fixed_reload_keeps_used() -> None:
     f = FixedLeases(3, [Lease(1, 11, 5, True), Lease(2, 12), Lease(3, 13)])
     assert f.used_count() == 1
     assert f.get(6).ip == 2
+
+
+def test_free_bitmap_across_chunks() -> None:
+    """Chunk boundaries (the bitmap is two-level) behave like one flat bitmap."""
+    n = FreeBitmap.CHUNK * 3 + 5
+    fb = FreeBitmap(n, used=range(n - 1))  # only the very last slot is free
+    assert fb.free_count() == 1
+    assert fb.next_free(0) == n - 1
+    assert fb.next_free(n - 1) == n - 1
+    fb.give(FreeBitmap.CHUNK)  # first slot of chunk 1
+    assert fb.next_free(FreeBitmap.CHUNK + 1) == n - 1
+    assert fb.next_free(n - 1) == n - 1
+    fb.take(n - 1)
+    assert fb.next_free(n - 1) == FreeBitmap.CHUNK  # wraps over empty chunks
+    assert fb.next_free(3) == FreeBitmap.CHUNK
+    fb.take(FreeBitmap.CHUNK)
+    fb.take(FreeBitmap.CHUNK)  # taking a used slot changes nothing
+    assert fb.next_free(0) is None and fb.free_count() == 0
+    fb.give(5)
+    fb.give(5)
+    assert fb.free_count() == 1 and fb.next_free(FreeBitmap.CHUNK * 2) == 5
+
+
+@given(
+    st.integers(min_value=1, max_value=9000),
+    st.lists(st.integers(min_value=0, max_value=8999), max_size=60),
+    st.integers(min_value=0, max_value=8999),
+)
+def test_free_bitmap_matches_flat_scan(n: int, used: list[int], start: int) -> None:
+    start %= n
+    used_set = {u % n for u in used}
+    fb = FreeBitmap(n, used_set)
+    expected = next(((start + i) % n for i in range(n) if (start + i) % n not in used_set), None)
+    assert fb.next_free(start) == expected
+    assert fb.free_count() == n - len(used_set)

@@ -277,3 +277,22 @@ def test_deleted_highest_id_is_reused_after_restart_only(make_pool) -> None:
     assert pool.allocate(0, "NAME = c\n") == 2
     pool.delete(2)
     assert make_pool().allocate(0, "NAME = d\n") == 1
+
+
+def test_delete_db_failure_returns_false(pool: VNetPool, db_path) -> None:
+    """R2: a failing SQL delete gives False (``[false]``) and keeps the network."""
+    import sqlite3
+
+    pool.allocate(0, "NAME = a\n")
+    other = sqlite3.connect(str(db_path), timeout=0.05)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        from one_core import db
+
+        db.database.execute_sql("PRAGMA busy_timeout = 50")
+        assert pool.delete(0) is False
+    finally:
+        other.rollback()
+        other.close()
+    assert pool.get(0) is not None
+    assert pool.delete(0) is True

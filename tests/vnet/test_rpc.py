@@ -13,6 +13,15 @@ ONEADMIN = "oneadmin:" + hashlib.sha1(b"onepass").hexdigest()
 USER1 = "user1:" + hashlib.sha1(b"pass1").hexdigest()
 BAD = "oneadmin:" + hashlib.sha1(b"wrong").hexdigest()
 
+PRIVATE = (
+    'NAME = "Private LAN"\nTYPE = RANGED\nBRIDGE = eth0\nNETWORK_SIZE = 250\n'
+    "NETWORK_ADDRESS = 10.0.0.0\n"
+)
+PUBLIC = (
+    'NAME = "Public LAN"\nTYPE = FIXED\nBRIDGE = eth1\n'
+    'LEASES = [ IP = "130.10.0.1", MAC = "50:20:20:20:20:20" ]\nLEASES = [ IP = "130.10.0.2" ]\n'
+)
+
 REPLAY = [
     "03_vnpool_info_empty",
     "05_user_allocate_ok",
@@ -152,3 +161,41 @@ def test_leases_survive_restart(server) -> None:
     assert server.call("one.vn.info", ONEADMIN, 0) == before
     assert "<MAC>00:03:0a:00:00:02</MAC>" in before[1]
     assert server.call("one.vn.allocate", ONEADMIN, "NAME = g\n") == [True, 1]
+
+
+def test_vm_nics_get_leases_end_to_end(oned) -> None:
+    """one.vm.allocate through the VM pool (H5) takes leases; a failing second NIC takes none."""
+    s = oned.session
+    assert oned.call("one.vn.allocate", s, PRIVATE)[0] is True
+    assert oned.call("one.vn.allocate", s, PUBLIC)[0] is True
+    ok, vid = oned.call(
+        "one.vm.allocate",
+        s,
+        'NAME = a\nMEMORY = 64\nNIC = [ NETWORK = "Private LAN", MODEL = virtio, TARGET = t0 ]\n'
+        'NIC = [ NETWORK = "Public LAN" ]\nNIC = [ BRIDGE = br7 ]\n',
+    )
+    assert ok is True
+    body = oned.call("one.vm.info", s, vid)[1]
+    assert (
+        "<NIC><BRIDGE>eth0</BRIDGE><IP>10.0.0.1</IP><MAC>00:03:0a:00:00:01</MAC>"
+        "<MODEL>virtio</MODEL><NETWORK>Private LAN</NETWORK><VNID>0</VNID></NIC>"
+    ) in body
+    assert (
+        "<NIC><BRIDGE>eth1</BRIDGE><IP>130.10.0.1</IP><MAC>50:20:20:20:20:20</MAC>"
+        "<NETWORK>Public LAN</NETWORK><VNID>1</VNID></NIC>"
+    ) in body
+    assert "<NIC><BRIDGE>br7</BRIDGE></NIC>" in body
+    before = [oned.call("one.vn.info", s, n) for n in (0, 1)]
+    assert f"<USED>1</USED><VID>{vid}</VID>" in before[1][1]
+    # second NIC asks for a used IP: the VM is not created and holds no lease
+    assert oned.call(
+        "one.vm.allocate",
+        s,
+        'NAME = b\nMEMORY = 64\nNIC = [ NETWORK = "Private LAN" ]\n'
+        'NIC = [ NETWORK = "Public LAN", IP = "130.10.0.1" ]\n',
+    ) == [False, "Error inserting VM in the database, check oned.log"]
+    assert [oned.call("one.vn.info", s, n) for n in (0, 1)] == before
+    # finalize (onevm delete) of the PENDING VM releases its leases
+    assert oned.call("one.vm.action", s, "finalize", vid) == [True]
+    assert "<LEASES></LEASES>" in oned.call("one.vn.info", s, 0)[1]
+    assert "<USED>1</USED>" not in oned.call("one.vn.info", s, 1)[1]

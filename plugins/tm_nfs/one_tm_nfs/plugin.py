@@ -88,7 +88,8 @@ def _clone(ctx: DriverContext, vid: int, src: str, dst: str, command: str) -> No
     else:
         src_path = _path(ctx, src)
         log(f"Cloning {src_path}")
-        ops.copy_file(host, src_path, host, dst_path, same_host=True)
+        ops.copy_file(host, src_path, host, dst_path, same_host=True, mode="a+w")
+        return
     ops.chmod(host, "a+w", dst_path)
 
 

@@ -42,8 +42,21 @@ DOWNLOAD = (
 )
 """Fetch URL ``$1`` into ``$2`` with wget, or curl when wget is missing."""
 
-WRITE_STDIN = 'cat > "$1"'
-"""Write standard input to ``$1``."""
+WRITE_STDIN = 'mkdir -p -- "$(dirname -- "$1")" && cat > "$1"'
+"""Write standard input to ``$1``, creating its directory."""
+
+COPY = 'mkdir -p -- "$(dirname -- "$2")" && cp -- "$1" "$2"'
+"""Copy ``$1`` to ``$2`` on one host, creating the directory of ``$2``."""
+
+FINISH_COPY = 'mv -f -- "$1" "$2" && if [ -n "$3" ]; then chmod "$3" -- "$2"; fi'
+"""Rename the finished copy ``$1`` to ``$2`` and set its mode ``$3`` (when given)."""
+
+PREPARE_MOVE = (
+    'mkdir -p -- "$1" && if [ -d "$2" ]; then echo D; else echo F; fi'
+    ' && mktemp -d -- "$1/.one-mv.XXXXXX"'
+)
+"""On the destination: create ``$1`` (the parent of ``$2``), say whether ``$2`` is a
+directory (``D``/``F``), then print a new scratch directory in ``$1``."""
 
 REPLACE = 'rm -rf -- "$2" && mv -- "$1" "$2" && rmdir -- "$3"'
 """Put the freshly received ``$1`` at ``$2`` (replacing it) and drop the scratch dir ``$3``."""
@@ -205,21 +218,29 @@ def relay(src: Host, src_argv: list[str], dst: Host, dst_argv: list[str]) -> Non
         raise consumed
 
 
-def copy_file(src: Host, src_path: str, dst: Host, dst_path: str, *, same_host: bool) -> None:
+def copy_file(
+    src: Host,
+    src_path: str,
+    dst: Host,
+    dst_path: str,
+    *,
+    same_host: bool,
+    mode: str = "",
+) -> None:
     """Copy the contents of a file (or block device) to ``dst_path``, creating its directory.
 
-    Written to ``<dst_path>.one-part`` first, renamed at the end, so a
-    failed copy never leaves a truncated image under the final name.
+    Written to ``<dst_path>.one-part`` first and renamed at the end (then
+    ``chmod``-ed to ``mode`` when given), so a failed copy never leaves a
+    truncated image under the final name.
     """
     check_path(dst_path)
-    make_parent(dst, dst_path)
     part = dst_path + ".one-part"
     try:
         if same_host:
-            dst.run(["cp", "--", src_path, part])
+            dst.run(["sh", "-c", COPY, "sh", src_path, part])
         else:
             relay(src, ["cat", "--", src_path], dst, ["sh", "-c", WRITE_STDIN, "sh", part])
-        dst.run(["mv", "-f", "--", part, dst_path])
+        dst.run(["sh", "-c", FINISH_COPY, "sh", part, dst_path, mode])
     except DriverError:
         dst.run(["rm", "-f", "--", part], check=False)
         raise
@@ -236,6 +257,14 @@ def move_target(dst: Host, src_path: str, dst_path: str) -> str:
     if base(src_path) != base(dst_path) and is_dir(dst, dst_path):
         return posixpath.join(dst_path, base(src_path))
     return dst_path
+
+
+def _already_moved(src: Host, src_path: str, dst: Host, dst_path: str, say: Any) -> None:
+    """A missing source is fine when the destination exists (a repeated move)."""
+    if exists(dst, dst_path):
+        say(f"{src_path} is gone and {dst_path} exists: already moved")
+        return
+    raise DriverError(f"{src.name}: cannot move {src_path}: no such file or directory")
 
 
 def move(
@@ -260,18 +289,19 @@ def move(
     if same_host and posixpath.normpath(src_path) == posixpath.normpath(dst_path):
         say("Will not move, source and destination are equal")
         return
-    if not exists(src, src_path):
-        if exists(dst, dst_path):
-            say(f"{src_path} is gone and {dst_path} exists: already moved")
-            return
-        raise DriverError(f"{src.name}: cannot move {src_path}: no such file or directory")
-    dst.run(["mkdir", "-p", "--", parent(dst_path)])
-    target = move_target(dst, src_path, dst_path)
     if same_host:
+        if not exists(src, src_path):
+            _already_moved(src, src_path, dst, dst_path, say)
+            return
+        dst.run(["mkdir", "-p", "--", parent(dst_path)])
+        target = move_target(dst, src_path, dst_path)
         dst.run(["rm", "-rf", "--", target])
         dst.run(["mv", "--", src_path, target])
         return
-    scratch = dst.run(["mktemp", "-d", "--", f"{parent(target)}/.one-mv.XXXXXX"]).stdout.strip()
+    answer = dst.run(["sh", "-c", PREPARE_MOVE, "sh", parent(dst_path), dst_path]).stdout
+    scratch = answer[2:].rstrip("\n")
+    into = answer[:1] == "D" and base(src_path) != base(dst_path)
+    target = posixpath.join(dst_path, base(src_path)) if into else dst_path
     try:
         relay(
             src,
@@ -279,6 +309,13 @@ def move(
             dst,
             ["tar", "-C", scratch, "-xf", "-"],
         )
+    except DriverError:
+        dst.run(["rm", "-rf", "--", scratch], check=False)
+        if not exists(src, src_path):  # nothing to send: maybe moved already
+            _already_moved(src, src_path, dst, dst_path, say)
+            return
+        raise
+    try:
         dst.run(["sh", "-c", REPLACE, "sh", f"{scratch}/{base(src_path)}", target, scratch])
     except DriverError:
         dst.run(["rm", "-rf", "--", scratch], check=False)

@@ -84,11 +84,12 @@ def clone(ctx: DriverContext, vid: int, src: str, dst: str, command: str = "tm_c
         log(f"Downloading {src}")
         ops.make_parent(dst_host, dst_path)
         ops.download(dst_host, src, dst_path)
-    else:
-        src_key, src_host, src_path = resolve(ctx, src)
-        log(f"Cloning {src}")
-        ops.copy_file(src_host, src_path, dst_host, dst_path, same_host=src_key == dst_key)
-    ops.chmod(dst_host, "a+w", dst_path)
+        ops.chmod(dst_host, "a+w", dst_path)
+        return
+    src_key, src_host, src_path = resolve(ctx, src)
+    log(f"Cloning {src}")
+    same = src_key == dst_key
+    ops.copy_file(src_host, src_path, dst_host, dst_path, same_host=same, mode="a+w")
 
 
 @hookimpl

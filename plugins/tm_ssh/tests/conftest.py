@@ -40,7 +40,7 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def pool(sshd):
+def pool(sshd):  # noqa: F811  (the fixture above)
     """Connections to "node1" and "node2", both the test sshd (shared by a module's tests)."""
     pool = RemotePool(
         user=sshd.user,

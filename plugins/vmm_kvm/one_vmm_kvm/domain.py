@@ -7,7 +7,7 @@ quotes, where 1.4 wrote single ones: the same XML.
 
 Two settings make the KVM-specific bits switchable: the domain type (1.4
 always wrote ``kvm``; ``qemu`` runs guests under TCG on hosts without usable
-``/dev/kvm``) and the emulator path (1.4: ``/usr/bin/kvm``; empty omits the
+``/dev/kvm``) and the emulator path (1.4: ``/usr/bin/kvm``; ``none`` omits the
 element so libvirt picks the default emulator of the domain type).
 """
 

@@ -4,11 +4,11 @@ Settings come from the driver's ``VM_MAD`` section of oned.conf, else from a
 single attribute of the same name in its defaults file, else from the values
 below (1.4's ``vmm_kvmrc`` and ``LibVirtDriver.cc``)::
 
-    VM_MAD = [ name = "kvm", executable = "one_vmm_kvm", default = "vmm_kvm/vmm_kvm.conf",
+    VM_MAD = [ name = "vmm_kvm", executable = "one_vmm_kvm", default = "vmm_kvm/vmm_kvm.conf",
                type = "kvm",
                libvirt_uri = "qemu:///system",      # 1.4: LIBVIRT_DEFAULT_URI in vmm_kvmrc
                domain_type = "kvm",                  # "qemu" for TCG hosts (no usable /dev/kvm)
-               emulator = "/usr/bin/kvm",            # "" omits <emulator>: libvirt chooses
+               emulator = "/usr/bin/kvm",            # "none" omits <emulator>: libvirt chooses
                shutdown_timeout = "300",             # seconds; 0 waits forever as 1.4 did
                shutdown_poll = "2",                  # seconds between virsh dominfo checks
                migrate_uri = "qemu+ssh://{host}/system",
@@ -81,6 +81,11 @@ def _number(text: str, key: str) -> float:
         raise DriverError(f"KVM driver setting {key} is not a number: {text!r}") from None
 
 
+def _emulator(value: str) -> str:
+    """The emulator path; ``none`` (or 1.4's literal ``""``) means no ``<emulator>`` element."""
+    return "" if value.lower() in ("", "none", '""', "''") else value
+
+
 @dataclass(frozen=True)
 class KvmSettings:
     """The effective settings of one driver instance (see the module docstring)."""
@@ -114,7 +119,7 @@ class KvmSettings:
         return cls(
             libvirt_uri=get("LIBVIRT_URI") or DEFAULTS["LIBVIRT_URI"],
             domain_type=get("DOMAIN_TYPE") or DEFAULTS["DOMAIN_TYPE"],
-            emulator=get("EMULATOR"),
+            emulator=_emulator(get("EMULATOR")),
             shutdown_timeout=_number(get("SHUTDOWN_TIMEOUT") or "0", "SHUTDOWN_TIMEOUT"),
             shutdown_poll=max(_number(get("SHUTDOWN_POLL") or "2", "SHUTDOWN_POLL"), 0.1),
             migrate_uri=get("MIGRATE_URI") or DEFAULTS["MIGRATE_URI"],

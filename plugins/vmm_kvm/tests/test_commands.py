@@ -7,12 +7,12 @@ virsh would; the real thing runs in ``test_real_guest.py``.
 from __future__ import annotations
 
 import pytest
+from one_vmm_kvm import plugin, virsh
+from one_vmm_kvm.settings import KvmSettings
 
 from one_core.context import DriverContext
 from one_core.errors import DriverError
 from one_core.remote import RunResult
-from one_vmm_kvm import plugin, virsh
-from one_vmm_kvm.settings import KvmSettings
 
 DOMINFO_RUNNING = """Id:             3
 Name:           one-5
@@ -40,8 +40,11 @@ class FakeHost:
         self.calls.append(("run", list(argv)))
         result = self.answers.pop(0) if self.answers else RunResult("", "", 0)
         if check and result.exit_code != 0:
-            raise DriverError(f"exit {result.exit_code}: {result.stderr.strip()}",
-                              stderr=result.stderr, exit_code=result.exit_code)
+            raise DriverError(
+                f"exit {result.exit_code}: {result.stderr.strip()}",
+                stderr=result.stderr,
+                exit_code=result.exit_code,
+            )
         return result
 
     def put(self, local, remote):
@@ -57,7 +60,11 @@ def host():
 def make_ctx(host: FakeHost, **config) -> DriverContext:
     logged: list[tuple] = []
     ctx = DriverContext(
-        role="vmm", name="kvm", driver="kvm", config=config, vm_dir="/srv/one/var/",
+        role="vmm",
+        name="kvm",
+        driver="kvm",
+        config=config,
+        vm_dir="/srv/one/var/",
         remote_factory=lambda name: host,
         vm_log_func=lambda vid, module, level, message: logged.append((vid, level, message)),
     )
@@ -180,7 +187,8 @@ def test_migrate_uri_is_configurable(host):
 def test_poll_running(host):
     host.answers = [RunResult(DOMINFO_RUNNING, "", 0)]
     assert plugin.vmm_poll(make_ctx(host), 5, "h", "one-5") == {
-        "STATE": "a", "USEDMEMORY": "262144",
+        "STATE": "a",
+        "USEDMEMORY": "262144",
     }
     assert host.calls == [("run", [*V, "dominfo", "one-5"])]
 
@@ -199,9 +207,17 @@ def test_poll_other_failure_raises(host):
 @pytest.mark.parametrize(
     ("state", "letter"),
     [
-        ("running", "a"), ("idle", "a"), ("blocked", "a"), ("in shutdown", "a"),
-        ("shutdown", "a"), ("dying", "a"), ("paused", "p"), ("crashed", "e"),
-        ("shut off", "-"), ("pmsuspended", "-"), ("no state", "-"),
+        ("running", "a"),
+        ("idle", "a"),
+        ("blocked", "a"),
+        ("in shutdown", "a"),
+        ("shutdown", "a"),
+        ("dying", "a"),
+        ("paused", "p"),
+        ("crashed", "e"),
+        ("shut off", "-"),
+        ("pmsuspended", "-"),
+        ("no state", "-"),
     ],
 )
 def test_dominfo_states(state, letter):
@@ -215,8 +231,12 @@ def test_dominfo_memory_integer_part_and_no_cpu():
 
 def test_shutdown_waits_until_gone(host):
     running = RunResult(DOMINFO_RUNNING, "", 0)
-    host.answers = [RunResult("Domain 'one-5' is being shutdown", "", 0), running, running,
-                    NOT_FOUND]
+    host.answers = [
+        RunResult("Domain 'one-5' is being shutdown", "", 0),
+        running,
+        running,
+        NOT_FOUND,
+    ]
     plugin.vmm_shutdown(make_ctx(host, SHUTDOWN_POLL="0.1"), 5, "h", "one-5")
     assert host.calls == [
         ("run", [*V, "shutdown", "one-5"]),
@@ -245,18 +265,54 @@ def test_shutdown_refused(host):
 def test_settings_defaults_and_overrides():
     ctx = DriverContext(role="vmm", name="kvm")
     assert KvmSettings.from_context(ctx) == KvmSettings(
-        libvirt_uri="qemu:///system", domain_type="kvm", emulator="/usr/bin/kvm",
-        shutdown_timeout=300.0, shutdown_poll=2.0,
-        migrate_uri="qemu+ssh://{host}/system", virsh="virsh", command_timeout=None,
+        libvirt_uri="qemu:///system",
+        domain_type="kvm",
+        emulator="/usr/bin/kvm",
+        shutdown_timeout=300.0,
+        shutdown_poll=2.0,
+        migrate_uri="qemu+ssh://{host}/system",
+        virsh="virsh",
+        command_timeout=None,
     )
     ctx = DriverContext(
-        role="vmm", name="kvm",
+        role="vmm",
+        name="kvm",
         config={"domain_type": "qemu", "EMULATOR": "", "COMMAND_TIMEOUT": "30"},
         defaults={"OS": {"BOOT": "hd"}, "EMULATOR": "/x", "SHUTDOWN_TIMEOUT": "9"},
     )
     s = KvmSettings.from_context(ctx)
     assert (s.domain_type, s.emulator, s.shutdown_timeout, s.command_timeout) == (
-        "qemu", "", 9.0, 30.0,
+        "qemu",
+        "",
+        9.0,
+        30.0,
+    )
+
+
+@pytest.mark.parametrize("value", ["none", "NONE", '""', ""])
+def test_emulator_none_omits_the_element(value):
+    ctx = DriverContext(role="vmm", name="kvm", config={"EMULATOR": value})
+    assert KvmSettings.from_context(ctx).emulator == ""
+
+
+def test_settings_from_an_oned_conf_section(tmp_path):
+    from one_core.config import OnedConfig
+    from one_core.drivers import load_drivers
+
+    cfg = OnedConfig.from_text(
+        'VM_MAD = [ name = "vmm_kvm", executable = "one_vmm_kvm", type = "kvm",\n'
+        '  domain_type = "qemu", emulator = "none", shutdown_timeout = "60",\n'
+        '  libvirt_uri = "qemu+tcp://h/system" ]\n',
+        var_dir=str(tmp_path),
+    )
+    d = load_drivers(cfg).get("vmm", "vmm_kvm")
+    s = KvmSettings.from_context(d.ctx)
+    assert (d.ctx.driver, s.domain_type, s.emulator, s.shutdown_timeout, s.libvirt_uri) == (
+        "kvm",
+        "qemu",
+        "",
+        60.0,
+        "qemu+tcp://h/system",
     )
 
 
@@ -272,8 +328,14 @@ def test_deployment_file_hook_uses_settings_and_logs_warnings(host):
     from one_core.template import Template
 
     ctx = make_ctx(host, DOMAIN_TYPE="qemu", EMULATOR="/usr/bin/qemu-system-x86_64")
-    vm = VMRecord(vid=3, uid=0, name="x", host="h", vm_dir="/srv/one/var/",
-                  template=Template.parse("MEMORY=64\nGRAPHICS=[TYPE=sdl]"))
+    vm = VMRecord(
+        vid=3,
+        uid=0,
+        name="x",
+        host="h",
+        vm_dir="/srv/one/var/",
+        template=Template.parse("MEMORY=64\nGRAPHICS=[TYPE=sdl]"),
+    )
     text = plugin.vmm_deployment_file(ctx, vm)
     assert text.startswith('<domain type="qemu">\n\t<name>one-3</name>')
     assert "<emulator>/usr/bin/qemu-system-x86_64</emulator>" in text
@@ -288,6 +350,14 @@ def test_entry_point_loads_through_the_driver_api():
         [DriverSpec(role="vmm", name="kvm", driver="kvm", section={"TYPE": "kvm"})]
     )
     d = drivers.get("vmm", "kvm")
-    for hook in ("vmm_deployment_file", "vmm_deploy", "vmm_shutdown", "vmm_cancel",
-                 "vmm_save", "vmm_restore", "vmm_migrate", "vmm_poll"):
+    for hook in (
+        "vmm_deployment_file",
+        "vmm_deploy",
+        "vmm_shutdown",
+        "vmm_cancel",
+        "vmm_save",
+        "vmm_restore",
+        "vmm_migrate",
+        "vmm_poll",
+    ):
         assert d.implements(hook), hook

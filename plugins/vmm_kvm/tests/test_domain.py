@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 from lxml import etree
+from one_vmm_kvm.domain import atoi, render_domain
+from one_vmm_kvm.settings import packaged_defaults
 
 from one_core.errors import DriverError
 from one_core.records import VMRecord
 from one_core.template import Template
-from one_vmm_kvm.domain import atoi, render_domain
-from one_vmm_kvm.settings import packaged_defaults
 
 RDIR = "/srv/one/var/5/images"
 
@@ -76,11 +76,11 @@ BASE = "MEMORY=128\n"
 
 def test_spec_example_byte_for_byte_but_quotes():
     text = render(
-        'MEMORY=512\nOS=[KERNEL=/vmlinuz, INITRD=/initrd.img, ROOT=sda1, KERNEL_CMD=ro]\n'
+        "MEMORY=512\nOS=[KERNEL=/vmlinuz, INITRD=/initrd.img, ROOT=sda1, KERNEL_CMD=ro]\n"
         "DISK=[SOURCE=/i/a.img, TARGET=sda]\nDISK=[TYPE=swap, SIZE=1024, TARGET=sdb]\n"
         'NIC=[NETWORK="Public", BRIDGE=br0, MAC="00:03:0a:00:00:01", IP=10.0.0.1, VNID=0]\n'
         "GRAPHICS=[TYPE=vnc, LISTEN=0.0.0.0, PORT=5905]\n"
-        'CONTEXT=[HOSTNAME=web, TARGET=hdc]\n'
+        "CONTEXT=[HOSTNAME=web, TARGET=hdc]\n"
     )
     assert text == SPEC_EXAMPLE.replace("'", '"')
 
@@ -112,7 +112,10 @@ def test_memory_is_atoi_times_1024(memory, kb):
 
 
 def test_memory_default_and_missing():
-    assert tree("CPU=1", defaults={**packaged_defaults(), "MEMORY": "64"}).findtext("memory") == "65536"
+    assert (
+        tree("CPU=1", defaults={**packaged_defaults(), "MEMORY": "64"}).findtext("memory")
+        == "65536"
+    )
     with pytest.raises(DriverError, match=r"^No MEMORY defined and no default provided\.$"):
         render("CPU=1\n")
 
@@ -122,7 +125,7 @@ def test_atoi():
 
 
 def test_os_kernel_initrd_root_cmdline():
-    os_el = tree(BASE + "OS=[KERNEL=/k, INITRD=/i, ROOT=vda, KERNEL_CMD=\"ro quiet\"]").find("os")
+    os_el = tree(BASE + 'OS=[KERNEL=/k, INITRD=/i, ROOT=vda, KERNEL_CMD="ro quiet"]').find("os")
     assert [(e.tag, e.text, dict(e.attrib)) for e in os_el] == [
         ("type", "hvm", {}),
         ("kernel", "/k", {}),
@@ -214,8 +217,9 @@ def test_disk_without_target_fails():
 
 
 def test_context_cdrom_after_the_disks():
-    *_, ctx = disks("DISK=[SOURCE=/a, TARGET=hda]\nDISK=[SOURCE=/b, TARGET=hdb]\n"
-                    "CONTEXT=[A=1, TARGET=hdc]")
+    *_, ctx = disks(
+        "DISK=[SOURCE=/a, TARGET=hda]\nDISK=[SOURCE=/b, TARGET=hdb]\nCONTEXT=[A=1, TARGET=hdc]"
+    )
     assert dict(ctx.attrib) == {"type": "file", "device": "cdrom"}
     assert ctx.find("source").get("file") == f"{RDIR}/disk.2"
     assert [(e.tag, dict(e.attrib)) for e in ctx] == [
@@ -268,7 +272,12 @@ def test_devices_order():
         "INPUT=[TYPE=tablet]\nGRAPHICS=[TYPE=vnc]"
     )
     assert [e.tag for e in root.find("devices")] == [
-        "emulator", "disk", "disk", "interface", "graphics", "input",
+        "emulator",
+        "disk",
+        "disk",
+        "interface",
+        "graphics",
+        "input",
     ]
     assert [e.tag for e in root] == ["name", "memory", "os", "devices", "features"]
 
@@ -278,7 +287,11 @@ def test_graphics_vnc_attributes():
         BASE + "GRAPHICS=[TYPE=VNC, LISTEN=127.0.0.1, PORT=5901, PASSWD=s3cret, KEYMAP=es]"
     ).findall("devices/graphics")
     assert dict(g.attrib) == {
-        "type": "vnc", "listen": "127.0.0.1", "port": "5901", "password": "s3cret", "keymap": "es",
+        "type": "vnc",
+        "listen": "127.0.0.1",
+        "port": "5901",
+        "password": "s3cret",
+        "keymap": "es",
     }
     assert list(g.attrib) == ["type", "listen", "port", "password", "keymap"]
 

@@ -1,0 +1,1 @@
+"""libvirt remote-protocol frontend: ``one-libvirtd`` serves virsh / libvirt-python clients."""

@@ -1,0 +1,3 @@
+from one_libvirt.cli import main
+
+raise SystemExit(main())

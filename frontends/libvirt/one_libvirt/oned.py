@@ -1,0 +1,58 @@
+"""The seam to oned: the few XML-RPC calls the frontend makes.
+
+Everything goes through :class:`one_core.client.Client`; its errors become
+:class:`LibvirtError` here so the layers above see one error type.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+from xml.etree.ElementTree import Element
+
+from one_core.client import Client, OneCallError, OneClientError, OneTransportError
+from one_libvirt.errors import LibvirtError
+from one_libvirt.protocol import ErrCode
+
+
+class Oned(Protocol):
+    """What the domain service needs from oned."""
+
+    def allocate(self, template: str) -> int: ...
+
+    def action(self, action: str, vid: int) -> None: ...
+
+    def info(self, vid: int) -> Element: ...
+
+    def pool(self) -> list[Element]: ...
+
+
+class ClientOned:
+    """:class:`Oned` over the XML-RPC client, as one OpenNebula user."""
+
+    def __init__(self, client: Client, pool_filter: int = -1):
+        self.client = client
+        self.pool_filter = pool_filter
+
+    def _call(self, func, *args):  # type: ignore[no-untyped-def]
+        try:
+            return func(*args)
+        except OneCallError as exc:
+            raise LibvirtError(ErrCode.OPERATION_FAILED, f"OpenNebula: {exc}") from None
+        except OneTransportError as exc:
+            raise LibvirtError(
+                ErrCode.INTERNAL_ERROR, f"cannot reach oned at {self.client.endpoint}: {exc}"
+            ) from None
+        except OneClientError as exc:
+            raise LibvirtError(ErrCode.INTERNAL_ERROR, f"OpenNebula: {exc}") from None
+
+    def allocate(self, template: str) -> int:
+        return int(self._call(self.client.vm_allocate, template))
+
+    def action(self, action: str, vid: int) -> None:
+        self._call(self.client.vm_action, action, vid)
+
+    def info(self, vid: int) -> Element:
+        return self._call(self.client.vm_info, vid)
+
+    def pool(self) -> list[Element]:
+        return list(self._call(self.client.vmpool_info, self.pool_filter).findall("VM"))

@@ -1,0 +1,148 @@
+"""XDR (RFC 4506) packing and strict unpacking for libvirt's remote protocol.
+
+Every length read from the wire is checked against the limit the protocol
+declares for it (and against the bytes actually left) before anything is
+allocated, so a hostile packet raises :class:`XdrError`, never a MemoryError.
+"""
+
+from __future__ import annotations
+
+import struct
+
+STRING_MAX = 4194304
+"""``REMOTE_STRING_MAX`` of today's remote_protocol.x (4 MiB)."""
+
+
+class XdrError(ValueError):
+    """Malformed or out-of-bounds XDR data."""
+
+
+def _pad(n: int) -> int:
+    return (4 - n % 4) % 4
+
+
+class Packer:
+    """Builds an XDR byte string."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+
+    def int(self, value: int) -> Packer:
+        if not -(2**31) <= value < 2**31:
+            raise XdrError(f"int out of range: {value}")
+        self._parts.append(struct.pack(">i", value))
+        return self
+
+    def uint(self, value: int) -> Packer:
+        if not 0 <= value < 2**32:
+            raise XdrError(f"unsigned int out of range: {value}")
+        self._parts.append(struct.pack(">I", value))
+        return self
+
+    def hyper(self, value: int) -> Packer:
+        if not -(2**63) <= value < 2**63:
+            raise XdrError(f"hyper out of range: {value}")
+        self._parts.append(struct.pack(">q", value))
+        return self
+
+    def uhyper(self, value: int) -> Packer:
+        if not 0 <= value < 2**64:
+            raise XdrError(f"unsigned hyper out of range: {value}")
+        self._parts.append(struct.pack(">Q", value))
+        return self
+
+    def fixed_opaque(self, data: bytes, size: int) -> Packer:
+        if len(data) != size:
+            raise XdrError(f"fixed opaque needs {size} bytes, got {len(data)}")
+        self._parts.append(data + b"\0" * _pad(size))
+        return self
+
+    def opaque(self, data: bytes, maximum: int = STRING_MAX) -> Packer:
+        if len(data) > maximum:
+            raise XdrError(f"opaque of {len(data)} bytes exceeds {maximum}")
+        self.uint(len(data))
+        self._parts.append(data + b"\0" * _pad(len(data)))
+        return self
+
+    def string(self, text: str, maximum: int = STRING_MAX) -> Packer:
+        return self.opaque(text.encode("utf-8"), maximum)
+
+    def optional_string(self, text: str | None, maximum: int = STRING_MAX) -> Packer:
+        """``remote_string``: a pointer (bool) then the string."""
+        if text is None:
+            return self.int(0)
+        self.int(1)
+        return self.string(text, maximum)
+
+    def bytes(self) -> bytes:
+        return b"".join(self._parts)
+
+
+class Unpacker:
+    """Reads an XDR byte string; every read checks bounds."""
+
+    def __init__(self, data: bytes):
+        self._data = data
+        self._pos = 0
+
+    @property
+    def remaining(self) -> int:
+        return len(self._data) - self._pos
+
+    def _take(self, n: int) -> bytes:
+        if n < 0 or n > self.remaining:
+            raise XdrError(f"truncated: need {n} bytes, {self.remaining} left")
+        chunk = self._data[self._pos : self._pos + n]
+        self._pos += n
+        return chunk
+
+    def int(self) -> int:
+        return struct.unpack(">i", self._take(4))[0]
+
+    def uint(self) -> int:
+        return struct.unpack(">I", self._take(4))[0]
+
+    def hyper(self) -> int:
+        return struct.unpack(">q", self._take(8))[0]
+
+    def uhyper(self) -> int:
+        return struct.unpack(">Q", self._take(8))[0]
+
+    def bool(self) -> bool:
+        value = self.int()
+        if value not in (0, 1):
+            raise XdrError(f"bad boolean {value}")
+        return bool(value)
+
+    def fixed_opaque(self, size: int) -> bytes:
+        data = self._take(size)
+        self._take(_pad(size))
+        return data
+
+    def opaque(self, maximum: int = STRING_MAX) -> bytes:
+        n = self.uint()
+        if n > maximum:
+            raise XdrError(f"length {n} exceeds the limit {maximum}")
+        return self.fixed_opaque(n)
+
+    def string(self, maximum: int = STRING_MAX) -> str:
+        data = self.opaque(maximum)
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise XdrError(f"string is not UTF-8: {exc}") from None
+
+    def optional_string(self, maximum: int = STRING_MAX) -> str | None:
+        return self.string(maximum) if self.bool() else None
+
+    def array_length(self, maximum: int) -> int:
+        """Length prefix of a variable-length array, checked against ``maximum``."""
+        n = self.uint()
+        if n > maximum:
+            raise XdrError(f"array length {n} exceeds the limit {maximum}")
+        return n
+
+    def done(self) -> None:
+        """Require that every byte was consumed (libvirt rejects trailing data)."""
+        if self.remaining:
+            raise XdrError(f"{self.remaining} unexpected trailing bytes")

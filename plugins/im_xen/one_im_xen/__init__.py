@@ -1,0 +1,1 @@
+"""The Xen information driver (entry point ``xen`` in ``one.im``)."""

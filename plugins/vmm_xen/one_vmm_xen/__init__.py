@@ -1,0 +1,1 @@
+"""The Xen virtualization driver (entry point ``xen`` in ``one.vmm``)."""
