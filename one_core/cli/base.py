@@ -227,6 +227,19 @@ def _print_command_help(tool: Tool, command: str) -> int:
     return 0
 
 
+def _command_asking_help(tool: Tool, argv: Sequence[str]) -> str | None:
+    """The subcommand of ``argv`` when ``-h``/``--help`` follows it, else ``None``."""
+    for index, token in enumerate(argv):
+        if token.startswith("-"):
+            continue
+        name = tool.aliases.get(token, token)
+        rest = argv[index + 1 :]
+        if name in tool.group.commands and ("-h" in rest or "--help" in rest):
+            return name
+        return None
+    return None
+
+
 def run_tool(
     tool: Tool,
     argv: Sequence[str] | None = None,
@@ -244,6 +257,12 @@ def run_tool(
             out(texts.VERSION, end="")
         else:
             out(tool.table.list_columns())
+
+    # Beyond 1.4: `onevm show --help` describes that command (1.4 printed the
+    # whole tool help for -h/--help anywhere; `onevm --help` still does).
+    command_help = _command_asking_help(tool, argv)
+    if command_help:
+        return _print_command_help(tool, command_help)
 
     try:
         try:

@@ -343,8 +343,8 @@ class VNetPool:
             ``NETWORK`` becomes exactly ``{BRIDGE, IP, MAC, [MODEL], NETWORK, VNID}``;
             other NICs are returned unchanged.
         :raises LeaseError: unknown network, ownership violation, no free
-            lease, bad/foreign/used IP. Leases taken for earlier NICs are
-            released before raising; the DB is unchanged.
+            lease, bad/foreign/used IP, or a DB failure. Leases taken for
+            earlier NICs are released before raising; the DB is unchanged.
         """
         nics = list(nics)
         taken: list[tuple[VirtualNetwork, Lease]] = []
@@ -360,9 +360,11 @@ class VNetPool:
                         taken.append((net, lease))
                         out.append(self._rewrite(nic, net, lease))
                         self._store(net, lease)
-            except BaseException:
+            except BaseException as exc:
                 for net, lease in reversed(taken):
                     net.leases.release(lease.ip)
+                if isinstance(exc, peewee.DatabaseError):
+                    raise LeaseError(f"Error storing network lease: {exc}") from exc
                 raise
         return out
 

@@ -29,7 +29,7 @@ def test_help_version_and_unknown_command(run):
     help_text += texts.COMMANDS_HELP["oneuser"]
     result = run("oneuser", "-h")
     assert (result.rc, result.out) == (0, help_text)
-    result = run("oneuser", "list", "--help")  # 1.4: -h anywhere prints the tool help
+    result = run("oneuser", "-v", "--help")  # 1.4: -h without a command: the tool help
     assert (result.rc, result.out) == (0, help_text)
     assert (run("oneuser").rc, run("oneuser", "frobnicate").out) == (255, help_text)
     result = run("onevnet", "--version")
@@ -226,6 +226,13 @@ def test_help_for_one_command(run):
     assert result.rc == 0
     assert result.out.startswith("Usage: onevm migrate [OPTIONS] <vm>... <host>")
     assert run("onevm", "help").rc == 255  # 1.4: unknown command
+    # beyond 1.4: --help after a command describes that command
+    for argv in (("onevm", "migrate", "--help"), ("onevm", "-v", "migrate", "3", "-h")):
+        result = run(*argv)
+        assert result.rc == 0
+        assert result.out.startswith("Usage: onevm migrate [OPTIONS] <vm>... <host>")
+    result = run("oneuser", "list", "--help")
+    assert (result.rc, result.out.startswith("Usage: oneuser list")) == (0, True)
 
 
 # -- onehost ----------------------------------------------------------------------------------

@@ -210,3 +210,22 @@ def test_release_inside_caller_transaction_after_rollback(nets: VNetPool) -> Non
     again = nets.acquire_nics([{"NETWORK": "Public LAN", "IP": "130.10.0.1"}], 10, 0)
     assert again[0]["IP"] == "130.10.0.1"
     assert "<USED>1</USED><VID>10</VID>" in nets.info_xml(1)
+
+
+def test_db_failure_is_a_lease_error_and_releases(nets: VNetPool, db_path) -> None:
+    import sqlite3
+
+    from one_core import db
+
+    before = snapshot(nets)
+    other = sqlite3.connect(str(db_path), timeout=0.05)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        db.database.execute_sql("PRAGMA busy_timeout = 50")
+        with pytest.raises(LeaseError, match="Error storing network lease"):
+            nets.acquire_nics([{"NETWORK": "Public LAN"}], vid=1, uid=0)
+    finally:
+        other.rollback()
+        other.close()
+    assert snapshot(nets) == before
+    assert nets.acquire_nic({"NETWORK": "Public LAN"}, vid=1, uid=0)["IP"] == "130.10.0.1"

@@ -9,6 +9,7 @@ connection, as libvirtd does. The server itself keeps serving in every case.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -135,6 +136,7 @@ class ConnectionHandler(socketserver.BaseRequestHandler):
                 )
                 continue
             status, reply = dispatch(session, header, payload)
+            log.debug("proc %d serial %d -> %s", header.proc, header.serial, status.name)
             if not self._send(sock, header.reply(status), reply):
                 return
 
@@ -234,7 +236,5 @@ class Servers:
             server.shutdown()
             server.server_close()
             if isinstance(server, UnixServer):
-                try:
+                with contextlib.suppress(OSError):
                     os.unlink(server.server_address)  # type: ignore[arg-type]
-                except OSError:
-                    pass

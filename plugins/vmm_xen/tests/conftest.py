@@ -260,6 +260,12 @@ def make_world(
 
 
 @pytest.fixture
+def make(pool: RemotePool, tmp_path: pathlib.Path, fake_host: FakeHost):
+    """``make(**section)``: a world whose driver section has these extra keys."""
+    return lambda **section: make_world(pool, tmp_path, fake_host, **section)
+
+
+@pytest.fixture
 def world(pool: RemotePool, tmp_path: pathlib.Path, fake_host: FakeHost) -> XenWorld:
     return make_world(pool, tmp_path, fake_host)
 

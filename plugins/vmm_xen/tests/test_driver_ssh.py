@@ -103,10 +103,8 @@ def test_credit_failure_only_warns(world) -> None:
     )
 
 
-def test_without_sudo(pool, tmp_path, fake_host) -> None:
-    from conftest import make_world  # the plugin's own conftest module
-
-    world = make_world(pool, tmp_path, fake_host, SUDO="")
+def test_without_sudo(make) -> None:
+    world = make(SUDO="")
     deploy(world)
     assert world.host.calls("sudo") == []
     assert tool_calls(world)[0][0] == "create"
@@ -130,10 +128,8 @@ def test_shutdown_listed_as_shut_down_is_destroyed(world) -> None:
     assert world.host.domains() == {}
 
 
-def test_shutdown_times_out(pool, tmp_path, fake_host) -> None:
-    from conftest import make_world
-
-    world = make_world(pool, tmp_path, fake_host, SHUTDOWN_TIMEOUT="0.3")
+def test_shutdown_times_out(make) -> None:
+    world = make(SHUTDOWN_TIMEOUT="0.3")
     world.host.set_domains({"one-7": "-b----"})
     world.host.setting("shutdown", "ignore")
     with pytest.raises(DriverError, match="Timeout reached: domain one-7 still running"):
