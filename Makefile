@@ -3,7 +3,8 @@ SHELL := /bin/bash
 UV := bash scripts/uv.sh
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test test-deps bench lint format clean
+
+.PHONY: help setup demo demo-stop test test-deps bench lint format clean
 
 help:
 	@echo "make demo   - set up, start oned with dummy drivers, create a host, a network and VMs"
@@ -16,6 +17,10 @@ setup:
 
 demo: setup
 	@bash scripts/demo.sh
+
+demo-stop:
+	@if [ -f demo/oned.pid ] && kill -0 $$(cat demo/oned.pid) 2>/dev/null; then \
+		kill $$(cat demo/oned.pid) && echo "oned stopped"; else echo "no demo oned running"; fi
 
 test-deps:
 	@bash scripts/install-test-deps.sh

@@ -185,12 +185,11 @@ def ensure_packages() -> str | None:
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         return f"missing Debian packages: {' '.join(missing)} (not root, cannot install)"
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    result = subprocess.run(
-        ["apt-get", "install", "-y", "-q", "--no-install-recommends", *DEBIAN_PACKAGES],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *DEBIAN_PACKAGES]
+    result = subprocess.run(install, env=env, capture_output=True, text=True)
+    if result.returncode != 0:  # stale or empty package lists: update once and retry
+        subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True)
+        result = subprocess.run(install, env=env, capture_output=True, text=True)
     missing = _missing_packages()
     if missing:
         tail = " ".join(result.stderr.split()[-30:])

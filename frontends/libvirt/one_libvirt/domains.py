@@ -238,5 +238,19 @@ class Domains:
         return translate.template_int(self.details(vm)[1], "MEMORY") * 1024
 
 
+HOST_DISABLED = 4
+
+
+def node_totals(hosts: list[Element]) -> tuple[int, int]:
+    """The cloud as one node: (memory KiB, CPUs) summed over the enabled hosts."""
+    memory = cpus = 0
+    for host in hosts:
+        if _int(host, "STATE") == HOST_DISABLED:
+            continue
+        memory += _int(host, "HOST_SHARE/MAX_MEM")
+        cpus += _int(host, "HOST_SHARE/MAX_CPU") // 100
+    return memory, max(1, cpus)
+
+
 def is_running(vm: Vm) -> bool:
     return vm.mapped.state == DomState.RUNNING

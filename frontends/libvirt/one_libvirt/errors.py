@@ -22,11 +22,11 @@ class UnsupportedXML(LibvirtError):
     """Domain XML outside the supported subset (names the element or attribute)."""
 
     def __init__(self, message: str):
-        super().__init__(ErrCode.CONFIG_UNSUPPORTED, message)
+        super().__init__(ErrCode.CONFIG_UNSUPPORTED, f"unsupported configuration: {message}")
 
 
 class BadXML(LibvirtError):
     """Domain XML that is not well-formed, or misses a required part."""
 
     def __init__(self, message: str):
-        super().__init__(ErrCode.XML_ERROR, message)
+        super().__init__(ErrCode.XML_ERROR, f"XML error: {message}")

@@ -11,9 +11,10 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from one_libvirt.domains import Domains, Vm
+from one_libvirt.domains import Domains, Vm, node_totals
 from one_libvirt.errors import LibvirtError
 from one_libvirt.protocol import (
+    CPUMAP_MAX,
     CPUMAPS_MAX,
     DOMAIN_LIST_MAX,
     AuthType,
@@ -28,6 +29,7 @@ HV_TYPE = "ONE"
 HV_VERSION = 1_004_000  # OpenNebula 1.4.0 in libvirt's major*1e6 + minor*1e3 + micro
 LIB_VERSION = 9_000_000  # the libvirt protocol level we answer as (9.0.0)
 URI = "one:///"
+NODE_MODEL = "OpenNebula"
 
 # virConnectListAllDomainsFlags
 LIST_ACTIVE, LIST_INACTIVE = 1, 2
@@ -399,6 +401,40 @@ def is_persistent(s: Session, u: Unpacker) -> bytes:
 def is_updated(s: Session, u: Unpacker) -> bytes:
     _dom_arg(s, u)
     return _ret_int(0)
+
+
+@handles(Proc.DOMAIN_HAS_MANAGED_SAVE_IMAGE)
+def has_managed_save(s: Session, u: Unpacker) -> bytes:
+    _dom_arg(s, u, with_flags=True)
+    return _ret_int(0)
+
+
+@handles(Proc.NODE_GET_CPU_MAP)
+def node_get_cpu_map(s: Session, u: Unpacker) -> bytes:
+    need_map = u.int()
+    need_online = u.int()
+    u.uint()
+    u.done()
+    _, cpus = node_totals(s.domains.oned.hosts())
+    cpus = min(cpus, CPUMAP_MAX * 8)
+    cpumap = bytearray((cpus + 7) // 8)
+    for i in range(cpus):
+        cpumap[i // 8] |= 1 << (i % 8)
+    p = Packer()
+    p.opaque(bytes(cpumap) if need_map else b"", CPUMAP_MAX)
+    p.uint(cpus if need_online else 0)
+    return p.int(cpus).bytes()
+
+
+@handles(Proc.NODE_GET_INFO)
+def node_get_info(s: Session, u: Unpacker) -> bytes:
+    u.done()
+    memory, cpus = node_totals(s.domains.oned.hosts())
+    p = Packer()
+    model = NODE_MODEL.encode()[:31].ljust(32, b"\0")
+    for byte in model:  # char model[32]: each char is one 4-byte XDR unit
+        p.int(byte)
+    return p.uhyper(memory).int(cpus).int(0).int(1).int(1).int(cpus).int(1).bytes()
 
 
 @handles(Proc.DOMAIN_GET_MAX_MEMORY)

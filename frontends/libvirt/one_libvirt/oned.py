@@ -25,6 +25,8 @@ class Oned(Protocol):
 
     def pool(self) -> list[Element]: ...
 
+    def hosts(self) -> list[Element]: ...
+
 
 class ClientOned:
     """:class:`Oned` over the XML-RPC client, as one OpenNebula user."""
@@ -56,3 +58,6 @@ class ClientOned:
 
     def pool(self) -> list[Element]:
         return list(self._call(self.client.vmpool_info, self.pool_filter).findall("VM"))
+
+    def hosts(self) -> list[Element]:
+        return list(self._call(self.client.hostpool_info).findall("HOST"))

@@ -13,23 +13,24 @@ Configuration (oned.conf ``IM_MAD`` section, all optional)::
 remote directory.
 
 * The probes are POSIX ``sh`` scripts shipped in this package
-  (``one_im_kvm/probes``; Debian hosts have no Ruby). They are uploaded to
-  the remote directory the first time this driver process monitors a host,
-  unless the host already has this exact bundle (``<dir>/.checksum``), and
-  again whenever a probe is found missing.
-* ``im_monitor`` runs them in sequence over SSH (``ctx.remote(host)``, or a
-  pool of this driver's own from the ``SSH_*`` keys) and parses their
-  ``NAME=VALUE`` lines (:func:`one_im_kvm.probes.parse`). As in 1.4, a
-  failing probe contributes nothing; when no probe reports anything, or the
-  host cannot be reached, :class:`~one_core.errors.DriverError` carries the
-  remote standard error.
+  (``one_im_kvm/probes``; Debian hosts have no Ruby).
+* ``im_monitor`` runs them in sequence in **one** SSH command
+  (``ctx.remote(host)``, or a pool of this driver's own from the ``SSH_*``
+  keys): a constant runner script that first checks that the remote
+  directory holds this exact bundle (``<dir>/.checksum``). When it does not
+  (first use, new driver version, a wiped ``/var/tmp``), or a probe is
+  missing, the bundle is uploaded (one tar stream) and the probes run again.
+* Their ``NAME=VALUE`` lines are parsed (:func:`one_im_kvm.probes.parse`).
+  As in 1.4, a failing probe contributes nothing; when no probe reports
+  anything, or the host cannot be reached,
+  :class:`~one_core.errors.DriverError` carries the remote standard error.
 """
 
 from __future__ import annotations
 
 import io
-import posixpath
 import shlex
+import tarfile
 from typing import TYPE_CHECKING, Any
 
 from one_core.errors import DriverError
@@ -43,11 +44,29 @@ if TYPE_CHECKING:
 DEFAULT_REMOTE_DIR = "/var/tmp/one/im/kvm"
 DEFAULT_TIMEOUT = 60.0
 
-WRITE_EXECUTABLE = 'cat > "$1.new" && chmod 755 "$1.new" && mv -f "$1.new" "$1"'
-"""Write standard input to the executable file ``$1`` (replaced at once)."""
+RUNNER = """dir=$1 sum=$2 n=$3
+shift 3
+[ "$(cat "$dir/.checksum" 2>/dev/null)" = "$sum" ] || exit 99
+probes=
+while [ "$n" -gt 0 ]; do probes="$probes $1"; shift; n=$((n - 1)); done
+for probe in $probes; do
+    "$dir/$probe" "$@"
+    echo "
+@@ONE-PROBE-EXIT $? $probe"
+done"""
+"""Run every probe of ``$dir`` (``$4``... ``$3`` names, the rest their arguments) when
+the bundle there has checksum ``$2``; exit 99 when it has not. Each probe's output is
+followed by a line ``@@ONE-PROBE-EXIT <code> <name>``."""
+
+MARK = "@@ONE-PROBE-EXIT "
+OUTDATED = 99
+"""The runner's exit code when the host lacks this bundle."""
 
 NOT_RUNNABLE = (126, 127)
 """Exit codes of a probe that is missing or not executable: upload again."""
+
+UNPACK = 'mkdir -p -- "$1" && tar -C "$1" -xf -'
+"""Unpack the tar stream on standard input into ``$1``."""
 
 
 def _setting(ctx: DriverContext, key: str, default: str = "") -> str:
@@ -75,10 +94,8 @@ def probe_timeout(ctx: DriverContext) -> float | None:
     return value if value > 0 else None
 
 
-def probe_arguments(ctx: DriverContext, name: str) -> list[str]:
-    """The arguments of one probe (only ``kvm.sh`` takes some)."""
-    if name != "kvm.sh":
-        return []
+def probe_arguments(ctx: DriverContext) -> list[str]:
+    """The probes' arguments (only ``kvm.sh`` uses them): CPU sample seconds, interfaces."""
     sample = _setting(ctx, "CPU_SAMPLE", "1")
     try:
         sample = str(max(0.0, float(sample)))
@@ -92,37 +109,22 @@ def probe_arguments(ctx: DriverContext, name: str) -> list[str]:
 # ---------------------------------------------------------------------------
 
 
+def archive(bundle: probes.Bundle) -> bytes:
+    """The probes as a tar archive, mode 755, the checksum file last."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        members = [*((n, c, 0o755) for n, c in bundle.scripts.items())]
+        members.append((probes.CHECKSUM_FILE, bundle.checksum.encode() + b"\n", 0o644))
+        for name, content, mode in members:
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(content), mode
+            tar.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
 def upload(handle: Any, directory: str, bundle: probes.Bundle) -> None:
-    """Copy every probe to ``directory`` on the host, the checksum file last."""
-    handle.run(["mkdir", "-p", "--", directory])
-    for name, content in bundle.scripts.items():
-        path = posixpath.join(directory, name)
-        handle.pipe(["sh", "-c", WRITE_EXECUTABLE, "sh", path], stdin=io.BytesIO(content))
-    handle.pipe(
-        ["sh", "-c", 'cat > "$1"', "sh", posixpath.join(directory, probes.CHECKSUM_FILE)],
-        stdin=io.BytesIO(bundle.checksum.encode() + b"\n"),
-    )
-
-
-def ensure_probes(ctx: DriverContext, host: str, handle: Any, *, force: bool = False) -> bool:
-    """Make sure ``host`` has this driver's probes; return whether they were uploaded."""
-    bundle = probes.bundle()
-    directory = remote_dir(ctx)
-    known: dict[str, str] = ctx.state.setdefault("probes_on_host", {})
-    if not force and known.get(host) == bundle.checksum:
-        return False
-    uploaded = False
-    if not force:
-        remote = handle.run(
-            ["cat", "--", posixpath.join(directory, probes.CHECKSUM_FILE)], check=False
-        )
-        force = remote.exit_code != 0 or remote.stdout.strip() != bundle.checksum
-    if force:
-        ctx.log.info("uploading the kvm probes to %s:%s", host, directory)
-        upload(handle, directory, bundle)
-        uploaded = True
-    known[host] = bundle.checksum
-    return uploaded
+    """Copy every probe to ``directory`` on the host (one tar stream)."""
+    handle.pipe(["sh", "-c", UNPACK, "sh", directory], stdin=io.BytesIO(archive(bundle)))
 
 
 # ---------------------------------------------------------------------------
@@ -130,34 +132,57 @@ def ensure_probes(ctx: DriverContext, host: str, handle: Any, *, force: bool = F
 # ---------------------------------------------------------------------------
 
 
-def run_probe(ctx: DriverContext, handle: Any, name: str) -> Any:
-    path = posixpath.join(remote_dir(ctx), name)
-    return handle.run([path, *probe_arguments(ctx, name)], timeout=probe_timeout(ctx), check=False)
+def run_probes(ctx: DriverContext, handle: Any, bundle: probes.Bundle) -> Any:
+    """One SSH command running every probe (see :data:`RUNNER`)."""
+    argv = ["sh", "-c", RUNNER, "sh", remote_dir(ctx), bundle.checksum, str(len(bundle.scripts))]
+    argv += [*bundle.scripts, *probe_arguments(ctx)]
+    return handle.run(argv, timeout=probe_timeout(ctx), check=False)
+
+
+def split_answers(stdout: str) -> list[tuple[str, int, str]]:
+    """The runner's output → ``[(probe, exit code, its output)]``."""
+    answers: list[tuple[str, int, str]] = []
+    lines: list[str] = []
+    for line in stdout.splitlines():
+        if line.startswith(MARK):
+            code, _, name = line[len(MARK) :].partition(" ")
+            answers.append((name, int(code) if code.isdigit() else -1, "\n".join(lines)))
+            lines = []
+        else:
+            lines.append(line)
+    return answers
 
 
 @hookimpl
 def im_monitor(ctx: DriverContext, hid: int, host: str) -> dict[str, str | int | float]:
     """Run the probes on ``host`` and return what they report (see the module)."""
     handle = remote_for(ctx, host)
-    retried = ensure_probes(ctx, host, handle)  # just uploaded: no second upload
+    bundle = probes.bundle()
+    answer = run_probes(ctx, handle, bundle)
+    answers = split_answers(answer.stdout)
+    if answer.exit_code == OUTDATED or any(code in NOT_RUNNABLE for _, code, _ in answers):
+        ctx.log.info("uploading the kvm probes to %s:%s", host, remote_dir(ctx))
+        upload(handle, remote_dir(ctx), bundle)
+        answer = run_probes(ctx, handle, bundle)
+        answers = split_answers(answer.stdout)
     result: dict[str, str | int | float] = {}
-    failures: list[str] = []
-    for name in probes.PROBES:
-        answer = run_probe(ctx, handle, name)
-        if answer.exit_code in NOT_RUNNABLE and not retried:
-            ensure_probes(ctx, host, handle, force=True)  # wiped or damaged: upload again
-            retried = True
-            answer = run_probe(ctx, handle, name)
-        if answer.exit_code != 0:
-            detail = " ".join(answer.stderr.split()) or f"exit code {answer.exit_code}"
-            failures.append(f"{name}: {detail}")
-            ctx.log.warning("probe %s failed on %s: %s", name, host, detail)
-            continue
-        result.update(probes.parse(answer.stdout))
+    failed = []
+    for name, code, output in answers:
+        if code == 0:
+            result.update(probes.parse(output))
+        else:
+            failed.append(f"{name} (exit code {code})")
+    stderr = answer.stderr.strip()
+    if failed:
+        ctx.log.warning("probes failed on %s: %s: %s", host, ", ".join(failed), stderr)
     if not result:
+        detail = "; ".join(filter(None, [", ".join(failed), " ".join(stderr.split())]))
+        if not answers:
+            detail = detail or f"exit code {answer.exit_code}"
         raise DriverError(
-            f"Could not monitor host {host}." + (f" {'; '.join(failures)}" if failures else ""),
-            stderr="\n".join(failures),
+            f"Could not monitor host {host}." + (f" {detail}" if detail else ""),
+            stderr=answer.stderr,
+            exit_code=answer.exit_code,
         )
     return result
 

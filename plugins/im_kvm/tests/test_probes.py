@@ -82,14 +82,30 @@ def test_remote_dir_settings() -> None:
 
 
 def test_probe_arguments() -> None:
-    assert plugin.probe_arguments(ctx(), "cpu.sh") == []
-    assert plugin.probe_arguments(ctx(), "kvm.sh") == ["1.0"]
-    assert plugin.probe_arguments(ctx(CPU_SAMPLE="0", NETIF="eth0, eth1"), "kvm.sh") == [
+    assert plugin.probe_arguments(ctx()) == ["1.0"]
+    assert plugin.probe_arguments(ctx(CPU_SAMPLE="0", NETIF="eth0, eth1")) == [
         "0.0",
         "eth0",
         "eth1",
     ]
-    assert plugin.probe_arguments(ctx(CPU_SAMPLE="x; rm"), "kvm.sh") == ["1"]
+    assert plugin.probe_arguments(ctx(CPU_SAMPLE="x; rm")) == ["1"]
+
+
+def test_split_answers() -> None:
+    out = "A=1\nB=2\n\n@@ONE-PROBE-EXIT 0 one.sh\n\n@@ONE-PROBE-EXIT 3 two.sh\nC=3\n"
+    assert plugin.split_answers(out) == [("one.sh", 0, "A=1\nB=2\n"), ("two.sh", 3, "")]
+
+
+def test_archive_holds_the_bundle_checksum_last() -> None:
+    import io
+    import tarfile
+
+    bundle = probes.bundle()
+    with tarfile.open(fileobj=io.BytesIO(plugin.archive(bundle))) as tar:
+        members = tar.getmembers()
+        assert [m.name for m in members] == [*probes.PROBES, probes.CHECKSUM_FILE]
+        assert all(m.mode == 0o755 for m in members[:-1])
+        assert tar.extractfile(members[-1]).read() == bundle.checksum.encode() + b"\n"
 
 
 def test_entry_point_is_installed() -> None:

@@ -186,6 +186,13 @@ def vmm_poll(ctx: DriverContext, vid: int, host: str, deploy_id: str) -> dict[st
 
 
 @hookimpl
+def driver_start(ctx: DriverContext) -> None:
+    """Read the settings once, so a malformed one stops oned at start-up."""
+    ctx.state.pop("kvm_settings", None)
+    settings(ctx)
+
+
+@hookimpl
 def driver_stop(ctx: DriverContext) -> None:
     """Close the SSH connections this driver opened itself."""
     close_own_pool(ctx)

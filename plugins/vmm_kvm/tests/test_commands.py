@@ -316,6 +316,13 @@ def test_settings_from_an_oned_conf_section(tmp_path):
     )
 
 
+def test_bad_setting_stops_the_start_up():
+    ctx = DriverContext(role="vmm", name="kvm", config={"SHUTDOWN_POLL": "often"})
+    with pytest.raises(DriverError, match="SHUTDOWN_POLL is not a number: 'often'"):
+        plugin.driver_start(ctx)
+    plugin.driver_start(DriverContext(role="vmm", name="kvm"))
+
+
 def test_bad_number_setting():
     with pytest.raises(DriverError, match="SHUTDOWN_TIMEOUT"):
         KvmSettings.from_context(

@@ -4,9 +4,10 @@ Guests boot a Debian kernel with the busybox initrd of ``tests/guest.py``
 under TCG (domain type ``qemu``: nested KVM hangs on these machines). One
 full boot for the whole life cycle; the other tests do not wait for a boot.
 
-Live migration needs two libvirt daemons on two hosts (network namespaces
-with their own libvirtd, storage and SSH); it is not tested against a real
-libvirtd here, only its command line (``test_commands.py``).
+A successful live migration needs two libvirt hosts with shared storage;
+here one real ``virsh migrate --live`` goes over qemu+ssh to this host's own
+libvirtd, which refuses it as the same host (the command line itself is in
+``test_commands.py``).
 """
 
 from __future__ import annotations

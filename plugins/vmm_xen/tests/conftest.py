@@ -188,7 +188,7 @@ class FakeHost:
 
 
 def _script(path: pathlib.Path, body: str) -> None:
-    path.write_text(f"#!{sys.executable}\n{body}")
+    path.write_text(f"#!{sys.executable} -IS\n{body}")
     path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
 
 
