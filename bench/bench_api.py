@@ -60,8 +60,10 @@ class Oned:
             )
         env = dict(os.environ, ONE_LOCATION=self.dir, ONE_AUTH=f"{self.dir}/one_auth")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "one_core.daemon", "-f"], env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [sys.executable, "-m", "one_core.daemon", "-f"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -125,7 +127,9 @@ def _cheap_worker(port: int, n: int, q) -> None:
 
 def bench_cheap(port: int, clients: int, n: int) -> float:
     q = multiprocessing.Queue()
-    procs = [multiprocessing.Process(target=_cheap_worker, args=(port, n, q)) for _ in range(clients)]
+    procs = [
+        multiprocessing.Process(target=_cheap_worker, args=(port, n, q)) for _ in range(clients)
+    ]
     t = time.perf_counter()
     for p in procs:
         p.start()
@@ -169,20 +173,30 @@ def main() -> None:
         rate = bench_allocate(conn, 100)
         print(f"one.host.allocate sequential (100 hosts)   : {rate:8.0f} /s   (goal >= 1000/s)")
         ms, size = bench_pool(conn, 200)
-        print(f"one.hostpool.info 100 hosts                 : {ms:8.2f} ms  ({size} bytes, goal <= 3 ms)")
+        print(
+            f"one.hostpool.info 100 hosts                 : {ms:8.2f} ms  ({size} bytes, goal <= 3 ms)"
+        )
         rate = bench_allocate(conn, 900)
         ms, size = bench_pool(conn, 50)
-        print(f"one.hostpool.info 1000 hosts                : {ms:8.2f} ms  ({size} bytes, goal <= 30 ms)")
+        print(
+            f"one.hostpool.info 1000 hosts                : {ms:8.2f} ms  ({size} bytes, goal <= 30 ms)"
+        )
         rate = bench_allocate(conn, n_alloc)
-        print(f"one.host.allocate sequential ({n_alloc} more)    : {rate:8.0f} /s   (goal >= 1000/s)")
+        print(
+            f"one.host.allocate sequential ({n_alloc} more)    : {rate:8.0f} /s   (goal >= 1000/s)"
+        )
         for clients in (1, 4):
             rate = bench_cheap(oned.port, clients, 1500 if args.quick else 4000)
-            print(f"one.user.info (auth'd), {clients} client(s)         : {rate:8.0f} req/s (goal >= 2000 with 4)")
+            print(
+                f"one.user.info (auth'd), {clients} client(s)         : {rate:8.0f} req/s (goal >= 2000 with 4)"
+            )
     finally:
         oned.stop()
     n = 1000
     secs = bench_monitoring(n, 5)
-    print(f"monitoring round, {n} hosts, dummy IM        : {secs:8.2f} s after the interval (goal < 60 s)")
+    print(
+        f"monitoring round, {n} hosts, dummy IM        : {secs:8.2f} s after the interval (goal < 60 s)"
+    )
 
 
 if __name__ == "__main__":

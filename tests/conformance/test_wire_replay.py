@@ -37,7 +37,7 @@ IM_MAD = [ name = "im_dummy", driver = "dummy", cpuspeed = "2000" ]
 VM_MAD = [ name = "vmm_dummy", driver = "dummy", type = "xml" ]
 TM_MAD = [ name = "tm_dummy", driver = "dummy" ]
 """
-RETRY_SECONDS = 15.0
+RETRY_SECONDS = 10.0
 
 DEVIATIONS: dict[str, str] = {
     "87_vn_allocate_bad_session": (

@@ -9,6 +9,15 @@ import pytest
 
 S = "oneadmin:" + hashlib.sha1(b"onepass").hexdigest()
 
+
+@pytest.fixture(scope="module")
+def oned(tmp_path_factory, oned_process_cls):
+    """One daemon for this module: every test here leaves the state as it found it."""
+    o = oned_process_cls(tmp_path_factory.mktemp("protocol")).start()
+    yield o
+    o.stop()
+
+
 HOSTPOOL_CALL = (
     "<?xml version='1.0'?><methodCall><methodName>one.hostpool.info</methodName><params>"
     f"<param><value><string>{S}</string></value></param></params></methodCall>"
@@ -16,6 +25,7 @@ HOSTPOOL_CALL = (
 
 
 def test_response_framing_is_xmlrpc_c(oned):
+    assert oned.call("one.hostpool.info", S) == [True, "<HOST_POOL></HOST_POOL>"]
     status, body, headers = oned.post(HOSTPOOL_CALL)
     assert status == 200
     assert headers["content-type"] == "text/xml; charset=utf-8"
@@ -94,7 +104,9 @@ def test_i8_is_not_an_int(oned):
 
 def test_extra_params_ignored(oned):
     assert oned.call("one.hostpool.info", S, 1, "x", True)[0] is True
-    assert oned.call("one.host.allocate", S, "h", "im", "vmm", "tm", 0) == [True, 0]
+    ok, hid = oned.call("one.host.allocate", S, "h", "im", "vmm", "tm", 0)
+    assert ok is True
+    assert oned.call("one.host.delete", S, hid, "extra") == [True]
 
 
 def test_list_methods_order(oned):
@@ -130,6 +142,7 @@ def test_introspection(oned):
     ]
     assert oned.call("system.methodExist", "one.host.info") is True
     assert oned.call("system.shutdown", "x")[0] == "FAULT"
+    assert oned.call("one.hostpool.info", S) == [True, "<HOST_POOL></HOST_POOL>"]
     res = oned.call(
         "system.multicall",
         [
@@ -239,7 +252,10 @@ def test_missing_content_length(oned):
 
 def test_template_like_strings_are_stored_verbatim(oned):
     # host names are not parsed: syntax-error-looking text is just a name
-    assert oned.call("one.host.allocate", S, 'A = [ "unterminated', "", "", "")[0] is True
+    ok, hid = oned.call("one.host.allocate", S, 'A = [ "unterminated', "", "", "")
+    assert ok is True
+    assert 'A = [ "unterminated' in oned.call("one.host.info", S, hid)[1]
+    assert oned.call("one.host.delete", S, hid) == [True]
 
 
 @pytest.mark.parametrize("method", ["one.vm.allocate", "one.vn.allocate"])

@@ -185,8 +185,8 @@ def mkfs(host: Host, fstype: str, dst: str) -> RunResult:
 def relay(src: Host, src_argv: list[str], dst: Host, dst_argv: list[str]) -> None:
     """Run ``src_argv`` on ``src`` with its output piped into ``dst_argv`` on ``dst``.
 
-    The first failure is raised; a producer failure wins (it explains the
-    consumer's truncated input).
+    A failure of the producer's command wins (it explains the consumer's
+    truncated input), unless the producer only lost its consumer.
     """
     read_fd, write_fd = os.pipe()
     reader = os.fdopen(read_fd, "rb")
@@ -213,7 +213,11 @@ def relay(src: Host, src_argv: list[str], dst: Host, dst_argv: list[str]) -> Non
         reader.close()
         thread.join()
     if produced:
-        raise produced[0]
+        failure = produced[0]
+        # a producer cut off by its dead consumer (broken pipe, no exit code) explains nothing
+        if consumed is not None and getattr(failure, "exit_code", 0) is None:
+            raise consumed
+        raise failure
     if consumed is not None:
         raise consumed
 
