@@ -131,11 +131,18 @@ def bench_pool(path: str, db_leases: int) -> None:
     print(
         f"  one.vnpool.info body (201 nets, /16 full) median {statistics.median(samples) * 1e3:7.2f} ms"
     )
-    samples = [timed(lambda: pool.info_xml(big))[0] for _ in range(5)]
+    samples = []
+    for _ in range(5):
+        pool.get(big).changed()
+        samples.append(timed(lambda: pool.info_xml(big))[0])
     body = pool.info_xml(big)
     print(
         f"  one.vn.info body of the /16  median {statistics.median(samples) * 1e3:7.2f} ms"
-        f"  ({len(body) / 1e6:.1f} MB)"
+        f"  ({len(body) / 1e6:.1f} MB), rendered"
+    )
+    samples = [timed(lambda: pool.info_xml(big))[0] for _ in range(20)]
+    print(
+        f"  one.vn.info body of the /16  median {statistics.median(samples) * 1e3:7.2f} ms, cached"
     )
     t, again = timed(lambda: VNetPool("00:03", 254, lambda uid: "oneadmin"))
     print(f"  pool load at start-up (65534 lease rows) {t:7.3f} s")

@@ -157,8 +157,12 @@ class ImageRepository:
 
     # -- adding ----------------------------------------------------------------
 
-    def upload(self, owner: int) -> Upload:
-        """A streaming upload for ``owner``: ``write()`` chunks, then ``commit()``."""
+    def upload(self, owner: int | None = None) -> Upload:
+        """A streaming upload: ``write()`` chunks, then ``commit()``.
+
+        ``owner`` may be given here or, when it is only known after the bytes
+        arrived (a request authenticated after its body), to :meth:`Upload.commit`.
+        """
         return Upload(self, owner)
 
     def add_stream(
@@ -231,7 +235,7 @@ class Upload:
     removes the temporary file.
     """
 
-    def __init__(self, repo: ImageRepository, owner: int):
+    def __init__(self, repo: ImageRepository, owner: int | None = None):
         self.repo = repo
         self.owner = owner
         self.size = 0
@@ -269,10 +273,21 @@ class Upload:
         self._md5.update(chunk)
         self.size += len(chunk)
 
-    def commit(self, *, name: str | None = None, description: str | None = None) -> ImageRecord:
-        """Close the file, add it to the repository; returns the new image."""
+    def commit(
+        self,
+        *,
+        owner: int | None = None,
+        name: str | None = None,
+        description: str | None = None,
+    ) -> ImageRecord:
+        """Close the file, add it to the repository as ``owner``'s; returns the new image."""
+        if owner is not None:
+            self.owner = owner
         if self._file is None:
             raise UploadFailed("Upload already finished")
+        if self.owner is None:
+            self.abort()
+            raise UploadFailed("Upload without an owner")
         try:
             self._file.flush()
             os.fsync(self._file.fileno())

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import peewee
@@ -76,6 +76,12 @@ class VirtualNetwork:
     template: Template
     leases: Leases
     size: int = 0
+    _head: str | None = field(default=None, repr=False)
+    _leases_xml: str | None = field(default=None, repr=False)
+
+    def changed(self) -> None:
+        """Forget the cached ``<LEASES>`` rendering (call after every lease change)."""
+        self._leases_xml = None
 
     def can_be_used_by(self, uid: int) -> bool:
         """§4.6 step 3: own networks, oneadmin's networks, and everything for oneadmin."""
@@ -87,12 +93,15 @@ class VirtualNetwork:
 
     def to_xml(self) -> str:
         """Body of ``one.vn.info`` (§9.5): ID, UID, NAME, TYPE, BRIDGE, TEMPLATE, LEASES."""
-        leases = "".join(lease.to_xml() for lease in self.leases)
-        return (
-            f"<VNET>{self.head_xml()}<NAME>{xml_text(self.name)}</NAME>"
-            f"<TYPE>{self.type}</TYPE><BRIDGE>{xml_text(self.bridge)}</BRIDGE>"
-            f"{self.template.to_xml()}<LEASES>{leases}</LEASES></VNET>"
-        )
+        if self._head is None:
+            self._head = (
+                f"<VNET>{self.head_xml()}<NAME>{xml_text(self.name)}</NAME>"
+                f"<TYPE>{self.type}</TYPE><BRIDGE>{xml_text(self.bridge)}</BRIDGE>"
+                f"{self.template.to_xml()}"
+            )
+        if self._leases_xml is None:
+            self._leases_xml = "".join(lease.to_xml() for lease in self.leases)
+        return f"{self._head}<LEASES>{self._leases_xml}</LEASES></VNET>"
 
     def pool_xml(self, username: str) -> str:
         """One ``<VNET>`` of ``one.vnpool.info`` (§9.6)."""
@@ -363,6 +372,7 @@ class VNetPool:
             except BaseException as exc:
                 for net, lease in reversed(taken):
                     net.leases.release(lease.ip)
+                    net.changed()
                 if isinstance(exc, peewee.DatabaseError):
                     raise LeaseError(f"Error storing network lease: {exc}") from exc
                 raise
@@ -386,6 +396,7 @@ class VNetPool:
         ip = nic.get("IP", "")
         try:
             lease = net.leases.set(vid, ip) if ip else net.leases.get(vid)
+            net.changed()
         except LeaseError as exc:
             raise LeaseError(f"{exc} (virtual network {name}, id {net.oid})") from None
         return net, lease
@@ -451,6 +462,7 @@ class VNetPool:
                 if held is None or not held.used or (vid is not None and held.vid != vid):
                     continue
                 net.leases.release(ip)
+                net.changed()
                 if net.type == RANGED:
                     self._sql("DELETE FROM leases WHERE oid = ? AND ip = ?", (net.oid, ip))
                 else:

@@ -232,3 +232,16 @@ def test_db_failure_is_a_lease_error_and_releases(nets: VNetPool, db_path) -> No
     assert (
         nets.acquire_nic({"NETWORK": "Public LAN", "IP": "130.10.0.1"}, 1, 0)["IP"] == "130.10.0.1"
     )
+
+
+def test_info_document_follows_every_lease_change(nets: VNetPool) -> None:
+    """``one.vn.info`` bodies are cached per network; every change must show."""
+    empty = nets.info_xml(0)
+    assert "<LEASES></LEASES>" in empty
+    (nic,) = nets.acquire_nics([{"NETWORK": "Private LAN"}], vid=3, uid=0)
+    assert "<LEASE><IP>10.0.0.1</IP>" in nets.info_xml(0)
+    with pytest.raises(LeaseError):
+        nets.acquire_nics([{"NETWORK": "Private LAN"}, {"NETWORK": "nope"}], vid=4, uid=0)
+    assert "<IP>10.0.0.2</IP>" not in nets.info_xml(0)
+    nets.release_nics([nic], vid=3)
+    assert nets.info_xml(0) == empty

@@ -41,6 +41,9 @@ from one_libvirt.xdr import Unpacker, XdrError
 
 log = logging.getLogger("one_libvirt")
 
+HEADER_WAIT = 2.0
+"""Seconds to wait for the header of an oversized packet before closing."""
+
 SessionFactory = Callable[[bool], Session]
 """Builds the state of a new connection; the argument is "the transport is local (UNIX)"."""
 
@@ -99,6 +102,9 @@ class ConnectionHandler(socketserver.BaseRequestHandler):
                 log.info("closing: packet length %d too small", length)
                 return
             if length > max_size:
+                # Answer with an error if the header follows promptly, then hang up: the
+                # rest of an oversized packet is never read.
+                sock.settimeout(HEADER_WAIT)
                 raw_header = _recv_exact(sock, HEADER_SIZE)
                 if raw_header is not None:
                     header = Header.unpack(raw_header)
@@ -225,7 +231,10 @@ class Servers:
     def add(self, server: socketserver.BaseServer) -> socketserver.BaseServer:
         self.servers.append(server)
         t = threading.Thread(
-            target=server.serve_forever, name=f"one-libvirtd-{len(self.threads)}", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"one-libvirtd-{len(self.threads)}",
+            daemon=True,
         )
         t.start()
         self.threads.append(t)

@@ -9,6 +9,7 @@ import importlib.util
 import os
 import shutil
 import socket
+import socketserver
 import subprocess
 import sys
 import threading
@@ -155,16 +156,20 @@ class _Quiet(SimpleXMLRPCRequestHandler):
         pass
 
 
+class _ThreadedXMLRPCServer(socketserver.ThreadingMixIn, SimpleXMLRPCServer):
+    daemon_threads = True
+
+
 @pytest.fixture
 def fake_oned() -> Iterator[tuple[FakeOned, str]]:
     fake = FakeOned()
-    server = SimpleXMLRPCServer(("127.0.0.1", 0), requestHandler=_Quiet, allow_none=True)
+    server = _ThreadedXMLRPCServer(("127.0.0.1", 0), requestHandler=_Quiet, allow_none=True)
     server.register_function(fake.allocate, "one.vm.allocate")
     server.register_function(fake.action, "one.vm.action")
     server.register_function(fake.info, "one.vm.info")
     server.register_function(fake.pool, "one.vmpool.info")
     server.register_function(fake.hostpool, "one.hostpool.info")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield fake, f"http://127.0.0.1:{server.server_address[1]}/RPC2"
     server.shutdown()

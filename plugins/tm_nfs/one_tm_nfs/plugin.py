@@ -84,13 +84,11 @@ def _clone(ctx: DriverContext, vid: int, src: str, dst: str, command: str) -> No
     ops.make_parent(host, dst_path, mode="a+w")
     if ops.is_url(src):
         log(f"Downloading {src}")
-        ops.download(host, src, dst_path)
+        ops.download(host, src, dst_path, mode="a+w")
     else:
         src_path = _path(ctx, src)
         log(f"Cloning {src_path}")
         ops.copy_file(host, src_path, host, dst_path, same_host=True, mode="a+w")
-        return
-    ops.chmod(host, "a+w", dst_path)
 
 
 @hookimpl
@@ -126,9 +124,7 @@ def tm_mkswap(ctx: DriverContext, vid: int, size: str, dst: str) -> None:
     path = ops.check_path(_path(ctx, dst))
     ctx.vm_log(vid, f"tm_mkswap: Creating {megabytes}Mb image in {path}")
     ops.make_parent(host, path, mode="a+w")
-    ops.make_image(host, megabytes, path)
-    ops.mkswap(host, path)
-    ops.chmod(host, "a+w", path)
+    ops.make_image(host, megabytes, path, ops.mkswap_command(path), "a+w")
 
 
 @hookimpl
@@ -139,21 +135,17 @@ def tm_mkimage(ctx: DriverContext, vid: int, size: str, fstype: str, dst: str) -
     host = _front(ctx)
     path = ops.check_path(_path(ctx, dst))
     ctx.vm_log(vid, f"tm_mkimage: Creating {megabytes}Mb {fstype} image in {path}")
-    ops.make_parent(host, path)
-    ops.make_image(host, megabytes, path)
-    ops.mkfs(host, fstype, path)
-    ops.chmod(host, "a+rw", path)
+    ops.make_image(host, megabytes, path, ops.mkfs_command(fstype, path), "a+rw")
 
 
 @hookimpl
 def tm_context(ctx: DriverContext, vid: int, sources: list[str], dst: str, iso: str) -> None:
-    """CONTEXT: copy the ISO image the core built to ``dst``."""
-    if not iso:
-        raise DriverError("no context image was built for this VM")
+    """CONTEXT: copy the ISO image the core built to ``dst`` (or one built from ``sources``)."""
     host = _front(ctx)
     path = ops.check_path(_path(ctx, dst))
     ctx.vm_log(vid, f"tm_context: Copying context image to {path}")
-    ops.copy_file(host, iso, host, path, same_host=True)
+    with ops.context_image(iso, sources) as image:
+        ops.copy_file(host, image, host, path, same_host=True)
 
 
 # ---------------------------------------------------------------------------

@@ -176,6 +176,15 @@ def test_context_copies_the_iso(nfs: LoadedDriver, tmp_path: Path) -> None:
     assert (local(tmp_path) / "disk.1").read_bytes() == data
 
 
+def test_context_without_iso_is_built_here(nfs: LoadedDriver, tmp_path: Path) -> None:
+    sh = tmp_path / "var" / "5" / "context.sh"
+    sh.parent.mkdir(parents=True)
+    sh.write_text("A=1\n")
+    nfs.call("tm_context", vid=5, sources=[str(sh)], dst=f"node1:{rdir()}/disk.1", iso="")
+    data = (local(tmp_path) / "disk.1").read_bytes()
+    assert data[32769:32774] == b"CD001"  # ISO9660 primary volume descriptor
+
+
 def test_metacharacters_in_paths_stay_data(nfs: LoadedDriver, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     mark = f"pwned-{uuid.uuid4().hex[:8]}"

@@ -22,7 +22,10 @@ import contextlib
 import os
 import posixpath
 import re
+import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from one_core.errors import DriverError
@@ -31,16 +34,32 @@ from one_core.remote import RunResult
 URL_PREFIXES = ("http://", "https://", "ftp://")
 """Sources downloaded on the destination host instead of copied (1.4: ``http://`` only)."""
 
-SBIN_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-"""``mkswap`` and ``mkfs`` live in ``/sbin``, often not in a non-root user's ``PATH``."""
+MAKE_IMAGE = """set -e
+PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+mkdir -p -- "$(dirname -- "$1")"
+rm -f -- "$1"
+dd if=/dev/zero of="$1" bs=1M count=0 seek="$2"
+path=$1 mode=$3
+shift 3
+"$@"
+chmod "$mode" -- "$path"
+"""
+"""Sparse file ``$1`` of ``$2`` MB, formatted by the command ``$4...``, then ``chmod $3``.
+``mkswap`` and ``mkfs`` live in ``/sbin``, often not in a non-root user's ``PATH``."""
 
 _FSTYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
 
-DOWNLOAD = (
-    'if command -v wget >/dev/null 2>&1; then wget -q -O "$2" -- "$1"; '
-    'else curl -fsSL -o "$2" -- "$1"; fi'
-)
-"""Fetch URL ``$1`` into ``$2`` with wget, or curl when wget is missing."""
+DOWNLOAD = """mkdir -p -- "$(dirname -- "$2")"
+if command -v wget >/dev/null 2>&1; then
+    wget -q -O "$2.one-part" -- "$1"
+else
+    curl -fsSL -o "$2.one-part" -- "$1"
+fi || { rc=$?; rm -f -- "$2.one-part"; exit $rc; }
+mv -f -- "$2.one-part" "$2"
+if [ -n "$3" ]; then chmod "$3" -- "$2"; fi
+"""
+"""Fetch URL ``$1`` into ``$2`` (creating its directory) with wget, or curl when wget is
+missing; then ``chmod $3`` when given. A failed download leaves nothing."""
 
 WRITE_STDIN = 'mkdir -p -- "$(dirname -- "$1")" && cat > "$1"'
 """Write standard input to ``$1``, creating its directory."""
@@ -138,43 +157,38 @@ def make_parent(host: Host, path: str, *, mode: str | None = None) -> None:
         host.run(["chmod", mode, "--", directory])
 
 
-def chmod(host: Host, mode: str, path: str) -> None:
-    host.run(["chmod", mode, "--", path])
-
-
 def delete(host: Host, path: str) -> None:
     """``rm -rf`` ``path``; succeeds when it is already gone."""
     check_path(path)
     host.run(["rm", "-rf", "--", path])
 
 
-def download(host: Host, url: str, dst: str) -> None:
-    """Fetch ``url`` into ``dst`` on ``host``; a partial file is removed on failure."""
-    try:
-        host.run(["sh", "-c", DOWNLOAD, "sh", url, dst])
-    except DriverError:
-        host.run(["rm", "-f", "--", dst], check=False)
-        raise
+def download(host: Host, url: str, dst: str, *, mode: str = "") -> None:
+    """Fetch ``url`` into ``dst`` on ``host`` (one command, :data:`DOWNLOAD`)."""
+    host.run(["sh", "-c", DOWNLOAD, "sh", url, dst, mode])
 
 
-def make_image(host: Host, size: int, dst: str) -> None:
-    """A sparse file of exactly ``size`` MB at ``dst`` (1.4: ``dd ... seek=<size>M``)."""
-    host.run(["rm", "-f", "--", dst])
-    host.run(["dd", "if=/dev/zero", f"of={dst}", "bs=1M", "count=0", f"seek={size}"])
+def make_image(host: Host, size: int, dst: str, command: list[str], mode: str) -> RunResult:
+    """A sparse file of exactly ``size`` MB at ``dst``, formatted by ``command``, then ``chmod``.
+
+    One command on the host (:data:`MAKE_IMAGE`). 1.4: ``mkdir -p``,
+    ``dd ... seek=<size>M``, ``/sbin/mkswap`` or ``mkfs``, ``chmod``.
+    """
+    return host.run(["sh", "-c", MAKE_IMAGE, "sh", dst, str(size), mode, *command])
 
 
-def mkswap(host: Host, dst: str) -> RunResult:
-    return host.run(["env", SBIN_PATH, "mkswap", dst])
+def mkswap_command(dst: str) -> list[str]:
+    return ["mkswap", dst]
 
 
-def mkfs(host: Host, fstype: str, dst: str) -> RunResult:
+def mkfs_command(fstype: str, dst: str) -> list[str]:
     """``mkfs -t <fstype>``; ``-F`` (force, on a regular file) only for the ext family.
 
     1.4 passed ``-F`` whatever the type, which other ``mkfs`` programs read
     differently (``mkfs.vfat -F`` takes the FAT size).
     """
     force = ["-F"] if fstype.lower().startswith("ext") else []
-    return host.run(["env", SBIN_PATH, "mkfs", "-t", fstype, *force, dst])
+    return ["mkfs", "-t", fstype, *force, dst]
 
 
 # ---------------------------------------------------------------------------
@@ -325,3 +339,38 @@ def move(
         dst.run(["rm", "-rf", "--", scratch], check=False)
         raise
     src.run(["rm", "-rf", "--", src_path])
+
+
+# ---------------------------------------------------------------------------
+# context image
+# ---------------------------------------------------------------------------
+
+
+@contextmanager
+def context_image(iso: str, sources: list[str]) -> Iterator[str]:
+    """The context ISO to copy: ``iso`` when the core built one, else one built here.
+
+    Without ``iso`` the image is made from ``sources`` (front-end paths: the
+    ``context.sh`` and the ``FILES``) with :func:`one_core.context_iso.build_iso`,
+    in a temporary directory removed afterwards.
+    """
+    if iso:
+        yield iso
+        return
+    from one_core.context_iso import ContextError, build_iso
+
+    local = [split_source(s) for s in sources]
+    if not local:
+        raise DriverError("no context image was built for this VM and no sources were given")
+    with tempfile.TemporaryDirectory(prefix="one-context-") as work:
+        try:
+            yield build_iso(os.path.join(work, "context.iso"), local)
+        except ContextError as exc:
+            raise DriverError(str(exc)) from exc
+
+
+def split_source(source: str) -> str:
+    """A CONTEXT source as a front-end path (``front:/p`` or ``/p``); URLs are refused."""
+    if is_url(source):
+        raise DriverError(f"cannot add {source} to the context image: download it first")
+    return source.partition(":")[2] if ":" in source and not source.startswith("/") else source

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from one_core.errors import DriverError
 from one_core.hookspecs import hookimpl
 from one_core.remote import LocalHost, close_own_pool, remote_for, split_location
 from one_tm_ssh import ops
@@ -82,9 +81,7 @@ def clone(ctx: DriverContext, vid: int, src: str, dst: str, command: str = "tm_c
     ops.check_path(dst_path)
     if ops.is_url(src):
         log(f"Downloading {src}")
-        ops.make_parent(dst_host, dst_path)
-        ops.download(dst_host, src, dst_path)
-        ops.chmod(dst_host, "a+w", dst_path)
+        ops.download(dst_host, src, dst_path, mode="a+w")
         return
     src_key, src_host, src_path = resolve(ctx, src)
     log(f"Cloning {src}")
@@ -111,10 +108,7 @@ def tm_mkswap(ctx: DriverContext, vid: int, size: str, dst: str) -> None:
     _, host, path = resolve(ctx, dst)
     ops.check_path(path)
     ctx.vm_log(vid, f"tm_mkswap: Creating {megabytes}Mb image in {path}")
-    ops.make_parent(host, path)
-    ops.make_image(host, megabytes, path)
-    ops.mkswap(host, path)
-    ops.chmod(host, "a+w", path)
+    ops.make_image(host, megabytes, path, ops.mkswap_command(path), "a+w")
 
 
 @hookimpl
@@ -125,20 +119,19 @@ def tm_mkimage(ctx: DriverContext, vid: int, size: str, fstype: str, dst: str) -
     _, host, path = resolve(ctx, dst)
     ops.check_path(path)
     ctx.vm_log(vid, f"tm_mkimage: Creating {megabytes}Mb {fstype} image in {path}")
-    ops.make_parent(host, path)
-    ops.make_image(host, megabytes, path)
-    ops.mkfs(host, fstype, path)
-    ops.chmod(host, "a+rw", path)
+    ops.make_image(host, megabytes, path, ops.mkfs_command(fstype, path), "a+rw")
 
 
 @hookimpl
 def tm_context(ctx: DriverContext, vid: int, sources: list[str], dst: str, iso: str) -> None:
-    """CONTEXT: copy the ISO image the core built on the front-end to ``dst``."""
-    if not iso:
-        raise DriverError("no context image was built for this VM")
+    """CONTEXT: copy the ISO image the core built on the front-end to ``dst``.
+
+    Without one (``iso`` empty), an image is built here from ``sources``.
+    """
     dst_key, host, path = resolve(ctx, dst)
     ctx.vm_log(vid, f"tm_context: Copying context image to {dst}")
-    ops.copy_file(LocalHost(ctx.front), iso, host, path, same_host=dst_key == FRONT)
+    with ops.context_image(iso, sources) as image:
+        ops.copy_file(LocalHost(ctx.front), image, host, path, same_host=dst_key == FRONT)
 
 
 # ---------------------------------------------------------------------------

@@ -23,7 +23,9 @@ def test_pipe_moves_binary_data_both_ways(pool) -> None:
 
 def test_pipe_failure_carries_exit_code_and_stderr(pool) -> None:
     with pytest.raises(DriverError) as err:
-        pool("node1").pipe(["sh", "-c", "cat >/dev/null; echo nope >&2; exit 4"], stdin=io.BytesIO(b"x"))
+        pool("node1").pipe(
+            ["sh", "-c", "cat >/dev/null; echo nope >&2; exit 4"], stdin=io.BytesIO(b"x")
+        )
     assert err.value.exit_code == 4 and "nope" in err.value.stderr
     result = pool("node1").pipe(["sh", "-c", "exit 5"], check=False)
     assert result.exit_code == 5

@@ -140,7 +140,7 @@ def test_failed_download_leaves_nothing(world, http_root) -> None:
     dst = world.root / "n1" / "7" / "images" / "disk.0"
     with pytest.raises(DriverError):
         world.call("tm_clone", src=f"{url}/missing.img", dst=f"node1:{dst}", size=None)
-    assert not dst.exists()
+    assert not list(dst.parent.iterdir())
 
 
 def test_clone_of_a_missing_source_fails_and_leaves_nothing(world) -> None:
@@ -320,8 +320,30 @@ def test_context_copies_the_iso(world) -> None:
     sources = [str(world.root / "var" / "7" / "context.sh")]
     world.call("tm_context", sources=sources, dst=f"node1:{dst}", iso=str(iso))
     assert dst.read_bytes() == data
-    with pytest.raises(DriverError, match="no context image"):
+    with pytest.raises(DriverError, match="no such file"):
         world.call("tm_context", sources=sources, dst=f"node1:{dst}", iso="")
+
+
+def test_context_without_an_iso_builds_one_from_the_sources(world) -> None:
+    import pycdlib
+
+    folder = world.dir("var/7")
+    (folder / "context.sh").write_text('HOSTNAME="vm7"\n')
+    (folder / "init.sh").write_text("echo hi\n")
+    dst = world.root / "n1" / "7" / "images" / "disk.1"
+    sources = [str(folder / "context.sh"), f"front:{folder}/init.sh"]
+    world.call("tm_context", sources=sources, dst=f"node1:{dst}", iso="")
+    iso = pycdlib.PyCdlib()
+    iso.open(str(dst))
+    try:
+        names = {
+            child.rock_ridge.name() for child in iso.list_children(rr_path="/") if child.rock_ridge
+        }
+    finally:
+        iso.close()
+    assert {"context.sh", "init.sh"} <= {n.decode() if isinstance(n, bytes) else n for n in names}
+    with pytest.raises(DriverError, match="download it first"):
+        world.call("tm_context", sources=["http://x/y"], dst=f"node1:{dst}", iso="")
 
 
 # ---------------------------------------------------------------------------

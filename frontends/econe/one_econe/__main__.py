@@ -1,0 +1,3 @@
+from one_econe.server import cli
+
+cli()

@@ -1,0 +1,1 @@
+"""The econe-* command-line tools (spec cloud-apis §4)."""

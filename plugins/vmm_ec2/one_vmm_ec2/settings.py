@@ -1,0 +1,151 @@
+"""The EC2 driver's settings and its boto3 client.
+
+A setting comes from the driver's oned.conf section, else from a single
+attribute of its defaults file, else from the environment::
+
+    VM_MAD = [ name = "ec2", executable = "one_vmm_ec2", default = "vmm_ec2/vmm_ec2.conf",
+               type = "xml",
+               ec2_url = "https://ec2.eu-west-1.amazonaws.com",  # or endpoint_url; env EC2_URL
+               region = "eu-west-1",          # env AWS_REGION / AWS_DEFAULT_REGION; else us-east-1
+               aws_access_key_id = "...",     # else boto3's usual chain (env, ~/.aws, role)
+               aws_secret_access_key = "...",
+               security_group = "",           # fixed group for AUTHORIZEDPORTS (1.4: "default")
+               max_attempts = "5",            # attempts per API call (throttling retried with back-off)
+               eip_wait = "300",              # seconds to wait for "running" before the EIP
+               timeout = "60" ]               # seconds per API call (connect and read)
+
+Credentials are best left to boto3's chain (environment, ``~/.aws``,
+instance role) rather than written into oned.conf.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from one_core.errors import DriverError
+
+if TYPE_CHECKING:
+    from one_core.context import DriverContext
+
+PACKAGED_DEFAULTS = os.path.join(os.path.dirname(__file__), "vmm_ec2.conf")
+
+DEFAULT_REGION = "us-east-1"
+
+_LOCK = threading.Lock()
+
+
+@functools.cache
+def packaged_defaults() -> dict[str, Any]:
+    """The shipped ``vmm_ec2.conf`` (``EC2 = [ INSTANCETYPE = m1.small ]``, as 1.4 shipped)."""
+    from one_core.template import Template
+
+    values: dict[str, Any] = {}
+    for name, value in Template.parse_file(PACKAGED_DEFAULTS).attributes:
+        values.setdefault(name.upper(), value)
+    return values
+
+
+def defaults_of(ctx: DriverContext) -> Mapping[str, Any]:
+    """The defaults in force: the configured file's, else the packaged one's."""
+    if ctx.defaults:
+        return {str(k).upper(): v for k, v in ctx.defaults.items()}
+    return packaged_defaults()
+
+
+def _lookup(mapping: Mapping[str, Any], key: str) -> str | None:
+    for k, v in mapping.items():
+        if str(k).upper() == key and isinstance(v, str):
+            return v.strip()
+    return None
+
+
+def _number(text: str, key: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise DriverError(f"EC2 driver setting {key} is not a number: {text!r}") from None
+
+
+@dataclass(frozen=True)
+class Ec2Settings:
+    """The effective settings of one driver instance (see the module docstring)."""
+
+    endpoint_url: str | None = None
+    region: str = DEFAULT_REGION
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    session_token: str | None = None
+    security_group: str = ""
+    max_attempts: int = 5
+    eip_wait: float = 300.0
+    timeout: float = 60.0
+
+    @classmethod
+    def from_context(cls, ctx: DriverContext) -> Ec2Settings:
+        sources = (ctx.config, defaults_of(ctx))
+
+        def get(*keys: str, env: tuple[str, ...] = ()) -> str:
+            for key in keys:
+                for source in sources:
+                    found = _lookup(source, key)
+                    if found:
+                        return found
+            for name in env:
+                if os.environ.get(name):
+                    return os.environ[name].strip()
+            return ""
+
+        return cls(
+            endpoint_url=get("EC2_URL", "ENDPOINT_URL", env=("EC2_URL",)) or None,
+            region=get(
+                "REGION", "EC2_REGION", "AWS_REGION", env=("AWS_REGION", "AWS_DEFAULT_REGION")
+            )
+            or DEFAULT_REGION,
+            access_key_id=get("AWS_ACCESS_KEY_ID", "ACCESS_KEY_ID") or None,
+            secret_access_key=get("AWS_SECRET_ACCESS_KEY", "SECRET_ACCESS_KEY") or None,
+            session_token=get("AWS_SESSION_TOKEN", "SESSION_TOKEN") or None,
+            security_group=get("SECURITY_GROUP"),
+            max_attempts=max(int(_number(get("MAX_ATTEMPTS") or "5", "MAX_ATTEMPTS")), 1),
+            eip_wait=max(_number(get("EIP_WAIT") or "300", "EIP_WAIT"), 0.0),
+            timeout=max(_number(get("TIMEOUT") or "60", "TIMEOUT"), 1.0),
+        )
+
+    def client(self) -> Any:
+        """A new boto3 EC2 client for these settings (throttling retried with back-off)."""
+        import boto3
+        from botocore.config import Config
+
+        session = boto3.session.Session(
+            aws_access_key_id=self.access_key_id,
+            aws_secret_access_key=self.secret_access_key,
+            aws_session_token=self.session_token,
+            region_name=self.region,
+        )
+        config = Config(
+            retries={"total_max_attempts": self.max_attempts, "mode": "standard"},
+            connect_timeout=self.timeout,
+            read_timeout=self.timeout,
+        )
+        return session.client("ec2", endpoint_url=self.endpoint_url, config=config)
+
+
+def settings(ctx: DriverContext) -> Ec2Settings:
+    """The driver's settings, read once per context."""
+    found = ctx.state.get("ec2_settings")
+    if found is None:
+        found = ctx.state["ec2_settings"] = Ec2Settings.from_context(ctx)
+    return found
+
+
+def client(ctx: DriverContext) -> Any:
+    """The driver's boto3 client, created once per context (boto3 clients are thread-safe)."""
+    with _LOCK:
+        found = ctx.state.get("ec2_client")
+        if found is None:
+            found = ctx.state["ec2_client"] = settings(ctx).client()
+        return found
