@@ -30,10 +30,8 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element
 
-import defusedxml.ElementTree as DET
-
 from one_core.errors import OneError
-from one_core.rpc.codec import encode_call, parse_response
+from one_core.rpc.codec import encode_call, parse_response, safe_fromstring
 
 DEFAULT_ENDPOINT = "http://localhost:2633/RPC2"
 
@@ -191,7 +189,7 @@ class Client:
         text = self.call(method, *params)
         if self.raw:
             return text
-        return DET.fromstring(text.encode("utf-8"))
+        return safe_fromstring(text.encode("utf-8"))
 
     # -- virtual machines ------------------------------------------------------
 

@@ -16,7 +16,13 @@ carrying the remote exit code and standard error.
 
 A :class:`RemotePool` is what a :class:`~one_core.context.DriverContext`'s
 ``remote_factory`` should be: ``ctx.remote(host)`` then returns a
-:class:`RemoteHost`.
+:class:`RemoteHost`. Drivers call :func:`remote_for` (``ctx.remote(host)``, or
+a pool of their own from their section's ``SSH_*`` keys) and
+:func:`close_own_pool` at ``driver_stop``.
+
+Binary data (images, tar streams) goes through :meth:`RemoteHost.pipe`;
+:class:`LocalHost` gives the front-end the same interface, so a driver can
+treat a ``front:path`` location like any host.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
-"""The WSGI application serving XML-RPC on ``/RPC2`` (and the waitress server around it).
+"""The WSGI application serving XML-RPC on ``/RPC2``, and :class:`RpcServer` around it.
 
 HTTP behaviour follows xmlrpc-c's Abyss server (``spec/xmlrpc-api.md`` §1.1):
 only ``POST /RPC2`` (other paths 404, other methods 405), ``Content-Type``
 must be ``text/xml`` (400), ``Content-Length`` required (411), bodies over
-``max_body`` (512 KiB, xmlrpc-c's default) get HTTP 500 without reading them.
+``max_body`` (512 KiB, xmlrpc-c's default) get HTTP 500 (the default HTTP server,
+:mod:`one_core.rpc.httpd`, refuses them before reading the body).
 Responses: 200, ``Content-Type: text/xml; charset=utf-8``, exact length.
 """
 

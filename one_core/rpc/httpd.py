@@ -8,8 +8,8 @@ listen backlog), with keep-alive (15 s idle, 30 requests per connection as
 Abyss) and a request read timeout of 15 s.
 
 Only what an XML-RPC endpoint needs: ``Content-Length`` bodies (no chunked
-requests: 411), bodies larger than ``max_body`` are refused unread (the
-connection is closed after the answer). The WSGI app is called with a minimal
+requests: 411), bodies larger than ``max_body`` are refused unread with
+``too_large_status`` (500, as Abyss) and the connection is closed. The WSGI app is called with a minimal
 environ (``REQUEST_METHOD``, ``PATH_INFO``, ``CONTENT_TYPE``, ``CONTENT_LENGTH``,
 ``wsgi.input``).
 """
@@ -58,9 +58,11 @@ class ThreadedHTTPServer:
         max_connections: int = 64,
         max_body: int = 16 * 1024 * 1024,
         server_name: str = "OpenNebula-py",
+        too_large_status: int = 500,
     ):
         self.app = app
         self.max_body = max_body
+        self.too_large_status = too_large_status
         self.server_name = server_name
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -171,7 +173,7 @@ class ThreadedHTTPServer:
                 self._send(conn, 400, b"", close=True)
                 return False
         if length > self.max_body:
-            self._send(conn, 413, b"", close=True)
+            self._send(conn, self.too_large_status, b"", close=True)
             return False
         try:
             body = rfile.read(length) if length > 0 else b""

@@ -44,11 +44,11 @@ step = st.one_of(
 
 def check_invariants(env):
     expected = {env.node1: [0, 0, 0], env.node2: [0, 0, 0]}
-    for row in VMRow.select(VMRow.oid):
-        vm = env.vm(row.oid)
-        pair = (VmState(vm.state), LcmState(vm.lcm_state))
+    for row in VMRow.select(VMRow.oid, VMRow.state, VMRow.lcm_state):
+        pair = (VmState(row.state), LcmState(row.lcm_state))
         assert pair in STABLE, (row.oid, pair, env.log(row.oid))
-        if vm.state == VmState.ACTIVE:
+        if row.state == VmState.ACTIVE:
+            vm = env.vm(row.oid)
             req = vm.requirements()
             counts = expected[vm.history.hid]
             counts[0] += req.cpu

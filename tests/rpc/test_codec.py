@@ -59,8 +59,18 @@ def test_parse_response():
         b"<methodCall/>",
         b'<!DOCTYPE a [<!ENTITY b "c">]><methodCall><methodName>&b;</methodName></methodCall>',
         b"<methodCall><methodName>m</methodName><params><param/></params></methodCall>",
+        b"<methodCall><methodName>&undefined;</methodName></methodCall>",
+        b'<?xml version="1.0"?>\n<!DOCTYPE m SYSTEM "http://x/y.dtd"><methodCall/>',
     ],
 )
 def test_bad_calls(body):
     with pytest.raises(RequestError, match="^Call XML not a proper XML-RPC call"):
         parse_call(body)
+
+
+def test_comments_and_cdata_still_parse():
+    body = (
+        b"<methodCall><!-- c --><methodName>m</methodName><params><param><value>"
+        b"<string><![CDATA[a<b]]></string></value></param></params></methodCall>"
+    )
+    assert parse_call(body) == ("m", ["a<b"])

@@ -30,7 +30,6 @@ from one_core.images import (
     ImageRepository,
     MalformedImageId,
 )
-
 from one_econe import views
 from one_econe.config import EconeConfig
 from one_econe.errors import EC2Error, bad_request, opennebula_error
@@ -50,7 +49,7 @@ def parse_instance_id(text: str) -> int:
     """``15`` or ``i-15`` → 15 (§7 #14); otherwise ``InvalidInstanceID.Malformed``."""
     match = _INSTANCE_RE.match(text.strip())
     if match is None:
-        raise bad_request(f"Invalid id: \"{text}\"", "InvalidInstanceID.Malformed")
+        raise bad_request(f'Invalid id: "{text}"', "InvalidInstanceID.Malformed")
     return int(match.group(1))
 
 

@@ -175,9 +175,7 @@ class EconeConfig:
         except OSError as exc:
             raise ConfigError(f"Can not read {cfg_path}: {exc.strerror or exc}") from None
         if template_dir is None:
-            template_dir = (
-                cfg_path.parent / "ec2query_templates" if path else paths["templates"]
-            )
+            template_dir = cfg_path.parent / "ec2query_templates" if path else paths["templates"]
         return cls.from_text(text, template_dir, env)
 
     @property

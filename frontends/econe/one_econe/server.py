@@ -15,6 +15,7 @@ log, econe.conf, templates) follow ``ONE_LOCATION`` as in §1.1.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -111,10 +112,8 @@ def stop() -> int:
     except (OSError, ValueError):
         print("Couldn't find econe-server process pid.")
         return 1
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGINT)
-    except ProcessLookupError:
-        pass
     pid_file.unlink(missing_ok=True)
     print("econe-server stopped")
     return 0

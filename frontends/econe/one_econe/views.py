@@ -48,7 +48,7 @@ def _doc(root: str, request_id: str, body: str) -> bytes:
         f'<{root} xmlns="{NAMESPACE}">\n'
         f"  <requestId>{_e(request_id)}</requestId>\n"
         f"{body}</{root}>\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 def register_image(request_id: str, image_id: int) -> bytes:
@@ -126,13 +126,20 @@ def describe_instances(request_id: str, owner_name: str, vms: Iterable[InstanceV
 
 
 def terminate_instances(request_id: str, items: Iterable[tuple[int, Ec2State]]) -> bytes:
-    """``items``: ``(instance id, previous state)``; shutdownState is constant (§3.9)."""
+    """``items``: ``(instance id, previous state)``; shutdownState is constant (§3.9).
+
+    ``currentState`` (the same value) is added for today's clients: the
+    2016-11-15 model botocore uses reads it instead of ``shutdownState``.
+    """
     body = "".join(
         "    <item>\n"
         f"      <instanceId>{vid}</instanceId>\n"
         f"      {_state('shutdownState', SHUTTING_DOWN)}\n"
+        f"      {_state('currentState', SHUTTING_DOWN)}\n"
         f"      {_state('previousState', prev)}\n"
         "    </item>\n"
         for vid, prev in items
     )
-    return _doc("TerminateInstancesResponse", request_id, f"  <instancesSet>\n{body}  </instancesSet>\n")
+    return _doc(
+        "TerminateInstancesResponse", request_id, f"  <instancesSet>\n{body}  </instancesSet>\n"
+    )

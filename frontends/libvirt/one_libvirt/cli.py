@@ -1,10 +1,12 @@
 """``one-libvirtd``: serve libvirt clients (virsh, libvirt-python) for an OpenNebula user.
 
     one-libvirtd [--listen 127.0.0.1] [--port 16509] [--no-tcp] [--unix PATH]
-                 [--endpoint URL] [--auth FILE] [--pool-filter N] [--debug]
+                 [--endpoint URL] [--auth FILE] [--pool-filter N] [--sasl] [--debug]
 
 Credentials: the file given by ``--auth``, else ``$ONE_AUTH``, else
 ``~/.one/one_auth`` (``user:password``), exactly as the CLI reads them.
+With ``--sasl``, UNIX-socket clients log in with SASL PLAIN as their own
+OpenNebula user instead (TCP clients still act as the daemon's user).
 Endpoint: ``--endpoint``, else ``$ONE_XMLRPC``, else ``http://localhost:2633/RPC2``.
 """
 
@@ -36,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--pool-filter", type=int, default=-1, help="one.vmpool.info filter (-1 mine, -2 all)"
     )
+    p.add_argument(
+        "--sasl",
+        action="store_true",
+        help="UNIX-socket clients log in as their own OpenNebula user (SASL PLAIN)",
+    )
     p.add_argument("--debug", action="store_true")
     return p
 
@@ -63,7 +70,11 @@ def main(argv: list[str] | None = None) -> int:
     def make_domains() -> Domains:
         return Domains(ClientOned(make_client(args), args.pool_filter))
 
-    factory = session_factory_for(make_domains)
+    def login(user: str, password: str) -> Domains:
+        client = Client(f"{user}:{password}", endpoint=args.endpoint)
+        return Domains(ClientOned(client, args.pool_filter))
+
+    factory = session_factory_for(make_domains, login=login if args.sasl else None)
     servers = Servers()
     try:
         if not args.no_tcp:

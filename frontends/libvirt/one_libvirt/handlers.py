@@ -42,8 +42,11 @@ LIST_MANAGEDSAVE, LIST_AUTOSTART, LIST_HAS_SNAPSHOT, LIST_HAS_CHECKPOINT = 256, 
 class Session:
     """Per-connection state."""
 
-    domains: Domains
+    domains: Domains | None
+    """None until a SASL login supplies the OpenNebula user."""
     secure: bool = False
+    login: Callable[[str, str], Domains] | None = None
+    """Set when the connection must authenticate with SASL PLAIN (user, password → Domains)."""
     opened: bool = False
     open_check: Callable[[], None] | None = None
     closing: bool = False
@@ -52,7 +55,16 @@ class Session:
 
 Handler = Callable[[Session, Unpacker], bytes]
 HANDLERS: dict[int, Handler] = {}
-BEFORE_OPEN = {Proc.AUTH_LIST, Proc.CONNECT_SUPPORTS_FEATURE, Proc.CONNECT_OPEN, Proc.CONNECT_CLOSE}
+AUTH_PROCS = {
+    Proc.AUTH_LIST,
+    Proc.AUTH_SASL_INIT,
+    Proc.AUTH_SASL_START,
+    Proc.AUTH_SASL_STEP,
+    Proc.CONNECT_CLOSE,
+}
+"""Allowed before the connection is authenticated."""
+BEFORE_OPEN = AUTH_PROCS | {Proc.CONNECT_SUPPORTS_FEATURE, Proc.CONNECT_OPEN}
+"""Allowed before CONNECT_OPEN."""
 
 
 def handles(*procs: Proc) -> Callable[[Handler], Handler]:
@@ -91,7 +103,8 @@ def _ret_int(value: int) -> bytes:
 @handles(Proc.AUTH_LIST)
 def auth_list(s: Session, u: Unpacker) -> bytes:
     u.done()
-    return Packer().uint(1).int(AuthType.NONE).bytes()
+    kind = AuthType.SASL if s.login is not None else AuthType.NONE
+    return Packer().uint(1).int(kind).bytes()
 
 
 @handles(Proc.CONNECT_SUPPORTS_FEATURE)
@@ -153,6 +166,29 @@ def get_uri(s: Session, u: Unpacker) -> bytes:
 def is_secure(s: Session, u: Unpacker) -> bytes:
     u.done()
     return _ret_int(1 if s.secure else 0)
+
+
+CAPABILITIES = """<capabilities>
+  <host>
+    <uuid>4f4e4500-0000-4000-8000-ffffffffffff</uuid>
+    <cpu>
+      <arch>x86_64</arch>
+    </cpu>
+  </host>
+  <guest>
+    <os_type>hvm</os_type>
+    <arch name='x86_64'>
+      <domain type='one'/>
+    </arch>
+  </guest>
+</capabilities>
+"""
+
+
+@handles(Proc.CONNECT_GET_CAPABILITIES)
+def get_capabilities(s: Session, u: Unpacker) -> bytes:
+    u.done()
+    return Packer().string(CAPABILITIES).bytes()
 
 
 @handles(Proc.CONNECT_GET_MAX_VCPUS)
@@ -409,6 +445,17 @@ def has_managed_save(s: Session, u: Unpacker) -> bytes:
     return _ret_int(0)
 
 
+def _cpumap(s: Session, maplen: int) -> bytes:
+    """A CPU map of ``maplen`` bytes with every CPU of the cloud-node set (no pinning here)."""
+    if maplen == 0:
+        return b""
+    _, cpus = node_totals(s.domains.oned.hosts())
+    cpumap = bytearray(maplen)
+    for i in range(min(cpus, maplen * 8)):
+        cpumap[i // 8] |= 1 << (i % 8)
+    return bytes(cpumap)
+
+
 @handles(Proc.NODE_GET_CPU_MAP)
 def node_get_cpu_map(s: Session, u: Unpacker) -> bytes:
     need_map = u.int()
@@ -470,5 +517,5 @@ def get_vcpus(s: Session, u: Unpacker) -> bytes:
     p = Packer().uint(n)
     for i in range(n):
         p.uint(i).int(running).uhyper(0).int(-1)  # number, state, cpu_time, cpu (unknown)
-    p.opaque(b"\0" * (n * maplen), CPUMAPS_MAX)
+    p.opaque(_cpumap(s, maplen) * n, CPUMAPS_MAX)
     return p.bytes()

@@ -19,9 +19,10 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from one_libvirt import sasl  # noqa: F401  (registers the AUTH_SASL_* handlers)
 from one_libvirt.domains import Domains
 from one_libvirt.errors import LibvirtError
-from one_libvirt.handlers import BEFORE_OPEN, HANDLERS, Session
+from one_libvirt.handlers import AUTH_PROCS, BEFORE_OPEN, HANDLERS, Session
 from one_libvirt.protocol import (
     HEADER_SIZE,
     KEEPALIVE_PROGRAM,
@@ -71,6 +72,8 @@ def dispatch(session: Session, header: Header, payload: bytes) -> tuple[Status, 
             raise LibvirtError(
                 ErrCode.NO_SUPPORT, f"unknown procedure: {header.proc}", ErrDomain.RPC
             )
+        if session.domains is None and header.proc not in AUTH_PROCS:
+            raise LibvirtError(ErrCode.AUTH_FAILED, "authentication required", ErrDomain.RPC)
         if not session.opened and header.proc not in BEFORE_OPEN:
             raise LibvirtError(ErrCode.RPC, "connection not open", ErrDomain.RPC)
         return Status.OK, handler(session, Unpacker(payload))
@@ -204,10 +207,17 @@ class UnixServer(_ServerMixin, socketserver.ThreadingMixIn, socketserver.UnixStr
         os.chmod(path, mode)
 
 
-def session_factory_for(make_domains: Callable[[], Domains], check: bool = True) -> SessionFactory:
-    """Sessions whose CONNECT_OPEN verifies the OpenNebula credentials with one pool call."""
+def session_factory_for(
+    make_domains: Callable[[], Domains],
+    check: bool = True,
+    login: Callable[[str, str], Domains] | None = None,
+) -> SessionFactory:
+    """Sessions as the daemon's user (CONNECT_OPEN verifies its credentials with one pool
+    call); with ``login``, local (UNIX socket) connections must log in with SASL PLAIN."""
 
     def factory(local: bool) -> Session:
+        if login is not None and local:
+            return Session(domains=None, secure=True, login=login)
         domains = make_domains()
 
         def open_check() -> None:

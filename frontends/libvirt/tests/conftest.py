@@ -22,11 +22,12 @@ from xml.sax.saxutils import escape
 from xmlrpc.server import SimpleXMLRPCRequestHandler, SimpleXMLRPCServer
 
 import pytest
-from one_core.client import Client
-from one_core.template import Template
 from one_libvirt.domains import Domains
 from one_libvirt.oned import ClientOned
 from one_libvirt.server import Servers, TCPServer, UnixServer, session_factory_for
+
+from one_core.client import Client
+from one_core.template import Template
 
 REPO = Path(__file__).resolve().parents[3]
 PASSWORD = "secret"

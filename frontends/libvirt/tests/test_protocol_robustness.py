@@ -13,7 +13,6 @@ import struct
 from pathlib import Path
 
 import pytest
-from one_core.client import Client
 from one_libvirt.domains import Domains
 from one_libvirt.oned import ClientOned
 from one_libvirt.protocol import (
@@ -28,6 +27,8 @@ from one_libvirt.protocol import (
 )
 from one_libvirt.server import Servers, TCPServer, UnixServer, session_factory_for
 from one_libvirt.xdr import Packer, Unpacker
+
+from one_core.client import Client
 
 from .conftest import Daemon, FakeOned  # type: ignore[import-not-found]
 

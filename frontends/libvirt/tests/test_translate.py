@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import defusedxml.ElementTree as DET
 import pytest
-from one_core.template import Template
 from one_libvirt import translate
 from one_libvirt.errors import BadXML, UnsupportedXML
 from one_libvirt.protocol import ErrCode
+
+from one_core.template import Template
 
 SEED_XML = """<domain type='one'>
   <name>vm01</name>

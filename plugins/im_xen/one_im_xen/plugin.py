@@ -33,11 +33,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from one_vmm_xen.settings import XenSettings
+
 from one_core.errors import DriverError
 from one_core.hookspecs import hookimpl
 from one_core.remote import close_own_pool, remote_for
 from one_im_xen import probe
-from one_vmm_xen.settings import XenSettings
 
 if TYPE_CHECKING:
     from one_core.context import DriverContext

@@ -104,7 +104,7 @@ def is_url(source: str) -> bool:
 def check_size(size: str) -> int:
     """The ``SIZE`` of an image in MB, as a positive integer, or :class:`DriverError`."""
     text = str(size).strip()
-    if not text.isdigit() or int(text) <= 0:
+    if not (text.isascii() and text.isdigit()) or int(text) <= 0:
         raise DriverError(f"invalid image size {size!r}: a positive number of MB is required")
     return int(text)
 

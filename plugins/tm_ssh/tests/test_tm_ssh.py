@@ -178,7 +178,9 @@ def test_mkimage_makes_a_file_system(world) -> None:
     assert dst.stat().st_mode & 0o666 == 0o666
 
 
-@pytest.mark.parametrize("size", ["", "0", "-5", "1.5", "1; touch {m}", "$(touch {m})", "1 2"])
+@pytest.mark.parametrize(
+    "size", ["", "0", "-5", "1.5", "²", "+3", "1; touch {m}", "$(touch {m})", "1 2"]
+)
 def test_bad_sizes_are_refused_before_anything_runs(world, size: str) -> None:
     mark = marker()
     dst = world.root / "n1" / "7" / "images" / "disk.1"

@@ -71,9 +71,7 @@ def _find_group(client: Any, name: str) -> dict[str, Any] | None:
     return groups[0] if groups else None
 
 
-def ensure_security_group(
-    client: Any, name: str, ports: tuple[tuple[int, int], ...]
-) -> str:
+def ensure_security_group(client: Any, name: str, ports: tuple[tuple[int, int], ...]) -> str:
     """The id of group ``name``, created if missing, with every TCP range of ``ports`` open."""
     from botocore.exceptions import ClientError
 
@@ -194,4 +192,3 @@ def run_instance(client: Any, request: dict[str, Any]) -> str:
     if not instances or not instances[0].get("InstanceId"):
         raise DriverError("Could not find instance id. Check ec2-describe-instances")
     return instances[0]["InstanceId"]
-

@@ -86,9 +86,7 @@ def vmm_deploy(
     ctx.vm_log(vid, f"EC2 instance {instance_id} launched from {request.ami}")
     if request.elastic_ip:
         try:
-            api.associate_address(
-                ec2, instance_id, request.elastic_ip, wait=settings(ctx).eip_wait
-            )
+            api.associate_address(ec2, instance_id, request.elastic_ip, wait=settings(ctx).eip_wait)
         except DriverError as exc:
             ctx.vm_log(
                 vid, f"Could not associate elastic IP {request.elastic_ip}: {exc.message}", "W"

@@ -87,15 +87,24 @@ def ec2(moto_url: str) -> Any:
     """A boto3 client of the moto server, to set up and inspect what the driver did."""
     import boto3
 
-    return boto3.client("ec2", endpoint_url=moto_url, region_name="us-east-1", **{
-        k.lower(): v for k, v in CREDENTIALS.items()
-    })
+    return boto3.client(
+        "ec2",
+        endpoint_url=moto_url,
+        region_name="us-east-1",
+        **{k.lower(): v for k, v in CREDENTIALS.items()},
+    )
 
 
 @pytest.fixture(scope="session")
-def ami(ec2: Any) -> str:
+def amis(ec2: Any) -> list[str]:
+    """Two AMIs moto knows."""
+    return [image["ImageId"] for image in ec2.describe_images(Owners=["amazon"])["Images"][:2]]
+
+
+@pytest.fixture(scope="session")
+def ami(amis: list[str]) -> str:
     """An AMI moto knows."""
-    return ec2.describe_images()["Images"][0]["ImageId"]
+    return amis[0]
 
 
 @dataclass
@@ -130,7 +139,8 @@ def make(moto_url: str, tmp_path: pathlib.Path):
 
     def build(defaults: str = "", **section: str) -> Ec2World:
         return make_world(
-            tmp_path, {"EC2_URL": moto_url, "REGION": "us-east-1", **CREDENTIALS, **section},
+            tmp_path,
+            {"EC2_URL": moto_url, "REGION": "us-east-1", **CREDENTIALS, **section},
             defaults,
         )
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
-from one_core.errors import DriverError
-from one_core.template import Template
 from one_vmm_ec2.deployment import LaunchRequest, launch_request, parse_ports
 from one_vmm_ec2.plugin import poll_info
 from one_vmm_ec2.settings import packaged_defaults
+
+from one_core.errors import DriverError
+from one_core.template import Template
 
 F = "/var/one/5/deployment.0"
 
@@ -93,7 +93,7 @@ def test_only_three_defaults() -> None:
 def test_escaped_values_come_back_exactly() -> None:
     text = xml('EC2 = [ AMI = "ami-<&>", KEYPAIR = "a\'b \\"c\\"" ]\n')
     request = launch_request(text, "h", {}, F)
-    assert (request.ami, request.keypair) == ("ami-<&>", "a'b \"c\"")
+    assert (request.ami, request.keypair) == ("ami-<&>", 'a\'b "c"')
 
 
 def test_malformed_xml() -> None:
@@ -132,3 +132,27 @@ def test_poll_info_mapping() -> None:
     assert poll_info({"State": {"Name": "terminated"}})["STATE"] == "d"
     assert poll_info({"State": {"Name": "shutting-down"}})["STATE"] == "d"
     assert poll_info({"State": {"Name": "stopped"}}) == zero
+
+
+def test_1_4_vm_mad_section_loads_this_driver(tmp_path) -> None:
+    from one_vmm_ec2.settings import settings
+
+    from one_core.drivers import DriverSpec, load_drivers_from_specs
+
+    (tmp_path / "vmm_ec2.conf").write_text('EC2 = [ KEYPAIR = gsg ]\nREGION = "eu-west-1"\n')
+    section = {
+        "NAME": "vmm_ec2",
+        "EXECUTABLE": "one_vmm_ec2",
+        "DEFAULT": "vmm_ec2.conf",
+        "TYPE": "xml",
+        "EC2_URL": "https://ec2.eu-west-1.amazonaws.com",
+    }
+    drivers = load_drivers_from_specs(
+        [DriverSpec.from_section("vmm", section)], etc_dir=str(tmp_path)
+    )
+    driver = drivers.get("vmm", "vmm_ec2")
+    assert driver.spec.driver == "ec2"
+    s = settings(driver.ctx)
+    assert (s.region, s.endpoint_url) == ("eu-west-1", "https://ec2.eu-west-1.amazonaws.com")
+    text = xml("EC2 = [ AMI = a ]\n")
+    assert launch_request(text, "h", driver.ctx.defaults, F).keypair == "gsg"

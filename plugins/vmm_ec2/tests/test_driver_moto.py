@@ -69,8 +69,8 @@ def test_defaults_file(make, ec2, ami, keypair) -> None:
     assert (got["KeyName"], got["InstanceType"]) == (keypair, "t2.micro")
 
 
-def test_section_chosen_by_host(make, ec2, ami) -> None:
-    images = [i["ImageId"] for i in ec2.describe_images()["Images"][:2]]
+def test_section_chosen_by_host(make, ec2, amis) -> None:
+    images = amis
     world = make()
     text = f"EC2 = [ AMI = {images[0]}, CLOUD = east ]\nEC2 = [ AMI = {images[1]}, CLOUD = west ]"
     assert instance(ec2, deploy(world, text, host="WEST"))["ImageId"] == images[1]
@@ -102,7 +102,12 @@ def test_configured_security_group_is_completed(make, ec2, ami) -> None:
     ec2.authorize_security_group_ingress(
         GroupId=group_id,
         IpPermissions=[
-            {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 80,
+                "ToPort": 80,
+                "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+            }
         ],
     )
     world = make(SECURITY_GROUP=name)

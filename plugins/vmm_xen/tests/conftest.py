@@ -205,7 +205,7 @@ def fake_host(tmp_path: pathlib.Path) -> FakeHost:
 
 
 @pytest.fixture(scope="module")
-def pool(sshd):
+def pool(sshd):  # noqa: F811  (the fixture imported above)
     """Connections to "node1" and "node2", both the test sshd."""
     pool = RemotePool(
         user=sshd.user,
@@ -234,9 +234,7 @@ class XenWorld:
         return self.driver.call(hook, **kwargs)
 
 
-def make_world(
-    pool: RemotePool, root: pathlib.Path, host: FakeHost, **section: str
-) -> XenWorld:
+def make_world(pool: RemotePool, root: pathlib.Path, host: FakeHost, **section: str) -> XenWorld:
     logged: list[tuple[int, str, str]] = []
     tool = section.get("XEN_TOOL", "xm")
     config = {

@@ -5,12 +5,12 @@ from __future__ import annotations
 import ast
 
 import pytest
+from one_vmm_xen.config import cpu_credits, quote, render_config, vnc_display
+from one_vmm_xen.settings import packaged_defaults
 
 from one_core.errors import DriverError
 from one_core.records import VMRecord
 from one_core.template import Template
-from one_vmm_xen.config import cpu_credits, quote, render_config, vnc_display
-from one_vmm_xen.settings import packaged_defaults
 
 RDIR = "/srv/one/var/5/images"
 
@@ -69,7 +69,7 @@ def test_spec_example() -> None:
 
 
 def test_name_is_one_vid_not_the_template_name() -> None:
-    assert lines('NAME = web\n' + BASE)[0] == "name = 'one-5'"
+    assert lines("NAME = web\n" + BASE)[0] == "name = 'one-5'"
 
 
 @pytest.mark.parametrize(
@@ -198,9 +198,7 @@ def test_context_without_target_warns() -> None:
     warnings: list[str] = []
     out = render(BASE + "CONTEXT = [ A = b ]\n", warnings=warnings).splitlines()
     assert out[out.index("disk = [") + 1] == "]"
-    assert warnings == [
-        "Could not find target device to attach context, will continue without it."
-    ]
+    assert warnings == ["Could not find target device to attach context, will continue without it."]
 
 
 def test_empty_lists_are_still_written() -> None:
@@ -275,9 +273,9 @@ def test_other_graphics_types_warn() -> None:
 def test_raw_xen_lines_verbatim_at_the_end() -> None:
     out = lines(
         BASE
-        + 'RAW = [ TYPE = xen, DATA = "on_crash = \'restart\'" ]\n'
+        + "RAW = [ TYPE = xen, DATA = \"on_crash = 'restart'\" ]\n"
         + 'RAW = [ TYPE = kvm, DATA = "<x/>" ]\n'
-        + 'RAW = [ TYPE = XEN, DATA = "cpus = \'0-3\'" ]\n'
+        + "RAW = [ TYPE = XEN, DATA = \"cpus = '0-3'\" ]\n"
     )
     assert out[-2:] == ["on_crash = 'restart'", "cpus = '0-3'"]
 
@@ -308,7 +306,7 @@ def test_quote_escapes() -> None:
 HOSTILE = [
     "/k'; import os; os.system('touch /tmp/pwned') #",
     "/k\nbootloader = '/bin/sh'",
-    '/k"\\\'',
+    "/k\"\\'",
     "/k\\",
     "$(touch /tmp/pwned) `id` ; | & > <",
     "ünïcödé",

@@ -227,7 +227,7 @@ def test_hostile_template_values_reach_xm_as_data(world, monkeypatch) -> None:
     template = (
         f"MEMORY = 64\nOS = [ KERNEL = {value}, KERNEL_CMD = {value}, ROOT = {value} ]\n"
         "DISK = [ TARGET = xvda ]\n"
-        f'RAW = [ TYPE = kvm, DATA = {value} ]\nNAME = {value}\n'
+        f"RAW = [ TYPE = kvm, DATA = {value} ]\nNAME = {value}\n"
     )
     deploy_id, text, _ = deploy(world, template)
     assert deploy_id == "one-7"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pathlib
 
 import pytest
-
 from one_vmm_xen import tools, xentop
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
@@ -70,7 +69,7 @@ def test_state_letters(state: str, letter: str) -> None:
 
 
 def test_started_domain_and_config_fields() -> None:
-    assert tools.started_domain("Using config file \"/x\".\nStarted domain one-5\n") == "one-5"
+    assert tools.started_domain('Using config file "/x".\nStarted domain one-5\n') == "one-5"
     assert tools.started_domain("Parsing config from /x\n") is None
     config = "name = 'one-7'\n#O CPU_CREDITS = 128\nmemory  = '1'\n"
     assert tools.config_name(config) == "one-7"

@@ -59,7 +59,9 @@ def candidate_hosts(config_host: str, port: int, host_header: str) -> list[str]:
     hosts = [config_host, f"{config_host}:{port}"]
     if host_header:
         hosts.append(host_header)
-        hosts.append(host_header.rsplit(":", 1)[0] if not host_header.endswith("]") else host_header)
+        hosts.append(
+            host_header.rsplit(":", 1)[0] if not host_header.endswith("]") else host_header
+        )
     return list(dict.fromkeys(hosts))
 
 

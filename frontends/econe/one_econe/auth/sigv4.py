@@ -78,10 +78,7 @@ def canonical_query_string(query_string: str) -> str:
 
 
 def _header_value(rq: SignedRequest, name: str) -> str:
-    if name == "host":
-        value = rq.host
-    else:
-        value = rq.headers.get(name, "")
+    value = rq.host if name == "host" else rq.headers.get(name, "")
     return " ".join(value.split())
 
 

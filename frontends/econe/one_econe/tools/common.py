@@ -116,9 +116,7 @@ class EC2QueryClient:
             )
         return http.client.HTTPConnection(host, self.split.port or 80, timeout=self.timeout)
 
-    def send(
-        self, body: bytes | Iterable[bytes], headers: dict[str, str]
-    ) -> tuple[int, bytes]:
+    def send(self, body: bytes | Iterable[bytes], headers: dict[str, str]) -> tuple[int, bytes]:
         conn = self._connection()
         try:
             conn.request("POST", self.split.path or "/", body=body, headers=headers)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from one_econe.tools.common import client_from, common_options, context_settings, headers_option, run
+from one_econe.tools.common import (
+    client_from,
+    common_options,
+    context_settings,
+    headers_option,
+    run,
+)
 
 USAGE = """
 == Synopsis

@@ -1,0 +1,272 @@
+"""Fixtures: one real oned (dummy drivers) and two econe-servers for the whole session.
+
+* ``stack`` — oned with a host ``host01`` and the network ``Public EC2``, plus
+  econe-server ``main`` (``MAX_SKEW = 900``, ``SSL_SERVER = myhost.example.com``)
+  and ``legacy`` (``MAX_SKEW = 0``: 1.4's no clock check, for the spec's 2010
+  test vector). Both serve the same image repository.
+* ``new_user()`` — a fresh OpenNebula user per call: ``(name, password)``.
+* ``boto3_client(user, password)`` — boto3 EC2 (SigV4) with the secret
+  ``sha1hex(password)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import itertools
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+PACKAGE_ETC = REPO / "frontends" / "econe" / "one_econe" / "etc"
+ADMIN_PASSWORD = "onepass"
+SSL_HOST = "myhost.example.com"
+
+
+def _oned_process_cls() -> Any:
+    path = REPO / "tests" / "conftest.py"
+    spec = importlib.util.spec_from_file_location("_one_repo_conftest_econe", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.OnedProcess
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
+    """Poll ``predicate`` until truthy (a wait, not a timing assertion)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        time.sleep(0.1)
+
+
+def sha1_hex(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+@dataclass
+class EconeServer:
+    """An econe-server subprocess (``python -m one_econe.server --config X run``)."""
+
+    name: str
+    config_path: Path
+    port: int
+    env: dict[str, str]
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> EconeServer:
+        self._log = open(self.log_path, "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "one_econe.server", "--config", str(self.config_path), "run"],
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+        def ready() -> bool:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"econe-server exited: {self.log()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return True
+            except OSError:
+                return False
+
+        wait_until(ready, 30, "econe-server port")
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+        self._log.close()
+
+
+def write_config(
+    path: Path,
+    *,
+    port: int,
+    database: Path,
+    image_dir: Path,
+    extra: str = "",
+) -> Path:
+    templates = path.parent / "ec2query_templates"
+    templates.mkdir(parents=True, exist_ok=True)
+    (templates / "m1.small.erb").write_text(
+        (PACKAGE_ETC / "ec2query_templates" / "m1.small.erb").read_text()
+    )
+    (templates / "small.erb").write_text(
+        "NAME = eco-small\nCPU = 0.1\nMEMORY = 64\n"
+        "DISK = [ source = <%= erb_vm_info[:img_path] %>, target = sda1 ]\n"
+        "IMAGE_ID = <%= erb_vm_info[:img_id] %>\n"
+        "INSTANCE_TYPE = <%= erb_vm_info[:instance_type] %>\n"
+    )
+    path.write_text(
+        f"USER=oneadmin\nPASSWORD={ADMIN_PASSWORD}\n"
+        f"SERVER=127.0.0.1\nPORT={port}\n"
+        f"DATABASE={database}\nIMAGE_DIR={image_dir}\n"
+        "VM_TYPE=[NAME=m1.small, TEMPLATE=m1.small.erb]\n"
+        "VM_TYPE=[\n  NAME=small,\n  TEMPLATE=small.erb\n]\n"
+        "USER_CACHE=0\n" + extra
+    )
+    return path
+
+
+@dataclass
+class Stack:
+    oned: Any
+    main: EconeServer
+    legacy: EconeServer
+    image_dir: Path
+    database: Path
+    admin: Any
+    _users: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def new_user(self, password: str | None = None, name: str | None = None) -> tuple[str, str]:
+        n = next(self._users)
+        name, password = name or f"user{n}", password or f"pass{n}"
+        self.admin.user_allocate(name, password)
+        return name, password
+
+    def user_id(self, name: str) -> int:
+        pool = self.admin.userpool_info()
+        for node in pool.findall("USER"):
+            if node.findtext("NAME") == name:
+                return int(node.findtext("ID"))
+        raise KeyError(name)
+
+    wait_until = staticmethod(wait_until)
+
+    def vm(self, vid: int) -> Any:
+        return self.admin.vm_info(vid)
+
+    def deploy(self, vid: int) -> None:
+        """Act as the scheduler: deploy on host 0."""
+        self.admin.vm_deploy(vid, 0)
+
+    def tool_env(self, user: str | None = None, password: str | None = None) -> dict[str, str]:
+        env = dict(self.main.env)
+        env["EC2_URL"] = self.main.url
+        for key in ("EC2_ACCESS_KEY", "EC2_SECRET_KEY", "ONE_AUTH"):
+            env.pop(key, None)
+        if user is not None:
+            env["EC2_ACCESS_KEY"] = user
+            env["EC2_SECRET_KEY"] = password or ""
+        env["HOME"] = str(self.image_dir.parent / "home")
+        return env
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    base = tmp_path_factory.mktemp("econe")
+    oned = _oned_process_cls()(base / "one").start()
+    admin = oned.client()
+    admin.host_allocate("host01", "im_dummy", "vmm_dummy", "tm_dummy")
+    admin.vn_allocate(
+        'NAME = "Public EC2"\nTYPE = RANGED\nBRIDGE = br0\n'
+        "NETWORK_SIZE = C\nNETWORK_ADDRESS = 192.168.0.0\n"
+    )
+    image_dir = base / "images"
+    database = base / "var" / "econe.db"
+    env = dict(oned.env)
+    env["ONE_LOCATION"] = str(base / "econe-location")
+    servers = []
+    for name, extra in (
+        ("main", f"MAX_SKEW=900\nSSL_SERVER={SSL_HOST}\nMAX_UPLOAD=1048576\n"),
+        ("legacy", f"MAX_SKEW=0\nSSL_SERVER={SSL_HOST}\n"),
+    ):
+        port = free_port()
+        cfg = write_config(
+            base / name / "econe.conf",
+            port=port,
+            database=database,
+            image_dir=image_dir,
+            extra=extra,
+        )
+        servers.append(EconeServer(name, cfg, port, env, base / name / "econe.log").start())
+    st = Stack(oned, servers[0], servers[1], image_dir, database, admin)
+    (image_dir.parent / "home").mkdir(exist_ok=True)
+    try:
+        yield st
+    finally:
+        for server in servers:
+            server.stop()
+        admin.close()
+        oned.stop()
+
+
+@pytest.fixture
+def boto3_client(stack: Stack) -> Callable[..., Any]:
+    import boto3
+    from botocore.config import Config
+
+    def make(user: str, password: str, *, secret: str | None = None, url: str | None = None):
+        return boto3.client(
+            "ec2",
+            endpoint_url=url or stack.main.url,
+            region_name="us-east-1",
+            aws_access_key_id=user,
+            aws_secret_access_key=secret if secret is not None else sha1_hex(password),
+            config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+        )
+
+    return make
+
+
+@pytest.fixture
+def econe_tool(stack: Stack) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run an econe-* tool as a subprocess: ``econe_tool("econe-upload", path, env=...)``."""
+    bindir = Path(sys.executable).parent
+
+    def run(
+        tool: str, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(bindir / tool), *args],
+            env=env if env is not None else stack.tool_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    return run
+
+
+@pytest.fixture
+def image_file(tmp_path: Path) -> Path:
+    path = tmp_path / "gentoo.img"
+    path.write_bytes(os.urandom(64 * 1024))
+    return path

@@ -1,0 +1,172 @@
+"""libvirt-python (the real libvirt client library) against one-libvirtd.
+
+``test_seed_c_example`` is the reference guide's C example (§3.1.4) in Python,
+against the real oned stack; the others use the fake oned so each state is
+set exactly.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import Daemon, Stack  # type: ignore[import-not-found]
+
+libvirt = pytest.importorskip("libvirt")
+
+XML = """<domain type='one'>
+  <name>{name}</name>
+  <memory>65536</memory>
+  <vcpu>2</vcpu>
+  <os><type>hvm</type><kernel>/vmlinuz</kernel><root>sda1</root></os>
+  <devices>
+    <disk type='file' device='disk'><source file='/img/disk.img'/><target dev='sda1'/></disk>
+    <interface type='network'><source network='Private LAN'/></interface>
+  </devices>
+</domain>"""
+
+
+@pytest.fixture(autouse=True)
+def _quiet_libvirt() -> None:
+    libvirt.registerErrorHandler(lambda *_: None, None)
+
+
+def test_seed_c_example(stack: Stack) -> None:
+    """open, createLinux, lookupByID, info, lookupByName, shutdown if RUNNING."""
+    conn = libvirt.open(stack.uri)
+    try:
+        dom = conn.createLinux(
+            XML.format(name="seed-c").replace(
+                "<interface type='network'><source network='Private LAN'/></interface>", ""
+            ),
+            0,
+        )
+        vid = dom.ID()
+        assert vid >= 0
+
+        # Find the domain of the given id; get information
+        dom = conn.lookupByID(vid)
+        state, max_mem, memory, nr_virt_cpu, _cpu_time = dom.info()
+        assert nr_virt_cpu == 2
+        assert max_mem == 65536
+        assert state in (libvirt.VIR_DOMAIN_BLOCKED, libvirt.VIR_DOMAIN_RUNNING)
+
+        stack.wait_vm(vid, 3, 3)  # the scheduler placed it and the dummy VMM booted it
+
+        # Check if the current state allows to shutdown the VM
+        dom = conn.lookupByName("seed-c")
+        info = dom.info()
+        assert info[0] == libvirt.VIR_DOMAIN_RUNNING
+        assert info[2] == 65536
+        if info[0] == libvirt.VIR_DOMAIN_RUNNING:
+            dom.shutdown()
+        stack.wait_vm(vid, 6)
+    finally:
+        conn.close()
+
+
+def test_connection_calls(libvirtd: Daemon) -> None:
+    conn = libvirt.open(libvirtd.uri)
+    assert conn.getType() == "ONE"
+    assert conn.getVersion() == 1_004_000
+    assert conn.getLibVersion() == 9_000_000
+    assert conn.getHostname()
+    assert conn.isSecure() == 0
+    assert conn.getInfo()[:3] == ["OpenNebula", 1024, 4]  # 1 GiB and 400 % CPU of the fake host
+    conn.close()
+    local = libvirt.open(f"one+unix:///?socket={libvirtd.unix}")
+    assert local.isSecure() == 1
+    local.close()
+
+
+def test_domain_life_cycle_and_states(libvirtd: Daemon) -> None:
+    fake = libvirtd.fake
+    conn = libvirt.open(libvirtd.uri)
+    dom = conn.createXML(XML.format(name="py1"), 0)
+    assert (dom.ID(), dom.name()) == (0, "py1")
+    assert fake.vms[0].template.get("MEMORY") == "64"
+    assert fake.vms[0].template.vectors("NIC") == [{"NETWORK": "Private LAN"}]
+    assert dom.state() == [libvirt.VIR_DOMAIN_BLOCKED, 0]  # PENDING: waiting for a host
+    assert dom.isActive() == 1 and dom.isPersistent() == 0
+
+    fake.deploy(0)
+    assert dom.state() == [libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_RUNNING_BOOTED]
+    assert dom.info() == [libvirt.VIR_DOMAIN_RUNNING, 65536, 65536, 2, 0]
+    assert dom.maxVcpus() == 2 and dom.maxMemory() == 65536
+    assert dom.OSType() == "hvm" and dom.autostart() == 0
+    infos, maps = dom.vcpus()
+    assert [i[0] for i in infos] == [0, 1] and len(maps) == 2
+
+    dom.suspend()
+    assert fake.vms[0].state == 5
+    assert dom.state()[0] == libvirt.VIR_DOMAIN_PAUSED
+    dom.resume()
+    assert dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING
+    dom.destroy()
+    assert ("action", ("cancel", 0)) in fake.calls
+    with pytest.raises(libvirt.libvirtError) as err:
+        conn.lookupByID(0)
+    assert err.value.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN
+    conn.close()
+
+
+def test_define_start_undefine(libvirtd: Daemon) -> None:
+    fake = libvirtd.fake
+    conn = libvirt.open(libvirtd.uri)
+    dom = conn.defineXML(XML.format(name="py2"))
+    assert dom.ID() == -1
+    assert fake.vms[0].state == 2  # HOLD
+    assert conn.listDefinedDomains() == ["py2"] and conn.numOfDefinedDomains() == 1
+    assert conn.listDomainsID() == [] and conn.numOfDomains() == 0
+    assert dom.isPersistent() == 1 and dom.state()[0] == libvirt.VIR_DOMAIN_SHUTOFF
+    with pytest.raises(libvirt.libvirtError) as err:
+        dom.shutdown()
+    assert err.value.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID
+
+    dom.create()  # start = release
+    assert fake.vms[0].state == 1
+    assert conn.listDomainsID() == [0]
+    assert conn.lookupByName("py2").ID() == 0
+    with pytest.raises(libvirt.libvirtError) as err:
+        dom.undefine()
+    assert "cannot undefine an active domain" in str(err.value)
+
+    other = conn.defineXML(XML.format(name="py3"))
+    assert [d.name() for d in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_INACTIVE)] == [
+        "py3"
+    ]
+    assert [d.name() for d in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE)] == [
+        "py2"
+    ]
+    assert len(conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_RUNNING)) == 0
+    assert conn.lookupByUUID(other.UUID()).name() == "py3"
+    assert conn.lookupByUUIDString(other.UUIDString()).name() == "py3"
+    other.undefine()
+    assert ("action", ("finalize", 1)) in fake.calls
+    assert conn.listDefinedDomains() == []
+    conn.close()
+
+
+def test_errors_reach_the_application(libvirtd: Daemon) -> None:
+    conn = libvirt.open(libvirtd.uri)
+    with pytest.raises(libvirt.libvirtError) as err:
+        conn.createXML("<domain><name>x</name><features><acpi/></features></domain>", 0)
+    assert err.value.get_error_code() == libvirt.VIR_ERR_CONFIG_UNSUPPORTED
+    assert "<features>" in str(err.value)
+    with pytest.raises(libvirt.libvirtError) as err:
+        conn.createXML("<domain><name>x</name>", 0)
+    assert err.value.get_error_code() == libvirt.VIR_ERR_XML_ERROR
+    with pytest.raises(libvirt.libvirtError) as err:
+        conn.lookupByName("nope")
+    assert err.value.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN
+    with pytest.raises(libvirt.libvirtError) as err:
+        conn.lookupByUUIDString("12345678-1234-1234-1234-123456789012")
+    assert err.value.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN
+    with pytest.raises(libvirt.libvirtError) as err:
+        conn.listAllNetworks()  # a procedure this server does not implement
+    assert err.value.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT
+    conn.createXML(XML.format(name="dup"), 0)
+    with pytest.raises(libvirt.libvirtError) as err:
+        conn.defineXML(XML.format(name="dup"))
+    assert err.value.get_error_code() == libvirt.VIR_ERR_DOM_EXIST
+    assert conn.numOfDomains() == 1  # still serving
+    conn.close()
