@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from one_core.errors import DriverError
 from one_core.hookspecs import hookimpl
-from one_core.remote import RemotePool
+from one_core.remote import close_own_pool, remote_for
 
 if TYPE_CHECKING:
     from one_core.context import DriverContext
@@ -110,18 +110,9 @@ def run_local(ctx: DriverContext, command: str, arguments: list[str]) -> str:
     return stdout
 
 
-def _remote_handle(ctx: DriverContext, host: str):
-    if ctx.remote_factory is not None:
-        return ctx.remote(host)
-    pool = ctx.state.get("remote_pool")
-    if pool is None:
-        pool = ctx.state["remote_pool"] = RemotePool.from_config(ctx.config)
-    return pool(host)
-
-
 def run_remote(ctx: DriverContext, host: str, command: str, arguments: list[str]) -> str:
     """Run a remote hook on ``host``; return its standard output."""
-    result = _remote_handle(ctx, host).run([command, *arguments], timeout=timeout(ctx), check=False)
+    result = remote_for(ctx, host).run([command, *arguments], timeout=timeout(ctx), check=False)
     if result.exit_code != 0:
         raise _failure(result.stdout + "\n" + result.stderr, result.stderr, result.exit_code)
     return result.stdout
@@ -146,6 +137,4 @@ def hm_execute(
 @hookimpl
 def driver_stop(ctx: DriverContext) -> None:
     """Close the SSH connections this driver opened itself."""
-    pool = ctx.state.pop("remote_pool", None)
-    if pool is not None:
-        pool.close()
+    close_own_pool(ctx)
