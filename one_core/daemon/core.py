@@ -30,6 +30,7 @@ log = logging.getLogger("one.ONE")
 COMPONENTS: list[str] = [
     "one_core.pools.vnet:setup",
     "one_core.engine:setup",
+    "one_core.scheduling:setup",
 ]
 """``module:function`` setup hooks run by oned (missing modules/functions are skipped)."""
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from one_core import db
 from one_core.engine.dispatcher import Dispatcher
 from one_core.engine.dm import DispatchManager
 from one_core.engine.executor import DriverExecutor
@@ -114,8 +115,6 @@ class Engine:
         self.dispatcher = Dispatcher()
         self.executor = DriverExecutor(self.dispatcher, cfg.driver_threads)
         # one transaction per event; driver work it started is issued after the commit
-        from one_core import db
-
         self._deferred: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
         self.dispatcher.scope = db.writer
         self.dispatcher.before = self._before_event
@@ -133,7 +132,7 @@ class Engine:
     def defer(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` on the dispatcher once the current event committed (hooks,
         lease release: work that takes other locks or must see committed state)."""
-        if self.dispatcher.on_thread() and self._in_event:
+        if self._in_event and (self.dispatcher.on_thread() or not self.dispatcher.running):
             self._deferred.append((fn, args))
         else:
             fn(*args)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import peewee
@@ -383,41 +382,6 @@ class VMPool:
             )
         return xml.vm_xml(row, row["template_xml"], history)
 
-    def pool_rows(self, uid_filter: int | None) -> Iterator[tuple[dict[str, Any], str | None, dict[str, Any] | None]]:
-        """Rows of ``one.vmpool.info``: every VM but DONE, of ``uid_filter`` (None: all)."""
-        from one_core.db.models import UserRow
-
-        hist = HistoryRow.alias()
-        query = (
-            VMRow.select(VMRow, UserRow.user_name, hist)
-            .join(UserRow, peewee.JOIN.LEFT_OUTER, on=(UserRow.oid == VMRow.uid))
-            .switch(VMRow)
-            .join(
-                hist,
-                peewee.JOIN.LEFT_OUTER,
-                on=((hist.vid == VMRow.oid) & (hist.seq == VMRow.last_seq)),
-            )
-            .where(VMRow.state != int(VmState.DONE))
-            .order_by(VMRow.oid)
-        )
-        if uid_filter is not None:
-            query = query.where(VMRow.uid == uid_filter)
-        for r in query.tuples().iterator():
-            yield self._split_pool_tuple(r)
-
-    _VM_COLUMNS = [f.column_name for f in VMRow._meta.sorted_fields]
-    _HIST_COLUMNS = [f.column_name for f in HistoryRow._meta.sorted_fields]
-
-    def _split_pool_tuple(self, r: tuple[Any, ...]) -> tuple[dict[str, Any], str | None, dict[str, Any] | None]:
-        n = len(self._VM_COLUMNS)
-        row = dict(zip(self._VM_COLUMNS, r[:n], strict=True))
-        username = r[n]
-        hvals = r[n + 1 :]
-        history = None
-        if hvals and hvals[0] is not None:
-            history = dict(zip(self._HIST_COLUMNS, hvals, strict=True))
-        return row, username, history
-
     _POOL_SQL = (
         "SELECT v.oid, v.uid, u.user_name, v.name, v.last_poll, v.state, v.lcm_state, v.stime,"
         " v.etime, v.deploy_id, v.memory, v.cpu, v.net_tx, v.net_rx,"
@@ -467,7 +431,11 @@ class VMPool:
             .where(VMRow.state == int(VmState.PENDING))
             .order_by(VMRow.oid)
         ):
-            values = Template.parse(row.template).single_values() if row.template else {}
+            cached = self._cache.get(row.oid)  # PENDING templates do not change: safe to read
+            if cached is not None:
+                values = cached.template.single_values()
+            else:
+                values = Template.parse(row.template).single_values() if row.template else {}
             out.append(
                 PendingVM(
                     vid=row.oid,

@@ -42,8 +42,9 @@ def test_second_daemon_is_refused(oned, oned_factory):
     assert (
         f"Error: Can not start oned, opening lock file {oned.location}/var/.lock" in second.stderr()
     )
-    # the first one is unaffected
+    # the first one is unaffected, its lock is still there
     assert oned.call("one.hostpool.info", S)[0] is True
+    assert (oned.var / ".lock").read_text().strip() == str(oned.proc.pid)
 
 
 def test_clean_stop_logs_and_removes_lock(oned):

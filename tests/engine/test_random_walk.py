@@ -60,7 +60,7 @@ def check_invariants(env):
 
 
 @settings(
-    max_examples=300,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -158,3 +158,18 @@ def test_client_host_calls(client):
     assert client.hostpool_info().findtext("HOST/STATE") == "4"
     client.host_delete(hid)
     assert client.hostpool_info().findall("HOST") == []
+
+
+def test_non_ascii_names_roundtrip(oned):
+    hid = alloc(oned, "nöde-ü€")
+    ok, body = oned.call("one.host.info", S, hid)
+    assert "<NAME>nöde-ü€</NAME>" in body
+    status, raw, headers = oned.post(
+        (
+            "<methodCall><methodName>one.host.info</methodName><params>"
+            f"<param><value>{S}</value></param><param><value><i4>{hid}</i4></value></param>"
+            "</params></methodCall>"
+        ).encode()
+    )
+    assert int(headers["content-length"]) == len(raw)
+    assert "nöde-ü€".encode() in raw

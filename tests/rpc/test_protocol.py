@@ -286,3 +286,38 @@ def test_keepalive_connection_serves_many_requests(oned):
         assert resp.status == 200
         resp.read()
     conn.close()
+
+
+def test_concurrent_clients_and_writers(oned):
+    import threading
+
+    from one_core.client import Client
+
+    results: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def work(n: int) -> None:
+        c = Client(session=S, endpoint=oned.url, raw=True)
+        try:
+            for i in range(25):
+                hid = c.host_allocate(f"c{n}-{i}", "im", "vmm", "tm")
+                assert f"<NAME>c{n}-{i}</NAME>" in c.host_info(hid)
+                with lock:
+                    results.append(hid)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(results) == len(set(results)) == 200
+    body = oned.call("one.hostpool.info", S)[1]
+    assert body.count("<HOST>") == 200
+    for hid in results:
+        assert oned.call("one.host.delete", S, hid) == [True]

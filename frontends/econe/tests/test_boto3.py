@@ -10,7 +10,6 @@ import pytest
 from botocore.exceptions import ClientError
 
 
-
 def _upload(econe_tool, stack, user: str, password: str, image_file) -> str:
     """boto3 cannot call UploadImage (not in its model): use econe-upload."""
     res = econe_tool("econe-upload", str(image_file), env=stack.tool_env(user, password))

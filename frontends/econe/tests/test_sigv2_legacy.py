@@ -39,7 +39,9 @@ def gem_sign(params: dict[str, str], secret: str, host: str, method: str = "POST
         f"{cgi_escape(k)}={cgi_escape(v)}" for k, v in sorted(params.items()) if k != "Signature"
     )
     text = f"{method}\n{host}\n/\n{query}"
-    return base64.b64encode(hmac.new(secret.encode(), text.encode(), hashlib.sha1).digest()).decode()
+    return base64.b64encode(
+        hmac.new(secret.encode(), text.encode(), hashlib.sha1).digest()
+    ).decode()
 
 
 def gem_params(user: str, action: str, extra: dict[str, str] | None = None) -> dict[str, str]:

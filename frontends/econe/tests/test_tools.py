@@ -24,22 +24,22 @@ def test_hello_cloud(stack, econe_tool, image_file):
     assert desc.returncode == 0
     location = str(stack.image_dir / image_id)
     assert desc.stdout.splitlines() == [
-        "%-4s  %-36s  %s" % ("Owner", "ImageId", "Location"),
+        f"{'Owner':<4}  {'ImageId':<36}  Location",
         "-" * 78,
-        "%-4s  %-36s  %s" % (user, image_id, location),
+        f"{user:<4}  {image_id:<36}  {location}",
     ]
 
     run = econe_tool("econe-run-instances", "-H", "-t", "m1.small", image_id, env=env)
     assert run.returncode == 0, run.stdout + run.stderr
     lines = run.stdout.splitlines()
     assert lines[:2] == [
-        "%-10s  %-36s   %-10s %s" % ("Owner", "ImageId", "InstanceId", "InstanceType"),
+        f"{'Owner':<10}  {'ImageId':<36}   {'InstanceId':<10} InstanceType",
         "-" * 78,
     ]
     fields = lines[2].split()
     assert fields[0] == user and fields[1] == image_id and fields[3] == "m1.small"
     vid = fields[2]
-    assert lines[2] == "%-10s  %-36s   %-10s %s" % (user, image_id, vid, "m1.small")
+    assert lines[2] == f"{user:<10}  {image_id:<36}   {vid:<10} m1.small"
 
     def instance_line() -> list[str]:
         out = econe_tool("econe-describe-instances", env=env)
@@ -48,13 +48,9 @@ def test_hello_cloud(stack, econe_tool, image_file):
 
     (line,) = instance_line()
     assert line.split()[3] == "pending"
-    assert line == "%-10s  %-4s  %-36s  %-13s %-15s %-10s" % (
-        user,
-        vid,
-        image_id,
-        "pending",
-        line.split()[4],
-        "m1.small",
+    assert (
+        line
+        == f"{user:<10}  {vid:<4}  {image_id:<36}  {'pending':<13} {line.split()[4]:<15} {'m1.small':<10}"
     )
     assert line.split()[4].startswith("192.168.0.")
 
@@ -71,7 +67,7 @@ def test_describe_instances_headers(stack, econe_tool):
     out = econe_tool("econe-describe-instances", "--headers", env=stack.tool_env(user, password))
     assert out.returncode == 0
     assert out.stdout.splitlines() == [
-        "%-10s  %-4s  %-36s  %-13s %-15s %-10s" % ("Owner", "Id", "ImageId", "State", "IP", "Type"),
+        f"{'Owner':<10}  {'Id':<4}  {'ImageId':<36}  {'State':<13} {'IP':<15} {'Type':<10}",
         "-" * 108,
     ]
 
@@ -111,12 +107,18 @@ def test_missing_and_malformed_auth(stack, econe_tool, tmp_path):
     env = stack.tool_env()
     env["ONE_AUTH"] = str(tmp_path / "absent")
     out = econe_tool("econe-describe-images", env=env)
-    assert (out.returncode, out.stdout) == (255, "econe-describe-images: No authorization data present\n")
+    assert (out.returncode, out.stdout) == (
+        255,
+        "econe-describe-images: No authorization data present\n",
+    )
     bad = tmp_path / "bad"
     bad.write_text("justaname\n")
     env["ONE_AUTH"] = str(bad)
     out = econe_tool("econe-describe-images", env=env)
-    assert (out.returncode, out.stdout) == (255, "econe-describe-images: Authorization data malformed\n")
+    assert (out.returncode, out.stdout) == (
+        255,
+        "econe-describe-images: Authorization data malformed\n",
+    )
 
 
 def test_missing_arguments(stack, econe_tool, tmp_path):

@@ -20,7 +20,7 @@ from one_libvirt import translate
 from one_libvirt.errors import LibvirtError
 from one_libvirt.oned import Oned
 from one_libvirt.protocol import ErrCode, WireDomain
-from one_libvirt.states import DomState, Mapped, map_state
+from one_libvirt.states import Mapped, map_state
 
 UUID_PREFIX = bytes.fromhex("4f4e4500000040008000")
 """First 10 bytes of every domain UUID; the last 6 are the VM id (big-endian)."""
@@ -250,7 +250,3 @@ def node_totals(hosts: list[Element]) -> tuple[int, int]:
         memory += _int(host, "HOST_SHARE/MAX_MEM")
         cpus += _int(host, "HOST_SHARE/MAX_CPU") // 100
     return memory, max(1, cpus)
-
-
-def is_running(vm: Vm) -> bool:
-    return vm.mapped.state == DomState.RUNNING

@@ -18,12 +18,12 @@ MECHANISMS = "PLAIN"
 
 
 def _char_array(u: Unpacker) -> bytes:
-    """``char data<REMOTE_AUTH_SASL_DATA_MAX>``: rpcgen sends it like opaque data."""
-    return u.opaque(SASL_DATA_MAX)
+    """``char data<REMOTE_AUTH_SASL_DATA_MAX>``: one 4-byte XDR unit per char (rpcgen)."""
+    return u.char_array(SASL_DATA_MAX)
 
 
 def _ret(complete: bool) -> bytes:
-    return Packer().int(1 if complete else 0).int(0).opaque(b"", SASL_DATA_MAX).bytes()
+    return Packer().int(1 if complete else 0).int(0).char_array(b"", SASL_DATA_MAX).bytes()
 
 
 def _require_sasl(s: Session) -> None:

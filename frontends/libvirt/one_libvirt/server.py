@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from one_libvirt import sasl  # noqa: F401  (registers the AUTH_SASL_* handlers)
+from one_libvirt import domain_calls, sasl  # noqa: F401  (register their procedures)
 from one_libvirt.domains import Domains
 from one_libvirt.errors import LibvirtError
 from one_libvirt.handlers import AUTH_PROCS, BEFORE_OPEN, HANDLERS, Session

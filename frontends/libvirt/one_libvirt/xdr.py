@@ -64,6 +64,14 @@ class Packer:
         self._parts.append(data + b"\0" * _pad(len(data)))
         return self
 
+    def char_array(self, data: bytes, maximum: int) -> Packer:
+        """rpcgen's ``char x<N>``: a length, then each char as a 4-byte int."""
+        if len(data) > maximum:
+            raise XdrError(f"char array of {len(data)} exceeds {maximum}")
+        self.uint(len(data))
+        self._parts.append(b"".join(struct.pack(">i", b - 256 if b > 127 else b) for b in data))
+        return self
+
     def string(self, text: str, maximum: int = STRING_MAX) -> Packer:
         return self.opaque(text.encode("utf-8"), maximum)
 
@@ -124,6 +132,14 @@ class Unpacker:
         if n > maximum:
             raise XdrError(f"length {n} exceeds the limit {maximum}")
         return self.fixed_opaque(n)
+
+    def char_array(self, maximum: int) -> bytes:
+        """rpcgen's ``char x<N>``: a length, then each char as a 4-byte int."""
+        n = self.array_length(maximum)
+        values = struct.unpack(f">{n}i", self._take(4 * n))
+        if any(v < -128 or v > 255 for v in values):
+            raise XdrError("char array element out of range")
+        return bytes(v & 0xFF for v in values)
 
     def string(self, maximum: int = STRING_MAX) -> str:
         data = self.opaque(maximum)

@@ -188,20 +188,34 @@ class Daemon:
         return f"one+tcp://127.0.0.1:{self.port}/"
 
 
-@pytest.fixture
-def libvirtd(fake_oned: tuple[FakeOned, str], tmp_path: Path) -> Iterator[Daemon]:
-    """one-libvirtd in this process (TCP + UNIX) in front of the fake oned."""
-    fake, url = fake_oned
-
+def _serve(url: str, tmp_path: Path, fake: FakeOned, sasl: bool) -> tuple[Servers, Daemon]:
     def make_domains() -> Domains:
         return Domains(ClientOned(Client(session=SESSION, endpoint=url)))
 
-    factory = session_factory_for(make_domains)
+    def login(user: str, password: str) -> Domains:
+        return Domains(ClientOned(Client(f"{user}:{password}", endpoint=url)))
+
+    factory = session_factory_for(make_domains, login=login if sasl else None)
     servers = Servers()
     tcp = servers.add(TCPServer(("127.0.0.1", 0), factory))
     unix = tmp_path / "one-libvirt.sock"
     servers.add(UnixServer(str(unix), factory))
-    yield Daemon(tcp.server_address[1], unix, fake)
+    return servers, Daemon(tcp.server_address[1], unix, fake)
+
+
+@pytest.fixture
+def libvirtd(fake_oned: tuple[FakeOned, str], tmp_path: Path) -> Iterator[Daemon]:
+    """one-libvirtd in this process (TCP + UNIX) in front of the fake oned, as oneadmin."""
+    servers, daemon = _serve(fake_oned[1], tmp_path, fake_oned[0], sasl=False)
+    yield daemon
+    servers.shutdown()
+
+
+@pytest.fixture
+def libvirtd_sasl(fake_oned: tuple[FakeOned, str], tmp_path: Path) -> Iterator[Daemon]:
+    """The same with ``--sasl``: UNIX-socket clients log in with SASL PLAIN."""
+    servers, daemon = _serve(fake_oned[1], tmp_path, fake_oned[0], sasl=True)
+    yield daemon
     servers.shutdown()
 
 
@@ -259,7 +273,8 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """A real oned with the dummy drivers and one host, the mm_sched scheduler
-    (1 s cycle) and ``one-libvirtd`` as its own process (TCP + UNIX socket)."""
+    (1 s cycle) and ``one-libvirtd --sasl`` as its own process (TCP as oneadmin, UNIX
+    socket with SASL PLAIN logins)."""
     onedprocess = _onedprocess_class()
     if onedprocess is None:
         pytest.skip("tests/conftest.py (OnedProcess) is not available")
@@ -305,6 +320,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 oned.url,
                 "--auth",
                 str(oned.auth_file),
+                "--sasl",
                 "--debug",
             ],
             env=env,
@@ -332,8 +348,12 @@ def virsh_path() -> str | None:
     return shutil.which("virsh")
 
 
-def run_virsh(uri: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_virsh(
+    uri: str, *args: str, cwd: Path | None = None, auth_file: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, LC_ALL="C")
+    if auth_file is not None:
+        env["LIBVIRT_AUTH_FILE"] = str(auth_file)
     return subprocess.run(
         ["virsh", "-c", uri, *args],
         capture_output=True,
@@ -341,4 +361,5 @@ def run_virsh(uri: str, *args: str, cwd: Path | None = None) -> subprocess.Compl
         timeout=60,
         cwd=cwd,
         env=env,
+        stdin=subprocess.DEVNULL,
     )

@@ -170,3 +170,30 @@ def test_errors_reach_the_application(libvirtd: Daemon) -> None:
     assert err.value.get_error_code() == libvirt.VIR_ERR_DOM_EXIST
     assert conn.numOfDomains() == 1  # still serving
     conn.close()
+
+
+def _auth(user: str, password: str) -> list:  # type: ignore[type-arg]
+    def callback(creds, _data):  # type: ignore[no-untyped-def]
+        for cred in creds:
+            if cred[0] == libvirt.VIR_CRED_AUTHNAME:
+                cred[4] = user
+            elif cred[0] == libvirt.VIR_CRED_PASSPHRASE:
+                cred[4] = password
+        return 0
+
+    return [[libvirt.VIR_CRED_AUTHNAME, libvirt.VIR_CRED_PASSPHRASE], callback, None]
+
+
+def test_sasl_plain_login_on_the_unix_socket(libvirtd_sasl: Daemon) -> None:
+    uri = f"one+unix:///?socket={libvirtd_sasl.unix}"
+    conn = libvirt.openAuth(uri, _auth("oneadmin", "secret"), 0)
+    conn.createXML(XML.format(name="sasl1"), 0)
+    assert conn.listDomainsID() == [0]
+    conn.close()
+    with pytest.raises(libvirt.libvirtError) as err:
+        libvirt.openAuth(uri, _auth("oneadmin", "wrong"), 0)
+    assert err.value.get_error_code() == libvirt.VIR_ERR_AUTH_FAILED
+    # TCP connections keep acting as the daemon's user, without SASL
+    tcp = libvirt.open(libvirtd_sasl.uri)
+    assert tcp.numOfDomains() == 1
+    tcp.close()

@@ -196,12 +196,34 @@ def test_unknown_domain(stack: Stack) -> None:
     assert result.returncode == 1 and "failed to get domain 'no-such-domain'" in result.stderr
 
 
-def test_connection_information_and_unix_socket(stack: Stack) -> None:
+def test_connection_information(stack: Stack) -> None:
     out = virsh(stack, "version")
     assert "Using API: ONE" in out and "Running hypervisor: ONE 1.4.0" in out
     nodeinfo = virsh(stack, "nodeinfo")
     assert "CPU(s):              8" in nodeinfo  # the dummy host's 800 % CPU
-    unix_uri = f"one+unix:///?socket={stack.unix}"
-    result = run_virsh(unix_uri, "list", "--all")
+
+
+def auth_conf(tmp_path: Path, user: str, password: str) -> Path:
+    """A libvirt client auth file (what LIBVIRT_AUTH_FILE / ~/.config/libvirt/auth.conf hold)."""
+    path = tmp_path / f"auth-{user}.conf"
+    path.write_text(
+        f"[credentials-one]\nauthname={user}\npassword={password}\n\n"
+        "[auth-libvirt-localhost]\ncredentials=one\n"
+    )
+    return path
+
+
+def test_unix_socket_logs_in_as_the_users_own_account(stack: Stack, tmp_path: Path) -> None:
+    uid = stack.client.user_allocate("alice", "alicepw")
+    uri = f"one+unix:///?socket={stack.unix}"
+    good = auth_conf(tmp_path, "alice", "alicepw")
+    result = run_virsh(uri, "create", str(write_xml(tmp_path, "e2e-alice")), auth_file=good)
     assert result.returncode == 0, result.stderr
-    assert "Id" in result.stdout
+    vid = vid_of(stack, "e2e-alice")
+    assert stack.client.vm_info(vid).findtext("UID") == str(uid)
+    listed = run_virsh(uri, "list", "--all", "--name", auth_file=good)
+    assert "e2e-alice" in listed.stdout
+    # a wrong password is refused; no prompt is possible (stdin closed)
+    bad = run_virsh(uri, "list", auth_file=auth_conf(tmp_path, "alice", "nope"))
+    assert bad.returncode == 1 and "authentication failed" in bad.stderr
+    run_virsh(uri, "destroy", "e2e-alice", auth_file=good)

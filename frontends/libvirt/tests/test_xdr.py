@@ -128,3 +128,13 @@ def test_error_struct_layout() -> None:
     assert (u.int(), u.int()) == (0, 0)
     assert u.bool() is False  # net
     u.done()
+
+
+def test_char_array_is_one_unit_per_char() -> None:
+    data = Packer().char_array(b"a\xff", 10).bytes()
+    assert data == struct.pack(">Iii", 2, 97, -1)
+    assert Unpacker(data).char_array(10) == b"a\xff"
+    with pytest.raises(XdrError, match="array length"):
+        Unpacker(data).char_array(1)
+    with pytest.raises(XdrError, match="out of range"):
+        Unpacker(struct.pack(">Ii", 1, 300)).char_array(10)

@@ -147,5 +147,11 @@ def client(ctx: DriverContext) -> Any:
     with _LOCK:
         found = ctx.state.get("ec2_client")
         if found is None:
-            found = ctx.state["ec2_client"] = settings(ctx).client()
+            try:
+                found = settings(ctx).client()
+            except DriverError:
+                raise
+            except Exception as exc:  # partial credentials, a malformed endpoint URL...
+                raise DriverError(f"EC2 client setup failed: {exc}") from exc
+            ctx.state["ec2_client"] = found
         return found

@@ -156,3 +156,79 @@ def test_1_4_vm_mad_section_loads_this_driver(tmp_path) -> None:
     assert (s.region, s.endpoint_url) == ("eu-west-1", "https://ec2.eu-west-1.amazonaws.com")
     text = xml("EC2 = [ AMI = a ]\n")
     assert launch_request(text, "h", driver.ctx.defaults, F).keypair == "gsg"
+
+
+def test_client_setup_errors_are_driver_errors() -> None:
+    from one_vmm_ec2.settings import client
+
+    from one_core.context import DriverContext
+
+    ctx = DriverContext(role="vmm", name="ec2", config={"EC2_URL": "not a url"})
+    with pytest.raises(DriverError, match="^EC2 client setup failed: "):
+        client(ctx)
+    ctx = DriverContext(role="vmm", name="ec2", config={"MAX_ATTEMPTS": "many"})
+    with pytest.raises(DriverError, match="MAX_ATTEMPTS is not a number"):
+        client(ctx)
+
+
+class _FakeEc2:
+    """Just enough of an EC2 client for the elastic-IP retry path (AWS refuses to associate
+    an address with an instance that is not running yet; moto's instances run at once)."""
+
+    def __init__(self, domain: str, waits: bool = True):
+        self.domain, self.waits, self.calls = domain, waits, []
+
+    def describe_addresses(self, PublicIps):  # noqa: N803 - boto3's names
+        address = {"PublicIp": PublicIps[0], "Domain": self.domain}
+        if self.domain == "vpc":
+            address["AllocationId"] = "eipalloc-1"
+        return {"Addresses": [address]}
+
+    def associate_address(self, **kwargs):
+        from botocore.exceptions import ClientError
+
+        self.calls.append(("associate", kwargs))
+        if len([c for c in self.calls if c[0] == "associate"]) == 1:
+            error = {"Code": "IncorrectInstanceState", "Message": "The instance is pending"}
+            raise ClientError({"Error": error}, "AssociateAddress")
+        return {}
+
+    def get_waiter(self, name):
+        fake = self
+
+        class Waiter:
+            def wait(self, **kwargs):
+                from botocore.exceptions import WaiterError
+
+                fake.calls.append((name, kwargs))
+                if not fake.waits:
+                    raise WaiterError(name, "Max attempts exceeded", {})
+
+        return Waiter()
+
+
+def test_elastic_ip_waits_for_running_then_associates() -> None:
+    from one_vmm_ec2.api import associate_address
+
+    fake = _FakeEc2("vpc")
+    associate_address(fake, "i-1", "54.0.0.1", wait=12, sleep_delay=5)
+    assert fake.calls == [
+        ("associate", {"InstanceId": "i-1", "AllocationId": "eipalloc-1"}),
+        (
+            "instance_running",
+            {"InstanceIds": ["i-1"], "WaiterConfig": {"Delay": 5, "MaxAttempts": 3}},
+        ),
+        ("associate", {"InstanceId": "i-1", "AllocationId": "eipalloc-1"}),
+    ]
+    classic = _FakeEc2("standard")
+    associate_address(classic, "i-2", "54.0.0.2", wait=5)
+    assert classic.calls[0] == ("associate", {"InstanceId": "i-2", "PublicIp": "54.0.0.2"})
+
+
+def test_elastic_ip_gives_up_when_the_instance_never_runs() -> None:
+    from one_vmm_ec2.api import associate_address
+
+    with pytest.raises(DriverError, match="i-1 did not reach running"):
+        associate_address(_FakeEc2("vpc", waits=False), "i-1", "54.0.0.1", wait=5)
+    with pytest.raises(DriverError, match="IncorrectInstanceState: The instance is pending"):
+        associate_address(_FakeEc2("vpc"), "i-1", "54.0.0.1", wait=0)

@@ -123,17 +123,25 @@ def _disk_lines(vm: VMRecord, look: _Lookup, warn: Callable[[str], None]) -> lis
 
 
 def _vif_lines(vm: VMRecord) -> list[str]:
+    """One quoted item list per NIC: ``mac=M,bridge=B`` (then ``script=``, ``model=``).
+
+    As 1.4, a bridge without a MAC is written ``' bridge=B'`` with a leading
+    space (quirk 24): xm and xl both skip it.
+    """
     lines = ["vif = ["]
     for nic in vm.template.vectors("NIC"):
-        items = []
-        for key, name in (("MAC", "mac"), ("BRIDGE", "bridge"), ("SCRIPT", "script")):
+        text = ""
+        mac = _vector_value(nic, "MAC")
+        if mac:
+            text = f"mac={_item(mac, 'NIC/MAC')}"
+        bridge = _vector_value(nic, "BRIDGE")
+        if bridge:
+            text += ("," if mac else " ") + f"bridge={_item(bridge, 'NIC/BRIDGE')}"
+        for key, name in (("SCRIPT", "script"), ("MODEL", "model")):
             value = _vector_value(nic, key)
             if value:
-                items.append(f"{name}={_item(value, f'NIC/{key}')}")
-        model = _vector_value(nic, "MODEL")
-        if model:
-            items.append(f"model={_item(model, 'NIC/MODEL')}")
-        lines.append(f"    {quote(','.join(items))},")
+                text += ("," if text else "") + f"{name}={_item(value, f'NIC/{key}')}"
+        lines.append(f"    {quote(text)},")
     lines.append("]")
     return lines
 

@@ -221,13 +221,15 @@ def test_vif_items() -> None:
         'NIC = [ MAC = "00:03:0a:00:00:02" ]\n'
         "NIC = [ BRIDGE = br1 ]\n"
         "NIC = [ TARGET = vif9 ]\n"
+        "NIC = [ MODEL = e1000 ]\n"
         'NIC = [ MAC = "00:03:0a:00:00:03", BRIDGE = br0, SCRIPT = "/etc/xen/vif-x", '
         "MODEL = e1000 ]\n"
     ) == [
         "    'mac=00:03:0a:00:00:01,bridge=br0',",
         "    'mac=00:03:0a:00:00:02',",
-        "    'bridge=br1',",  # 1.4 wrote ' bridge=br1' (quirk 24): not reproduced
+        "    ' bridge=br1',",  # quirk 24, as 1.4
         "    '',",
+        "    'model=e1000',",
         "    'mac=00:03:0a:00:00:03,bridge=br0,script=/etc/xen/vif-x,model=e1000',",
     ]
 

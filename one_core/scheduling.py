@@ -1,0 +1,174 @@
+"""The in-daemon scheduler: calls the ``one.sched`` driver and deploys its placements.
+
+oned component (``one_core.scheduling:setup``), active when oned.conf's
+``SCHED`` section says ``mode = "internal"`` (the default). A cycle runs every
+``interval`` seconds (``0``: only when woken) and shortly after a VM becomes
+PENDING (:meth:`SchedulerService.wake`, called by the engine when a VM is
+allocated, released or resumed from STOPPED).
+
+A cycle: snapshot the PENDING VMs and the eligible hosts (not DISABLED nor
+ERROR, ascending id), ask the driver's ``sched_place`` for placements, then
+deploy them on the dispatcher — the single writer — in batches. Each
+placement is re-checked there against the live host share (1.4's
+``HostShare::test``) and the live VM state, so VMs that arrived or hosts that
+filled up while the driver was thinking can never over-commit a host: the
+engine adds a VM's capacity to its host in the same event that deploys it.
+With ``mode = "external"`` nothing here runs; ``mm_sched`` does the same over
+XML-RPC.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from one_core.errors import OneError
+from one_core.placement import HostSnapshot, Placement
+
+log = logging.getLogger("one.SCHED")
+
+DISABLED, ERROR = 4, 3
+"""Host states a VM is never placed on."""
+
+BATCH = 200
+"""Placements deployed per dispatcher event."""
+
+WAKE_DELAY = 0.05
+"""Seconds a wake-up waits, so a burst of new VMs is scheduled in one cycle."""
+
+
+def host_snapshot(host: Any) -> HostSnapshot:
+    """A :class:`HostSnapshot` of a host of :class:`one_core.pools.host.HostPool`."""
+    share = host.share
+    template = {k: v for k, v in host.template.items() if isinstance(v, str)}
+    return HostSnapshot(
+        hid=host.oid,
+        name=host.name,
+        template=template,
+        max_cpu=share["max_cpu"],
+        max_mem=share["max_mem"],
+        max_disk=share["max_disk"],
+        cpu_usage=share["cpu_usage"],
+        mem_usage=share["mem_usage"],
+        disk_usage=share["disk_usage"],
+        free_cpu=share["free_cpu"],
+        free_mem=share["free_mem"],
+        free_disk=share["free_disk"],
+        running_vms=share["running_vms"],
+    )
+
+
+def fits(share: dict[str, int], cpu: int, mem: int, disk: int) -> bool:
+    """1.4's ``HostShare::test``: the VM still fits in what is not allotted."""
+    return (
+        share["max_cpu"] - share["cpu_usage"] >= cpu
+        and share["max_mem"] - share["mem_usage"] >= mem
+        and share["max_disk"] - share["disk_usage"] >= disk
+    )
+
+
+class SchedulerService:
+    """Runs scheduling cycles on a thread of its own (never on the dispatcher)."""
+
+    def __init__(self, *, engine: Any, hosts: Any, driver: Any, interval: float):
+        self.engine = engine
+        self.hosts = hosts
+        self.driver = driver
+        self.interval = interval
+        self.cycles = 0
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- service -------------------------------------------------------------
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="one-scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def wake(self) -> None:
+        """Run a cycle soon (a VM became PENDING)."""
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.wait(self.interval if self.interval > 0 else None)
+            if self._stopping.is_set():
+                break
+            if self._wake.is_set():
+                self._stopping.wait(WAKE_DELAY)
+            self._wake.clear()
+            try:
+                self.cycle()
+            except Exception:  # a cycle never kills the scheduler
+                log.exception("scheduling cycle failed")
+
+    # -- one cycle -----------------------------------------------------------
+    def cycle(self) -> list[Placement]:
+        """Place what can be placed now; return the placements that were deployed."""
+        self.cycles += 1
+        pending = self.engine.pool.pending()
+        if not pending:
+            return []
+        hosts = [
+            host_snapshot(h)
+            for h in sorted(self.hosts.hosts(), key=lambda h: h.oid)
+            if h.state not in (DISABLED, ERROR)
+        ]
+        placements = self.driver.call("sched_place", pending=pending, hosts=hosts) or []
+        deployed: list[Placement] = []
+        for start in range(0, len(placements), BATCH):
+            batch = placements[start : start + BATCH]
+            deployed += self.engine.dispatcher.call(self._deploy_batch, batch, timeout=None)
+        return deployed
+
+    def _deploy_batch(self, batch: list[Placement]) -> list[Placement]:
+        """On the dispatcher: deploy each placement that still fits."""
+        done = []
+        for placement in batch:
+            vm = self.engine.pool.get(placement.vid)
+            host = self.hosts.get(placement.hid)
+            if vm is None or host is None or host.state in (DISABLED, ERROR):
+                continue
+            need = vm.requirements()
+            if not fits(host.share, need.cpu, need.mem, need.disk):
+                log.info(
+                    "VM %s not dispatched: host %s has no room left", placement.vid, placement.hid
+                )
+                continue
+            try:
+                self.engine.dm.deploy(placement.vid, placement.hid)
+            except OneError as exc:
+                log.error(
+                    "Error deploying virtual machine %s to HID: %s. Reason: %s",
+                    placement.vid, placement.hid, exc,
+                )  # fmt: skip
+                continue
+            except Exception as exc:
+                log.error("Error deploying virtual machine %s: %s", placement.vid, exc)
+                continue
+            log.info("Dispatching virtual machine %s to HID: %s", placement.vid, placement.hid)
+            done.append(placement)
+        return done
+
+
+def setup(core: Any) -> None:
+    """oned component: start the in-daemon scheduler when oned.conf asks for it."""
+    engine = core.extras.get("engine")
+    drivers = core.drivers
+    scheduler = drivers.scheduler if drivers is not None else None
+    if engine is None or scheduler is None:
+        return  # external scheduler (mm_sched), or no engine
+    interval = float(getattr(core.cfg, "sched_interval", 30) or 0)
+    service = SchedulerService(engine=engine, hosts=core.hosts, driver=scheduler, interval=interval)
+    core.extras["scheduler"] = service
+    listeners = getattr(engine, "pending_listeners", None)
+    if listeners is not None:
+        listeners.append(service.wake)
+    core.add_service(service)
