@@ -109,28 +109,28 @@ class EconeApp:
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         request_id = str(uuid.uuid4())
-        action = "-"
-        user_name = "-"
+        info = {"user": "-", "action": "-"}
+        detail = ""
         try:
-            user, action, body = self.handle(environ, request_id)
-            user_name = user.name
+            body = self.handle(environ, request_id, info)
             status = "200 OK"
         except EC2Error as exc:
             body = exc.document(request_id)
             status = f"{exc.status} {_REASONS.get(exc.status, 'Error')}"
-            log.info("%s %s: %s %s", action, exc.status, exc.code, exc.message)
+            detail = f" {exc.code}: {exc.message}"
         except Exception:
             log.exception("Internal error")
             body = EC2Error(500, "InternalError", "Internal server error").document(request_id)
             status = "500 Internal Server Error"
         log.info(
-            '%s %s "%s %s" %s %s',
+            '%s %s "%s %s" %s %s%s',
             environ.get("REMOTE_ADDR", "-"),
-            user_name,
+            info["user"],
             environ.get("REQUEST_METHOD"),
             environ.get("PATH_INFO"),
-            action,
+            info["action"],
             status.split(" ", 1)[0],
+            detail,
         )
         start_response(
             status,
@@ -138,7 +138,8 @@ class EconeApp:
         )
         return [body]
 
-    def handle(self, environ: dict[str, Any], request_id: str) -> tuple[CloudUser, str, bytes]:
+    def handle(self, environ: dict[str, Any], request_id: str, info: dict[str, str]) -> bytes:
+        """The response body of a successful request; fills ``info`` (user, action) for the log."""
         method = environ.get("REQUEST_METHOD", "GET").upper()
         raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or ""
         path = raw_uri.split("?", 1)[0] if raw_uri else environ.get("PATH_INFO", "/")
@@ -157,7 +158,9 @@ class EconeApp:
                 body_sha256=body.sha256.hexdigest(),
                 host=headers.get("host", ""),
             )
+            info["action"] = body.params.get("Action", "-") or "-"
             user = self.authenticate(rq)
+            info["user"] = user.name
             if (path or "/") != "/" or method not in ("GET", "POST"):
                 raise not_found()
             action = body.params.get("Action", "")
@@ -168,11 +171,11 @@ class EconeApp:
                     "Request would have succeeded, but DryRun flag is set.",
                 )
             if action == "UploadImage":
-                return user, action, self._upload_image(user, body, request_id)
+                return self._upload_image(user, body, request_id)
             handler = self.actions.handlers.get(action)
             if handler is None:
                 raise invalid_action(action)
-            return user, action, handler(user, body.params, request_id)
+            return handler(user, body.params, request_id)
         finally:
             body.abort()
 

@@ -176,3 +176,21 @@ def test_replayed_request_is_refused_once_stale(stack, boto3_client, monkeypatch
     status, body = replay()
     assert status == 400
     assert b"<Code>RequestExpired</Code>" in body
+
+
+def test_dry_run(stack, boto3_client):
+    user, password = stack.new_user()
+    ec2 = boto3_client(user, password)
+    with pytest.raises(ClientError) as err:
+        ec2.describe_images(DryRun=True)
+    assert err.value.response["Error"]["Code"] == "DryRunOperation"
+
+
+def test_unknown_parameters_are_ignored(stack, boto3_client):
+    user, password = stack.new_user()
+    ec2 = boto3_client(user, password)
+    resp = ec2.describe_instances(
+        Filters=[{"Name": "instance-state-name", "Values": ["running"]}], MaxResults=5
+    )
+    assert resp["Reservations"][0]["OwnerId"] == user
+    assert "NextToken" not in resp

@@ -84,3 +84,58 @@ def test_upload_without_file_part(stack):
     assert resp.status == 400
     assert b"<Code>MissingParameter</Code>" in resp.read()
     conn.close()
+
+
+def test_sigv4_signed_multipart_upload(stack):
+    """SigV4 covers the streamed body: the hash is computed while it is written to disk."""
+    import hashlib
+    import http.client
+    import uuid
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    user, password = stack.new_user()
+    secret = hashlib.sha1(password.encode()).hexdigest()
+    boundary = uuid.uuid4().hex
+    payload = os.urandom(300 * 1024)
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="Action"\r\n\r\nUploadImage\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="x.img"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + payload
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    url = f"http://127.0.0.1:{stack.main.port}/"
+
+    def send(data: bytes, sign_over: bytes) -> tuple[int, bytes]:
+        request = AWSRequest(
+            method="POST",
+            url=url,
+            data=sign_over,
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+        SigV4Auth(Credentials(user, secret), "ec2", "us-east-1").add_auth(request)
+        headers = {
+            k: (v.decode() if isinstance(v, bytes) else v) for k, v in request.headers.items()
+        }
+        conn = http.client.HTTPConnection("127.0.0.1", stack.main.port, timeout=30)
+        try:
+            conn.request("POST", "/", body=data, headers=headers)
+            resp = conn.getresponse()
+            return resp.status, resp.read()
+        finally:
+            conn.close()
+
+    status, answer = send(body, body)
+    assert status == 200, answer
+    assert b"<imageId>" in answer
+    before = sorted(os.listdir(stack.image_dir))
+    tampered = body.replace(payload[:16], b"X" * 16)
+    status, answer = send(tampered, body)
+    assert status == 401
+    assert sorted(os.listdir(stack.image_dir)) == before
+    assert _tmp_files(stack) == []
