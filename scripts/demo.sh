@@ -87,7 +87,7 @@ for _ in 1 2 3; do run onevm create "$DEMO/vm.template"; done
 
 step "waiting for the host to be monitored and the scheduler to place the VMs"
 for i in $(seq 60); do
-    running=$(onevm list | awk 'NR > 1 && $5 == "runn"' | wc -l)
+    running=$(onevm list | awk 'NR > 1 && $4 == "runn"' | wc -l)
     printf '\r  %d/3 VMs running (%ds)' "$running" "$i"
     [ "$running" -ge 3 ] && break
     sleep 1

@@ -44,7 +44,14 @@ DRIVER_SECTIONS = """
 IM_MAD = [ name = "im_dummy", driver = "dummy" ]
 VM_MAD = [ name = "vmm_dummy", driver = "dummy", type = "xml" ]
 TM_MAD = [ name = "tm_dummy", driver = "dummy" ]
+SCHED  = [ name = "rank", mode = "external" ]
 """
+"""Dummy drivers; no in-daemon scheduler, so VMs stay PENDING until a test deploys them
+(tests of the scheduler pass ``sections=DRIVER_SECTIONS_SCHED``)."""
+
+DRIVER_SECTIONS_SCHED = DRIVER_SECTIONS.replace(
+    'mode = "external" ]', 'mode = "internal", interval = 1 ]'
+)
 
 
 def free_port() -> int:

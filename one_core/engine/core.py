@@ -127,6 +127,13 @@ class Engine:
         self.vmm = VMManager(self)
         self.tm = TransferManager(self)
         self._started = False
+        self.pending_listeners: list[Callable[[], Any]] = []
+        """Called (after the commit) whenever a VM becomes PENDING: the scheduler's wake-up."""
+
+    def notify_pending(self) -> None:
+        """A VM became PENDING: tell the listeners once the event has committed."""
+        for listener in self.pending_listeners:
+            self.defer(listener)
 
     # -- events: one transaction each, side effects after the commit ----------
     def defer(self, fn: Callable[..., Any], *args: Any) -> None:
@@ -197,7 +204,10 @@ class Engine:
     # -- requests (any thread) --------------------------------------------------
     def allocate(self, uid: int, text: str) -> int:
         """``one.vm.allocate``; raises :class:`~one_core.vm.pool.AllocateError`."""
-        return self.dispatcher.call_unscoped(self.pool.allocate, uid, text)
+        vid = self.dispatcher.call_unscoped(self.pool.allocate, uid, text)
+        for listener in self.pending_listeners:
+            listener()
+        return vid
 
     def deploy(self, vid: int, hid: int) -> None:
         """``one.vm.deploy``; raises :class:`~one_core.engine.errors.EngineError`."""

@@ -134,6 +134,7 @@ class DispatchManager:
         vm.state = S.PENDING
         self.e.pool.update(vm)
         self._log(vm, "New VM state is PENDING.")
+        self.e.notify_pending()
 
     def _needs_save(self, vm: VirtualMachine) -> None:
         if vm.history is not None:
@@ -163,6 +164,7 @@ class DispatchManager:
             vm.state = S.PENDING
             self.e.pool.update(vm)
             self._log(vm, "New VM state is PENDING.")
+            self.e.notify_pending()
         elif vm.state == S.SUSPENDED:
             if vm.history is not None:
                 self.e.vmm.require(vm.history.vm_mad, "vmm_restore", "restore")

@@ -195,8 +195,9 @@ class ImageRepository:
             description=description,
         )
 
-    def _insert(self, owner: int, tmp: Path, size: int, md5: str, name: str | None,
-                description: str | None) -> ImageRecord:  # fmt: skip
+    def _insert(
+        self, owner: int, tmp: Path, size: int, md5: str, name: str | None, description: str | None
+    ) -> ImageRecord:
         """1.4's ``add``: insert the row, move the file to ``IMAGE_DIR/<id>``, fill the row.
 
         Unlike 1.4 (spec §7 #45) a failed move deletes the row again.

@@ -131,11 +131,11 @@ class Env:
         return list(HistoryRow.select().where(HistoryRow.vid == vid).order_by(HistoryRow.seq))
 
     def domain(self, vid: int) -> str | None:
-        p = self.var / "dummy_vmm" / f"one-{vid}"
+        p = self.var / "dummy_vmm" / f"dummy-{vid}"
         return p.read_text().strip() if p.exists() else None
 
     def set_domain(self, vid: int, text: str | None) -> None:
-        p = self.var / "dummy_vmm" / f"one-{vid}"
+        p = self.var / "dummy_vmm" / f"dummy-{vid}"
         if text is None:
             p.unlink(missing_ok=True)
         else:

@@ -32,7 +32,7 @@ def test_deploy_to_running_records_history_and_capacity(env):
     assert (h.seq, h.host_name, h.hid, h.vm_mad, h.tm_mad) == (0, "node1", env.node1, "vmm_dummy", "tm_dummy")
     assert h.vm_dir == str(env.var)
     assert h.stime and h.pstime and h.petime and h.rstime and h.retime == 0 and h.etime == 0
-    assert vm.deploy_id == f"one-{vid}"
+    assert vm.deploy_id == f"dummy-{vid}"
     assert env.share(env.node1)["cpu_usage"] == 50
     assert env.share(env.node1)["mem_usage"] == 128 * 1024
     assert env.share(env.node1)["running_vms"] == 1

@@ -55,7 +55,7 @@ def test_documents(env):
     info = env.pool.info_xml(a)
     assert re.fullmatch(
         r"<VM><ID>0</ID><UID>0</UID><NAME>a</NAME><LAST_POLL>0</LAST_POLL><STATE>3</STATE>"
-        r"<LCM_STATE>3</LCM_STATE><STIME>\d+</STIME><ETIME>0</ETIME><DEPLOY_ID>one-0</DEPLOY_ID>"
+        r"<LCM_STATE>3</LCM_STATE><STIME>\d+</STIME><ETIME>0</ETIME><DEPLOY_ID>dummy-0</DEPLOY_ID>"
         r"<MEMORY>0</MEMORY><CPU>0</CPU><NET_TX>0</NET_TX><NET_RX>0</NET_RX>"
         r"<TEMPLATE><CPU>1</CPU><NAME>a</NAME><VMID>0</VMID></TEMPLATE>"
         r"<HISTORY><SEQ>0</SEQ><HOSTNAME>node1</HOSTNAME><HID>0</HID><STIME>\d+</STIME>"

@@ -146,7 +146,7 @@ def test_life_cycle_over_rpc(one):
     ]
     assert one.call("one.vm.deploy", s, 0, 0) == [True]
     body = wait(one, 0, 3, 3)
-    assert "<DEPLOY_ID>one-0</DEPLOY_ID>" in body
+    assert "<DEPLOY_ID>dummy-0</DEPLOY_ID>" in body
     assert "<HISTORY><SEQ>0</SEQ><HOSTNAME>host01</HOSTNAME><HID>0</HID>" in body
     assert one.call("one.vm.deploy", s, 0, 0) == [False, "Can not deploy VM 0, wrong state"]
     assert one.call("one.vm.migrate", USER1, 0, 1, True) == [
@@ -198,7 +198,7 @@ def test_poll_timer_in_oned(oned_factory):
     assert one.call("one.vm.allocate", s, "NAME=x\n") == [True, 0]
     assert one.call("one.vm.deploy", s, 0, 0) == [True]
     wait(one, 0, 3, 3)
-    (one.var / "dummy_vmm" / "one-0").unlink()  # the domain disappears behind oned's back
+    (one.var / "dummy_vmm" / "dummy-0").unlink()  # the domain disappears behind oned's back
     body = wait(one, 0, 3, 16)  # UNKNOWN, found by the VM polling timer
     assert re.search(r"<LAST_POLL>[1-9]\d*</LAST_POLL>", body)
     assert one.call("one.vm.action", s, "restart", 0) == [True]

@@ -1,6 +1,7 @@
 """``dummy`` information driver: reports a fake host.
 
-Every host reports the attributes of :data:`DEFAULT_HOST`, overridden by the
+Every host reports the attributes of :data:`DEFAULT_HOST` (what 1.4's dummy
+IM reported), overridden by the
 same names in the ``IM_MAD`` section, then by the file
 ``$VAR/dummy_hosts/<host>`` (template syntax, ``TOTALCPU = 200`` ...), which
 lets tests give hosts different figures. ``FAIL = "yes"`` in that file makes
@@ -18,9 +19,7 @@ from one_drivers_dummy.control import act
 
 DEFAULT_HOST: dict[str, str] = {
     "HYPERVISOR": "dummy",
-    "ARCH": "x86_64",
-    "MODELNAME": "Dummy CPU",
-    "CPUSPEED": "2400",
+    "CPUSPEED": "2000",
     "TOTALCPU": "800",
     "USEDCPU": "0",
     "FREECPU": "800",

@@ -1,6 +1,7 @@
 """``dummy`` virtualization driver: a pretend hypervisor.
 
-Domains are files under ``$VAR/dummy_vmm/`` (``one-<vid>`` holding
+Domains are files under ``$VAR/dummy_vmm/`` (``dummy-<vid>``, as 1.4's dummy
+named them, holding
 ``running <host>`` or ``saved <host>``), so they outlive an oned restart as
 real domains do, which is what recovery needs. Every action succeeds after
 the configured delay unless a failure is injected (see
@@ -59,7 +60,7 @@ def vmm_deploy(ctx: DriverContext, vid: int, host: str, deployment: str) -> str:
     if match:
         remember_template_failures(ctx, vid, re.split(r"[,\s]+", match.group(1).lower()))
     act(ctx, "deploy", vid)
-    deploy_id = f"one-{vid}"
+    deploy_id = f"dummy-{vid}"  # as 1.4's dummy driver
     _write(ctx, deploy_id, "running", host)
     return deploy_id
 

@@ -55,13 +55,19 @@ def sign(secret: str, text: str, digest=hashlib.sha1) -> str:
     return base64.b64encode(mac).decode("ascii")
 
 
+def strip_port(host: str) -> str:
+    """``h:4567`` → ``h``; ``[::1]:4567`` → ``[::1]``; no port: unchanged."""
+    head, sep, tail = host.rpartition(":")
+    if sep and tail.isdigit() and (not head.startswith("[") or head.endswith("]")):
+        return head
+    return host
+
+
 def candidate_hosts(config_host: str, port: int, host_header: str) -> list[str]:
+    """The configured host, with ``:PORT``, the Host header as sent and without its port."""
     hosts = [config_host, f"{config_host}:{port}"]
     if host_header:
-        hosts.append(host_header)
-        hosts.append(
-            host_header.rsplit(":", 1)[0] if not host_header.endswith("]") else host_header
-        )
+        hosts += [host_header, strip_port(host_header)]
     return list(dict.fromkeys(hosts))
 
 

@@ -48,9 +48,12 @@ the econe-upload command
 @headers_option
 @click.argument("image_id", required=False)
 def command(
-    access_key: str | None, secret_key: str | None, url: str | None, headers: bool,
+    access_key: str | None,
+    secret_key: str | None,
+    url: str | None,
+    headers: bool,
     image_id: str | None,
-) -> None:  # fmt: skip
+) -> None:
     if not image_id:
         raise ToolError("missing ImageId parameter")
     client = client_from(access_key, secret_key, url)

@@ -58,9 +58,13 @@ FORMAT = "%-10s  %-36s   %-10s %s"
 @click.option("-t", "--type", "instance_type", default="m1.small")
 @click.argument("image_id", required=False)
 def command(
-    access_key: str | None, secret_key: str | None, url: str | None, headers: bool,
-    instance_type: str, image_id: str | None,
-) -> None:  # fmt: skip
+    access_key: str | None,
+    secret_key: str | None,
+    url: str | None,
+    headers: bool,
+    instance_type: str,
+    image_id: str | None,
+) -> None:
     if not image_id:
         raise ToolError("missing IMAGE-ID parameter")
     client = client_from(access_key, secret_key, url)

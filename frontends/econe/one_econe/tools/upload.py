@@ -115,9 +115,12 @@ def upload(client: EC2QueryClient, path: Path) -> str:
 @click.option("-M", "--multipart", "use_multipart", is_flag=True)
 @click.argument("image_path", required=False)
 def command(
-    access_key: str | None, secret_key: str | None, url: str | None, use_multipart: bool,
+    access_key: str | None,
+    secret_key: str | None,
+    url: str | None,
+    use_multipart: bool,
     image_path: str | None,
-) -> None:  # fmt: skip
+) -> None:
     if not image_path or not Path(image_path).is_file():
         raise ToolError("missing IMAGE-PATH parameter or file not found")
     client = client_from(access_key, secret_key, url)
