@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field, fields, replace
 
+from one_core.cnum import vm_demand
 from one_core.records import VMRecord
 from one_core.template import Template
 from one_core.vm.paths import VMPaths
@@ -97,9 +98,9 @@ class VirtualMachine:
         return (int(self.lcm_state), int(self.state))
 
     def requirements(self) -> Requirements:
-        """1.4's ``get_requirements``: ``CPU×100``, ``MEMORY×1024`` KB, disk 0."""
-        cpu = int(self.template.get_float("CPU") * 100) if self.template.get("CPU") else 0
-        mem = self.template.get_int("MEMORY") * 1024
+        """1.4's ``get_requirements`` (:func:`one_core.cnum.vm_demand`): ``CPU×100`` in
+        32-bit float, ``MEMORY×1024`` KB, disk 0; nothing when MEMORY is 0 or CPU empty."""
+        cpu, mem = vm_demand(self.template.get("CPU"), self.template.get("MEMORY"))
         return Requirements(cpu=cpu, mem=mem, disk=0)
 
     def paths(self, var_dir: str, record: History | None = None) -> VMPaths:

@@ -25,8 +25,8 @@ from itertools import compress, repeat
 
 from lark import Token, Tree
 
-from one_sched_rank import cnum
-from one_sched_rank.cnum import f32, float_to_int
+from one_core import cnum
+from one_core.cnum import f32, float_to_int
 from one_sched_rank.grammars import parse_tokens
 from one_sched_rank.lexer import lex
 from one_sched_rank.pattern import compile_pattern

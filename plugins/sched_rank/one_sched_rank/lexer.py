@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from lark import Token
 
-from one_sched_rank.cnum import atof, atoi, f32
+from one_core.cnum import atof, atoi, f32
 
 OPERATORS = {
     "!": "BANG",

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from lark import Tree
 
+from one_core import cnum
 from one_core.placement import HostSnapshot, PendingVM
-from one_sched_rank import cnum
 from one_sched_rank.grammars import parse_tokens
 from one_sched_rank.lexer import lex
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from one_sched_rank import cnum
 from one_sched_rank.expr import (
     HostVars,
     compile_rank,
@@ -12,6 +11,8 @@ from one_sched_rank.expr import (
     evaluate_requirements,
 )
 from one_sched_rank.lexer import lex
+
+from one_core import cnum
 
 HOST = {
     "ARCH": "x86_64",

@@ -1,7 +1,8 @@
 """The C number conversions 1.4's expression evaluators used.
 
 Each function names the C construct it reproduces (glibc, libstdc++ of the
-GCC 4 era, x86-64). See ``spec/templates-scheduler-vnets-cli.md`` §2.2-§2.3.
+GCC 4 era, x86-64). See ``spec/templates-scheduler-vnets-cli.md`` §2.2-§2.3 and §3.5.
+Shared by the core (capacity bookkeeping) and the rank scheduler.
 """
 
 from __future__ import annotations
