@@ -13,9 +13,7 @@ VMLogFunc = Callable[[int, str, str, str], None]
 
 
 def _no_vm_log(vid: int, module: str, level: str, message: str) -> None:
-    logging.getLogger("one.vm").log(
-        logging.INFO, "VM %s [%s][%s]: %s", vid, module, level, message
-    )
+    logging.getLogger("one.vm").log(logging.INFO, "VM %s [%s][%s]: %s", vid, module, level, message)
 
 
 @dataclass

@@ -45,7 +45,13 @@ SPEC_MODULES: dict[str, ModuleType] = {"im": im, "vmm": vmm, "tm": tm, "hm": hm,
 OBSERVER_GROUP = "one.observers"
 """Entry points of observers: callables ``setup(pm, ctx, settings)`` run for every driver."""
 
-CONFIG_SECTIONS = {"im": "IM_MAD", "vmm": "VM_MAD", "tm": "TM_MAD", "hm": "HM_MAD", "sched": "SCHED"}
+CONFIG_SECTIONS = {
+    "im": "IM_MAD",
+    "vmm": "VM_MAD",
+    "tm": "TM_MAD",
+    "hm": "HM_MAD",
+    "sched": "SCHED",
+}
 """oned.conf section of each role."""
 
 
@@ -326,9 +332,7 @@ def specs_from_config(cfg: Any) -> list[DriverSpec]:
     sched_section = {k.upper(): v for k, v in (getattr(cfg, "sched", None) or {}).items()}
     if sched_section and getattr(cfg, "sched_mode", "internal") != "external":
         name = sched_section.get("DRIVER") or sched_section.get("NAME") or "rank"
-        specs.append(
-            DriverSpec(role="sched", name=name, driver=name, section=sched_section)
-        )
+        specs.append(DriverSpec(role="sched", name=name, driver=name, section=sched_section))
     return specs
 
 

@@ -75,9 +75,7 @@ def tm_mkimage(ctx: DriverContext, vid: int, size: str, fstype: str, dst: str) -
 
 
 @hookspec(firstresult=True)
-def tm_context(
-    ctx: DriverContext, vid: int, sources: list[str], dst: str, iso: str
-) -> None:
+def tm_context(ctx: DriverContext, vid: int, sources: list[str], dst: str, iso: str) -> None:
     """Put the VM's context CD-ROM image at ``dst``.
 
     The core has already built the ISO image on the front-end (with

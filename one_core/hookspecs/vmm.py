@@ -122,9 +122,7 @@ def vmm_cancel(ctx: DriverContext, vid: int, host: str, deploy_id: str) -> None:
 
 
 @hookspec(firstresult=True)
-def vmm_save(
-    ctx: DriverContext, vid: int, host: str, deploy_id: str, checkpoint: str
-) -> None:
+def vmm_save(ctx: DriverContext, vid: int, host: str, deploy_id: str, checkpoint: str) -> None:
     """Save the VM's memory to ``checkpoint`` on ``host`` and stop it.
 
     Used by stop, suspend and cold migration. ``checkpoint`` is
@@ -147,9 +145,7 @@ def vmm_restore(
 
 
 @hookspec(firstresult=True)
-def vmm_migrate(
-    ctx: DriverContext, vid: int, host: str, deploy_id: str, dest_host: str
-) -> None:
+def vmm_migrate(ctx: DriverContext, vid: int, host: str, deploy_id: str, dest_host: str) -> None:
     """Live-migrate the running VM from ``host`` to ``dest_host``.
 
     The images are already reachable from ``dest_host`` (live migration

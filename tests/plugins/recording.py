@@ -34,8 +34,9 @@ class Recorder:
 
     @hookimpl
     def vmm_deploy(self, ctx, vid, host, deployment_file, deployment):
-        return self._rec("vmm_deploy", vid=vid, host=host, deployment_file=deployment_file,
-                         deployment=deployment)
+        return self._rec(
+            "vmm_deploy", vid=vid, host=host, deployment_file=deployment_file, deployment=deployment
+        )
 
     @hookimpl
     def vmm_shutdown(self, ctx, vid, host, deploy_id):
@@ -51,8 +52,9 @@ class Recorder:
 
     @hookimpl
     def vmm_restore(self, ctx, vid, host, deploy_id, checkpoint):
-        return self._rec("vmm_restore", vid=vid, host=host, deploy_id=deploy_id,
-                         checkpoint=checkpoint)
+        return self._rec(
+            "vmm_restore", vid=vid, host=host, deploy_id=deploy_id, checkpoint=checkpoint
+        )
 
     @hookimpl
     def vmm_migrate(self, ctx, vid, host, deploy_id, dest_host):
@@ -93,8 +95,14 @@ class Recorder:
 
     @hookimpl
     def hm_execute(self, ctx, vid, hook_name, host, command, arguments):
-        return self._rec("hm_execute", vid=vid, hook_name=hook_name, host=host,
-                         command=command, arguments=arguments)
+        return self._rec(
+            "hm_execute",
+            vid=vid,
+            hook_name=hook_name,
+            host=host,
+            command=command,
+            arguments=arguments,
+        )
 
     @hookimpl
     def sched_place(self, ctx, pending, hosts):

@@ -29,12 +29,27 @@ ALL_HOOKS = {
 }
 
 SAMPLE_ARGS = {
-    "hid": 3, "host": "node1", "vid": 7, "deployment_file": "/var/7/deployment.0",
-    "deployment": "<domain/>", "deploy_id": "one-7", "checkpoint": "/v/7/images/checkpoint",
-    "dest_host": "node2", "src": "front:/img", "dst": "node1:/v/7/images/disk.0",
-    "size": "512", "fstype": "ext3", "path": "node1:/v/7/images", "sources": ["/c.sh"],
-    "iso": "/var/7/context.iso", "hook_name": "log", "command": "/bin/true",
-    "arguments": ["a b", "$(x)"], "pending": [], "hosts": [], "vm": object(),
+    "hid": 3,
+    "host": "node1",
+    "vid": 7,
+    "deployment_file": "/var/7/deployment.0",
+    "deployment": "<domain/>",
+    "deploy_id": "one-7",
+    "checkpoint": "/v/7/images/checkpoint",
+    "dest_host": "node2",
+    "src": "front:/img",
+    "dst": "node1:/v/7/images/disk.0",
+    "size": "512",
+    "fstype": "ext3",
+    "path": "node1:/v/7/images",
+    "sources": ["/c.sh"],
+    "iso": "/var/7/context.iso",
+    "hook_name": "log",
+    "command": "/bin/true",
+    "arguments": ["a b", "$(x)"],
+    "pending": [],
+    "hosts": [],
+    "vm": object(),
 }
 
 

@@ -40,14 +40,37 @@ def venv(tmp_path_factory):
     base = tmp_path_factory.mktemp("thirdparty")
     wheels = base / "wheels"
     for dist in ("one-vmm-hello", "one-bad-drivers"):
-        _run([*_uv(), "build", "--wheel", "--quiet", "--out-dir", str(wheels), str(FIXTURES / dist)])
+        _run(
+            [*_uv(), "build", "--wheel", "--quiet", "--out-dir", str(wheels), str(FIXTURES / dist)]
+        )
     env_dir = base / "venv"
     _run([*_uv(), "venv", "--quiet", "--seed", "--python", sys.executable, str(env_dir)])
     python = env_dir / "bin" / "python"
-    _run([*_uv(), "pip", "install", "--quiet", "--python", str(python), str(ROOT),
-          str(ROOT / "plugins" / "dummy"), str(ROOT / "plugins" / "sched_rank")])
-    _run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
-          *map(str, sorted(wheels.glob("*.whl")))])
+    _run(
+        [
+            *_uv(),
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(python),
+            str(ROOT),
+            str(ROOT / "plugins" / "dummy"),
+            str(ROOT / "plugins" / "sched_rank"),
+        ]
+    )
+    _run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            *map(str, sorted(wheels.glob("*.whl"))),
+        ]
+    )
     return env_dir
 
 
@@ -63,7 +86,10 @@ def check(venv: Path, tmp_path: Path, vm_mad: str) -> subprocess.CompletedProces
     env.pop("VIRTUAL_ENV", None)
     return subprocess.run(
         [str(venv / "bin" / "onedrivers"), "--check", str(conf)],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
 
 
