@@ -135,7 +135,7 @@ def test_trace_observer_logs_each_call(tmp_path, monkeypatch, caplog):
             )
     lines = [r.getMessage() for r in caplog.records if r.name == "one.trace"]
     assert any(
-        line.startswith("vmm:vmm_dummy vmm_deploy(vid=7, host='node1'") and "-> 'one-7'" in line
+        line.startswith("vmm:vmm_dummy vmm_deploy(vid=7, host='node1'") and "-> 'dummy-7'" in line
         for line in lines
     ), lines
     assert any("vmm_restore(" in line and "raised DriverError" in line for line in lines), lines
