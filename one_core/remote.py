@@ -121,15 +121,20 @@ class RemoteHost:
 
         limit = self.timeout if timeout is None else timeout
         conn = self._open()
+        started = time.monotonic()
+        timed_out = DriverError(
+            f"{self.name}: command timed out after {limit} s: {command}", exit_code=None
+        )
         try:
             result = conn.run(command, hide=True, warn=True, in_stream=False, timeout=limit or None)
         except CommandTimedOut as exc:
-            raise DriverError(
-                f"{self.name}: command timed out after {limit} s: {command}", exit_code=None
-            ) from exc
+            raise timed_out from exc
         except Exception as exc:  # the connection dropped: reconnect on the next call
             self.connection.close()
             raise DriverError(f"{self.name}: {type(exc).__name__}: {exc}") from exc
+        if result.exited == -1 and limit and time.monotonic() - started >= limit:
+            # invoke may see the channel closed by its own timer before it flags the timeout
+            raise timed_out
         out = RunResult(result.stdout, result.stderr, result.exited)
         if check and out.exit_code != 0:
             detail = _one_line(out.stderr) or _one_line(out.stdout)
