@@ -6,10 +6,13 @@ Used for ``oned.log``, each VM's ``vm.log`` and ``sched.log``
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
 import time
+from collections import OrderedDict
+from typing import TextIO
 
 LEVEL_LETTERS = {"E": logging.ERROR, "W": logging.WARNING, "I": logging.INFO, "D": logging.DEBUG}
 """1.4's level letters and the :mod:`logging` level of each."""
@@ -49,21 +52,58 @@ class OneFormatter(logging.Formatter):
 class VMLogWriter:
     """Appends lines to ``<var_dir>/<vid>/vm.log``, creating the directory.
 
-    Thread-safe; files are opened per write so that a deleted VM directory is
-    simply re-created (1.4 behaved the same).
+    Thread-safe. The files of the ``max_open`` most recently written VMs stay
+    open (each line is flushed at once, so readers see it as before); a file
+    whose directory was deleted meanwhile (link count 0) is reopened, so a
+    deleted VM directory is simply re-created (1.4 behaved the same).
     """
 
-    def __init__(self, var_dir: str):
+    def __init__(self, var_dir: str, max_open: int = 64):
         self.var_dir = var_dir
+        self.max_open = max(1, max_open)
         self._lock = threading.Lock()
+        self._open: OrderedDict[int, TextIO] = OrderedDict()
 
     def path(self, vid: int) -> str:
         return os.path.join(self.var_dir, str(vid), "vm.log")
 
-    def __call__(self, vid: int, module: str, level: str, message: str) -> None:
+    def _handle(self, vid: int) -> TextIO:
+        fh = self._open.get(vid)
+        if fh is not None:
+            try:
+                if os.fstat(fh.fileno()).st_nlink > 0:
+                    self._open.move_to_end(vid)
+                    return fh
+            except OSError:
+                pass
+            self._drop(vid)
         path = self.path(vid)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 - kept open on purpose
+        self._open[vid] = fh
+        while len(self._open) > self.max_open:
+            self._drop(next(iter(self._open)))
+        return fh
+
+    def _drop(self, vid: int) -> None:
+        fh = self._open.pop(vid, None)
+        if fh is not None:
+            with contextlib.suppress(OSError):
+                fh.close()
+
+    def __call__(self, vid: int, module: str, level: str, message: str) -> None:
         line = format_line(module, level, message)
         with self._lock:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "a", encoding="utf-8") as fh:
+            fh = self._handle(vid)
+            try:
                 fh.write(line)
+                fh.flush()
+            except (OSError, ValueError):
+                self._drop(vid)
+                raise
+
+    def close(self) -> None:
+        """Close every open file (they are reopened on the next line)."""
+        with self._lock:
+            for vid in list(self._open):
+                self._drop(vid)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import queue
 import socket
 import threading
 from collections.abc import Callable
@@ -29,6 +30,7 @@ log = logging.getLogger("one.ReM")
 KEEPALIVE_TIMEOUT = 15.0
 KEEPALIVE_MAX = 30
 MAX_HEADER = 64 * 1024
+WORKER_IDLE = 60.0
 
 _REASONS = {
     200: "OK",
@@ -78,6 +80,8 @@ class ThreadedHTTPServer:
         self._thread: threading.Thread | None = None
         self._conns: set[socket.socket] = set()
         self._lock = threading.Lock()
+        self._handoff: queue.SimpleQueue[socket.socket | None] = queue.SimpleQueue()
+        self._idle_workers = 0
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._accept_loop, name="rpc-accept", daemon=True)
@@ -94,6 +98,10 @@ class ThreadedHTTPServer:
                     c.shutdown(socket.SHUT_RDWR)
         if self._thread is not None:
             self._thread.join(timeout=5)
+        with self._lock:
+            idle, self._idle_workers = self._idle_workers, 0
+        for _ in range(idle):
+            self._handoff.put(None)
 
     def _accept_loop(self) -> None:
         while not self._stop.is_set():
@@ -108,7 +116,32 @@ class ThreadedHTTPServer:
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._lock:
                 self._conns.add(conn)
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+                if self._idle_workers > 0:
+                    self._idle_workers -= 1
+                    self._handoff.put(conn)
+                    continue
+            threading.Thread(
+                target=self._worker, args=(conn,), name="rpc-conn", daemon=True
+            ).start()
+
+    def _worker(self, conn: socket.socket | None) -> None:
+        """Serve ``conn``, then wait for the next connection (threads, and the per-thread
+        database connections they opened, are reused; a worker idle for
+        ``WORKER_IDLE`` seconds exits)."""
+        while conn is not None and not self._stop.is_set():
+            self._serve(conn)
+            with self._lock:
+                if self._stop.is_set():
+                    return
+                self._idle_workers += 1
+            try:
+                conn = self._handoff.get(timeout=WORKER_IDLE)
+            except queue.Empty:
+                with self._lock:
+                    if self._idle_workers > 0 and self._handoff.empty():
+                        self._idle_workers -= 1
+                        return
+                conn = self._handoff.get()  # the acceptor counted on this worker
 
     # -- one connection --------------------------------------------------------
 

@@ -149,8 +149,10 @@ class VMPool:
             stime=now,
         )
         try:
+            values = self._row_values(vm, with_template=True)
+            values["template_id"] = oid
             with db.writer():
-                VMRow.create(**self._row_values(vm, with_template=True), template_id=oid)
+                self._insert_row(values)
         except Exception as exc:
             log.exception("VM %s insert failed", oid)
             self.leases.release(oid, template)
@@ -275,6 +277,20 @@ class VMPool:
             cls._sql_cache[kind] = sql
         return sql
 
+    @classmethod
+    def _insert_row(cls, values: dict[str, Any]) -> None:
+        """``INSERT`` one ``vm_pool`` row (statement built once per column set)."""
+        from one_core.db.base import database
+
+        cols = tuple(values)
+        key = "insert:" + ",".join(cols)
+        sql = cls._sql_cache.get(key)
+        if sql is None:
+            marks = ", ".join([database.param] * len(cols))
+            sql = f"INSERT INTO vm_pool ({', '.join(cols)}) VALUES ({marks})"
+            cls._sql_cache[key] = sql
+        database.execute_sql(sql, tuple(values.values()))
+
     @staticmethod
     def _execute(sql: str, params: tuple[Any, ...]) -> None:
         """Run one write: inside the engine's event transaction as is, else in its own."""
@@ -353,8 +369,12 @@ class VMPool:
         return VMRow.select(VMRow.oid).where(VMRow.oid == oid).exists()
 
     def owner(self, oid: int) -> int | None:
-        row = VMRow.select(VMRow.uid).where(VMRow.oid == oid).first()
-        return None if row is None else row.uid
+        from one_core.db.base import database
+
+        row = database.execute_sql(
+            f"SELECT uid FROM vm_pool WHERE oid = {database.param}", (oid,)
+        ).fetchone()
+        return None if row is None else row[0]
 
     def state_of(self, oid: int) -> tuple[int, int] | None:
         """``(state, lcm_state)`` as committed."""
@@ -367,20 +387,39 @@ class VMPool:
             query = query.where(cond)
         return [r.oid for r in query.order_by(VMRow.oid)]
 
+    _INFO_SQL = (
+        "SELECT v.oid, v.uid, v.name, v.last_poll, v.state, v.lcm_state, v.stime, v.etime,"
+        " v.deploy_id, v.memory, v.cpu, v.net_tx, v.net_rx, v.template_xml,"
+        " h.seq, h.host_name, h.hid, h.stime, h.etime, h.pstime, h.petime, h.rstime, h.retime,"
+        " h.estime, h.eetime, h.reason"
+        " FROM vm_pool v LEFT JOIN history h ON h.vid = v.oid AND h.seq = v.last_seq"
+        " WHERE v.oid = {p}"
+    )
+
     def info_xml(self, oid: int) -> str | None:
-        """``one.vm.info``'s document, or None for an unknown VM."""
-        row = VMRow.select().where(VMRow.oid == oid).dicts().first()
-        if row is None:
+        """``one.vm.info``'s document, or None for an unknown VM (one query, no row objects)."""
+        from one_core.db.base import database
+
+        r = database.execute_sql(self._INFO_SQL.format(p=database.param), (oid,)).fetchone()
+        if r is None:
             return None
-        history = None
-        if row["last_seq"] >= 0:
-            history = (
-                HistoryRow.select()
-                .where((HistoryRow.vid == oid) & (HistoryRow.seq == row["last_seq"]))
-                .dicts()
-                .first()
-            )
-        return xml.vm_xml(row, row["template_xml"], history)
+        esc = xml.escape
+        head = (
+            f"<VM><ID>{r[0]}</ID><UID>{r[1]}</UID><NAME>{esc(r[2])}</NAME>"
+            f"<LAST_POLL>{r[3]}</LAST_POLL><STATE>{r[4]}</STATE><LCM_STATE>{r[5]}</LCM_STATE>"
+            f"<STIME>{r[6]}</STIME><ETIME>{r[7]}</ETIME><DEPLOY_ID>{esc(r[8])}</DEPLOY_ID>"
+            f"<MEMORY>{r[9]}</MEMORY><CPU>{r[10]}</CPU><NET_TX>{r[11]}</NET_TX>"
+            f"<NET_RX>{r[12]}</NET_RX>{r[13]}"
+        )
+        if r[14] is None:
+            return head + "</VM>"
+        return (
+            f"{head}<HISTORY><SEQ>{r[14]}</SEQ><HOSTNAME>{esc(r[15])}</HOSTNAME><HID>{r[16]}</HID>"
+            f"<STIME>{r[17]}</STIME><ETIME>{r[18]}</ETIME><PSTIME>{r[19]}</PSTIME>"
+            f"<PETIME>{r[20]}</PETIME><RSTIME>{r[21]}</RSTIME><RETIME>{r[22]}</RETIME>"
+            f"<ESTIME>{r[23]}</ESTIME><EETIME>{r[24]}</EETIME><REASON>{r[25]}</REASON>"
+            "</HISTORY></VM>"
+        )
 
     _POOL_SQL = (
         "SELECT v.oid, v.uid, u.user_name, v.name, v.last_poll, v.state, v.lcm_state, v.stime,"

@@ -22,88 +22,36 @@ image), ``ONE_XMLRPC`` (read, §7 #3).
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-DEFAULT_XMLRPC = "http://localhost:2633/RPC2"
+from one_core.cloud.config import (
+    DEFAULT_XMLRPC,
+    ConfigError,
+    as_list,
+    config_flag,
+    config_int,
+    location_paths,
+    parse_config_text,
+    parse_vm_types,
+    read_config_file,
+    xmlrpc_endpoint,
+)
 
-_ARRAY_RE = re.compile(r"^[ \t]*([A-Za-z0-9_-]+)[ \t]*=[ \t]*\[([^\]]*)\]", re.M | re.S)
-_SIMPLE_RE = re.compile(r"^[ \t]*([A-Za-z0-9_-]+)[ \t]*=[ \t]*([^\[\n]*?)[ \t]*$", re.M)
-
-
-def parse_config_text(text: str) -> dict[str, Any]:
-    """Parse econe.conf text: ``{KEY: str | dict | list[str | dict]}``."""
-    values: dict[str, Any] = {}
-
-    def put(key: str, value: Any) -> None:
-        key = key.upper()
-        if key in values:
-            old = values[key]
-            values[key] = [*old, value] if isinstance(old, list) else [old, value]
-        else:
-            values[key] = value
-
-    # Comment lines go first, so that a commented-out array is ignored.
-    text = "\n".join("" if line.lstrip().startswith("#") else line for line in text.splitlines())
-
-    def array(match: re.Match[str]) -> str:
-        body: dict[str, str] = {}
-        for piece in match.group(2).split(","):
-            if "=" not in piece:
-                continue
-            k, v = piece.split("=", 1)
-            body[k.strip().upper()] = v.strip()
-        put(match.group(1), body)
-        return "\n" * match.group(0).count("\n")
-
-    text = _ARRAY_RE.sub(array, text)
-    for match in _SIMPLE_RE.finditer(text):
-        value = match.group(2).split("#", 1)[0].strip()
-        put(match.group(1), value)
-    return values
-
-
-def as_list(value: Any) -> list[Any]:
-    """A repeated key is a list, a single one is not (1.4): always give a list."""
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
+__all__ = [
+    "DEFAULT_XMLRPC",
+    "ConfigError",
+    "EconeConfig",
+    "as_list",
+    "one_location_paths",
+    "parse_config_text",
+]
 
 
 def one_location_paths(env: dict[str, str] | None = None) -> dict[str, Path]:
     """Spec §1.1: econe.conf, templates, pid and log, per ``ONE_LOCATION``."""
-    env = dict(os.environ if env is None else env)
-    loc = env.get("ONE_LOCATION")
-    if loc:
-        base = Path(loc)
-        return {
-            "config": base / "etc" / "econe.conf",
-            "templates": base / "etc" / "ec2query_templates",
-            "pid": base / "var" / "econe-server.pid",
-            "log": base / "var" / "econe-server.log",
-        }
-    return {
-        "config": Path("/etc/one/econe.conf"),
-        "templates": Path("/etc/one/ec2query_templates"),
-        "pid": Path("/var/run/one/econe-server.pid"),
-        "log": Path("/var/log/one/econe-server.log"),
-    }
-
-
-class ConfigError(Exception):
-    """The configuration cannot be used (the server refuses to start)."""
-
-
-def _int(values: dict[str, Any], key: str, default: int) -> int:
-    raw = values.get(key)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(str(raw))
-    except ValueError:
-        raise ConfigError(f"{key} must be an integer, not {raw!r}") from None
+    return location_paths("econe-server", "econe.conf", "ec2query_templates", env)
 
 
 @dataclass
@@ -136,28 +84,23 @@ class EconeConfig:
             raise ConfigError("DB not defined")
         if not v.get("IMAGE_DIR"):
             raise ConfigError("IMAGE_DIR not defined")
-        vm_types: dict[str, dict[str, str]] = {}
-        for item in as_list(v.get("VM_TYPE")):
-            if isinstance(item, dict) and item.get("NAME"):
-                vm_types[item["NAME"]] = item
-        max_upload = _int(v, "MAX_UPLOAD", 0)
-        ownership = str(v.get("IMAGE_OWNERSHIP", "yes")).strip().lower()
+        max_upload = config_int(v, "MAX_UPLOAD", 0)
         return cls(
             values=v,
             template_dir=Path(template_dir),
             user=str(v.get("USER") or "oneadmin"),
             password=str(v.get("PASSWORD") or ""),
             server=str(v.get("SERVER") or "localhost"),
-            port=_int(v, "PORT", 4567),
+            port=config_int(v, "PORT", 4567),
             ssl_server=(str(v["SSL_SERVER"]) if v.get("SSL_SERVER") else None),
             database=str(v["DATABASE"]),
             image_dir=str(v["IMAGE_DIR"]),
-            one_xmlrpc=env.get("ONE_XMLRPC") or str(v.get("ONE_XMLRPC") or "") or DEFAULT_XMLRPC,
-            vm_types=vm_types,
+            one_xmlrpc=xmlrpc_endpoint(v, env),
+            vm_types=parse_vm_types(v),
             max_upload=max_upload if max_upload > 0 else None,
-            max_skew=_int(v, "MAX_SKEW", 900),
-            user_cache=float(_int(v, "USER_CACHE", 2)),
-            image_ownership=ownership not in ("no", "false", "0", "off"),
+            max_skew=config_int(v, "MAX_SKEW", 900),
+            user_cache=float(config_int(v, "USER_CACHE", 2)),
+            image_ownership=config_flag(v, "IMAGE_OWNERSHIP", True),
         )
 
     @classmethod
@@ -170,10 +113,7 @@ class EconeConfig:
         """Read ``path`` (default: §1.1's location); templates from §1.1 unless given."""
         paths = one_location_paths(env)
         cfg_path = Path(path) if path else paths["config"]
-        try:
-            text = cfg_path.read_text()
-        except OSError as exc:
-            raise ConfigError(f"Can not read {cfg_path}: {exc.strerror or exc}") from None
+        text = read_config_file(cfg_path)
         if template_dir is None:
             template_dir = cfg_path.parent / "ec2query_templates" if path else paths["templates"]
         return cls.from_text(text, template_dir, env)

@@ -30,11 +30,11 @@ anything, :class:`~one_core.errors.DriverError` says
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from one_vmm_xen.settings import XenSettings
 
+from one_core.driver_settings import cached
 from one_core.errors import DriverError
 from one_core.hookspecs import hookimpl
 from one_core.remote import close_own_pool, remote_for
@@ -48,15 +48,11 @@ DEFAULT_TIMEOUT = 60.0
 
 def settings(ctx: DriverContext) -> XenSettings:
     """The driver's settings (read once per context); commands time out after 60 s by default."""
-    found = ctx.state.get("xen_settings")
-    if found is None:
-        found = XenSettings.from_context(ctx)
-        if found.command_timeout is None and not any(
-            str(k).upper() == "COMMAND_TIMEOUT" for k in ctx.config
-        ):
-            found = replace(found, command_timeout=DEFAULT_TIMEOUT)
-        ctx.state["xen_settings"] = found
-    return found
+    return cached(
+        ctx,
+        "xen_settings",
+        lambda: XenSettings.from_context(ctx, {"COMMAND_TIMEOUT": f"{DEFAULT_TIMEOUT:g}"}),
+    )
 
 
 def commands(s: XenSettings) -> list[tuple[str, list[str], Callable[[str], dict]]]:

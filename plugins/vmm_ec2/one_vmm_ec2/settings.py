@@ -20,13 +20,13 @@ instance role) rather than written into oned.conf.
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from one_core.driver_settings import DriverSettings, cached, defaults_in_force, load_defaults_file
 from one_core.errors import DriverError
 
 if TYPE_CHECKING:
@@ -36,39 +36,19 @@ PACKAGED_DEFAULTS = os.path.join(os.path.dirname(__file__), "vmm_ec2.conf")
 
 DEFAULT_REGION = "us-east-1"
 
+DEFAULTS: dict[str, str] = {"MAX_ATTEMPTS": "5", "EIP_WAIT": "300", "TIMEOUT": "60"}
+
 _LOCK = threading.Lock()
 
 
-@functools.cache
 def packaged_defaults() -> dict[str, Any]:
     """The shipped ``vmm_ec2.conf`` (``EC2 = [ INSTANCETYPE = m1.small ]``, as 1.4 shipped)."""
-    from one_core.template import Template
-
-    values: dict[str, Any] = {}
-    for name, value in Template.parse_file(PACKAGED_DEFAULTS).attributes:
-        values.setdefault(name.upper(), value)
-    return values
+    return load_defaults_file(PACKAGED_DEFAULTS)
 
 
 def defaults_of(ctx: DriverContext) -> Mapping[str, Any]:
     """The defaults in force: the configured file's, else the packaged one's."""
-    if ctx.defaults:
-        return {str(k).upper(): v for k, v in ctx.defaults.items()}
-    return packaged_defaults()
-
-
-def _lookup(mapping: Mapping[str, Any], key: str) -> str | None:
-    for k, v in mapping.items():
-        if str(k).upper() == key and isinstance(v, str):
-            return v.strip()
-    return None
-
-
-def _number(text: str, key: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise DriverError(f"EC2 driver setting {key} is not a number: {text!r}") from None
+    return defaults_in_force(ctx, PACKAGED_DEFAULTS)
 
 
 @dataclass(frozen=True)
@@ -87,32 +67,20 @@ class Ec2Settings:
 
     @classmethod
     def from_context(cls, ctx: DriverContext) -> Ec2Settings:
-        sources = (ctx.config, defaults_of(ctx))
-
-        def get(*keys: str, env: tuple[str, ...] = ()) -> str:
-            for key in keys:
-                for source in sources:
-                    found = _lookup(source, key)
-                    if found:
-                        return found
-            for name in env:
-                if os.environ.get(name):
-                    return os.environ[name].strip()
-            return ""
-
+        s = DriverSettings(ctx, DEFAULTS, PACKAGED_DEFAULTS, label="EC2", blank_is_set=False)
         return cls(
-            endpoint_url=get("EC2_URL", "ENDPOINT_URL", env=("EC2_URL",)) or None,
-            region=get(
+            endpoint_url=s.get("EC2_URL", "ENDPOINT_URL", env=("EC2_URL",)) or None,
+            region=s.get(
                 "REGION", "EC2_REGION", "AWS_REGION", env=("AWS_REGION", "AWS_DEFAULT_REGION")
             )
             or DEFAULT_REGION,
-            access_key_id=get("AWS_ACCESS_KEY_ID", "ACCESS_KEY_ID") or None,
-            secret_access_key=get("AWS_SECRET_ACCESS_KEY", "SECRET_ACCESS_KEY") or None,
-            session_token=get("AWS_SESSION_TOKEN", "SESSION_TOKEN") or None,
-            security_group=get("SECURITY_GROUP"),
-            max_attempts=max(int(_number(get("MAX_ATTEMPTS") or "5", "MAX_ATTEMPTS")), 1),
-            eip_wait=max(_number(get("EIP_WAIT") or "300", "EIP_WAIT"), 0.0),
-            timeout=max(_number(get("TIMEOUT") or "60", "TIMEOUT"), 1.0),
+            access_key_id=s.get("AWS_ACCESS_KEY_ID", "ACCESS_KEY_ID") or None,
+            secret_access_key=s.get("AWS_SECRET_ACCESS_KEY", "SECRET_ACCESS_KEY") or None,
+            session_token=s.get("AWS_SESSION_TOKEN", "SESSION_TOKEN") or None,
+            security_group=s.get("SECURITY_GROUP"),
+            max_attempts=max(int(s.number("MAX_ATTEMPTS")), 1),
+            eip_wait=s.number("EIP_WAIT", minimum=0.0),
+            timeout=s.number("TIMEOUT", minimum=1.0),
         )
 
     def client(self) -> Any:
@@ -136,10 +104,7 @@ class Ec2Settings:
 
 def settings(ctx: DriverContext) -> Ec2Settings:
     """The driver's settings, read once per context."""
-    found = ctx.state.get("ec2_settings")
-    if found is None:
-        found = ctx.state["ec2_settings"] = Ec2Settings.from_context(ctx)
-    return found
+    return cached(ctx, "ec2_settings", lambda: Ec2Settings.from_context(ctx))
 
 
 def client(ctx: DriverContext) -> Any:

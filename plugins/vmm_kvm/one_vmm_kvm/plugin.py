@@ -28,6 +28,7 @@ import tempfile
 import time
 from typing import TYPE_CHECKING
 
+from one_core.driver_settings import cached
 from one_core.errors import DriverError
 from one_core.hookspecs import hookimpl
 from one_core.remote import close_own_pool, remote_for
@@ -45,10 +46,7 @@ _DEPLOYMENT = re.compile(r"deployment\.\d+")
 
 def settings(ctx: DriverContext) -> KvmSettings:
     """The driver's settings, read once per context."""
-    found = ctx.state.get("kvm_settings")
-    if found is None:
-        found = ctx.state["kvm_settings"] = KvmSettings.from_context(ctx)
-    return found
+    return cached(ctx, "kvm_settings", lambda: KvmSettings.from_context(ctx))
 
 
 def remote_deployment_path(ctx: DriverContext, vid: int, deployment_file: str) -> str:

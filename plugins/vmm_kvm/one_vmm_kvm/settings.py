@@ -24,11 +24,12 @@ ACPI=yes]``, as 1.4 shipped).
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from one_core.driver_settings import DriverSettings, defaults_in_force, load_defaults_file
 
 if TYPE_CHECKING:
     from one_core.context import DriverContext
@@ -47,38 +48,14 @@ DEFAULTS: dict[str, str] = {
 }
 
 
-@functools.cache
 def packaged_defaults() -> dict[str, Any]:
     """The shipped ``vmm_kvm.conf`` as a defaults dict (first value of each name)."""
-    from one_core.template import Template
-
-    values: dict[str, Any] = {}
-    for name, value in Template.parse_file(PACKAGED_DEFAULTS).attributes:
-        values.setdefault(name.upper(), value)
-    return values
+    return load_defaults_file(PACKAGED_DEFAULTS)
 
 
 def defaults_of(ctx: DriverContext) -> Mapping[str, Any]:
     """The defaults in force: the configured file's, else the packaged one's."""
-    if ctx.defaults:
-        return {str(k).upper(): v for k, v in ctx.defaults.items()}
-    return packaged_defaults()
-
-
-def _lookup(mapping: Mapping[str, Any], key: str) -> str | None:
-    for k, v in mapping.items():
-        if str(k).upper() == key and isinstance(v, str):
-            return v.strip()
-    return None
-
-
-def _number(text: str, key: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        from one_core.errors import DriverError
-
-        raise DriverError(f"KVM driver setting {key} is not a number: {text!r}") from None
+    return defaults_in_force(ctx, PACKAGED_DEFAULTS)
 
 
 def _emulator(value: str) -> str:
@@ -102,27 +79,15 @@ class KvmSettings:
     @classmethod
     def from_context(cls, ctx: DriverContext) -> KvmSettings:
         """Read the section, then the defaults file, then :data:`DEFAULTS`."""
-        defaults = defaults_of(ctx)
-
-        def get(key: str) -> str:
-            for source in (ctx.config, defaults):
-                found = _lookup(source, key)
-                if found is not None:
-                    return found
-            if key == "LIBVIRT_URI":  # 1.4's variable name
-                found = _lookup(ctx.config, "LIBVIRT_DEFAULT_URI")
-                if found:
-                    return found
-            return DEFAULTS[key]
-
-        command_timeout = _number(get("COMMAND_TIMEOUT") or "0", "COMMAND_TIMEOUT")
+        s = DriverSettings(ctx, DEFAULTS, PACKAGED_DEFAULTS, label="KVM")
         return cls(
-            libvirt_uri=get("LIBVIRT_URI") or DEFAULTS["LIBVIRT_URI"],
-            domain_type=get("DOMAIN_TYPE") or DEFAULTS["DOMAIN_TYPE"],
-            emulator=_emulator(get("EMULATOR")),
-            shutdown_timeout=_number(get("SHUTDOWN_TIMEOUT") or "0", "SHUTDOWN_TIMEOUT"),
-            shutdown_poll=max(_number(get("SHUTDOWN_POLL") or "2", "SHUTDOWN_POLL"), 0.1),
-            migrate_uri=get("MIGRATE_URI") or DEFAULTS["MIGRATE_URI"],
-            virsh=get("VIRSH") or DEFAULTS["VIRSH"],
-            command_timeout=command_timeout if command_timeout > 0 else None,
+            # LIBVIRT_DEFAULT_URI: 1.4's variable name
+            libvirt_uri=s.get("LIBVIRT_URI", "LIBVIRT_DEFAULT_URI") or DEFAULTS["LIBVIRT_URI"],
+            domain_type=s.get("DOMAIN_TYPE") or DEFAULTS["DOMAIN_TYPE"],
+            emulator=_emulator(s.get("EMULATOR")),
+            shutdown_timeout=s.number("SHUTDOWN_TIMEOUT", blank=0.0),
+            shutdown_poll=s.number("SHUTDOWN_POLL", minimum=0.1),
+            migrate_uri=s.get("MIGRATE_URI") or DEFAULTS["MIGRATE_URI"],
+            virsh=s.get("VIRSH") or DEFAULTS["VIRSH"],
+            command_timeout=s.limit("COMMAND_TIMEOUT"),
         )

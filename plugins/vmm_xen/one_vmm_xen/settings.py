@@ -22,12 +22,12 @@ package, ``vmm_xen.conf`` (``CREDIT = 256``, as 1.4 shipped).
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from one_core.driver_settings import DriverSettings, cached, defaults_in_force, load_defaults_file
 from one_core.errors import DriverError
 
 if TYPE_CHECKING:
@@ -49,37 +49,18 @@ DEFAULTS: dict[str, str] = {
 }
 
 
-@functools.cache
 def packaged_defaults() -> dict[str, Any]:
     """The shipped ``vmm_xen.conf`` as a defaults dict (first value of each name)."""
-    from one_core.template import Template
+    return load_defaults_file(PACKAGED_DEFAULTS)
 
-    values: dict[str, Any] = {}
-    for name, value in Template.parse_file(PACKAGED_DEFAULTS).attributes:
-        values.setdefault(name.upper(), value)
-    return values
+
+def _packaged(ctx: DriverContext) -> str | None:
+    return PACKAGED_DEFAULTS if ctx.role == "vmm" else None
 
 
 def defaults_of(ctx: DriverContext) -> Mapping[str, Any]:
     """The defaults in force: the configured file's, else (VMM only) the packaged one's."""
-    if ctx.defaults:
-        return {str(k).upper(): v for k, v in ctx.defaults.items()}
-    return packaged_defaults() if ctx.role == "vmm" else {}
-
-
-def lookup(mapping: Mapping[str, Any], key: str) -> str | None:
-    """The single (text) value of ``key`` in ``mapping``, case-insensitively, stripped."""
-    for k, v in mapping.items():
-        if str(k).upper() == key and isinstance(v, str):
-            return v.strip()
-    return None
-
-
-def _number(text: str, key: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise DriverError(f"Xen driver setting {key} is not a number: {text!r}") from None
+    return defaults_in_force(ctx, _packaged(ctx))
 
 
 @dataclass(frozen=True)
@@ -96,32 +77,27 @@ class XenSettings:
     command_timeout: float | None = None
 
     @classmethod
-    def from_context(cls, ctx: DriverContext) -> XenSettings:
-        """Read the section, then the defaults file, then :data:`DEFAULTS`."""
-        sources = (ctx.config, defaults_of(ctx))
+    def from_context(
+        cls, ctx: DriverContext, builtin: Mapping[str, str] | None = None
+    ) -> XenSettings:
+        """Read the section, then the defaults file, then :data:`DEFAULTS`.
 
-        def get(key: str, *aliases: str) -> str:
-            for name in (key, *aliases):
-                for source in sources:
-                    found = lookup(source, name)
-                    if found is not None:
-                        return found
-            return DEFAULTS.get(key, "")
-
-        tool = (get("XEN_TOOL") or "xm").lower()
+        ``builtin`` overrides some of :data:`DEFAULTS` (the IM driver's own timeout).
+        """
+        s = DriverSettings(ctx, {**DEFAULTS, **(builtin or {})}, _packaged(ctx), label="Xen")
+        tool = (s.get("XEN_TOOL") or "xm").lower()
         if tool not in TOOLS:
             raise DriverError(f"Xen driver setting XEN_TOOL must be xm or xl, not {tool!r}")
         alias = "XM_PATH" if tool == "xm" else "XL_PATH"
-        command_timeout = _number(get("COMMAND_TIMEOUT") or "0", "COMMAND_TIMEOUT")
         return cls(
             tool=tool,
-            tool_path=get("XEN_PATH", alias) or f"/usr/sbin/{tool}",
-            xentop_path=get("XENTOP_PATH") or DEFAULTS["XENTOP_PATH"],
-            sudo=tuple(get("SUDO").split()),
-            shutdown_timeout=_number(get("SHUTDOWN_TIMEOUT") or "0", "SHUTDOWN_TIMEOUT"),
-            shutdown_poll=max(_number(get("SHUTDOWN_POLL") or "1", "SHUTDOWN_POLL"), 0.1),
-            poll_delay=max(_number(get("POLL_DELAY") or "1", "POLL_DELAY"), 0.1),
-            command_timeout=command_timeout if command_timeout > 0 else None,
+            tool_path=s.get("XEN_PATH", alias) or f"/usr/sbin/{tool}",
+            xentop_path=s.get("XENTOP_PATH") or DEFAULTS["XENTOP_PATH"],
+            sudo=tuple(s.get("SUDO").split()),
+            shutdown_timeout=s.number("SHUTDOWN_TIMEOUT", blank=0.0),
+            shutdown_poll=s.number("SHUTDOWN_POLL", minimum=0.1),
+            poll_delay=s.number("POLL_DELAY", minimum=0.1),
+            command_timeout=s.limit("COMMAND_TIMEOUT"),
         )
 
     def tool_command(self, *args: str) -> list[str]:
@@ -135,7 +111,4 @@ class XenSettings:
 
 def settings(ctx: DriverContext) -> XenSettings:
     """The driver's settings, read once per context."""
-    found = ctx.state.get("xen_settings")
-    if found is None:
-        found = ctx.state["xen_settings"] = XenSettings.from_context(ctx)
-    return found
+    return cached(ctx, "xen_settings", lambda: XenSettings.from_context(ctx))

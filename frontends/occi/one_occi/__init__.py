@@ -1,0 +1,1 @@
+"""OCCI REST API of OpenNebula-py (spec cloud-apis §5-6)."""

@@ -1,0 +1,3 @@
+from one_occi.server import cli
+
+cli()

@@ -1,0 +1,1 @@
+"""The occi-* command-line tools (spec cloud-apis §6)."""
