@@ -32,6 +32,23 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from one_core.rpc.codec import encode_call, parse_response  # noqa: E402
 
+
+def result(key: str, value: float, unit: str) -> None:
+    """A machine-readable line for bench/run_all.py."""
+    print(f"RESULT {key} {value:.4g} {unit}", flush=True)
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """``(VmRSS, VmHWM)`` of ``pid`` in MiB."""
+    fields = {}
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                fields[key] = int(value.split()[0]) / 1024
+    return fields["VmRSS"], fields["VmHWM"]
+
+
 SESSION = "oneadmin:" + hashlib.sha1(b"onepass").hexdigest()
 
 
@@ -170,26 +187,37 @@ def main() -> None:
     oned = Oned()
     try:
         conn = Conn(oned.port)
+        time.sleep(1)
+        rss, _ = rss_mb(oned.proc.pid)
+        print(f"oned RSS idle                               : {rss:8.1f} MiB (goal <= 60)")
+        result("api.rss_idle", rss, "MiB")
         rate = bench_allocate(conn, 100)
         print(f"one.host.allocate sequential (100 hosts)   : {rate:8.0f} /s   (goal >= 1000/s)")
         ms, size = bench_pool(conn, 200)
         print(
             f"one.hostpool.info 100 hosts                 : {ms:8.2f} ms  ({size} bytes, goal <= 3 ms)"
         )
+        result("api.hostpool_100", ms, "ms")
         rate = bench_allocate(conn, 900)
         ms, size = bench_pool(conn, 50)
         print(
             f"one.hostpool.info 1000 hosts                : {ms:8.2f} ms  ({size} bytes, goal <= 30 ms)"
         )
+        result("api.hostpool_1000", ms, "ms")
+        rss, _ = rss_mb(oned.proc.pid)
+        print(f"oned RSS with 1000 hosts                    : {rss:8.1f} MiB (goal <= 80)")
+        result("api.rss_1000_hosts", rss, "MiB")
         rate = bench_allocate(conn, n_alloc)
         print(
             f"one.host.allocate sequential ({n_alloc} more)    : {rate:8.0f} /s   (goal >= 1000/s)"
         )
+        result("api.host_allocate", rate, "/s")
         for clients in (1, 4):
             rate = bench_cheap(oned.port, clients, 1500 if args.quick else 4000)
             print(
                 f"one.user.info (auth'd), {clients} client(s)         : {rate:8.0f} req/s (goal >= 2000 with 4)"
             )
+            result(f"api.cheap_{clients}", rate, "req/s")
     finally:
         oned.stop()
     n = 1000
@@ -197,6 +225,7 @@ def main() -> None:
     print(
         f"monitoring round, {n} hosts, dummy IM        : {secs:8.2f} s after the interval (goal < 60 s)"
     )
+    result("api.monitor_1000", secs, "s")
 
 
 if __name__ == "__main__":

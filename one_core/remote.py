@@ -28,6 +28,7 @@ treat a ``front:path`` location like any host.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shlex
 import shutil
@@ -510,6 +511,26 @@ class LocalHost:
 # ---------------------------------------------------------------------------
 # what SSH drivers call
 # ---------------------------------------------------------------------------
+
+
+WRITE_STDIN = 'mkdir -p -- "$(dirname -- "$1")" && cat > "$1"'
+"""Write standard input to the file ``$1``, creating its directory (the path is an
+argument, never shell text)."""
+
+
+def write_command(path: str) -> list[str]:
+    """The argument list writing standard input to ``path`` (see :data:`WRITE_STDIN`)."""
+    return ["sh", "-c", WRITE_STDIN, "sh", path]
+
+
+def upload_text(
+    handle: RemoteHost | LocalHost, text: str, path: str, *, timeout: float | None = None
+) -> RunResult:
+    """Write ``text`` (UTF-8) to ``path`` on the host, creating its directory: one command.
+
+    Errors as in :meth:`RemoteHost.pipe`.
+    """
+    return handle.pipe(write_command(path), stdin=io.BytesIO(text.encode("utf-8")), timeout=timeout)
 
 
 def remote_for(ctx: DriverContext, host: str) -> RemoteHost:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from copy import deepcopy as _deepcopy
 from os import PathLike
 
 from lxml import etree
@@ -226,6 +227,22 @@ class Template:
         """A deep copy (vectors copied too)."""
         clone = Template(replace_mode=self.replace_mode)
         clone._attrs = [(n, v if isinstance(v, str) else dict(v)) for n, v in self._attrs]
+        return clone
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Template:
+        """``copy.deepcopy`` without its generic walk (the engine snapshots each VM's
+        template before every driver call): strings are immutable, vectors of
+        strings are copied with ``dict``; anything else still goes through deepcopy."""
+        clone = Template(replace_mode=self.replace_mode)
+        attrs = []
+        for name, value in self._attrs:
+            if type(value) is not str:
+                if type(value) is dict and all(type(v) is str for v in value.values()):
+                    value = dict(value)
+                else:
+                    value = _deepcopy(value, memo)
+            attrs.append((name, value))
+        clone._attrs = attrs
         return clone
 
     # ------------------------------------------------------------------ output

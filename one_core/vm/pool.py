@@ -41,6 +41,7 @@ except ImportError:  # pragma: no cover - H7's module not installed
             return None
         return {str(k).upper(): str(v) for k, v in removed[0].items()}
 
+
 log = logging.getLogger("one.vm")
 
 

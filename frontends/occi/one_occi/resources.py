@@ -20,7 +20,7 @@ from one_core.images import ImageNotFound, ImageRecord, ImageRepository, Malform
 from one_occi import views
 from one_occi.config import OcciConfig
 from one_occi.errors import OcciError, bad_request, forbidden, malformed, not_found
-from one_occi.vmtemplate import ComputeRequest, Disk, Nic, render, value
+from one_occi.vmtemplate import ComputeRequest, Disk, Nic, UnsafeValue, render, value
 from one_occi.xmlbody import text
 
 STATE_ACTIONS = {
@@ -92,6 +92,8 @@ class Resources:
                 self.config.fs_format,
                 self.config.values,
             )
+        except UnsafeValue as exc:
+            raise bad_request(str(exc)) from None
         except TemplateError as exc:
             raise OcciError(500, str(exc)) from None
         client = self.client_for(user)
@@ -209,18 +211,19 @@ class Resources:
 
     def create_network(self, user: CloudUser, root: Element) -> tuple[int, bytes]:
         """§5.8, root ``NIC`` or the guide's ``NETWORK`` (§7 #34)."""
-        lines = []
         name = text(root, "NAME")
         if name is None:
             raise bad_request("NAME not defined in the OCCI XML")
-        lines.append(f"NAME = {_quoted(name)}")
-        lines.append("TYPE = RANGED")
-        if self.config.bridge:
-            lines.append(f"BRIDGE = {_quoted(self.config.bridge)}")
-        for tag, key in (("ADDRESS", "NETWORK_ADDRESS"), ("SIZE", "NETWORK_SIZE")):
-            value = text(root, tag)
-            if value is not None:
-                lines.append(f"{key} = {_quoted(value)}")
+        try:
+            lines = [f"NAME = {value(name)}", "TYPE = RANGED"]
+            if self.config.bridge:
+                lines.append(f"BRIDGE = {value(self.config.bridge)}")
+            for tag, key in (("ADDRESS", "NETWORK_ADDRESS"), ("SIZE", "NETWORK_SIZE")):
+                given = text(root, tag)
+                if given is not None:
+                    lines.append(f"{key} = {value(given)}")
+        except UnsafeValue as exc:
+            raise bad_request(str(exc)) from None
         client = self.client_for(user)
         try:
             nid = client.vn_allocate("\n".join(lines) + "\n")
@@ -265,10 +268,6 @@ class Resources:
             raise forbidden("Image", iid)
         self.repo.delete(iid)
         return 204, b""
-
-
-def _quoted(text: str) -> str:
-    return value(text)
 
 
 def disk_metadata(root: Element) -> tuple[str | None, str | None]:

@@ -8,7 +8,10 @@ them with ``<%= occi[:name] %>``, ``<%= occi[:disks] %>``,
 ``<%= @config[:key] %>``). For ordinary values the text is 1.4's.
 
 Every client value is written as a plain token when it is one and quoted
-(``"`` escaped) otherwise, so no request value can add attributes (§7 #33).
+(``"`` escaped as ``\\"``, the only escape of the template language)
+otherwise, so no request value can add attributes (§7 #33). Values the
+language cannot carry (control characters, a trailing backslash, which
+would escape the closing quote) raise :class:`UnsafeValue`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,23 @@ from typing import Any
 from one_core.cloud.erb import render_file
 
 _PLAIN = re.compile(r"^[A-Za-z0-9_./:@+-]+$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class UnsafeValue(ValueError):
+    """A request value the template language cannot carry."""
+
+    def __init__(self, text: str):
+        super().__init__(f"Invalid value in the OCCI XML: {text!r}")
+        self.text = text
+
+
+def quoted(text: object) -> str:
+    """``"text"`` with ``"`` escaped; :class:`UnsafeValue` if it cannot be carried."""
+    s = str(text)
+    if not s or _CONTROL.search(s) or s.endswith("\\"):
+        raise UnsafeValue(s)
+    return '"' + s.replace('"', '\\"') + '"'
 
 
 def value(text: object) -> str:
@@ -28,11 +48,7 @@ def value(text: object) -> str:
     s = str(text)
     if _PLAIN.match(s):
         return s
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def quoted(text: object) -> str:
-    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return quoted(s)
 
 
 @dataclass

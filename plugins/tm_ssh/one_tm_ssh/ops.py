@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 from one_core.errors import DriverError
-from one_core.remote import RunResult
+from one_core.remote import RunResult, write_command
 
 URL_PREFIXES = ("http://", "https://", "ftp://")
 """Sources downloaded on the destination host instead of copied (1.4: ``http://`` only)."""
@@ -60,9 +60,6 @@ if [ -n "$3" ]; then chmod "$3" -- "$2"; fi
 """
 """Fetch URL ``$1`` into ``$2`` (creating its directory) with wget, or curl when wget is
 missing; then ``chmod $3`` when given. A failed download leaves nothing."""
-
-WRITE_STDIN = 'mkdir -p -- "$(dirname -- "$1")" && cat > "$1"'
-"""Write standard input to ``$1``, creating its directory."""
 
 COPY = 'mkdir -p -- "$(dirname -- "$2")" && cp -- "$1" "$2"'
 """Copy ``$1`` to ``$2`` on one host, creating the directory of ``$2``."""
@@ -257,7 +254,7 @@ def copy_file(
         if same_host:
             dst.run(["sh", "-c", COPY, "sh", src_path, part])
         else:
-            relay(src, ["cat", "--", src_path], dst, ["sh", "-c", WRITE_STDIN, "sh", part])
+            relay(src, ["cat", "--", src_path], dst, write_command(part))
         dst.run(["sh", "-c", FINISH_COPY, "sh", part, dst_path, mode])
     except DriverError:
         dst.run(["rm", "-f", "--", part], check=False)

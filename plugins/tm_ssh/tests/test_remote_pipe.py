@@ -8,7 +8,7 @@ import pytest
 from one_tm_ssh import ops
 
 from one_core.errors import DriverError
-from one_core.remote import LocalHost
+from one_core.remote import LocalHost, upload_text, write_command
 
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB with every byte value
 
@@ -49,13 +49,13 @@ def test_relay_between_front_and_host_and_back(pool, tmp_path) -> None:
         LocalHost(),
         ["cat", "--", str(src)],
         pool("node1"),
-        ["sh", "-c", ops.WRITE_STDIN, "sh", str(tmp_path / "sub" / "mid.bin")],
+        write_command(str(tmp_path / "sub" / "mid.bin")),
     )
     ops.relay(
         pool("node2"),
         ["cat", "--", str(tmp_path / "sub" / "mid.bin")],
         LocalHost(),
-        ["sh", "-c", ops.WRITE_STDIN, "sh", str(tmp_path / "end.bin")],
+        write_command(str(tmp_path / "end.bin")),
     )
     assert (tmp_path / "end.bin").read_bytes() == PAYLOAD
 
@@ -78,3 +78,12 @@ def test_relay_stops_when_the_consumer_dies(pool, tmp_path) -> None:
     with pytest.raises(DriverError) as err:
         ops.relay(LocalHost(), ["cat", "--", str(big)], pool("node1"), ["sh", "-c", "exit 7"])
     assert err.value.exit_code == 7
+
+
+@pytest.mark.parametrize("local", [False, True])
+def test_upload_text_creates_the_directory(pool, tmp_path, local) -> None:
+    target = tmp_path / "new dir" / "x;$(touch pwned)" / "deployment.0"
+    handle = LocalHost() if local else pool("node1")
+    upload_text(handle, "name = 'one-7'\n", str(target))
+    assert target.read_text() == "name = 'one-7'\n"
+    assert not (tmp_path / "pwned").exists()

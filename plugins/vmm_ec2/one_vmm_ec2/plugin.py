@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from one_core.errors import DriverError
 from one_core.hookspecs import hookimpl
+from one_core.vmm_helpers import deployment_text
 from one_vmm_ec2 import api
 from one_vmm_ec2.deployment import launch_request
 from one_vmm_ec2.settings import client, defaults_of, settings
@@ -42,25 +43,12 @@ STATES = {"pending": "a", "running": "a", "shutting-down": "d", "terminated": "d
 """EC2 instance states → poll STATE (1.4's ``one_vmm_ec2.rb``)."""
 
 
-def _deployment_text(deployment_file: str, deployment: str) -> str:
-    text = deployment
-    if not text:
-        try:
-            with open(deployment_file, encoding="utf-8") as fh:
-                text = fh.read()
-        except OSError:
-            text = ""
-    if not text.strip():
-        raise DriverError(f"Can not open deployment file {deployment_file}")
-    return text
-
-
 @hookimpl
 def vmm_deploy(
     ctx: DriverContext, vid: int, host: str, deployment_file: str, deployment: str
 ) -> str:
     """Run the VM's instance; return its instance id."""
-    text = _deployment_text(deployment_file, deployment)
+    text = deployment_text(deployment_file, deployment)
     request = launch_request(text, host, defaults_of(ctx), deployment_file)
     ec2 = client(ctx)
     params: dict[str, Any] = {

@@ -4,8 +4,8 @@ Every action runs ``virsh -c <LIBVIRT_URI> …`` on the host through the shared
 SSH layer (:func:`one_core.remote.remote_for`), as argument lists:
 
 =========  ==============================================================
-deploy     ``mkdir -p <VM_DIR>/<vid>/images``, SFTP of the deployment
-           file to ``…/images/deployment.<seq>``, ``virsh create <file>``;
+deploy     the deployment file written to ``<VM_DIR>/<vid>/images/deployment.<seq>``
+           (:func:`one_core.remote.upload_text`), ``virsh create <file>``;
            the deploy id is the domain name virsh reports (``one-<vid>``)
 shutdown   ``virsh shutdown D``, then ``virsh dominfo D`` every
            ``SHUTDOWN_POLL`` s until the domain is gone; after
@@ -21,17 +21,18 @@ poll       ``virsh dominfo D`` → ``STATE``, ``USEDMEMORY``; ``d`` when the
 
 from __future__ import annotations
 
-import os
-import posixpath
-import re
-import tempfile
-import time
 from typing import TYPE_CHECKING
 
 from one_core.driver_settings import cached
 from one_core.errors import DriverError
 from one_core.hookspecs import hookimpl
-from one_core.remote import close_own_pool, remote_for
+from one_core.remote import close_own_pool, remote_for, upload_text
+from one_core.vmm_helpers import (
+    command_failed,
+    deployment_text,
+    remote_deployment_path,
+    wait_until,
+)
 from one_vmm_kvm import virsh
 from one_vmm_kvm.domain import render_domain
 from one_vmm_kvm.settings import KvmSettings, defaults_of
@@ -41,20 +42,10 @@ if TYPE_CHECKING:
     from one_core.records import VMRecord
     from one_core.remote import RemoteHost, RunResult
 
-_DEPLOYMENT = re.compile(r"deployment\.\d+")
-
 
 def settings(ctx: DriverContext) -> KvmSettings:
     """The driver's settings, read once per context."""
     return cached(ctx, "kvm_settings", lambda: KvmSettings.from_context(ctx))
-
-
-def remote_deployment_path(ctx: DriverContext, vid: int, deployment_file: str) -> str:
-    """Where the deployment file goes on the host: ``<VM_DIR>/<vid>/images/deployment.<seq>``."""
-    name = posixpath.basename(deployment_file.replace(os.sep, "/"))
-    if not _DEPLOYMENT.fullmatch(name):
-        name = "deployment.0"
-    return f"{ctx.vm_dir.rstrip('/')}/{vid}/images/{name}"
 
 
 def _virsh(
@@ -66,12 +57,7 @@ def _virsh(
 
 
 def _failed(action: str, deploy_id: str, result: RunResult) -> DriverError:
-    detail = " ".join((result.stderr or result.stdout).split()) or f"exit code {result.exit_code}"
-    return DriverError(
-        f"virsh {action} {deploy_id} failed: {detail}",
-        stderr=result.stderr,
-        exit_code=result.exit_code,
-    )
+    return command_failed(f"virsh {action} {deploy_id}", result)
 
 
 @hookimpl
@@ -92,22 +78,9 @@ def vmm_deploy(
     ctx: DriverContext, vid: int, host: str, deployment_file: str, deployment: str
 ) -> str:
     """Copy the domain XML to the host and ``virsh create`` it; return the domain name."""
-    text = deployment
-    if not text:
-        try:
-            with open(deployment_file, encoding="utf-8") as fh:
-                text = fh.read()
-        except OSError:
-            text = ""
-    if not text.strip():
-        raise DriverError(f"Can not open deployment file {deployment_file}")
+    text = deployment_text(deployment_file, deployment)
     remote_file = remote_deployment_path(ctx, vid, deployment_file)
-    handle = remote_for(ctx, host)
-    handle.run(["mkdir", "-p", posixpath.dirname(remote_file)])
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".xml") as tmp:
-        tmp.write(text)
-        tmp.flush()
-        handle.put(tmp.name, remote_file)
+    upload_text(remote_for(ctx, host), text, remote_file, timeout=settings(ctx).command_timeout)
     _, result = _virsh(ctx, host, "create", remote_file)
     name = virsh.created_domain(result.stdout)
     if name is None:
@@ -120,22 +93,25 @@ def vmm_shutdown(ctx: DriverContext, vid: int, host: str, deploy_id: str) -> Non
     """``virsh shutdown``, then wait until the domain is gone (up to ``SHUTDOWN_TIMEOUT``)."""
     s = settings(ctx)
     _virsh(ctx, host, "shutdown", deploy_id)
-    start = time.monotonic()
-    while True:
+
+    def gone() -> bool:
         _, result = _virsh(ctx, host, "dominfo", deploy_id, check=False)
         if result.exit_code != 0:
             if virsh.is_not_found(result.stderr):
-                return
+                return True
             raise _failed("dominfo", deploy_id, result)
-        if virsh.parse_dominfo(result.stdout).get("STATE") == "-" and "shut off" in result.stdout:
-            return  # a persistent domain stays defined once off
-        waited = time.monotonic() - start
-        if s.shutdown_timeout > 0 and waited >= s.shutdown_timeout:
-            raise DriverError(
-                f"Timeout reached: domain {deploy_id} still running "
-                f"{s.shutdown_timeout:g} s after virsh shutdown"
-            )
-        time.sleep(s.shutdown_poll)
+        # a persistent domain stays defined once off
+        return (
+            virsh.parse_dominfo(result.stdout).get("STATE") == "-" and "shut off" in result.stdout
+        )
+
+    wait_until(
+        gone,
+        timeout=s.shutdown_timeout,
+        poll=s.shutdown_poll,
+        message=f"Timeout reached: domain {deploy_id} still running "
+        f"{s.shutdown_timeout:g} s after virsh shutdown",
+    )
 
 
 @hookimpl

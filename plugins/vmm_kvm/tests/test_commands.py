@@ -12,7 +12,7 @@ from one_vmm_kvm.settings import KvmSettings
 
 from one_core.context import DriverContext
 from one_core.errors import DriverError
-from one_core.remote import RunResult
+from one_core.remote import WRITE_STDIN, RunResult
 
 DOMINFO_RUNNING = """Id:             3
 Name:           one-5
@@ -30,7 +30,7 @@ NOT_FOUND = RunResult("", "error: failed to get domain 'one-5'\n", 1)
 
 
 class FakeHost:
-    """Records argument lists and puts; answers from a queue of results (default: success)."""
+    """Records argument lists and file writes; answers from a queue of results (default: success)."""
 
     def __init__(self) -> None:
         self.calls: list[tuple] = []
@@ -47,9 +47,10 @@ class FakeHost:
             )
         return result
 
-    def put(self, local, remote):
-        with open(local, encoding="utf-8") as fh:
-            self.calls.append(("put", remote, fh.read()))
+    def pipe(self, argv, *, stdin=None, stdout=None, timeout=None, check=True):
+        assert argv[:2] == ["sh", "-c"] and argv[2] == WRITE_STDIN
+        self.calls.append(("write", argv[4], stdin.read().decode("utf-8")))
+        return RunResult("", "", 0)
 
 
 @pytest.fixture
@@ -77,12 +78,11 @@ V = ["virsh", "-c", "qemu:///system"]
 
 def test_deploy_copies_the_file_and_creates_the_domain(host, tmp_path):
     local = tmp_path / "5" / "deployment.2"
-    host.answers = [RunResult("", "", 0), RunResult("Domain 'one-5' created from x\n", "", 0)]
+    host.answers = [RunResult("Domain 'one-5' created from x\n", "", 0)]
     deploy_id = plugin.vmm_deploy(make_ctx(host), 5, "node1", str(local), "<domain/>\n")
     assert deploy_id == "one-5"
     assert host.calls == [
-        ("run", ["mkdir", "-p", "/srv/one/var/5/images"]),
-        ("put", "/srv/one/var/5/images/deployment.2", "<domain/>\n"),
+        ("write", "/srv/one/var/5/images/deployment.2", "<domain/>\n"),
         ("run", [*V, "create", "/srv/one/var/5/images/deployment.2"]),
     ]
 
@@ -91,18 +91,18 @@ def test_deploy_copies_the_file_and_creates_the_domain(host, tmp_path):
     "stdout", ["Domain one-7 created from /f\n", "Domain 'one-7' created from '/f'\n"]
 )
 def test_deploy_reads_old_and_new_virsh_output(host, stdout):
-    host.answers = [RunResult("", "", 0), RunResult(stdout, "", 0)]
+    host.answers = [RunResult(stdout, "", 0)]
     assert plugin.vmm_deploy(make_ctx(host), 7, "h", "/v/7/deployment.0", "<d/>") == "one-7"
 
 
 def test_deploy_without_domain_name_fails(host):
-    host.answers = [RunResult("", "", 0), RunResult("something else\n", "", 0)]
+    host.answers = [RunResult("something else\n", "", 0)]
     with pytest.raises(DriverError, match=r"^Domain id not found in virsh create output\.$"):
         plugin.vmm_deploy(make_ctx(host), 7, "h", "/v/7/deployment.0", "<d/>")
 
 
 def test_deploy_failure_carries_virsh_error(host):
-    host.answers = [RunResult("", "", 0), RunResult("", "error: bad XML\n", 1)]
+    host.answers = [RunResult("", "error: bad XML\n", 1)]
     with pytest.raises(DriverError, match="bad XML"):
         plugin.vmm_deploy(make_ctx(host), 7, "h", "/v/7/deployment.0", "<d/>")
 
@@ -110,9 +110,13 @@ def test_deploy_failure_carries_virsh_error(host):
 def test_deploy_reads_the_local_file_when_no_text(host, tmp_path):
     local = tmp_path / "deployment.3"
     local.write_text("<domain type='kvm'/>\n")
-    host.answers = [RunResult("", "", 0), RunResult("Domain one-9 created from x", "", 0)]
+    host.answers = [RunResult("Domain one-9 created from x", "", 0)]
     plugin.vmm_deploy(make_ctx(host), 9, "h", str(local), "")
-    assert host.calls[1] == ("put", "/srv/one/var/9/images/deployment.3", "<domain type='kvm'/>\n")
+    assert host.calls[0] == (
+        "write",
+        "/srv/one/var/9/images/deployment.3",
+        "<domain type='kvm'/>\n",
+    )
 
 
 def test_deploy_with_no_file_at_all(host, tmp_path):

@@ -5,8 +5,8 @@ the host through the shared SSH layer (:func:`one_core.remote.remote_for`),
 as argument lists, so no value reaches a shell unquoted:
 
 =========  ==============================================================
-deploy     ``mkdir -p <VM_DIR>/<vid>/images``, the configuration written to
-           ``…/images/deployment.<seq>`` (``cat`` reading standard input),
+deploy     the configuration written to ``<VM_DIR>/<vid>/images/deployment.<seq>``
+           (:func:`one_core.remote.upload_text`: ``cat`` reading standard input),
            ``xm create <file>``, then ``xm sched-credit -d <name> -w <credits>``
            from the file's ``#O CPU_CREDITS`` line. The deploy id is the
            ``Started domain X`` of xm; ``xl create`` prints none, so with xl
@@ -26,16 +26,17 @@ poll       ``xentop -b -i 2 -d <POLL_DELAY>``: the domain's last line gives
 
 from __future__ import annotations
 
-import io
-import os
-import posixpath
-import re
-import time
 from typing import TYPE_CHECKING
 
 from one_core.errors import DriverError
 from one_core.hookspecs import hookimpl
-from one_core.remote import close_own_pool, remote_for
+from one_core.remote import close_own_pool, remote_for, upload_text
+from one_core.vmm_helpers import (
+    command_failed,
+    deployment_text,
+    remote_deployment_path,
+    wait_until,
+)
 from one_vmm_xen import tools, xentop
 from one_vmm_xen.config import render_config
 from one_vmm_xen.settings import defaults_of, settings
@@ -45,21 +46,8 @@ if TYPE_CHECKING:
     from one_core.records import VMRecord
     from one_core.remote import RunResult
 
-_DEPLOYMENT = re.compile(r"deployment\.\d+")
-
-WRITE_FILE = 'cat > "$1"'
-"""Standard input to the file ``$1`` (the path is an argument, never shell text)."""
-
 MAX_WEIGHT = 65535
 """The largest credit-scheduler weight Xen accepts."""
-
-
-def remote_deployment_path(ctx: DriverContext, vid: int, deployment_file: str) -> str:
-    """Where the configuration goes on the host: ``<VM_DIR>/<vid>/images/deployment.<seq>``."""
-    name = posixpath.basename(deployment_file.replace(os.sep, "/"))
-    if not _DEPLOYMENT.fullmatch(name):
-        name = "deployment.0"
-    return f"{ctx.vm_dir.rstrip('/')}/{int(vid)}/images/{name}"
 
 
 def _run(ctx: DriverContext, host: str, argv: list[str], *, check: bool = True) -> RunResult:
@@ -71,10 +59,7 @@ def _tool(ctx: DriverContext, host: str, *args: str, check: bool = True) -> RunR
 
 
 def _failed(action: str, deploy_id: str, result: RunResult) -> DriverError:
-    detail = " ".join((result.stderr or result.stdout).split()) or f"exit code {result.exit_code}"
-    return DriverError(
-        f"{action} {deploy_id} failed: {detail}", stderr=result.stderr, exit_code=result.exit_code
-    )
+    return command_failed(f"{action} {deploy_id}", result)
 
 
 @hookimpl
@@ -102,24 +87,9 @@ def vmm_deploy(
     ctx: DriverContext, vid: int, host: str, deployment_file: str, deployment: str
 ) -> str:
     """Copy the configuration to the host, create the domain, set its CPU weight."""
-    text = deployment
-    if not text:
-        try:
-            with open(deployment_file, encoding="utf-8") as fh:
-                text = fh.read()
-        except OSError:
-            text = ""
-    if not text.strip():
-        raise DriverError(f"Can not open deployment file {deployment_file}")
+    text = deployment_text(deployment_file, deployment)
     remote_file = remote_deployment_path(ctx, vid, deployment_file)
-    handle = remote_for(ctx, host)
-    timeout = settings(ctx).command_timeout
-    handle.run(["mkdir", "-p", "--", posixpath.dirname(remote_file)], timeout=timeout)
-    handle.pipe(
-        ["sh", "-c", WRITE_FILE, "sh", remote_file],
-        stdin=io.BytesIO(text.encode("utf-8")),
-        timeout=timeout,
-    )
+    upload_text(remote_for(ctx, host), text, remote_file, timeout=settings(ctx).command_timeout)
     result = _tool(ctx, host, "create", remote_file)
     name = tools.started_domain(result.stdout)
     if name is None and settings(ctx).tool == "xl":
@@ -135,25 +105,28 @@ def vmm_shutdown(ctx: DriverContext, vid: int, host: str, deploy_id: str) -> Non
     """``xm shutdown``, then wait until the domain is gone (up to ``SHUTDOWN_TIMEOUT``)."""
     s = settings(ctx)
     _tool(ctx, host, "shutdown", deploy_id)
-    start = time.monotonic()
-    while True:
+
+    def gone() -> bool:
         result = _tool(ctx, host, "list", deploy_id, check=False)
         if result.exit_code != 0:
             if tools.is_not_found(result.stderr):
-                return
+                return True
             raise _failed("list", deploy_id, result)
         state = tools.list_state(result.stdout, deploy_id)
         if state is None:
-            return
+            return True
         if "s" in state:  # shut down but still listed: free it, as 1.4 did
             vmm_cancel(ctx=ctx, vid=vid, host=host, deploy_id=deploy_id)
-            return
-        if s.shutdown_timeout > 0 and time.monotonic() - start >= s.shutdown_timeout:
-            raise DriverError(
-                f"Timeout reached: domain {deploy_id} still running "
-                f"{s.shutdown_timeout:g} s after {s.tool} shutdown"
-            )
-        time.sleep(s.shutdown_poll)
+            return True
+        return False
+
+    wait_until(
+        gone,
+        timeout=s.shutdown_timeout,
+        poll=s.shutdown_poll,
+        message=f"Timeout reached: domain {deploy_id} still running "
+        f"{s.shutdown_timeout:g} s after {s.tool} shutdown",
+    )
 
 
 @hookimpl

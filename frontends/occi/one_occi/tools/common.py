@@ -136,7 +136,6 @@ def read_file_arg(path: str | None) -> bytes | None:
 
 def make_command(
     tool: str,
-    usage: str,
     commands: dict[str, Callable[[OCCIClient, str | None], Reply]],
     *,
     multipart_flag: bool = False,
@@ -185,7 +184,6 @@ def make_command(
         sys.stdout.flush()
         sys.exit(0 if exit_zero or 200 <= reply.status < 300 else 1)
 
-    command.usage_text = usage  # type: ignore[attr-defined]
     return command
 
 
@@ -208,7 +206,3 @@ def run(tool: str, command: click.Command, usage: str, argv: list[str] | None = 
         print(str(exc))
         sys.exit(255)
     sys.exit(0)
-
-
-def missing(message: str) -> ToolError:
-    return ToolError(message)

@@ -87,7 +87,6 @@ def _delete(client: OCCIClient, arg: str | None) -> Reply:
 
 COMMAND = make_command(
     TOOL,
-    USAGE,
     {"list": _list, "create": _create, "show": _show, "update": _update, "delete": _delete},
 )
 

@@ -67,9 +67,7 @@ def _delete(client: OCCIClient, arg: str | None) -> Reply:
     return client.request("DELETE", f"/network/{arg}")
 
 
-COMMAND = make_command(
-    TOOL, USAGE, {"list": _list, "create": _create, "show": _show, "delete": _delete}
-)
+COMMAND = make_command(TOOL, {"list": _list, "create": _create, "show": _show, "delete": _delete})
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -133,7 +133,6 @@ def _delete(client: OCCIClient, arg: str | None) -> Reply:
 
 COMMAND = make_command(
     TOOL,
-    USAGE,
     {"list": _list, "create": _create, "show": _show, "delete": _delete},
     multipart_flag=True,
 )

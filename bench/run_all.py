@@ -1,0 +1,154 @@
+"""Run every benchmark and print a summary against the goals of issues 4 and 5 (``make bench``).
+
+    uv run python bench/run_all.py                # each oned benchmark once, the others once
+    uv run python bench/run_all.py --repeat 3     # oned benchmarks 3 times: medians
+    uv run python bench/run_all.py --quick        # smaller sizes (a smoke run, not for figures)
+    uv run python bench/run_all.py --only vm      # only bench_vm.py (api, vm, vnet, template, sched)
+
+The oned benchmarks (``bench_api.py``, ``bench_vm.py``) print ``RESULT <key> <value> <unit>``
+lines; the summary shows the median of each key over the repeats, the goal, and the load
+average of the machine (1 min) before each run — on a shared machine, figures taken under
+load are slower, so read them with the load beside them. The other benchmarks
+(virtual-network leases, template parsing, the rank scheduler, and W2's end-to-end
+scheduler benchmark when present) are run once and their output is shown as is.
+The econe upload benchmark (2 GiB by default) runs only with ``--econe``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+
+# key: (label, 1.4 figure, goal text, comparison, goal value)
+GOALS: dict[str, tuple[str, str, str, str, float]] = {
+    "api.host_allocate": ("one.host.allocate, sequential", "530/s", ">= 1,000/s", ">=", 1000),
+    "api.hostpool_100": ("one.hostpool.info, 100 hosts", "2.9 ms", "<= 3 ms", "<=", 3),
+    "api.hostpool_1000": ("one.hostpool.info, 1,000 hosts", "-", "<= 30 ms", "<=", 30),
+    "api.cheap_1": ("one.user.info, 1 client", "-", "-", "", 0),
+    "api.cheap_4": ("one.user.info, 4 clients", "-", ">= 2,000/s", ">=", 2000),
+    "api.monitor_1000": ("1,000 hosts monitored (after interval)", "~20/min", "<= 60 s", "<=", 60),
+    "api.rss_idle": ("oned RSS idle", "10 MB", "<= 60 MB", "<=", 60),
+    "api.rss_1000_hosts": ("oned RSS, 1,000 hosts", "-", "<= 80 MB", "<=", 80),
+    "vm.allocate_1": ("one.vm.allocate, 1 client", "225/s", ">= 600/s", ">=", 600),
+    "vm.allocate_4": ("one.vm.allocate, 4 clients", "189/s", ">= 1,000/s", ">=", 1000),
+    "vm.pool_1000": ("one.vmpool.info, 1,000 VMs", "18 ms", "<= 15 ms", "<=", 15),
+    "vm.pool_10000": ("one.vmpool.info, 10,000 VMs", "201 ms", "<= 150 ms", "<=", 150),
+    "vm.info": ("one.vm.info, 2,000 VMs", "0.25 ms", "<= 0.5 ms", "<=", 0.5),
+    "vm.info_10000": ("one.vm.info, 10,000 VMs", "0.25 ms", "<= 0.5 ms", "<=", 0.5),
+    "vm.deploy_latency": ("allocate+deploy -> RUNNING", "12.3 ms", "<= 10 ms", "<=", 10),
+    "vm.deploy_latency_10000": ("same, 10,000 VMs in pool", "22 ms", "<= 10 ms", "<=", 10),
+    "vm.lifecycle_1000": ("1,000 VMs to DONE, 4 clients", "-", "<= 10 s", "<=", 10),
+    "vm.rss_idle": ("oned RSS idle (engine, 1 host)", "10 MB", "<= 60 MB", "<=", 60),
+    "vm.rss_10000": ("oned RSS, 10,000 VMs", "13.6 MB", "<= 100 MB", "<=", 100),
+    "vm.rss_peak": ("oned RSS peak, 10,000 VMs", "31.5 MB", "<= 150 MB", "<=", 150),
+}
+
+
+def loadavg() -> float:
+    return os.getloadavg()[0]
+
+
+def run(script: str, args: list[str], results: dict[str, list[float]], loads: list[float]) -> int:
+    path = BENCH / script
+    load = loadavg()
+    loads.append(load)
+    print(f"\n=== {script} {' '.join(args)}   (load average {load:.2f})", flush=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(path), *args],
+        cwd=str(ROOT),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("RESULT "):
+            _, key, value, _unit = line.split()
+            results.setdefault(key, []).append(float(value))
+        else:
+            print(line, end="", flush=True)
+    return proc.wait()
+
+
+def verdict(key: str, value: float) -> str:
+    cmp, goal = GOALS[key][3], GOALS[key][4]
+    if cmp == ">=":
+        return "met" if value >= goal else "MISSED"
+    if cmp == "<=":
+        return "met" if value <= goal else "MISSED"
+    return ""
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=1, help="runs of each oned benchmark")
+    ap.add_argument("--quick", action="store_true", help="smaller sizes (smoke run)")
+    ap.add_argument("--only", choices=["api", "vm", "vnet", "template", "sched"], default=None)
+    ap.add_argument("--econe", action="store_true", help="also run bench_econe_upload.py")
+    args = ap.parse_args()
+    quick = ["--quick"] if args.quick else []
+    results: dict[str, list[float]] = {}
+    loads: list[float] = []
+    failed: list[str] = []
+    t0 = time.monotonic()
+
+    def want(name: str) -> bool:
+        return args.only in (None, name)
+
+    for _ in range(max(1, args.repeat)):
+        if want("api") and run("bench_api.py", quick, results, loads):
+            failed.append("bench_api.py")
+        if want("vm") and run("bench_vm.py", quick, results, loads):
+            failed.append("bench_vm.py")
+    others: list[tuple[str, str, list[str]]] = [
+        ("vnet", "bench_vnet.py", ["--quick"]),
+        ("template", "bench_template.py", []),
+        ("sched", "bench_sched.py", ["--quick"] if args.quick else []),
+        ("sched", "bench_sched_e2e.py", quick),
+    ]
+    for name, script, extra in others:
+        if want(name) and (BENCH / script).exists() and run(script, extra, results, loads):
+            failed.append(script)
+    econe = args.econe and (BENCH / "bench_econe_upload.py").exists()
+    if econe and run("bench_econe_upload.py", ["--size", "512M"], results, loads):
+        failed.append("bench_econe_upload.py")
+
+    scale = " --quick: sizes are 1/10 of the labels, not for figures;" if args.quick else ""
+    print(
+        f"\n=== summary ({max(1, args.repeat)} run(s) each, median;{scale} "
+        f"{time.monotonic() - t0:.0f} s)"
+    )
+    print(f"load average (1 min) before each run: {', '.join(f'{x:.2f}' for x in loads)}")
+    print(f"{'benchmark':<40} {'1.4':>9} {'goal':>11} {'ours':>10}  {'':6} runs")
+    for key, (label, one14, goal, _cmp, _v) in GOALS.items():
+        if key not in results:
+            continue
+        values = results[key]
+        med = statistics.median(values)
+        unit = "/s" if "/s" in goal or key.startswith("api.cheap") else ""
+        if key.startswith(("api.rss", "vm.rss")):
+            unit = " MiB"
+        elif key in ("api.monitor_1000", "vm.lifecycle_1000"):
+            unit = " s"
+        elif not unit:
+            unit = " ms"
+        shown = f"{med:,.0f}{unit}" if med >= 100 else f"{med:.2f}{unit}"
+        spread = ", ".join(f"{v:.3g}" for v in values)
+        print(f"{label:<40} {one14:>9} {goal:>11} {shown:>10}  {verdict(key, med):6} {spread}")
+    for key in sorted(set(results) - set(GOALS)):
+        print(f"{key:<40} {'':>9} {'':>11} {statistics.median(results[key]):>10.3g}")
+    if failed:
+        print(f"FAILED: {', '.join(failed)}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
