@@ -21,15 +21,19 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from one_core.errors import OneError
 from one_core.placement import HostSnapshot, Placement
+from one_core.vm.states import VmState
 
 log = logging.getLogger("one.SCHED")
 
 DISABLED, ERROR = 4, 3
 """Host states a VM is never placed on."""
+
+PENDING = int(VmState.PENDING)
 
 BATCH = 200
 """Placements deployed per dispatcher event."""
@@ -77,12 +81,18 @@ class SchedulerService:
         self.driver = driver
         self.interval = interval
         self.cycles = 0
+        self.busy = 0.0
+        """Seconds spent deploying on the dispatcher (all cycles)."""
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
     # -- service -------------------------------------------------------------
     def start(self) -> None:
+        """Start the loop; the first cycle runs at once, so VMs left PENDING by a previous
+        run of oned are placed without waiting a whole interval."""
+        self._stopping.clear()
+        self._wake.set()
         self._thread = threading.Thread(target=self._loop, name="one-scheduler", daemon=True)
         self._thread.start()
 
@@ -113,6 +123,7 @@ class SchedulerService:
     def cycle(self) -> list[Placement]:
         """Place what can be placed now; return the placements that were deployed."""
         self.cycles += 1
+        t0 = time.perf_counter()
         pending = self.engine.pool.pending()
         if not pending:
             return []
@@ -121,20 +132,45 @@ class SchedulerService:
             for h in sorted(self.hosts.hosts(), key=lambda h: h.oid)
             if h.state not in (DISABLED, ERROR)
         ]
+        t1 = time.perf_counter()
         placements = self.driver.call("sched_place", pending=pending, hosts=hosts) or []
+        t2, busy = time.perf_counter(), self.busy
         deployed: list[Placement] = []
         for start in range(0, len(placements), BATCH):
             batch = placements[start : start + BATCH]
             deployed += self.engine.dispatcher.call(self._deploy_batch, batch, timeout=None)
+        log.debug(
+            "Cycle %d: %d pending VMs, %d hosts, %d placed, %d deployed; snapshot %.3f s, "
+            "driver %.3f s, deploy %.3f s (%.3f s of it on the dispatcher)",
+            self.cycles, len(pending), len(hosts), len(placements), len(deployed),
+            t1 - t0, t2 - t1, time.perf_counter() - t2, self.busy - busy,
+        )  # fmt: skip
         return deployed
 
     def _deploy_batch(self, batch: list[Placement]) -> list[Placement]:
         """On the dispatcher: deploy each placement that still fits."""
+        t0 = time.perf_counter()
+        import cProfile, os
+        global _PROF
+        if "_PROF" not in globals():
+            _PROF = cProfile.Profile()
+        _PROF.enable()
+        try:
+            return self._deploy_each(batch)
+        finally:
+            _PROF.disable()
+            _PROF.dump_stats("/tmp/w2prof.out")
+            self.busy += time.perf_counter() - t0
+
+    def _deploy_each(self, batch: list[Placement]) -> list[Placement]:
         done = []
         for placement in batch:
             vm = self.engine.pool.get(placement.vid)
             host = self.hosts.get(placement.hid)
-            if vm is None or host is None or host.state in (DISABLED, ERROR):
+            if vm is None or vm.state != PENDING:
+                continue  # deleted, held or deployed by hand while the driver was thinking
+            if host is None or host.state in (DISABLED, ERROR):
+                log.info("VM %s not dispatched: host %s is gone or disabled", vm.oid, placement.hid)
                 continue
             need = vm.requirements()
             if not fits(host.share, need.cpu, need.mem, need.disk):
@@ -153,8 +189,7 @@ class SchedulerService:
             except Exception as exc:
                 log.error("Error deploying virtual machine %s: %s", placement.vid, exc)
                 continue
-            log.info("Dispatching virtual machine %s to HID: %s", placement.vid, placement.hid)
-            done.append(placement)
+            done.append(placement)  # the driver logged "Dispatching virtual machine ..."
         return done
 
 
@@ -166,6 +201,11 @@ def setup(core: Any) -> None:
     if engine is None or scheduler is None:
         return  # external scheduler (mm_sched), or no engine
     interval = float(getattr(core.cfg, "sched_interval", 30) or 0)
+    ctx = getattr(scheduler, "ctx", None)
+    if ctx is not None and getattr(ctx.vm_log_func, "__name__", "") == "_no_vm_log":
+        # oned loads drivers before the engine exists: send the driver's ctx.vm_log
+        # ("why is my VM still PENDING") to the VM's vm.log, as the engine's own lines
+        ctx.vm_log_func = engine.vm_log
     service = SchedulerService(engine=engine, hosts=core.hosts, driver=scheduler, interval=interval)
     core.extras["scheduler"] = service
     listeners = getattr(engine, "pending_listeners", None)

@@ -66,6 +66,21 @@ def wait_until(done: Callable[[], bool], *, timeout: float, poll: float, message
         time.sleep(poll)
 
 
+def wait_for_shutdown(
+    gone: Callable[[], bool], deploy_id: str, *, after: str, timeout: float, poll: float
+) -> None:
+    """:func:`wait_until` the domain is ``gone()`` after the shutdown command ``after``.
+
+    The timeout error: ``Timeout reached: domain <id> still running <timeout> s after <after>``.
+    """
+    wait_until(
+        gone,
+        timeout=timeout,
+        poll=poll,
+        message=f"Timeout reached: domain {deploy_id} still running {timeout:g} s after {after}",
+    )
+
+
 def command_failed(what: str, result: RunResult) -> DriverError:
     """``<what> failed: <standard error on one line>`` (else its output, else the exit code)."""
     detail = " ".join((result.stderr or result.stdout).split()) or f"exit code {result.exit_code}"

@@ -18,14 +18,17 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from one_core.cli import texts
 from one_core.cli.argv import EarlyExit, OptionError, Options, parse_argv
 from one_core.cli.session import AuthFileError, CallError, Client, make_client
-from one_core.cli.table import CLEAR, Table
+from one_core.cli.table import CLEAR, FilterError, Table
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
 
 _RANGE = re.compile(r"(.*)\[(\d+)([+-])(\d+)\](.*)")
 
@@ -151,6 +154,68 @@ class Runtime:
         if len(matches) > 1:
             fail(f"There are multiple {kind.class_name}'s with name {name}.")
         return matches[0]
+
+    def say(self, message: str) -> None:
+        """Print ``message`` only with ``-v`` (1.4's confirmations of successful actions)."""
+        if self.opts.verbose:
+            out(message)
+
+    def fetch(
+        self, method: str, *args: object, on_error: Callable[[str], NoReturn] = error
+    ) -> Element:
+        """Call ``one.<method>`` and parse the XML it returns.
+
+        A failed call or a malformed body ends the tool with ``on_error(message)``:
+        :func:`error` (``Error: <msg>``, the default) or :func:`fail` (the bare message).
+        """
+        from one_core.cli import xmldoc
+
+        try:
+            return xmldoc.parse(str(self.call(method, *args)))
+        except (CallError, xmldoc.XmlError) as exc:
+            on_error(getattr(exc, "message", str(exc)))
+
+    def render(self, table: Table, rows: Sequence[Element], *, apply_options: bool = True) -> str:
+        """``table`` rendered for ``rows`` with the ``-l``, ``-f`` and ``-o`` options.
+
+        Without ``apply_options``: the table's default columns, no filter, no order.
+        A bad filter prints its message and exits 255.
+        """
+        keys = self.columns(table) if apply_options else table.default
+        filters = self.opts.filter if apply_options else None
+        order = self.opts.order if apply_options else None
+        try:
+            return table.render(list(rows), keys, filters, order)
+        except FilterError as exc:
+            fail(str(exc))
+
+    def print_listing(
+        self, table: Table, pool: Element, rows: Sequence[Element] | None = None
+    ) -> None:
+        """A ``list`` command's output: ``--json`` of ``rows`` (default: the whole pool),
+        ``--xml`` of the pool document (1.4 ignored the user name filter there), else the table.
+        """
+        from one_core.cli import xmldoc
+
+        rows = list(pool) if rows is None else rows
+        if self.opts.json:
+            self.print_json([xmldoc.to_data(row) for row in rows])
+        elif self.opts.xml:
+            out(xmldoc.pretty(pool))
+        else:
+            out(self.render(table, rows), end="")
+
+    def create_from_file(self, args: Sequence[str], method: str) -> None:
+        """``create <template file>``: allocate from the file's text, ``ID: <id>`` with ``-v``."""
+        self.check_parameters(args, "create", 1)
+        self.client()
+        try:
+            with open(args[0], encoding="utf-8", errors="surrogateescape") as handle:
+                template = handle.read()
+        except OSError:
+            error(f"Can not read template: {args[0]}")
+        oid = self.call_or_error(method, template)
+        self.say(f"ID: {oid}")
 
     def print_json(self, data: object) -> None:
         """Print ``--json`` output."""
@@ -310,6 +375,15 @@ def _silence_stdout() -> None:
     """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
+
+
+def tool_main(tool: Tool, argv: Sequence[str] | None = None) -> NoReturn:
+    """A tool's console entry point: run it and exit with its status."""
+    try:
+        code = run_tool(tool, argv)
+    except CliExit as exc:
+        code = exc.code
+    sys.exit(code)
 
 
 def make_group(name: str, doc: str) -> click.Group:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from xml.etree.ElementTree import Element
 
 from one_core.cli import fmt, xmldoc
 from one_core.cli.base import (
     HOST,
-    CliExit,
     Runtime,
     Tool,
     error,
@@ -16,11 +14,11 @@ from one_core.cli.base import (
     fail,
     make_group,
     out,
-    run_tool,
     tool_command,
+    tool_main,
 )
 from one_core.cli.session import CallError
-from one_core.cli.table import BOLD, RESET, UNDERLINE, Column, FilterError, Table
+from one_core.cli.table import BOLD, RESET, UNDERLINE, Column, Table
 
 group = make_group("onehost", "Manage OpenNebula hosts (1.4 compatible).")
 
@@ -62,16 +60,7 @@ HOST_TABLE = Table(
 def create(rt: Runtime, args: list[str]) -> None:
     rt.check_parameters(args, "create", 4)
     hid = rt.call_or_error("host.allocate", *args[:4])
-    if rt.opts.verbose:
-        out(f"ID: {hid}")
-
-
-def _info(rt: Runtime, hid: str) -> Element:
-    body = rt.call_or_error("host.info", int(hid))
-    try:
-        return xmldoc.parse(str(body))
-    except xmldoc.XmlError as exc:
-        error(str(exc))
+    rt.say(f"ID: {hid}")
 
 
 def show_text(host: Element, shown_id: str) -> str:
@@ -105,7 +94,7 @@ def show_text(host: Element, shown_id: str) -> str:
 def show(rt: Runtime, args: list[str]) -> None:
     rt.check_parameters(args, "show", 1)
     hid = rt.resolve(HOST, args[0])
-    host = _info(rt, hid)
+    host = rt.fetch("host.info", int(hid))
     if rt.opts.json:
         rt.print_json(xmldoc.to_data(host))
     elif rt.opts.xml:
@@ -121,19 +110,14 @@ def delete(rt: Runtime, args: list[str]) -> None:
     rt.check_parameters(args, "delete", 1)
     for arg in expand_args(args):
         hid = rt.resolve(HOST, arg)
-        try:
-            host = xmldoc.parse(str(rt.call("host.info", int(hid))))
-        except (CallError, xmldoc.XmlError) as exc:
-            fail(getattr(exc, "message", str(exc)))  # 1.4: no "Error: " prefix here
+        host = rt.fetch("host.info", int(hid), on_error=fail)  # 1.4: no "Error: " prefix here
         if fmt.to_i(_share(host, "RUNNING_VMS")) != 0:
             out("Host still has associated VMs. It will be disabled instead.")
             rt.call_or_error("host.enable", int(hid), False)
-            if rt.opts.verbose:
-                out("Host disabled")
+            rt.say("Host disabled")
             continue
         rt.call_or_error("host.delete", int(hid))
-        if rt.opts.verbose:
-            out("Host deleted")
+        rt.say("Host deleted")
         return  # 1.4 exits after the first deleted host
 
 
@@ -142,8 +126,7 @@ def _enable(rt: Runtime, args: list[str], command: str, enable: bool) -> None:
     for arg in expand_args(args):
         hid = rt.resolve(HOST, arg)
         rt.call_or_error("host.enable", int(hid), enable)
-        if rt.opts.verbose:
-            out("Host enabled" if enable else "Host disabled")
+        rt.say("Host enabled" if enable else "Host disabled")
 
 
 @tool_command(group, "enable", "Enable hosts (monitoring and scheduling).", "<host>...", (HOST,))
@@ -162,17 +145,7 @@ def _list_once(rt: Runtime) -> str | None:
         pool = xmldoc.parse(str(rt.call("hostpool.info")))
     except (CallError, xmldoc.XmlError) as exc:
         return getattr(exc, "message", str(exc))
-    if rt.opts.json:
-        rt.print_json(xmldoc.pool_to_data(pool))
-    elif rt.opts.xml:
-        out(xmldoc.pretty(pool))
-    else:
-        try:
-            text = HOST_TABLE.render(list(pool), rt.columns(HOST_TABLE), rt.opts.filter,
-                                     rt.opts.order)  # fmt: skip
-        except FilterError as exc:
-            fail(str(exc))
-        out(text, end="")
+    rt.print_listing(HOST_TABLE, pool)
     return None
 
 
@@ -200,11 +173,7 @@ TOOL = Tool("onehost", group, HOST_TABLE, {"add": "create"})
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point of ``onehost``."""
-    try:
-        code = run_tool(TOOL, argv)
-    except CliExit as exc:
-        code = exc.code
-    sys.exit(code)
+    tool_main(TOOL, argv)
 
 
 if __name__ == "__main__":

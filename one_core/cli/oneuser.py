@@ -13,14 +13,13 @@ from one_core.cli.base import (
     Tool,
     error,
     expand_args,
-    fail,
     make_group,
     out,
-    run_tool,
     tool_command,
+    tool_main,
 )
 from one_core.cli.session import CallError, sha1_hex
-from one_core.cli.table import Column, FilterError, Table
+from one_core.cli.table import Column, Table
 
 group = make_group("oneuser", "Manage OpenNebula users (1.4 compatible).")
 
@@ -43,8 +42,7 @@ USER_TABLE = Table(
 def create(rt: Runtime, args: list[str]) -> None:
     rt.check_parameters(args, "create", 2)
     uid = rt.call_or_error("user.allocate", args[0], sha1_hex(args[1]))
-    if rt.opts.verbose:
-        out(f"ID: {uid}")
+    rt.say(f"ID: {uid}")
 
 
 def _has_vms(rt: Runtime, arg: str, uid: str) -> bool:
@@ -81,28 +79,14 @@ def delete(rt: Runtime, args: list[str]) -> None:
             last_error = exc.message
             continue
         last_error = None
-        if rt.opts.verbose:
-            out("User deleted")
+        rt.say("User deleted")
     if last_error is not None:
         error(last_error)
 
 
 @tool_command(group, "list", "List the users (oneadmin only).")
 def list_(rt: Runtime, args: list[str]) -> None:
-    try:
-        pool = xmldoc.parse(str(rt.call("userpool.info")))
-    except (CallError, xmldoc.XmlError) as exc:
-        error(getattr(exc, "message", str(exc)))
-    if rt.opts.json:
-        rt.print_json(xmldoc.pool_to_data(pool))
-    elif rt.opts.xml:
-        out(xmldoc.pretty(pool))
-    else:
-        try:
-            out(USER_TABLE.render(list(pool), rt.columns(USER_TABLE), rt.opts.filter,
-                                  rt.opts.order), end="")  # fmt: skip
-        except FilterError as exc:
-            fail(str(exc))
+    rt.print_listing(USER_TABLE, rt.fetch("userpool.info"))
 
 
 TOOL = Tool("oneuser", group, USER_TABLE)
@@ -110,11 +94,7 @@ TOOL = Tool("oneuser", group, USER_TABLE)
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point of ``oneuser``."""
-    try:
-        code = run_tool(TOOL, argv)
-    except CliExit as exc:
-        code = exc.code
-    sys.exit(code)
+    tool_main(TOOL, argv)
 
 
 if __name__ == "__main__":

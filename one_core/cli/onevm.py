@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from xml.etree.ElementTree import Element
 
@@ -10,19 +9,16 @@ from one_core.cli import fmt, xmldoc
 from one_core.cli.base import (
     HOST,
     VM,
-    CliExit,
     Runtime,
     Tool,
-    error,
     expand_args,
     fail,
     make_group,
     out,
-    run_tool,
     tool_command,
+    tool_main,
 )
-from one_core.cli.session import CallError
-from one_core.cli.table import BOLD, RESET, UNDERLINE, Column, FilterError, Table
+from one_core.cli.table import BOLD, RESET, UNDERLINE, Column, Table
 
 group = make_group("onevm", "Manage OpenNebula virtual machines (1.4 compatible).")
 
@@ -110,16 +106,7 @@ SUMMARIES = {
 @tool_command(group, "create", "Submit a new VM from a template file (alias: submit).",
               "<template>")  # fmt: skip
 def create(rt: Runtime, args: list[str]) -> None:
-    rt.check_parameters(args, "create", 1)
-    rt.client()
-    try:
-        with open(args[0], encoding="utf-8", errors="surrogateescape") as handle:
-            template = handle.read()
-    except OSError:
-        error(f"Can not read template: {args[0]}")
-    vid = rt.call_or_error("vm.allocate", template)
-    if rt.opts.verbose:
-        out(f"ID: {vid}")
+    rt.create_from_file(args, "vm.allocate")
 
 
 def _action_command(command: str) -> None:
@@ -130,8 +117,7 @@ def _action_command(command: str) -> None:
         for arg in expand_args(args):
             vid = rt.resolve(VM, arg)
             rt.call_or_error("vm.action", action, int(vid))
-            if rt.opts.verbose:
-                out(message)
+            rt.say(message)
 
     tool_command(group, command, SUMMARIES[command], "<vm>...", (VM,))(run)
 
@@ -154,8 +140,7 @@ def deploy(rt: Runtime, args: list[str]) -> None:
     for arg in vms:
         vid = rt.resolve(VM, arg)
         rt.call_or_error("vm.deploy", int(vid), hid)
-        if rt.opts.verbose:
-            out("Deploying VM")
+        rt.say("Deploying VM")
 
 
 def _migrate(rt: Runtime, args: list[str], command: str, live: bool) -> None:
@@ -163,8 +148,7 @@ def _migrate(rt: Runtime, args: list[str], command: str, live: bool) -> None:
     for arg in vms:
         vid = rt.resolve(VM, arg)
         rt.call_or_error("vm.migrate", int(vid), hid, live)
-        if rt.opts.verbose:
-            out("Migrating VM")
+        rt.say("Migrating VM")
 
 
 @tool_command(group, "livemigrate", "Migrate running VMs to another host without downtime.",
@@ -195,22 +179,9 @@ def pool_filter(args: Sequence[str]) -> tuple[int, str | None]:
 
 def _list_once(rt: Runtime, args: list[str]) -> None:
     flag, username = pool_filter(args)
-    try:
-        pool = xmldoc.parse(str(rt.call("vmpool.info", flag)))
-    except (CallError, xmldoc.XmlError) as exc:
-        fail(getattr(exc, "message", str(exc)))  # 1.4: no "Error: " prefix here
+    pool = rt.fetch("vmpool.info", flag, on_error=fail)  # 1.4: no "Error: " prefix here
     vms = [vm for vm in pool if username is None or xmldoc.text(vm, "USERNAME") == username]
-    if rt.opts.json:
-        rt.print_json([xmldoc.to_data(vm) for vm in vms])
-        return
-    if rt.opts.xml:  # 1.4: the pool document, user name filter ignored
-        out(xmldoc.pretty(pool))
-        return
-    try:
-        text = VM_TABLE.render(vms, rt.columns(VM_TABLE), rt.opts.filter, rt.opts.order)
-    except FilterError as exc:
-        fail(str(exc))
-    out(text, end="")
+    rt.print_listing(VM_TABLE, pool, vms)
 
 
 @tool_command(group, "list", "Show the VMs in the pool (filter: a|all, m|mine, uid, user).",
@@ -225,11 +196,7 @@ def top(rt: Runtime, args: list[str]) -> None:
 
 
 def _fetch_vm(rt: Runtime, vid: str) -> Element:
-    body = rt.call_or_error("vm.info", int(vid))
-    try:
-        return xmldoc.parse(str(body))
-    except xmldoc.XmlError as exc:
-        error(str(exc))
+    return rt.fetch("vm.info", int(vid))
 
 
 def _header(title: str, underline: bool) -> str:
@@ -275,13 +242,7 @@ def show(rt: Runtime, args: list[str]) -> None:
 def _history_block(rt: Runtime, vm: Element, apply_options: bool) -> None:
     out(f"History for VM {xmldoc.text(vm, 'ID')}")
     out()
-    keys = rt.columns(HISTORY_TABLE) if apply_options else HISTORY_TABLE.default
-    filters = rt.opts.filter if apply_options else None
-    order = rt.opts.order if apply_options else None
-    try:
-        out(HISTORY_TABLE.render([vm], keys, filters, order))
-    except FilterError as exc:
-        fail(str(exc))
+    out(rt.render(HISTORY_TABLE, [vm], apply_options=apply_options))
 
 
 @tool_command(group, "history", "Show the latest history record of VMs (all VMs if none given).",
@@ -291,11 +252,7 @@ def history(rt: Runtime, args: list[str]) -> None:
         for arg in args:
             _history_block(rt, _fetch_vm(rt, rt.resolve(VM, arg)), False)
         return
-    try:
-        pool = xmldoc.parse(str(rt.call("vmpool.info", -2)))
-    except (CallError, xmldoc.XmlError) as exc:
-        error(getattr(exc, "message", str(exc)))
-    for vm in pool:
+    for vm in rt.fetch("vmpool.info", -2):
         _history_block(rt, vm, True)
 
 
@@ -304,11 +261,7 @@ TOOL = Tool("onevm", group, VM_TABLE, {"submit": "create"})
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point of ``onevm``."""
-    try:
-        code = run_tool(TOOL, argv)
-    except CliExit as exc:
-        code = exc.code
-    sys.exit(code)
+    tool_main(TOOL, argv)
 
 
 if __name__ == "__main__":

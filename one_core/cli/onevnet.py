@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import sys
 from xml.etree.ElementTree import Element
 
 from one_core.cli import fmt, xmldoc
 from one_core.cli.base import (
     VNET,
-    CliExit,
     Runtime,
     Tool,
     error,
     expand_args,
-    fail,
     make_group,
     out,
-    run_tool,
     tool_command,
+    tool_main,
 )
 from one_core.cli.onevm import pool_filter
 from one_core.cli.session import CallError
-from one_core.cli.table import BOLD, RESET, UNDERLINE, Column, FilterError, Table
+from one_core.cli.table import BOLD, RESET, UNDERLINE, Column, Table
 
 group = make_group("onevnet", "Manage OpenNebula virtual networks (1.4 compatible).")
 
@@ -55,16 +52,7 @@ VNET_TABLE = Table(
 
 @tool_command(group, "create", "Create a virtual network from a template file.", "<template>")
 def create(rt: Runtime, args: list[str]) -> None:
-    rt.check_parameters(args, "create", 1)
-    rt.client()
-    try:
-        with open(args[0], encoding="utf-8", errors="surrogateescape") as handle:
-            template = handle.read()
-    except OSError:
-        error(f"Can not read template: {args[0]}")
-    nid = rt.call_or_error("vn.allocate", template)
-    if rt.opts.verbose:
-        out(f"ID: {nid}")
+    rt.create_from_file(args, "vn.allocate")
 
 
 def _pad80(title: str) -> str:
@@ -125,8 +113,7 @@ def delete(rt: Runtime, args: list[str]) -> None:
         except CallError as exc:
             last_error = exc.message  # 1.4 goes on with the next network
             continue
-        if rt.opts.verbose:
-            out("Virtual Network deleted")
+        rt.say("Virtual Network deleted")
         return  # 1.4 stops after the first deleted network
     if last_error is not None:
         error(last_error)
@@ -136,21 +123,9 @@ def delete(rt: Runtime, args: list[str]) -> None:
               "[filter]")  # fmt: skip
 def list_(rt: Runtime, args: list[str]) -> None:
     flag, username = pool_filter(args)
-    try:
-        pool = xmldoc.parse(str(rt.call("vnpool.info", flag)))
-    except (CallError, xmldoc.XmlError) as exc:
-        error(getattr(exc, "message", str(exc)))
+    pool = rt.fetch("vnpool.info", flag)
     vnets = [n for n in pool if username is None or xmldoc.text(n, "USERNAME") == username]
-    if rt.opts.json:
-        rt.print_json([xmldoc.to_data(n) for n in vnets])
-        return
-    if rt.opts.xml:  # 1.4: the pool document, user name filter ignored
-        out(xmldoc.pretty(pool))
-        return
-    try:
-        out(VNET_TABLE.render(vnets, rt.columns(VNET_TABLE), rt.opts.filter, rt.opts.order), end="")
-    except FilterError as exc:
-        fail(str(exc))
+    rt.print_listing(VNET_TABLE, pool, vnets)
 
 
 TOOL = Tool("onevnet", group, VNET_TABLE)
@@ -158,11 +133,7 @@ TOOL = Tool("onevnet", group, VNET_TABLE)
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point of ``onevnet``."""
-    try:
-        code = run_tool(TOOL, argv)
-    except CliExit as exc:
-        code = exc.code
-    sys.exit(code)
+    tool_main(TOOL, argv)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ import shlex
 import tarfile
 from typing import TYPE_CHECKING, Any
 
+from one_core.driver_settings import DriverSettings
 from one_core.errors import DriverError
 from one_core.hookspecs import hookimpl
 from one_core.remote import close_own_pool, remote_for
@@ -70,10 +71,8 @@ UNPACK = 'mkdir -p -- "$1" && tar -C "$1" -xf -'
 
 
 def _setting(ctx: DriverContext, key: str, default: str = "") -> str:
-    for k, v in ctx.config.items():
-        if str(k).upper() == key:
-            return str(v).strip()
-    return default
+    found = DriverSettings(ctx).find(key)
+    return default if found is None else found
 
 
 def remote_dir(ctx: DriverContext) -> str:

@@ -14,21 +14,7 @@ from one_im_kvm import plugin, probes
 from one_core.context import DriverContext
 from one_core.drivers import DriverSpec, LoadedDriver, load_drivers_from_specs
 from one_core.errors import DriverError
-from one_core.remote import HostSettings, RemotePool
-
-
-@pytest.fixture(scope="module")
-def pool(sshd):
-    pool = RemotePool(
-        user=sshd.user,
-        port=sshd.port,
-        key_filename=sshd.key_filename,
-        hosts={"node1": HostSettings(hostname="127.0.0.1")},
-    )
-    try:
-        yield pool
-    finally:
-        pool.close()
+from one_core.remote import RemotePool
 
 
 @pytest.fixture

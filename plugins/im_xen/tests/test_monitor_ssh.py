@@ -48,20 +48,6 @@ def host(tmp_path: pathlib.Path) -> pathlib.Path:
     return directory
 
 
-@pytest.fixture(scope="module")
-def pool(sshd):
-    pool = RemotePool(
-        user=sshd.user,
-        port=sshd.port,
-        key_filename=sshd.key_filename,
-        hosts={"node1": HostSettings(hostname="127.0.0.1")},
-    )
-    try:
-        yield pool
-    finally:
-        pool.close()
-
-
 def driver(pool: RemotePool, host: pathlib.Path, **section: str):
     tool = section.get("XEN_TOOL", "xl")
     config = {

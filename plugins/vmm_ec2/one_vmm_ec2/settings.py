@@ -20,9 +20,9 @@ instance role) rather than written into oned.conf.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -41,14 +41,12 @@ DEFAULTS: dict[str, str] = {"MAX_ATTEMPTS": "5", "EIP_WAIT": "300", "TIMEOUT": "
 _LOCK = threading.Lock()
 
 
-def packaged_defaults() -> dict[str, Any]:
-    """The shipped ``vmm_ec2.conf`` (``EC2 = [ INSTANCETYPE = m1.small ]``, as 1.4 shipped)."""
-    return load_defaults_file(PACKAGED_DEFAULTS)
+packaged_defaults = functools.partial(load_defaults_file, PACKAGED_DEFAULTS)
+"""The shipped ``vmm_ec2.conf`` (``EC2 = [ INSTANCETYPE = m1.small ]``, as 1.4 shipped)."""
 
 
-def defaults_of(ctx: DriverContext) -> Mapping[str, Any]:
-    """The defaults in force: the configured file's, else the packaged one's."""
-    return defaults_in_force(ctx, PACKAGED_DEFAULTS)
+defaults_of = functools.partial(defaults_in_force, packaged=PACKAGED_DEFAULTS)
+"""The defaults in force: the configured file's, else the packaged one's. (``defaults_of(ctx)``)"""
 
 
 @dataclass(frozen=True)

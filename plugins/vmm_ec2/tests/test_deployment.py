@@ -137,9 +137,8 @@ def test_poll_info_mapping() -> None:
 def test_1_4_vm_mad_section_loads_this_driver(tmp_path) -> None:
     from one_vmm_ec2.settings import settings
 
-    from one_core.drivers import DriverSpec, load_drivers_from_specs
+    from tests.driver_test_helpers import driver_from_section
 
-    (tmp_path / "vmm_ec2.conf").write_text('EC2 = [ KEYPAIR = gsg ]\nREGION = "eu-west-1"\n')
     section = {
         "NAME": "vmm_ec2",
         "EXECUTABLE": "one_vmm_ec2",
@@ -147,10 +146,8 @@ def test_1_4_vm_mad_section_loads_this_driver(tmp_path) -> None:
         "TYPE": "xml",
         "EC2_URL": "https://ec2.eu-west-1.amazonaws.com",
     }
-    drivers = load_drivers_from_specs(
-        [DriverSpec.from_section("vmm", section)], etc_dir=str(tmp_path)
-    )
-    driver = drivers.get("vmm", "vmm_ec2")
+    defaults = {"vmm_ec2.conf": 'EC2 = [ KEYPAIR = gsg ]\nREGION = "eu-west-1"\n'}
+    driver = driver_from_section(tmp_path, "vmm", section, defaults)
     assert driver.spec.driver == "ec2"
     s = settings(driver.ctx)
     assert (s.region, s.endpoint_url) == ("eu-west-1", "https://ec2.eu-west-1.amazonaws.com")

@@ -7,56 +7,19 @@ puts back (IP into the VM template) and what the core refuses (no save).
 from __future__ import annotations
 
 import pathlib
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from one_core import db
-from one_core.drivers import DriverSpec, load_drivers_from_specs
-from one_core.engine.core import Engine, EngineConfig
+from one_core.drivers import DriverSpec
 from one_core.engine.errors import CapabilityError
-from one_core.logs import VMLogWriter
-from one_core.pools.host import HostPool
-from one_core.vm.pool import VMPool
-from one_core.vm.ports import PoolHosts
-from one_core.vm.states import LcmState, VmState
-
-
-class World:
-    def __init__(self, engine: Engine, var: pathlib.Path, hid: int):
-        self.engine, self.var, self.hid = engine, var, hid
-
-    def settle(self) -> None:
-        assert self.engine.wait_idle(60), "engine did not settle"
-
-    def vm(self, vid: int) -> Any:
-        vm = self.engine.pool.load(vid)
-        assert vm is not None
-        return vm
-
-    def states(self, vid: int) -> tuple[str, str]:
-        vm = self.vm(vid)
-        return VmState(vm.state).name, LcmState(vm.lcm_state).name
-
-    def log(self, vid: int) -> str:
-        path = self.var / str(vid) / "vm.log"
-        return path.read_text() if path.exists() else ""
-
-    def wait_state(self, vid: int, state: tuple[str, str], timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while self.states(vid) != state:
-            assert time.monotonic() < deadline, (self.states(vid), self.log(vid))
-            time.sleep(0.05)
+from tests.engine_harness import EngineWorld as World
+from tests.engine_harness import running_engine
 
 
 @pytest.fixture
 def world(tmp_path: pathlib.Path, moto_url: str) -> Iterator[World]:
-    var = tmp_path / "var"
-    var.mkdir()
-    db.close()
-    db.connect({"backend": "sqlite", "path": str(var / "one.db")}, var_dir=str(var))
     section = {
         "EXECUTABLE": "one_vmm_ec2",
         "TYPE": "xml",
@@ -65,30 +28,9 @@ def world(tmp_path: pathlib.Path, moto_url: str) -> Iterator[World]:
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
     }
-    drivers = load_drivers_from_specs(
-        [
-            DriverSpec(role="vmm", name="vmm_ec2", driver="ec2", section=section),
-            DriverSpec(role="tm", name="tm_dummy", driver="dummy"),
-        ],
-        var_dir=str(var),
-        vm_log_func=VMLogWriter(str(var)),
-    )
-    hosts = HostPool()
-    hid = hosts.allocate("ec2", "im_ec2", "vmm_ec2", "tm_dummy")
-    config = EngineConfig(
-        var_dir=str(var),
-        front="front",
-        vm_polling_interval=0,
-        manager_timer=3600,
-        driver_threads=2,
-    )
-    engine = Engine(pool=VMPool(), drivers=drivers, hosts=PoolHosts(hosts), cfg=config)
-    engine.start(recover=False, timers=False)
-    try:
-        yield World(engine, var, hid)
-    finally:
-        engine.stop(5)
-        db.close()
+    vmm = DriverSpec(role="vmm", name="vmm_ec2", driver="ec2", section=section)
+    with running_engine(tmp_path / "var", vmm, "ec2", im="im_ec2") as world:
+        yield world
 
 
 def test_deploy_poll_refuse_save_shutdown(world: World, ec2: Any, ami: str) -> None:

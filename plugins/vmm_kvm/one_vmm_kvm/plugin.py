@@ -23,16 +23,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from one_core import vmm_helpers
 from one_core.driver_settings import cached
 from one_core.errors import DriverError
 from one_core.hookspecs import hookimpl
 from one_core.remote import close_own_pool, remote_for, upload_text
-from one_core.vmm_helpers import (
-    command_failed,
-    deployment_text,
-    remote_deployment_path,
-    wait_until,
-)
 from one_vmm_kvm import virsh
 from one_vmm_kvm.domain import render_domain
 from one_vmm_kvm.settings import KvmSettings, defaults_of
@@ -57,7 +52,7 @@ def _virsh(
 
 
 def _failed(action: str, deploy_id: str, result: RunResult) -> DriverError:
-    return command_failed(f"virsh {action} {deploy_id}", result)
+    return vmm_helpers.command_failed(f"virsh {action} {deploy_id}", result)
 
 
 @hookimpl
@@ -78,8 +73,8 @@ def vmm_deploy(
     ctx: DriverContext, vid: int, host: str, deployment_file: str, deployment: str
 ) -> str:
     """Copy the domain XML to the host and ``virsh create`` it; return the domain name."""
-    text = deployment_text(deployment_file, deployment)
-    remote_file = remote_deployment_path(ctx, vid, deployment_file)
+    text = vmm_helpers.deployment_text(deployment_file, deployment)
+    remote_file = vmm_helpers.remote_deployment_path(ctx, vid, deployment_file)
     upload_text(remote_for(ctx, host), text, remote_file, timeout=settings(ctx).command_timeout)
     _, result = _virsh(ctx, host, "create", remote_file)
     name = virsh.created_domain(result.stdout)
@@ -105,12 +100,8 @@ def vmm_shutdown(ctx: DriverContext, vid: int, host: str, deploy_id: str) -> Non
             virsh.parse_dominfo(result.stdout).get("STATE") == "-" and "shut off" in result.stdout
         )
 
-    wait_until(
-        gone,
-        timeout=s.shutdown_timeout,
-        poll=s.shutdown_poll,
-        message=f"Timeout reached: domain {deploy_id} still running "
-        f"{s.shutdown_timeout:g} s after virsh shutdown",
+    vmm_helpers.wait_for_shutdown(
+        gone, deploy_id, after="virsh shutdown", timeout=s.shutdown_timeout, poll=s.shutdown_poll
     )
 
 

@@ -24,10 +24,10 @@ ACPI=yes]``, as 1.4 shipped).
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from one_core.driver_settings import DriverSettings, defaults_in_force, load_defaults_file
 
@@ -48,14 +48,12 @@ DEFAULTS: dict[str, str] = {
 }
 
 
-def packaged_defaults() -> dict[str, Any]:
-    """The shipped ``vmm_kvm.conf`` as a defaults dict (first value of each name)."""
-    return load_defaults_file(PACKAGED_DEFAULTS)
+packaged_defaults = functools.partial(load_defaults_file, PACKAGED_DEFAULTS)
+"""The shipped ``vmm_kvm.conf`` as a defaults dict (first value of each name)."""
 
 
-def defaults_of(ctx: DriverContext) -> Mapping[str, Any]:
-    """The defaults in force: the configured file's, else the packaged one's."""
-    return defaults_in_force(ctx, PACKAGED_DEFAULTS)
+defaults_of = functools.partial(defaults_in_force, packaged=PACKAGED_DEFAULTS)
+"""The defaults in force: the configured file's, else the packaged one's. (``defaults_of(ctx)``)"""
 
 
 def _emulator(value: str) -> str:

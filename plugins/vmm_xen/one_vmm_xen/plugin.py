@@ -28,15 +28,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from one_core import vmm_helpers
 from one_core.errors import DriverError
 from one_core.hookspecs import hookimpl
 from one_core.remote import close_own_pool, remote_for, upload_text
-from one_core.vmm_helpers import (
-    command_failed,
-    deployment_text,
-    remote_deployment_path,
-    wait_until,
-)
 from one_vmm_xen import tools, xentop
 from one_vmm_xen.config import render_config
 from one_vmm_xen.settings import defaults_of, settings
@@ -59,7 +54,7 @@ def _tool(ctx: DriverContext, host: str, *args: str, check: bool = True) -> RunR
 
 
 def _failed(action: str, deploy_id: str, result: RunResult) -> DriverError:
-    return command_failed(f"{action} {deploy_id}", result)
+    return vmm_helpers.command_failed(f"{action} {deploy_id}", result)
 
 
 @hookimpl
@@ -87,8 +82,8 @@ def vmm_deploy(
     ctx: DriverContext, vid: int, host: str, deployment_file: str, deployment: str
 ) -> str:
     """Copy the configuration to the host, create the domain, set its CPU weight."""
-    text = deployment_text(deployment_file, deployment)
-    remote_file = remote_deployment_path(ctx, vid, deployment_file)
+    text = vmm_helpers.deployment_text(deployment_file, deployment)
+    remote_file = vmm_helpers.remote_deployment_path(ctx, vid, deployment_file)
     upload_text(remote_for(ctx, host), text, remote_file, timeout=settings(ctx).command_timeout)
     result = _tool(ctx, host, "create", remote_file)
     name = tools.started_domain(result.stdout)
@@ -120,12 +115,12 @@ def vmm_shutdown(ctx: DriverContext, vid: int, host: str, deploy_id: str) -> Non
             return True
         return False
 
-    wait_until(
+    vmm_helpers.wait_for_shutdown(
         gone,
+        deploy_id,
+        after=f"{s.tool} shutdown",
         timeout=s.shutdown_timeout,
         poll=s.shutdown_poll,
-        message=f"Timeout reached: domain {deploy_id} still running "
-        f"{s.shutdown_timeout:g} s after {s.tool} shutdown",
     )
 
 

@@ -22,6 +22,7 @@ package, ``vmm_xen.conf`` (``CREDIT = 256``, as 1.4 shipped).
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -49,9 +50,8 @@ DEFAULTS: dict[str, str] = {
 }
 
 
-def packaged_defaults() -> dict[str, Any]:
-    """The shipped ``vmm_xen.conf`` as a defaults dict (first value of each name)."""
-    return load_defaults_file(PACKAGED_DEFAULTS)
+packaged_defaults = functools.partial(load_defaults_file, PACKAGED_DEFAULTS)
+"""The shipped ``vmm_xen.conf`` as a defaults dict (first value of each name)."""
 
 
 def _packaged(ctx: DriverContext) -> str | None:

@@ -9,7 +9,6 @@ and keep the domains they "run" in ``domains.json``.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import pathlib
 import stat
@@ -19,17 +18,9 @@ from typing import Any
 
 import pytest
 
-_SSHD = pathlib.Path(__file__).resolve().parents[3] / "tests" / "sshd.py"
-if "one_tests_sshd" not in sys.modules:
-    _spec = importlib.util.spec_from_file_location("one_tests_sshd", _SSHD)
-    assert _spec is not None and _spec.loader is not None
-    sys.modules["one_tests_sshd"] = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(sys.modules["one_tests_sshd"])
-
-from one_tests_sshd import sshd  # noqa: E402,F401  (re-exported fixture)
-
 from one_core.drivers import DriverSpec, LoadedDriver, load_drivers_from_specs  # noqa: E402
-from one_core.remote import HostSettings, RemotePool  # noqa: E402
+from one_core.remote import RemotePool  # noqa: E402
+from tests.driver_test_helpers import pool, sshd  # noqa: F401  (re-exported fixtures)
 
 COMMON = r"""
 import json, os, re, sys
@@ -204,21 +195,6 @@ def fake_host(tmp_path: pathlib.Path) -> FakeHost:
     return FakeHost(directory)
 
 
-@pytest.fixture(scope="module")
-def pool(sshd):  # noqa: F811  (the fixture imported above)
-    """Connections to "node1" and "node2", both the test sshd."""
-    pool = RemotePool(
-        user=sshd.user,
-        port=sshd.port,
-        key_filename=sshd.key_filename,
-        hosts={n: HostSettings(hostname="127.0.0.1") for n in ("node1", "node2")},
-    )
-    try:
-        yield pool
-    finally:
-        pool.close()
-
-
 @dataclass
 class XenWorld:
     """A loaded ``xen`` VMM driver reaching the stand-ins through the test sshd."""
@@ -234,7 +210,7 @@ class XenWorld:
         return self.driver.call(hook, **kwargs)
 
 
-def make_world(pool: RemotePool, root: pathlib.Path, host: FakeHost, **section: str) -> XenWorld:
+def make_world(pool: RemotePool, root: pathlib.Path, host: FakeHost, **section: str) -> XenWorld:  # noqa: F811
     logged: list[tuple[int, str, str]] = []
     tool = section.get("XEN_TOOL", "xm")
     config = {
@@ -258,16 +234,16 @@ def make_world(pool: RemotePool, root: pathlib.Path, host: FakeHost, **section: 
 
 
 @pytest.fixture
-def make(pool: RemotePool, tmp_path: pathlib.Path, fake_host: FakeHost):
+def make(pool: RemotePool, tmp_path: pathlib.Path, fake_host: FakeHost):  # noqa: F811
     """``make(**section)``: a world whose driver section has these extra keys."""
     return lambda **section: make_world(pool, tmp_path, fake_host, **section)
 
 
 @pytest.fixture
-def world(pool: RemotePool, tmp_path: pathlib.Path, fake_host: FakeHost) -> XenWorld:
+def world(pool: RemotePool, tmp_path: pathlib.Path, fake_host: FakeHost) -> XenWorld:  # noqa: F811
     return make_world(pool, tmp_path, fake_host)
 
 
 @pytest.fixture
-def xl_world(pool: RemotePool, tmp_path: pathlib.Path, fake_host: FakeHost) -> XenWorld:
+def xl_world(pool: RemotePool, tmp_path: pathlib.Path, fake_host: FakeHost) -> XenWorld:  # noqa: F811
     return make_world(pool, tmp_path, fake_host, XEN_TOOL="xl")

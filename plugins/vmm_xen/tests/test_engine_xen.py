@@ -8,20 +8,12 @@ recording xm stand-in of conftest.py.
 from __future__ import annotations
 
 import pathlib
-import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from one_core import db
-from one_core.drivers import DriverSpec, load_drivers_from_specs
-from one_core.engine.core import Engine, EngineConfig
-from one_core.logs import VMLogWriter
-from one_core.pools.host import HostPool
-from one_core.vm.pool import VMPool
-from one_core.vm.ports import PoolHosts
-from one_core.vm.states import LcmState, VmState
+from one_core.drivers import DriverSpec
+from tests.engine_harness import EngineWorld, running_engine
 
 TEMPLATE = """NAME = web
 CPU = 0.25
@@ -31,28 +23,12 @@ DISK = [ SOURCE = /images/a.img, TARGET = xvda ]
 """
 
 
-class World:
-    def __init__(self, engine: Engine, var: pathlib.Path, vms: pathlib.Path, hid: int, host):
-        self.engine, self.var, self.vms, self.hid, self.host = engine, var, vms, hid, host
+class World(EngineWorld):
+    """The engine, plus the Xen stand-ins' host and the VM directory."""
 
-    def vm(self, vid: int) -> Any:
-        vm = self.engine.pool.load(vid)
-        assert vm is not None
-        return vm
-
-    def states(self, vid: int) -> tuple[str, str]:
-        vm = self.vm(vid)
-        return VmState(vm.state).name, LcmState(vm.lcm_state).name
-
-    def log(self, vid: int) -> str:
-        path = self.var / str(vid) / "vm.log"
-        return path.read_text() if path.exists() else ""
-
-    def wait_state(self, vid: int, state: tuple[str, str], timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while self.states(vid) != state:
-            assert time.monotonic() < deadline, (self.states(vid), self.log(vid))
-            time.sleep(0.05)
+    def __init__(self, base: EngineWorld, vms: pathlib.Path, host):
+        super().__init__(base.engine, base.var, base.hid)
+        self.vms, self.host = vms, host
 
     def xm(self) -> list[list[str]]:
         return [c["argv"] for c in self.host.calls("xm")]
@@ -60,10 +36,7 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: pathlib.Path, pool, fake_host) -> Iterator[World]:
-    var, vms = tmp_path / "var", tmp_path / "vms"
-    var.mkdir()
-    db.close()
-    db.connect({"backend": "sqlite", "path": str(var / "one.db")}, var_dir=str(var))
+    vms = tmp_path / "vms"
     section = {
         "EXECUTABLE": "one_vmm_xen",
         "TYPE": "xen",
@@ -73,33 +46,11 @@ def world(tmp_path: pathlib.Path, pool, fake_host) -> Iterator[World]:
         "POLL_DELAY": "0.1",
         "SHUTDOWN_POLL": "0.1",
     }
-    drivers = load_drivers_from_specs(
-        [
-            DriverSpec(role="vmm", name="vmm_xen", driver="xen", section=section),
-            DriverSpec(role="tm", name="tm_dummy", driver="dummy"),
-        ],
-        var_dir=str(var),
-        vm_dir=str(vms),
-        vm_log_func=VMLogWriter(str(var)),
-        remote_factory=pool,
-    )
-    hosts = HostPool()
-    hid = hosts.allocate("node1", "im_xen", "vmm_xen", "tm_dummy")
-    config = EngineConfig(
-        var_dir=str(var),
-        vm_dir=str(vms),
-        front="front",
-        vm_polling_interval=0,
-        manager_timer=3600,
-        driver_threads=2,
-    )
-    engine = Engine(pool=VMPool(), drivers=drivers, hosts=PoolHosts(hosts), cfg=config)
-    engine.start(recover=False, timers=False)
-    try:
-        yield World(engine, var, vms, hid, fake_host)
-    finally:
-        engine.stop(5)
-        db.close()
+    vmm = DriverSpec(role="vmm", name="vmm_xen", driver="xen", section=section)
+    with running_engine(
+        tmp_path / "var", vmm, "node1", im="im_xen", vm_dir=vms, remote_factory=pool
+    ) as base:
+        yield World(base, vms, fake_host)
 
 
 def test_life_of_a_xen_vm(world: World) -> None:

@@ -9,21 +9,18 @@ from one_vmm_xen.settings import XenSettings, settings
 
 from one_core.drivers import DriverSpec, load_drivers_from_specs
 from one_core.errors import DriverError
+from tests.driver_test_helpers import driver_from_section
 
 
 def test_1_4_vm_mad_section_with_its_defaults_file(tmp_path: pathlib.Path) -> None:
-    (tmp_path / "vmm_xen").mkdir()
-    (tmp_path / "vmm_xen" / "vmm_xen.conf").write_text('CREDIT = 512\nXEN_TOOL = "xl"\n')
     section = {
         "NAME": "vmm_xen",
         "EXECUTABLE": "one_vmm_xen",
         "DEFAULT": "vmm_xen/vmm_xen.conf",
         "TYPE": "xen",
     }
-    drivers = load_drivers_from_specs(
-        [DriverSpec.from_section("vmm", section)], etc_dir=str(tmp_path)
-    )
-    driver = drivers.get("vmm", "vmm_xen")
+    defaults = {"vmm_xen/vmm_xen.conf": 'CREDIT = 512\nXEN_TOOL = "xl"\n'}
+    driver = driver_from_section(tmp_path, "vmm", section, defaults)
     assert driver.spec.driver == "xen"
     assert driver.ctx.defaults["CREDIT"] == "512"
     s = settings(driver.ctx)

@@ -1,0 +1,176 @@
+"""End-to-end scheduling benchmark (issue 6): 1,000 PENDING VMs, 100 dummy hosts, a real oned.
+
+* **in-daemon**: VMs are allocated with ``SCHED mode = "external"`` (nothing places them), oned
+  is restarted with the in-daemon ``rank`` scheduler; time from the restart to all 1,000 VMs
+  RUNNING (goal ≤ 3 s), then every host share is checked (no host over capacity).
+* **mm_sched**: the same population on an external-mode oned; time from starting
+  ``mm_sched -p <port> -t 1`` to all RUNNING (goal ≤ 8 s; the first cycle starts after the
+  1 s timer, as in 1.4), plus the same capacity check.
+
+The VMs ask for ``CPU = 0.8`` on hosts of ``TOTALCPU = 800``: ten per host, so 1,000 VMs fill
+100 hosts exactly and any over-commit would show.
+
+Run: ``.venv/bin/python bench/bench_sched_e2e.py [--vms 1000 --hosts 100] [--only daemon|mm]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import xmlrpc.client
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from one_core.rpc.codec import encode_call  # noqa: E402
+from tests.conftest import DRIVER_SECTIONS, OnedProcess, render_conf  # noqa: E402
+
+TEMPLATE = 'NAME = "s"\nCPU = 0.8\nMEMORY = 64\nRANK = FREECPU\n'
+INTERNAL = DRIVER_SECTIONS.replace('mode = "external" ]', 'mode = "internal", interval = 30 ]')
+POOL_ENTRY = re.compile(r"<VM><ID>(\d+)</ID>.*?<STATE>(\d+)</STATE><LCM_STATE>(\d+)</LCM_STATE>")
+HOST_ENTRY = re.compile(r"<HOST><ID>(\d+)</ID>.*?<STATE>(\d+)</STATE>.*?<HOST_SHARE>(.*?)</HOST_SHARE>")
+SHARE_FIELD = re.compile(r"<(\w+)>(-?\d+)</\1>")
+
+
+def result(key: str, value: float, unit: str) -> None:
+    """A machine-readable line for bench/run_all.py."""
+    print(f"RESULT {key} {value:.4g} {unit}", flush=True)
+
+
+def doc(one: OnedProcess, method: str, *params: object) -> str:
+    status, body, _ = one.post(encode_call(method, [one.session, *params]))
+    assert status == 200
+    return body.decode().replace("&lt;", "<").replace("&gt;", ">")
+
+
+def setup_population(one: OnedProcess, hosts: int, vms: int) -> None:
+    """``hosts`` monitored dummy hosts, then ``vms`` PENDING VMs (4 clients)."""
+    p = xmlrpc.client.ServerProxy(one.url)
+    for i in range(hosts):
+        ok, _ = p.one.host.allocate(one.session, f"node{i:03d}", "im_dummy", "vmm_dummy", "tm_dummy")
+        assert ok
+    deadline = time.monotonic() + 120
+    while sum(int(m.group(2)) == 2 for m in HOST_ENTRY.finditer(doc(one, "one.hostpool.info"))) < hosts:
+        assert time.monotonic() < deadline, "hosts not monitored"
+        time.sleep(0.2)
+
+    def worker(n: int) -> None:
+        proxy = xmlrpc.client.ServerProxy(one.url)
+        for _ in range(n):
+            ok, vid = proxy.one.vm.allocate(one.session, TEMPLATE)
+            assert ok, vid
+
+    per = [vms // 4 + (1 if i < vms % 4 else 0) for i in range(4)]
+    threads = [threading.Thread(target=worker, args=(n,)) for n in per]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def wait_running(one: OnedProcess, vms: int, t0: float, timeout: float = 300) -> float:
+    """Seconds from ``t0`` until every VM is ACTIVE/RUNNING (one pool listing per round)."""
+    while True:
+        listing = doc(one, "one.vmpool.info", -2)
+        running = sum(
+            (m.group(2), m.group(3)) == ("3", "3") for m in POOL_ENTRY.finditer(listing)
+        )
+        if running >= vms:
+            return time.perf_counter() - t0
+        assert time.perf_counter() - t0 < timeout, f"only {running}/{vms} RUNNING"
+        time.sleep(0.25)  # each listing costs oned ~1,000 VMs of XML: do not starve it
+
+
+def check_shares(one: OnedProcess, vms: int) -> int:
+    """Every host within capacity; returns the VMs the shares account for."""
+    total = 0
+    for m in HOST_ENTRY.finditer(doc(one, "one.hostpool.info")):
+        share = {k.lower(): int(v) for k, v in SHARE_FIELD.findall(m.group(3))}
+        for res in ("cpu", "mem"):
+            assert share[f"{res}_usage"] <= share[f"max_{res}"], f"host {m.group(1)} over: {share}"
+        total += share["running_vms"]
+    assert total == vms, (total, vms)
+    return total
+
+
+CONF: dict[str, object] = {"HOST_MONITORING_INTERVAL": 1, "VM_POLLING_INTERVAL": 600}
+
+
+def new_oned(base: Path, name: str) -> OnedProcess:
+    return OnedProcess(base / name, dict(CONF))
+
+
+def bench_daemon(base: Path, hosts: int, vms: int) -> float:
+    one = new_oned(base, "daemon").start()
+    try:
+        setup_population(one, hosts, vms)
+        one.stop()
+        one.conf_path.write_text(
+            render_conf(one.port, {**CONF, "HOST_MONITORING_INTERVAL": 600}, INTERNAL)
+        )
+        t0 = time.perf_counter()
+        one.start(wait=True)
+        ready = time.perf_counter() - t0
+        took = wait_running(one, vms, t0)
+        check_shares(one, vms)
+        print(f"in-daemon: {vms} VMs on {hosts} hosts RUNNING {took:.2f} s after oned start "
+              f"(oned ready after {ready:.2f} s); no host over capacity")  # fmt: skip
+        result("sched_e2e_daemon_s", took, "s")
+        return took
+    finally:
+        one.stop()
+
+
+def bench_mm_sched(base: Path, hosts: int, vms: int) -> float:
+    one = new_oned(base, "mm").start()
+    mm = Path(sys.executable).parent / "mm_sched"
+    try:
+        setup_population(one, hosts, vms)
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            [str(mm), "-p", str(one.port), "-t", "1"],
+            env=one.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            took = wait_running(one, vms, t0)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(30)
+        check_shares(one, vms)
+        print(f"mm_sched:  {vms} VMs on {hosts} hosts RUNNING {took:.2f} s after mm_sched start "
+              f"(incl. its 1 s timer); no host over capacity")  # fmt: skip
+        result("sched_e2e_mm_sched_s", took, "s")
+        return took
+    finally:
+        one.stop()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--vms", type=int, default=1000)
+    ap.add_argument("--hosts", type=int, default=100)
+    ap.add_argument("--only", choices=["daemon", "mm"])
+    ap.add_argument("--keep", metavar="DIR", help="run in DIR and keep the logs")
+    ap.add_argument("--debug-level", type=int, default=3, help="oned.conf DEBUG_LEVEL")
+    args = ap.parse_args()
+    CONF["DEBUG_LEVEL"] = args.debug_level
+    with tempfile.TemporaryDirectory(prefix="bench-sched-e2e-") as tmp:
+        base = Path(args.keep or tmp)
+        if args.only in (None, "daemon"):
+            took = bench_daemon(base, args.hosts, args.vms)
+            print(f"  goal <= 3 s: {'met' if took <= 3 else 'NOT met'}")
+        if args.only in (None, "mm"):
+            took = bench_mm_sched(base, args.hosts, args.vms)
+            print(f"  goal <= 8 s: {'met' if took <= 8 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
