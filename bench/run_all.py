@@ -111,7 +111,7 @@ def main() -> int:
         ("vnet", "bench_vnet.py", ["--quick"]),
         ("template", "bench_template.py", []),
         ("sched", "bench_sched.py", ["--quick"] if args.quick else []),
-        ("sched", "bench_sched_e2e.py", quick),
+        ("sched", "bench_sched_e2e.py", ["--vms", "100", "--hosts", "10"] if args.quick else []),
     ]
     for name, script, extra in others:
         if want(name) and (BENCH / script).exists() and run(script, extra, results, loads):

@@ -150,16 +150,9 @@ class SchedulerService:
     def _deploy_batch(self, batch: list[Placement]) -> list[Placement]:
         """On the dispatcher: deploy each placement that still fits."""
         t0 = time.perf_counter()
-        import cProfile, os
-        global _PROF
-        if "_PROF" not in globals():
-            _PROF = cProfile.Profile()
-        _PROF.enable()
         try:
             return self._deploy_each(batch)
         finally:
-            _PROF.disable()
-            _PROF.dump_stats("/tmp/w2prof.out")
             self.busy += time.perf_counter() - t0
 
     def _deploy_each(self, batch: list[Placement]) -> list[Placement]:

@@ -3,7 +3,7 @@
 # Installed only when running as root and missing; otherwise the tests that need
 # them say why they are skipped.
 set -euo pipefail
-PACKAGES=(openssh-server openssh-client postgresql genisoimage cpio libvirt-daemon-system libvirt-clients qemu-system-x86 busybox-static linux-image-amd64 libvirt-dev pkg-config python3-dev libsasl2-modules)
+PACKAGES=(openssh-server openssh-client postgresql genisoimage cpio libvirt-daemon-system libvirt-clients qemu-system-x86 busybox-static linux-image-amd64 iproute2 libvirt-dev pkg-config python3-dev libsasl2-modules)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

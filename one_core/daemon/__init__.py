@@ -216,9 +216,13 @@ class Daemon:
             log.error("%s", exc)
             raise StartupError(str(exc)) from None
         hosts = HostPool()
-        self.drivers = self._load_drivers()
+        from one_core.logs import VMLogWriter
+
+        vm_log = VMLogWriter(var_dir)  # one writer for the engine and the drivers' ctx.vm_log
+        self.drivers = self._load_drivers(vm_log)
         self.core = Core(users=users, hosts=hosts, cfg=cfg, drivers=self.drivers)
         self.core.extras["locations"] = self.locs
+        self.core.extras["vm_log"] = vm_log
         skipped = self.core.run_components()
         for entry in skipped:
             log.debug("Component %s not installed", entry)
@@ -226,7 +230,7 @@ class Daemon:
         self.core.start_services()
         self._start_rpc()
 
-    def _load_drivers(self) -> Any:
+    def _load_drivers(self, vm_log: Any = None) -> Any:
         from one_core.errors import DriverLoadError
 
         try:
@@ -234,7 +238,7 @@ class Daemon:
         except ImportError as exc:  # pragma: no cover - drivers.py is part of one_core
             raise StartupError(f"Cannot load drivers: {exc}") from None
         try:
-            drivers = load_drivers(self.cfg)
+            drivers = load_drivers(self.cfg, vm_log_func=vm_log)
             drivers.start()
         except (DriverLoadError, Exception) as exc:
             log.error("Could not load drivers: %s", exc)

@@ -42,7 +42,7 @@ def _hooks(core: Any, var_dir: str, vm_log: Any) -> Any:
 def build(core: Any, **overrides: Any) -> Engine:
     """The engine for ``core`` (see :class:`one_core.daemon.core.Core`)."""
     cfg = EngineConfig.from_oned(core.cfg, **overrides)
-    vm_log = VMLogWriter(cfg.var_dir)
+    vm_log = core.extras.get("vm_log") or VMLogWriter(cfg.var_dir)
     vnet = core.pools.get("vnet")
     pool = VMPool(
         leases=VNetLeases(vnet) if vnet is not None else None,

@@ -63,8 +63,7 @@ def start_with_hosts(oned_factory: Callable[..., Any], sections: str) -> Any:
 
 def allocate_cases(oned: Any) -> dict[str, int]:
     return {
-        name: allocate(oned, VM.format(name=name, cpu=cpu) + extra)
-        for name, cpu, extra, _ in CASES
+        name: allocate(oned, VM.format(name=name, cpu=cpu) + extra) for name, cpu, extra, _ in CASES
     }
 
 

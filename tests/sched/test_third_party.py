@@ -68,9 +68,7 @@ def place_three(oned_factory: Callable[..., Any], sched: str, env: dict[str, str
     return [hids.index(states[v][2]) for v in vids]
 
 
-def test_first_replaces_rank_by_name(
-    oned_factory: Callable[..., Any], first_site: Path
-) -> None:
+def test_first_replaces_rank_by_name(oned_factory: Callable[..., Any], first_site: Path) -> None:
     env = {"PYTHONPATH": os.pathsep.join([str(first_site), os.environ.get("PYTHONPATH", "")])}
     # lowest id with room: two halves on host 0, the third on host 1
     assert place_three(oned_factory, "first", env) == [0, 0, 1]
