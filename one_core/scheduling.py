@@ -136,9 +136,12 @@ class SchedulerService:
         placements = self.driver.call("sched_place", pending=pending, hosts=hosts) or []
         t2, busy = time.perf_counter(), self.busy
         deployed: list[Placement] = []
+        dispatcher = self.engine.dispatcher
         for start in range(0, len(placements), BATCH):
+            if self._stopping.is_set() or not dispatcher.running:
+                break  # oned is stopping: never deploy off the dispatcher thread
             batch = placements[start : start + BATCH]
-            deployed += self.engine.dispatcher.call(self._deploy_batch, batch, timeout=None)
+            deployed += dispatcher.call(self._deploy_batch, batch, timeout=None)
         log.debug(
             "Cycle %d: %d pending VMs, %d hosts, %d placed, %d deployed; snapshot %.3f s, "
             "driver %.3f s, deploy %.3f s (%.3f s of it on the dispatcher)",

@@ -35,6 +35,11 @@ class DateTime(str):
     """A ``<dateTime.iso8601>`` value (kept as text)."""
 
 
+class Escaped(str):
+    """Text already escaped as :func:`escape` would: written into ``<string>`` as is
+    (large documents rendered escaped, e.g. ``one.vmpool.info``'s)."""
+
+
 class RequestError(Exception):
     """The body is not a proper XML-RPC call (fault −503)."""
 
@@ -180,6 +185,8 @@ def escape(text: str) -> str:
 
 def encode_value(value: Any) -> str:
     """One ``<value>…</value>`` (no line ends except inside arrays/structs)."""
+    if type(value) is Escaped:
+        return f"<value><string>{value}</string></value>"
     if value is True:
         return "<value><boolean>1</boolean></value>"
     if value is False:

@@ -112,7 +112,7 @@ def vmpool_info(rq: Request, flag: int) -> list[Any]:
     else:
         uid = flag
     try:
-        body = _engine(rq).pool.pool_xml(uid)
+        body = _engine(rq).pool.pool_xml(uid, rpc_escaped=True)
     except Exception:
         return rq.fail("Error getting the pool info")
     return ok(body)

@@ -105,6 +105,9 @@ def test_ec2_vm_runs_polls_refuses_stop_and_terminates(one, ec2: Any, ami: str) 
     inst = instance(ec2, instance_id)
     assert (inst["ImageId"], inst["InstanceType"], inst["KeyName"]) == (ami, "m1.large", "e2e-key")
     assert [g["GroupName"] for g in inst["SecurityGroups"]] == ["one-ports-22_8000-8010"]
+    group = ec2.describe_security_groups(GroupNames=["one-ports-22_8000-8010"])["SecurityGroups"]
+    assert sorted((p["FromPort"], p["ToPort"]) for p in group[0]["IpPermissions"]) == [
+        (22, 22), (8000, 8010)]  # fmt: skip
 
     doc = wait(one, vid, lambda d: d.findtext("TEMPLATE/IP"), "got an IP")
     assert doc.findtext("TEMPLATE/IP") == inst["PublicIpAddress"]
@@ -137,7 +140,9 @@ def test_ec2_vm_runs_polls_refuses_stop_and_terminates(one, ec2: Any, ami: str) 
     ],
     ids=["bad-ami", "throttled"],
 )
-def test_ec2_api_errors_fail_the_vm(one, host: str, ec2_section: str, message: str) -> None:
+def test_ec2_api_errors_fail_the_vm(
+    one, throttling_server, host: str, ec2_section: str, message: str
+) -> None:
     vid = one.rpc.vm_allocate(
         f'NAME = bad\nMEMORY = 1\nREQUIREMENTS = "HOSTNAME = \\"{host}\\""\n'
         f"EC2 = [ {ec2_section} ]\n"
@@ -145,3 +150,15 @@ def test_ec2_api_errors_fail_the_vm(one, host: str, ec2_section: str, message: s
     doc = wait(one, vid, lambda d: d.findtext("STATE") == FAILED, "failed")
     assert doc.findtext("HISTORY/HOSTNAME") == host
     assert message in vm_log(one, vid)
+    if host == "ec2thr":  # MAX_ATTEMPTS = 2: the throttled call was retried once
+        assert len(throttling_server.requests) == 2
+        assert all("Action=RunInstances" in body for body in throttling_server.requests)
+
+
+def test_ec2_host_reports_the_configured_capacity(one) -> None:
+    """im_ec2 with 1.4's default limits (5 small instances): 500 CPU, 5 x 1.7 GB."""
+    host = one.rpc.host_info(0)
+    share = host.find("HOST_SHARE")
+    assert (host.findtext("NAME"), host.findtext("STATE")) == ("ec2", "2")
+    assert (share.findtext("MAX_CPU"), share.findtext("MAX_MEM")) == ("500", "8912896")
+    assert host.findtext("TEMPLATE/HYPERVISOR") == "ec2"

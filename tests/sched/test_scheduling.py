@@ -259,3 +259,12 @@ def test_stop_while_idle_returns(senv: SchedEnv) -> None:
     done = threading.Event()
     threading.Thread(target=lambda: (svc.stop(), done.set())).start()
     assert done.wait(10)
+
+
+def test_no_deploy_once_the_dispatcher_stopped(senv: SchedEnv) -> None:
+    hid = senv.add_host("h")
+    vid = senv.allocate()
+    svc = service(senv, FakeDriver(lambda p, h: [Placement(vid, hid)]))
+    senv.engine.dispatcher.stop()
+    assert svc.cycle() == []
+    assert senv.state(vid)[0] == "PENDING"
