@@ -98,7 +98,7 @@ class DispatchManager:
         if live:
             self.e.vmm.require(vm.history.vm_mad, "vmm_migrate", "migrate")
         else:
-            self.e.vmm.require(record.vm_mad, "vmm_save", "save")
+            self.e.vmm.require(vm.history.vm_mad, "vmm_save", "save")  # saved on the source
             self.e.vmm.require(record.vm_mad, "vmm_restore", "restore")
         try:
             self.e.pool.insert_history(vm, record)

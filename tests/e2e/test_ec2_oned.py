@@ -23,6 +23,8 @@ VM_MAD = [ name = "vmm_ec2", driver = "ec2", type = "xml", ec2_url = "{moto}",
 VM_MAD = [ name = "vmm_throttled", driver = "ec2", type = "xml", ec2_url = "{throttled}",
            region = "us-east-1", aws_access_key_id = "k", aws_secret_access_key = "s",
            max_attempts = "2" ]
+IM_MAD = [ name = "im_dummy", driver = "dummy" ]
+VM_MAD = [ name = "vmm_dummy", driver = "dummy", type = "xml" ]
 TM_MAD = [ name = "tm_dummy", driver = "dummy" ]
 SCHED  = [ name = "rank", mode = "internal", interval = 1 ]
 """
@@ -30,13 +32,17 @@ SCHED  = [ name = "rank", mode = "internal", interval = 1 ]
 
 @pytest.fixture
 def one(oned_factory, moto_url: str, throttling_server) -> Any:
-    """oned with the hosts ``ec2`` (moto) and ``ec2thr`` (throttled), both monitored."""
+    """oned with the hosts ``ec2`` (moto), ``ec2thr`` (throttled) and ``local`` (dummy)."""
     sections = SECTIONS.format(moto=moto_url, throttled=throttling_server.url)
     o = oned_factory(
         sections=sections, HOST_MONITORING_INTERVAL=1, VM_POLLING_INTERVAL=1, MANAGER_TIMER=1
     )
-    for host, vmm in (("ec2", "vmm_ec2"), ("ec2thr", "vmm_throttled")):
-        assert cli(o, "onehost", "create", host, "im_ec2", vmm, "tm_dummy") == (0, "", "")
+    for host, im, vmm in (
+        ("ec2", "im_ec2", "vmm_ec2"),
+        ("ec2thr", "im_ec2", "vmm_throttled"),
+        ("local", "im_dummy", "vmm_dummy"),
+    ):
+        assert cli(o, "onehost", "create", host, im, vmm, "tm_dummy") == (0, "", "")
     client = o.client()
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -112,8 +118,11 @@ def test_ec2_vm_runs_polls_refuses_stop_and_terminates(one, ec2: Any, ami: str) 
     doc = wait(one, vid, lambda d: d.findtext("TEMPLATE/IP"), "got an IP")
     assert doc.findtext("TEMPLATE/IP") == inst["PublicIpAddress"]
 
-    rc, out, err = cli(one, "onevm", "stop", str(vid))
-    assert (rc, out + err) == (255, "Error: driver vmm_ec2 cannot save\n")
+    # a cold migration saves on the source: refused even towards a host that could restore
+    refused = (("stop", str(vid)), ("suspend", "web"), ("migrate", "web", "local"))
+    for action in refused:
+        rc, out, err = cli(one, "onevm", *action)
+        assert (rc, out + err) == (255, "Error: driver vmm_ec2 cannot save\n"), action
     assert states(one, vid) == (ACTIVE, RUNNING)
     assert instance(ec2, instance_id)["State"]["Name"] == "running"
 
