@@ -16,10 +16,11 @@ HELD_SECTIONS = """
 IM_MAD = [ name = "im_dummy", driver = "dummy" ]
 VM_MAD = [ name = "vmm_dummy", driver = "dummy", type = "xml" ]
 TM_MAD = [ name = "tm_dummy", driver = "dummy", delay_delete = "60" ]
+SCHED  = [ name = "rank", mode = "external" ]
 """
 
-DISK_VM = 'NAME=v\nCPU=1\nMEMORY=64\nDISK=[SOURCE=/images/a.img]\n'
-NODISK_VM = 'NAME=v\nCPU=1\nMEMORY=64\n'
+DISK_VM = "NAME=v\nCPU=1\nMEMORY=64\nDISK=[SOURCE=/images/a.img]\n"
+NODISK_VM = "NAME=v\nCPU=1\nMEMORY=64\n"
 
 
 def states(one, vid):
@@ -43,40 +44,65 @@ def vm_log(one, vid):
     return p.read_text() if p.exists() else ""
 
 
-def hold(one, vid):
+def hold(one, vid, action=""):
+    """Make every driver action of the VM (or only ``action``) take a minute."""
     d = one.var / str(vid)
     d.mkdir(parents=True, exist_ok=True)
-    (d / "dummy_delay").write_text("60")
+    (d / (f"dummy_delay_{action}" if action else "dummy_delay")).write_text("60")
+
+
+def unhold(one, vid):
+    for path in (one.var / str(vid)).glob("dummy_delay*"):
+        path.unlink()
 
 
 def test_kill9_and_recover(oned_factory):
     one = oned_factory(sections=HELD_SECTIONS)
     s = one.session
-    assert one.call("one.host.allocate", s, "node1", "im_dummy", "vmm_dummy", "tm_dummy") == [True, 0]
+    assert one.call("one.host.allocate", s, "node1", "im_dummy", "vmm_dummy", "tm_dummy") == [
+        True,
+        0,
+    ]
+    assert one.call("one.host.allocate", s, "node2", "im_dummy", "vmm_dummy", "tm_dummy") == [
+        True,
+        1,
+    ]
+    names = [
+        "prolog", "boot", "shutdown", "save_stop", "epilog", "running", "pending",
+        "save_suspend", "save_migrate", "migrate", "cancel", "epilog_stop",
+        "prolog_migrate", "prolog_resume",
+    ]  # fmt: skip
     vids = {}
-    for name, text in [
-        ("prolog", DISK_VM),
-        ("boot", NODISK_VM),
-        ("shutdown", DISK_VM),
-        ("save_stop", DISK_VM),
-        ("epilog", DISK_VM),
-        ("running", DISK_VM),
-        ("pending", DISK_VM),
-    ]:
-        ok, vid = one.call("one.vm.allocate", s, text)
+    for name in names:
+        ok, vid = one.call("one.vm.allocate", s, NODISK_VM if name == "boot" else DISK_VM)
         assert ok
         vids[name] = vid
-    for name in ("shutdown", "save_stop", "epilog", "running"):
-        assert one.call("one.vm.deploy", s, vids[name], 0) == [True]
-        wait(one, vids[name], (3, 3))
+    act = {
+        "shutdown": "shutdown", "save_stop": "stop", "epilog": "shutdown",
+        "save_suspend": "suspend", "cancel": "cancel", "epilog_stop": "stop",
+    }  # fmt: skip
+    # first bring the VMs that need it to RUNNING (prolog_resume: to STOPPED)
+    for name in names:
+        if name not in ("prolog", "boot", "pending"):
+            assert one.call("one.vm.deploy", s, vids[name], 0) == [True]
+            wait(one, vids[name], (3, 3))
+    assert one.call("one.vm.action", s, "stop", vids["prolog_resume"]) == [True]
+    wait(one, vids["prolog_resume"], (4, 0))
+    assert one.call("one.vm.action", s, "resume", vids["prolog_resume"]) == [True]
+    # then hold each in its transitional state
     for name in ("prolog", "boot"):
         hold(one, vids[name])
         assert one.call("one.vm.deploy", s, vids[name], 0) == [True]
-    hold(one, vids["shutdown"])
-    hold(one, vids["save_stop"])
-    assert one.call("one.vm.action", s, "shutdown", vids["shutdown"]) == [True]
-    assert one.call("one.vm.action", s, "stop", vids["save_stop"]) == [True]
-    assert one.call("one.vm.action", s, "shutdown", vids["epilog"]) == [True]
+    for name in ("shutdown", "save_stop", "save_suspend", "save_migrate", "migrate", "cancel"):
+        hold(one, vids[name])
+    for name in ("epilog_stop", "prolog_migrate", "prolog_resume"):
+        hold(one, vids[name], "mv")  # the save is quick, the transfer after it is not
+    for name, action in act.items():
+        assert one.call("one.vm.action", s, action, vids[name]) == [True], name
+    assert one.call("one.vm.migrate", s, vids["save_migrate"], 1, False) == [True]
+    assert one.call("one.vm.migrate", s, vids["prolog_migrate"], 1, False) == [True]
+    assert one.call("one.vm.migrate", s, vids["migrate"], 1, True) == [True]
+    assert one.call("one.vm.deploy", s, vids["prolog_resume"], 0) == [True]
     expected_held = {
         "prolog": (3, 1),
         "boot": (3, 2),
@@ -85,17 +111,24 @@ def test_kill9_and_recover(oned_factory):
         "epilog": (3, 11),
         "running": (3, 3),
         "pending": (1, 0),
+        "save_suspend": (3, 6),
+        "save_migrate": (3, 7),
+        "migrate": (3, 4),
+        "cancel": (3, 13),
+        "epilog_stop": (3, 10),
+        "prolog_migrate": (3, 8),
+        "prolog_resume": (3, 9),
     }
     for name, pair in expected_held.items():
         wait(one, vids[name], pair)
 
     one.kill9()
     for vid in vids.values():
-        (one.var / str(vid) / "dummy_delay").unlink(missing_ok=True)
+        unhold(one, vid)
     one.conf_path.write_text(one.conf_path.read_text().replace(HELD_SECTIONS, DRIVER_SECTIONS))
     one.start()
 
-    expected_after = {
+    expected_after = {  # docs/recovery.md
         "prolog": (3, 3),
         "boot": (3, 3),
         "shutdown": (6, 0),
@@ -103,12 +136,38 @@ def test_kill9_and_recover(oned_factory):
         "epilog": (6, 0),
         "running": (3, 3),
         "pending": (1, 0),
+        "save_suspend": (5, 0),
+        "save_migrate": (3, 3),
+        "migrate": (3, 3),
+        "cancel": (6, 0),
+        "epilog_stop": (4, 0),
+        "prolog_migrate": (3, 3),
+        "prolog_resume": (3, 3),
     }
     for name, pair in expected_after.items():
         wait(one, vids[name], pair)
-    assert "Recovering VM in state PROLOG after a restart: prolog again" in vm_log(one, vids["prolog"])
-    assert "Recovering VM in state BOOT after a restart: boot again" in vm_log(one, vids["boot"])
-    assert "Recovering VM in state EPILOG after a restart: epilog again" in vm_log(one, vids["epilog"])
-    ok, host = one.call("one.host.info", s, 0)
-    # prolog, boot and running hold the host; the others released it
-    assert "<RUNNING_VMS>3</RUNNING_VMS>" in host, host
+    for name, state in [
+        ("prolog", "PROLOG"), ("boot", "BOOT"), ("epilog", "EPILOG"), ("shutdown", "SHUTDOWN"),
+        ("save_stop", "SAVE_STOP"), ("save_suspend", "SAVE_SUSPEND"),
+        ("save_migrate", "SAVE_MIGRATE"), ("migrate", "MIGRATE"), ("cancel", "CANCEL"),
+        ("epilog_stop", "EPILOG_STOP"), ("prolog_migrate", "PROLOG_MIGRATE"),
+        ("prolog_resume", "PROLOG_RESUME"),
+    ]:  # fmt: skip
+        assert f"Recovering VM in state {state} after a restart" in vm_log(one, vids[name]), name
+    # each migrated VM runs on node2 with a closed record on node1; nothing is lost or doubled
+    for name in ("save_migrate", "prolog_migrate", "migrate"):
+        ok, body = one.call("one.vm.info", s, vids[name])
+        assert body.count("<HISTORY>") == 1 and "<HOSTNAME>node2</HOSTNAME>" in body, body
+    for vid in vids.values():  # no VM lost (DONE ones included, which the pool listing hides)
+        assert one.call("one.vm.info", s, vid)[0], vid
+    ok, pool = one.call("one.vmpool.info", s, -2)
+    listed = re.findall(r"<VM><ID>(\d+)</ID>", pool)
+    assert len(listed) == len(set(listed)) == sum(1 for p in expected_after.values() if p[0] != 6)
+    # host counters: what runs (or is suspended) on each host holds it, nothing else
+    on = {
+        0: ["prolog", "boot", "running", "prolog_resume"],
+        1: ["save_migrate", "migrate", "prolog_migrate"],
+    }
+    for hid, running in on.items():
+        ok, host = one.call("one.host.info", s, hid)
+        assert f"<RUNNING_VMS>{len(running)}</RUNNING_VMS>" in host, (hid, host)

@@ -8,8 +8,9 @@ Action names: ``monitor`` (IM); ``deploy``, ``shutdown``, ``cancel``,
   fail for every VM; ``DELAY = "0.5"`` waits that many seconds before each
   action; ``DELAY_DEPLOY = "2"`` for one action only.
 * Per VM, files in the VM's directory ``$VAR/<vid>/`` (tests write them):
-  ``dummy_fail`` lists actions that fail (commas or newlines), and
-  ``dummy_delay`` holds a delay in seconds for every action of the VM.
+  ``dummy_fail`` lists actions that fail (commas or newlines),
+  ``dummy_delay`` holds a delay in seconds for every action of the VM, and
+  ``dummy_delay_<action>`` (``dummy_delay_mv``) one for that action only.
 * Per VM, in the template (seen by the VMM from the deployment file):
   ``DUMMY_FAIL = "shutdown"``.
 """
@@ -52,7 +53,11 @@ def failing_actions(ctx: DriverContext, vid: int | None) -> set[str]:
 def delay_for(ctx: DriverContext, action: str, vid: int | None) -> float:
     text = ctx.config.get(f"DELAY_{action.upper()}") or ctx.config.get("DELAY") or "0"
     if vid is not None:
-        text = _read(vm_file(ctx, vid, "dummy_delay")).strip() or text
+        text = (
+            _read(vm_file(ctx, vid, f"dummy_delay_{action}")).strip()
+            or _read(vm_file(ctx, vid, "dummy_delay")).strip()
+            or text
+        )
     try:
         return max(0.0, float(text))
     except ValueError:

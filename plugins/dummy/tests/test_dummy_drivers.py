@@ -101,10 +101,13 @@ def test_vmm_delay_per_vm(tmp_path, monkeypatch):
     slept = []
     monkeypatch.setattr(control.time, "sleep", slept.append)
     write(tmp_path, "5/dummy_delay", "2.5")
+    write(tmp_path, "7/dummy_delay_save", "4")
     vmm = load(tmp_path, "vmm", DELAY_DEPLOY="0.25")
     vmm.call("vmm_deploy", vid=5, host="a", deployment_file="f", deployment="")
     vmm.call("vmm_deploy", vid=6, host="a", deployment_file="f", deployment="")
-    assert slept == [2.5, 0.25]
+    vmm.call("vmm_deploy", vid=7, host="a", deployment_file="f", deployment="")
+    vmm.call("vmm_save", vid=7, host="a", deploy_id="dummy-7", checkpoint="c")
+    assert slept == [2.5, 0.25, 0.25, 4.0]
 
 
 # --- tm ---------------------------------------------------------------------
