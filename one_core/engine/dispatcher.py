@@ -41,9 +41,9 @@ class Dispatcher:
     """
 
     def __init__(self, name: str = "one-dispatcher"):
-        self._queue: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...], Future[Any] | None]] = (
-            queue.SimpleQueue()
-        )
+        self._queue: queue.SimpleQueue[
+            tuple[Callable[..., Any], tuple[Any, ...], Future[Any] | None]
+        ] = queue.SimpleQueue()
         self._timers: list[tuple[float, int, float, Callable[[], Any]]] = []
         self._seq = itertools.count()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)

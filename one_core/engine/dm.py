@@ -75,7 +75,9 @@ class DispatchManager:
         if vm.state != S.PENDING:
             raise EngineError(f"Can not deploy VM {vid}, wrong state")
         record = self._new_record(vm, hid)
-        if vm.history is not None and vm.history.reason == Reason.STOP_RESUME:  # deploy after stop: RESTORE
+        if (
+            vm.history is not None and vm.history.reason == Reason.STOP_RESUME
+        ):  # deploy after stop: RESTORE
             self.e.vmm.require(record.vm_mad, "vmm_restore", "restore")
         try:
             self.e.pool.insert_history(vm, record)

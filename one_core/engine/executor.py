@@ -38,7 +38,9 @@ class DriverExecutor:
 
     def __init__(self, dispatcher: Dispatcher, threads: int = 8):
         self.dispatcher = dispatcher
-        self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="one-driver")
+        self._pool = ThreadPoolExecutor(
+            max_workers=max(1, threads), thread_name_prefix="one-driver"
+        )
         self._lock = threading.Lock()
         self._queues: dict[int, deque[_Task]] = {}
         self._active: set[int] = set()

@@ -35,7 +35,9 @@ def _hooks(core: Any, var_dir: str, vm_log: Any) -> Any:
         return NoHooks()
     from one_core.vm_hooks import HookManager
 
-    manager = HookManager.from_entries(entries, vm_log=vm_log, oned_log=logging.getLogger("one.HKM"))
+    manager = HookManager.from_entries(
+        entries, vm_log=vm_log, oned_log=logging.getLogger("one.HKM")
+    )
     return ManagerHooks(manager, core.drivers, var_dir)
 
 

@@ -54,7 +54,9 @@ class TransferManager:
         if driver is None:
             why = "no history" if record is None else f"driver {record.tm_mad} not loaded"
             if kind == "delete":
-                self._log(vid, f"epilog_delete, {why}. You may need to manually clean the host", "E")
+                self._log(
+                    vid, f"epilog_delete, {why}. You may need to manually clean the host", "E"
+                )
                 return
             self._log(vid, f"{kind}, {why}", "E")
             self.e.dispatcher.post(self.reply, vid, kind, None, TransferError(why))
@@ -114,7 +116,11 @@ class TransferManager:
         host = vm.history.host_name if vm.history else ""
         front = self.e.cfg.front
         self._phase(
-            vm, "resume", vm.history, lambda p: transfer.resume_commands(host, p, front), kind="prolog"
+            vm,
+            "resume",
+            vm.history,
+            lambda p: transfer.resume_commands(host, p, front),
+            kind="prolog",
         )
 
     def epilog(self, vm: VirtualMachine) -> None:

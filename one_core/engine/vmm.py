@@ -300,7 +300,9 @@ class VMManager:
                 vm.template.set(key, text)
                 template_changed = True
                 self._log(
-                    vm, f"Unknown monitoring attribute (adding/updating template): {key}={text}", "W"
+                    vm,
+                    f"Unknown monitoring attribute (adding/updating template): {key}={text}",
+                    "W",
                 )
         self.e.pool.update(vm, with_template=template_changed)
         if vm.lcm_state not in (L.RUNNING, L.UNKNOWN):

@@ -99,9 +99,7 @@ IGNORE_REPLIES: frozenset[LcmState] = frozenset(
 )
 """Driver replies for a VM in one of these LCM states are dropped (§1.8)."""
 
-TRANSITIONAL: frozenset[LcmState] = frozenset(
-    set(LcmState) - {LcmState.RUNNING, LcmState.UNKNOWN}
-)
+TRANSITIONAL: frozenset[LcmState] = frozenset(set(LcmState) - {LcmState.RUNNING, LcmState.UNKNOWN})
 """LCM states an ACTIVE VM only passes through: recovery reconciles them at start-up."""
 
 

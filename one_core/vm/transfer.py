@@ -126,9 +126,7 @@ def migrate_commands(prev_host: str, host: str, paths: VMPaths) -> list[Transfer
 
 def resume_commands(host: str, paths: VMPaths, front: str) -> list[TransferCommand]:
     return [
-        TransferCommand(
-            "MV", (location(front, paths.local_images_dir), location(host, paths.rdir))
-        )
+        TransferCommand("MV", (location(front, paths.local_images_dir), location(host, paths.rdir)))
     ]
 
 

@@ -23,7 +23,9 @@ from one_core.vm.model import VirtualMachine
 from one_core.vm.pool import VMPool
 from one_core.vm.ports import PoolHosts
 
-MINIMAL = 'NAME = "vm"\nCPU = 0.5\nMEMORY = 128\nDISK = [ SOURCE = "/images/a.img", TARGET = "hda" ]\n'
+MINIMAL = (
+    'NAME = "vm"\nCPU = 0.5\nMEMORY = 128\nDISK = [ SOURCE = "/images/a.img", TARGET = "hda" ]\n'
+)
 
 
 class NoSaveVMM:
@@ -113,7 +115,6 @@ class Env:
         host = self.hosts.get(hid)
         assert host is not None
         return dict(host.share)
-
 
     def wait_state(self, vid: int, state: str, lcm: str, timeout: float = 20) -> None:
         """Wait until the VM reaches (state, lcm) (a condition, not a duration)."""

@@ -84,10 +84,30 @@ def into_unknown(env):
 CASES = {
     "PROLOG": (into_prolog, ["DELETE node1:{r}"], "petime", []),
     "BOOT": (into_boot, ["DELETE node1:{r}"], "retime", []),
-    "SHUTDOWN": (_held(lambda e, v: e.engine.action("shutdown", v)), ["DELETE node1:{r}"], "retime", []),
-    "CANCEL": (_held(lambda e, v: e.engine.action("cancel", v)), ["DELETE node1:{r}"], "retime", []),
-    "SAVE_STOP": (_held(lambda e, v: e.engine.action("stop", v)), ["DELETE node1:{r}"], "retime", []),
-    "SAVE_SUSPEND": (_held(lambda e, v: e.engine.action("suspend", v)), ["DELETE node1:{r}"], "retime", []),
+    "SHUTDOWN": (
+        _held(lambda e, v: e.engine.action("shutdown", v)),
+        ["DELETE node1:{r}"],
+        "retime",
+        [],
+    ),
+    "CANCEL": (
+        _held(lambda e, v: e.engine.action("cancel", v)),
+        ["DELETE node1:{r}"],
+        "retime",
+        [],
+    ),
+    "SAVE_STOP": (
+        _held(lambda e, v: e.engine.action("stop", v)),
+        ["DELETE node1:{r}"],
+        "retime",
+        [],
+    ),
+    "SAVE_SUSPEND": (
+        _held(lambda e, v: e.engine.action("suspend", v)),
+        ["DELETE node1:{r}"],
+        "retime",
+        [],
+    ),
     "SAVE_MIGRATE": (
         _held(lambda e, v: e.engine.migrate(v, e.node2, False)),
         ["DELETE node1:{r}"],

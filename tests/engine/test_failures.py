@@ -23,12 +23,14 @@ def test_prolog_failure_fails_and_deletes(env):
     assert env.share(env.node1)["running_vms"] == 0
     assert "Error excuting image transfer script: dummy clone failure injected" in env.log(vid)
     assert "New VM state is FAILED" in env.log(vid)
-    assert env.commands(vid) == [f"DELETE node1:{rdir(env, vid)}"]  # the failed CLONE is not recorded
+    assert env.commands(vid) == [
+        f"DELETE node1:{rdir(env, vid)}"
+    ]  # the failed CLONE is not recorded
     assert env.vm(vid).etime > 0
 
 
 def test_prolog_without_source_fails(env):
-    vid = env.allocate('NAME=x\nDISK=[TARGET=hda]\n')
+    vid = env.allocate("NAME=x\nDISK=[TARGET=hda]\n")
     env.engine.deploy(vid, env.node1)
     env.settle()
     assert env.states(vid) == ("FAILED", "LCM_INIT")
@@ -36,7 +38,7 @@ def test_prolog_without_source_fails(env):
 
 
 def test_swap_without_size_is_skipped_with_warning(env):
-    vid = env.allocate('NAME=x\nDISK=[TYPE=swap]\nDISK=[TYPE=fs,SIZE=10]\nDISK=[SOURCE=/a]\n')
+    vid = env.allocate("NAME=x\nDISK=[TYPE=swap]\nDISK=[TYPE=fs,SIZE=10]\nDISK=[SOURCE=/a]\n")
     env.running(vid)
     assert env.commands(vid) == [f"CLONE front:/a node1:{rdir(env, vid)}/disk.2"]
     assert "[TM][W]: No size in swap image, skipping" in env.log(vid)
@@ -81,7 +83,9 @@ def test_cancel_failure_back_to_running(env):
     env.engine.action("cancel", vid)
     env.settle()
     assert env.states(vid) == ("ACTIVE", "RUNNING")
-    assert "Fail to cancel VM. Assuming that the VM is still RUNNING (will poll VM)." in env.log(vid)
+    assert "Fail to cancel VM. Assuming that the VM is still RUNNING (will poll VM)." in env.log(
+        vid
+    )
 
 
 @pytest.mark.parametrize("op", ["stop", "suspend"])
@@ -93,7 +97,10 @@ def test_save_failure_back_to_running(env, op):
     env.settle()
     assert env.states(vid) == ("ACTIVE", "RUNNING")
     assert "Error saving VM state, dummy save failure injected" in env.log(vid)
-    assert "Fail to save VM state. Assuming that the VM is still RUNNING (will poll VM)." in env.log(vid)
+    assert (
+        "Fail to save VM state. Assuming that the VM is still RUNNING (will poll VM)."
+        in env.log(vid)
+    )
     assert env.share(env.node1)["running_vms"] == 1
 
 

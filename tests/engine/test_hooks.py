@@ -27,11 +27,19 @@ def test_state_hooks_fire_once_per_entry(env):
     hm = RecordingHM()
     spec = DriverSpec(role="hm", name="hm", driver="rec")
     ctx = DriverContext(role="hm", name="hm", var_dir=str(env.var))
-    env.drivers.drivers[("hm", "hm")] = LoadedDriver(spec, make_plugin_manager("hm", hm, "hm:rec"), ctx)
+    env.drivers.drivers[("hm", "hm")] = LoadedDriver(
+        spec, make_plugin_manager("hm", hm, "hm:rec"), ctx
+    )
     manager = HookManager.from_entries(
         [
             {"NAME": "c", "ON": "CREATE", "COMMAND": "/bin/c", "ARGUMENTS": "$NAME $VMID"},
-            {"NAME": "r", "ON": "RUNNING", "COMMAND": "/bin/r", "ARGUMENTS": "one-$VMID", "REMOTE": "yes"},
+            {
+                "NAME": "r",
+                "ON": "RUNNING",
+                "COMMAND": "/bin/r",
+                "ARGUMENTS": "one-$VMID",
+                "REMOTE": "yes",
+            },
             {"NAME": "s", "ON": "SHUTDOWN", "COMMAND": "/bin/s"},
             {"NAME": "st", "ON": "STOP", "COMMAND": "/bin/st"},
             {"NAME": "d", "ON": "DONE", "COMMAND": "/bin/d", "ARGUMENTS": "$VMID"},

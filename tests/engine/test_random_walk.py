@@ -33,7 +33,17 @@ step = st.one_of(
     st.tuples(
         st.just("action"),
         st.sampled_from(
-            ["shutdown", "hold", "release", "stop", "cancel", "suspend", "resume", "restart", "finalize"]
+            [
+                "shutdown",
+                "hold",
+                "release",
+                "stop",
+                "cancel",
+                "suspend",
+                "resume",
+                "restart",
+                "finalize",
+            ]
         ),
     ),
     st.tuples(st.just("fail"), st.sampled_from(FAILABLE)),
@@ -66,7 +76,7 @@ def check_invariants(env):
 )
 @given(steps=st.lists(step, min_size=1, max_size=12))
 def test_random_walk(env, steps):
-    vid = env.allocate('NAME=w\nCPU=0.5\nMEMORY=32\nDISK=[SOURCE=/a]\n')
+    vid = env.allocate("NAME=w\nCPU=0.5\nMEMORY=32\nDISK=[SOURCE=/a]\n")
     hosts = [env.node1, env.node2]
     for s in steps:
         try:

@@ -29,7 +29,13 @@ def test_deploy_to_running_records_history_and_capacity(env):
     env.running(vid)
     vm = env.vm(vid)
     h = vm.history
-    assert (h.seq, h.host_name, h.hid, h.vm_mad, h.tm_mad) == (0, "node1", env.node1, "vmm_dummy", "tm_dummy")
+    assert (h.seq, h.host_name, h.hid, h.vm_mad, h.tm_mad) == (
+        0,
+        "node1",
+        env.node1,
+        "vmm_dummy",
+        "tm_dummy",
+    )
     assert h.vm_dir == str(env.var)
     assert h.stime and h.pstime and h.petime and h.rstime and h.retime == 0 and h.etime == 0
     assert vm.deploy_id == f"dummy-{vid}"
@@ -68,7 +74,7 @@ def test_prolog_with_disks_swap_and_context(env):
 
 
 def test_shutdown_epilog_done(env):
-    vid = env.allocate('NAME=x\nCPU=1\nMEMORY=64\nDISK=[SOURCE=/a,SAVE=yes]\nDISK=[SOURCE=/b]\n')
+    vid = env.allocate("NAME=x\nCPU=1\nMEMORY=64\nDISK=[SOURCE=/a,SAVE=yes]\nDISK=[SOURCE=/b]\n")
     env.running(vid)
     env.reset_commands()
     env.engine.action("shutdown", vid)

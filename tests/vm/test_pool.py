@@ -19,7 +19,7 @@ def test_allocate_adds_vmid_and_name(env):
 
 
 def test_user_vmid_and_empty_name_are_kept(env):
-    vid = env.allocate('VMID=77\nNAME =\n')
+    vid = env.allocate("VMID=77\nNAME =\n")
     body = env.pool.info_xml(vid)
     assert f"<VMID>77</VMID><VMID>{vid}</VMID>" in body  # X7
     assert f"<NAME></NAME><NAME>one-{vid}</NAME>" in body
@@ -64,7 +64,9 @@ def test_documents(env):
         info,
     ), info
     pool = env.pool.pool_xml(None)
-    assert pool.startswith("<VM_POOL><VM><ID>0</ID><UID>0</UID><USERNAME>oneadmin</USERNAME><NAME>a<")
+    assert pool.startswith(
+        "<VM_POOL><VM><ID>0</ID><UID>0</UID><USERNAME>oneadmin</USERNAME><NAME>a<"
+    )
     assert "<HISTORY><SEQ>0</SEQ>" in pool and "<TEMPLATE>" not in pool
     assert f"<VM><ID>{b}</ID><UID>5</UID><USERNAME></USERNAME><NAME>b</NAME>" in pool
     assert pool.endswith("<NET_RX>0</NET_RX></VM></VM_POOL>")

@@ -74,8 +74,14 @@ def wait(oned, vid, state, lcm, timeout=30.0):
 def one(oned):
     s = oned.session
     assert oned.call("one.vn.allocate", s, PRIVATE_LAN) == [True, 0]
-    assert oned.call("one.host.allocate", s, "host01", "im_dummy", "vmm_dummy", "tm_dummy") == [True, 0]
-    assert oned.call("one.host.allocate", s, "host02", "im_dummy", "vmm_dummy", "tm_dummy") == [True, 1]
+    assert oned.call("one.host.allocate", s, "host01", "im_dummy", "vmm_dummy", "tm_dummy") == [
+        True,
+        0,
+    ]
+    assert oned.call("one.host.allocate", s, "host02", "im_dummy", "vmm_dummy", "tm_dummy") == [
+        True,
+        1,
+    ]
     assert oned.call("one.user.allocate", s, "user1", USER1.split(":")[1])[0] is True
     return oned
 
@@ -136,10 +142,16 @@ def test_life_cycle_over_rpc(one):
     assert one.call("one.vm.allocate", s, "NAME=x\nCPU=1\nMEMORY=64\n") == [True, 0]
     assert one.call("one.vm.action", s, "shutdown", 0) == [False, "Wrong state to perform action"]
     assert one.call("one.vm.action", s, "bogus", 0) == [False, "Unknown action"]
-    assert one.call("one.vm.action", s, "hold", 9) == [False, "The virtual machine 9 does not exists"]
+    assert one.call("one.vm.action", s, "hold", 9) == [
+        False,
+        "The virtual machine 9 does not exists",
+    ]
     assert one.call("one.vm.deploy", s, 0, 9) == [False, "The host 9 does not exists"]
     assert one.call("one.vm.deploy", s, 9, 0) == [False, "The virtual machine 9 does not exists"]
-    assert one.call("one.vm.deploy", USER1, 0, 0) == [False, "User not authorized to perform the deploy"]
+    assert one.call("one.vm.deploy", USER1, 0, 0) == [
+        False,
+        "User not authorized to perform the deploy",
+    ]
     assert one.call("one.vm.action", USER1, "hold", 0) == [
         False,
         "User not authorized to perform operation upon VirtualMachine [0]",
@@ -171,7 +183,9 @@ def test_life_cycle_over_rpc(one):
 def leased(one):
     ok, body = one.call("one.vn.info", one.session, 0)
     assert ok
-    return re.findall(r"<LEASE><IP>([^<]+)</IP><MAC>[^<]+</MAC><USED>1</USED><VID>(\d+)</VID></LEASE>", body)
+    return re.findall(
+        r"<LEASE><IP>([^<]+)</IP><MAC>[^<]+</MAC><USED>1</USED><VID>(\d+)</VID></LEASE>", body
+    )
 
 
 def test_leases_released_at_done_and_kept_by_failed(one):
@@ -194,7 +208,10 @@ def test_leases_released_at_done_and_kept_by_failed(one):
 def test_poll_timer_in_oned(oned_factory):
     one = oned_factory(VM_POLLING_INTERVAL=1, MANAGER_TIMER=1)
     s = one.session
-    assert one.call("one.host.allocate", s, "node1", "im_dummy", "vmm_dummy", "tm_dummy") == [True, 0]
+    assert one.call("one.host.allocate", s, "node1", "im_dummy", "vmm_dummy", "tm_dummy") == [
+        True,
+        0,
+    ]
     assert one.call("one.vm.allocate", s, "NAME=x\n") == [True, 0]
     assert one.call("one.vm.deploy", s, 0, 0) == [True]
     wait(one, 0, 3, 3)

@@ -35,7 +35,7 @@ def lines(commands):
 
 def test_prolog_example_of_the_spec():
     t = Template.parse(
-        'DISK=[SOURCE=/images/base.img]\nDISK=[TYPE=swap,SIZE=1024]\n'
+        "DISK=[SOURCE=/images/base.img]\nDISK=[TYPE=swap,SIZE=1024]\n"
         'CONTEXT=[FILES="/home/oneadmin/init.sh /x/id.pub", TARGET=hdc]\n'
     )
     warnings = []
@@ -132,7 +132,12 @@ def test_run_commands_one_hook_per_line_stops_at_first_failure(tmp_path):
         ("tm_ln", {"vid": 3, "src": "f:/b", "dst": "h:/d/disk.3", "size": "7"}),
         (
             "tm_context",
-            {"vid": 3, "sources": ["/v/context.sh", "/x"], "dst": "h:/d/disk.4", "iso": "/v/context.iso"},
+            {
+                "vid": 3,
+                "sources": ["/v/context.sh", "/x"],
+                "dst": "h:/d/disk.4",
+                "iso": "/v/context.iso",
+            },
         ),
         ("tm_mv", {"vid": 3, "src": "h:/d", "dst": "f:/v"}),
         ("tm_delete", {"vid": 3, "path": "h:/d"}),
