@@ -1,6 +1,6 @@
 """The :class:`Core`: what oned is made of, handed to RPC methods and plug-in components.
 
-Components (H4's vnet pool, H5's VM engine...) plug in through
+Components (vnet pool, VM engine...) plug in through
 :data:`COMPONENTS`: each entry names a ``module:function`` that oned calls as
 ``setup(core)`` after the DB, the user/host pools and the drivers exist and
 before the API port opens, in list order. A setup function may

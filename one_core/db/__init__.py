@@ -9,7 +9,7 @@ Usage (what oned does at start-up)::
         Row.create(...)
     db.close()
 
-Model modules (``one_core/db/models.py``, H4's ``vnet_models.py``, H5's
+Model modules (``one_core/db/models.py``, ``vnet_models.py``,
 ``vm_models.py``) subclass :class:`one_core.db.base.BaseModel` and call
 :func:`register_models` at import time; :func:`connect` imports the known
 model modules (:data:`MODEL_MODULES`) and creates every registered table that

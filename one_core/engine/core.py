@@ -69,7 +69,7 @@ def write_context_sh(vm: VirtualMachine, paths: VMPaths) -> str:
 
 
 def iso_context(vm: VirtualMachine, paths: VMPaths) -> str:
-    """§8.2 with H7's :mod:`one_core.context_iso`: context.sh + ISO; returns the ISO path."""
+    """§8.2 with :mod:`one_core.context_iso`: context.sh + ISO; returns the ISO path."""
     from one_core.context_iso import prepare_context, stored_context
 
     context = stored_context(vm.template) or {}

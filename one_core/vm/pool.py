@@ -35,7 +35,7 @@ from one_core.vm.states import LcmState, VmState
 
 try:
     from one_core.context_iso import take_context
-except ImportError:  # pragma: no cover - H7's module not installed
+except ImportError:  # pragma: no cover - context module not installed
 
     def take_context(template: Any) -> dict[str, str] | None:
         removed = template.remove("CONTEXT")
@@ -131,7 +131,7 @@ class VMPool:
         self._next_oid = 0 if last is None else int(last) + 1
 
     def _default_resolver(self) -> ContextResolver:
-        """H7's :func:`one_core.context_iso.resolve_context` (``$NAME``, ``$<vid>.VAR``...)."""
+        """:func:`one_core.context_iso.resolve_context` (``$NAME``, ``$<vid>.VAR``...)."""
         try:
             from one_core.context_iso import resolve_context
         except ImportError:  # pragma: no cover

@@ -1,8 +1,8 @@
 """What the VM pool and the engine need from the other pools and services.
 
 Each port is a small protocol with a working default, so the engine runs
-(and is tested) on its own; oned plugs in the real implementations: H3's
-host pool, H4's network leases, H7's hooks and context.
+(and is tested) on its own; oned plugs in the real implementations: the
+host pool, network leases, hooks and context.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class LeaseError(Exception):
 
 
 class PoolHosts:
-    """H3's :class:`~one_core.pools.host.HostPool` seen through :class:`HostPort`."""
+    """:class:`~one_core.pools.host.HostPool` seen through :class:`HostPort`."""
 
     def __init__(self, host_pool: Any):
         self.host_pool = host_pool
@@ -89,7 +89,7 @@ class PoolHosts:
 
 
 class ManagerHooks:
-    """H7's :class:`~one_core.vm_hooks.HookManager` seen through :class:`HookPort`.
+    """:class:`~one_core.vm_hooks.HookManager` seen through :class:`HookPort`.
 
     Remembers each VM's last committed ``(state, lcm_state)`` so the manager
     fires a state hook only on entering its pair (§1.9).
@@ -162,7 +162,7 @@ def keep_context(vm: VirtualMachine, context: dict[str, str]) -> dict[str, str] 
 
 
 class VNetLeases:
-    """H4's :class:`~one_core.pools.vnet.VNetPool` seen through :class:`LeasePort`."""
+    """:class:`~one_core.pools.vnet.VNetPool` seen through :class:`LeasePort`."""
 
     def __init__(self, vnet_pool: Any):
         self.vnet_pool = vnet_pool

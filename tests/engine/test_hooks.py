@@ -1,4 +1,4 @@
-"""Hooks fire at the transitions of §1.9 through H7's HookManager (and an hm driver)."""
+"""Hooks fire at the transitions of §1.9 through the HookManager (and an hm driver)."""
 
 from __future__ import annotations
 

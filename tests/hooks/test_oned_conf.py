@@ -15,7 +15,7 @@ from one_core.vm_hooks import HookManager
 
 
 def test_sample_oned_conf_hooks_run(tmp_path: Path, recorder) -> None:
-    config = pytest.importorskip("one_core.config", reason="oned.conf loader (H1) not there yet")
+    config = pytest.importorskip("one_core.config")
     script, read = recorder
     text = f"""
 HM_MAD = [ executable = "one_hm", hooks_dir = "{script.parent}" ]

@@ -92,7 +92,7 @@ def test_allocate_and_info_like_1_4(one):
     ok, body = one.call("one.vm.info", s, 0)
     assert ok
     stime = re.search(r"<STIME>(\d+)</STIME>", body).group(1)
-    # the MAC prefix comes from H4's network pool (00:03 in the test oned.conf)
+    # the MAC prefix comes from the network pool (00:03 in the test oned.conf)
     mac = re.search(r"<MAC>(00:0\d):c0:a8:00:01</MAC>", body).group(1)
     assert body == EXPECTED_PENDING.format(stime=stime).replace("00:03:c0", f"{mac}:c0")
     # A1: no authentication for vm.info

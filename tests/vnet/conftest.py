@@ -53,7 +53,7 @@ def pool(make_pool: Callable[..., VNetPool]) -> VNetPool:
 
 
 class InProcessOned:
-    """The RPC layer of oned in this process (H3's RpcServer, real socket, real SQLite).
+    """The RPC layer of oned in this process (RpcServer, real socket, real SQLite).
 
     Same ``post`` / ``call`` / ``restart`` / ``session`` interface as the
     ``oned`` fixture's :class:`OnedProcess`, for when a full daemon is not needed.

@@ -164,7 +164,7 @@ def test_leases_survive_restart(server) -> None:
 
 
 def test_vm_nics_get_leases_end_to_end(oned) -> None:
-    """one.vm.allocate through the VM pool (H5) takes leases; a failing second NIC takes none."""
+    """one.vm.allocate through the VM pool takes leases; a failing second NIC takes none."""
     s = oned.session
     assert oned.call("one.vn.allocate", s, PRIVATE)[0] is True
     assert oned.call("one.vn.allocate", s, PUBLIC)[0] is True
