@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -226,18 +227,32 @@ class Runtime:
         return list(self.opts.list) if self.opts.list else table.default
 
     def top(self, show_once: Callable[[], None]) -> None:
-        """The 1.4 ``top`` loop: clear, move, list, sleep; any exception ends it (exit 0)."""
+        """The 1.4 ``top`` loop: clear, move, list, sleep; any exception ends it (exit 0).
+
+        Ctrl-C is also remembered in a flag: a KeyboardInterrupt raised while the HTTP
+        client frees a response is swallowed by Python, and must still end the loop.
+        """
         delay = 1 if self.opts.delay is None else self.opts.delay
+        interrupted = False
+
+        def on_sigint(signum: int, frame: Any) -> None:
+            nonlocal interrupted
+            interrupted = True
+            raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGINT, on_sigint)
         try:
-            while True:
+            while not interrupted:
                 out(CLEAR + "\x1b[0;0H", end="")
                 show_once()
                 sys.stdout.flush()
-                if delay < 0:
+                if interrupted or delay < 0:
                     break  # Ruby's sleep raises on a negative delay, which ends the loop
                 time.sleep(delay)
         except (KeyboardInterrupt, CliExit):
             pass
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
 
 # -- tool -------------------------------------------------------------------------------------

@@ -165,3 +165,27 @@ def test_template_str_forms():
 def test_to_data_lists_repeated_tags():
     doc = xmldoc.parse("<T><DISK><S>a</S></DISK><DISK><S>b</S></DISK><CPU>1</CPU></T>")
     assert xmldoc.to_data(doc) == {"DISK": [{"S": "a"}, {"S": "b"}], "CPU": "1"}
+
+
+def test_top_stops_when_ctrl_c_was_swallowed_mid_pass(capsys):
+    """A KeyboardInterrupt raised where Python swallows it (an HTTP response's ``__del__``
+    during a fetch) must still end ``top`` after that pass, as 1.4's loop ended on Ctrl-C."""
+    import contextlib
+    import signal
+
+    from one_core.cli.argv import Options
+    from one_core.cli.base import CliExit, Runtime
+
+    calls = []
+
+    def show_once():
+        calls.append(1)
+        if len(calls) > 3:
+            raise CliExit(1)  # the loop ignored the Ctrl-C: stop the test instead of hanging
+        with contextlib.suppress(KeyboardInterrupt):  # swallowed, as inside a __del__
+            signal.raise_signal(signal.SIGINT)
+
+    before = signal.getsignal(signal.SIGINT)
+    Runtime(tool=None, opts=Options(delay=0)).top(show_once)
+    assert calls == [1]
+    assert signal.getsignal(signal.SIGINT) is before
