@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 DEFAULT_XMLRPC = "http://localhost:2633/RPC2"
 
@@ -135,3 +136,85 @@ def read_config_file(path: Path) -> str:
         return path.read_text()
     except OSError as exc:
         raise ConfigError(f"Can not read {path}: {exc.strerror or exc}") from None
+
+
+@dataclass
+class CloudConfig:
+    """The settings both cloud servers read (§1.3); a front-end subclass adds its own.
+
+    Subclasses set :attr:`SERVER`, :attr:`CONFIG_NAME` and :attr:`TEMPLATES_NAME`
+    (§1.1 names) and may override :meth:`extra_values` for their own keys.
+    """
+
+    SERVER: ClassVar[str] = ""
+    CONFIG_NAME: ClassVar[str] = ""
+    TEMPLATES_NAME: ClassVar[str] = ""
+
+    values: dict[str, Any]
+    template_dir: Path
+    user: str = "oneadmin"
+    password: str = ""
+    server: str = "localhost"
+    port: int = 4567
+    ssl_server: str | None = None
+    database: str = ""
+    image_dir: str = ""
+    one_xmlrpc: str = DEFAULT_XMLRPC
+    vm_types: dict[str, dict[str, str]] = field(default_factory=dict)
+    max_upload: int | None = None
+    user_cache: float = 2.0
+    image_ownership: bool = True
+
+    @classmethod
+    def location_paths(cls, env: dict[str, str] | None = None) -> dict[str, Path]:
+        """Spec §1.1: config, templates, pid and log, per ``ONE_LOCATION``."""
+        return location_paths(cls.SERVER, cls.CONFIG_NAME, cls.TEMPLATES_NAME, env)
+
+    @classmethod
+    def extra_values(cls, values: dict[str, Any]) -> dict[str, Any]:
+        """The front-end's own keys, as constructor arguments."""
+        return {}
+
+    @classmethod
+    def from_text(
+        cls, text: str, template_dir: str | Path, env: dict[str, str] | None = None
+    ) -> Self:
+        env = dict(os.environ if env is None else env)
+        v = parse_config_text(text)
+        if not v.get("DATABASE"):
+            raise ConfigError("DB not defined")
+        if not v.get("IMAGE_DIR"):
+            raise ConfigError("IMAGE_DIR not defined")
+        max_upload = config_int(v, "MAX_UPLOAD", 0)
+        return cls(
+            values=v,
+            template_dir=Path(template_dir),
+            user=str(v.get("USER") or "oneadmin"),
+            password=str(v.get("PASSWORD") or ""),
+            server=str(v.get("SERVER") or "localhost"),
+            port=config_int(v, "PORT", 4567),
+            ssl_server=(str(v["SSL_SERVER"]) if v.get("SSL_SERVER") else None),
+            database=str(v["DATABASE"]),
+            image_dir=str(v["IMAGE_DIR"]),
+            one_xmlrpc=xmlrpc_endpoint(v, env),
+            vm_types=parse_vm_types(v),
+            max_upload=max_upload if max_upload > 0 else None,
+            user_cache=float(config_int(v, "USER_CACHE", 2)),
+            image_ownership=config_flag(v, "IMAGE_OWNERSHIP", True),
+            **cls.extra_values(v),
+        )
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path | None = None,
+        template_dir: str | Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> Self:
+        """Read ``path`` (default: §1.1's location); templates from §1.1 unless given."""
+        paths = cls.location_paths(env)
+        cfg_path = Path(path) if path else paths["config"]
+        text = read_config_file(cfg_path)
+        if template_dir is None:
+            template_dir = cfg_path.parent / cls.TEMPLATES_NAME if path else paths["templates"]
+        return cls.from_text(text, template_dir, env)

@@ -16,10 +16,12 @@ logic of 1.4's scripts was dead code and is dropped (§7 #43).
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -109,6 +111,10 @@ class ServerScript:
         self.serve(self._load(config_path))
         return 0
 
+    def cli(self) -> None:
+        """The console-script entry point: :meth:`main` on ``sys.argv``, its status as exit."""
+        sys.exit(self.main())
+
 
 def serve_wsgi(
     app: Any,
@@ -133,3 +139,63 @@ def serve_wsgi(
             ident=ident,
             clear_untrusted_proxy_headers=True,
         )
+
+
+SLACK = 1024 * 1024
+"""Bytes of multipart framing allowed on top of MAX_UPLOAD at the HTTP layer."""
+
+
+def serve_cloud_app(
+    config: Any, make_app: Callable[[Any], Any], *, name: str, threads: int = 8
+) -> None:
+    """Serve ``make_app(config)`` on SERVER:PORT until interrupted (``name``: ``econe-server`` ...).
+
+    Prints the configuration (PASSWORD masked) and the instance types, then
+    serves; the app's image repository is closed at the end.
+    """
+    tmp = Path(config.image_dir) / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    # Waitress spools large bodies to temporary files: keep them on IMAGE_DIR's
+    # file system, as 1.4's start script did with TMPDIR.
+    tempfile.tempdir = str(tmp)
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stdout, format="%(asctime)s [%(name)s] %(message)s"
+    )
+    shown = {k: ("********" if k == "PASSWORD" else v) for k, v in config.values.items()}
+    print(f"{name} configuration: {shown}", flush=True)
+    print("Instance types:", flush=True)
+    for type_name, vm_type in config.vm_types.items():
+        print(f"  {type_name}: {config.template_dir / vm_type.get('TEMPLATE', '')}", flush=True)
+    app = make_app(config)
+    try:
+        serve_wsgi(
+            app,
+            host=config.server,
+            port=config.port,
+            ident=name,
+            max_body=(config.max_upload + SLACK) if config.max_upload else None,
+            threads=threads,
+        )
+    finally:
+        app.repo.close()
+
+
+def cloud_server_script(
+    name: str, module: str, config_cls: Any, make_app: Callable[[Any], Any]
+) -> ServerScript:
+    """The :class:`ServerScript` of a cloud server.
+
+    ``config_cls`` is a :class:`one_core.cloud.config.CloudConfig` subclass
+    (``location_paths`` and ``load``); ``make_app(config)`` builds its WSGI app.
+    """
+
+    def serve(config: Any, *, threads: int = 8) -> None:
+        serve_cloud_app(config, make_app, name=name, threads=threads)
+
+    return ServerScript(
+        name=name,
+        module=module,
+        paths=config_cls.location_paths,
+        load=lambda path: config_cls.load(path),
+        serve=serve,
+    )

@@ -15,66 +15,26 @@ log, econe.conf, templates) follow ``ONE_LOCATION`` as in §1.1.
 
 from __future__ import annotations
 
-import logging
-import sys
-import tempfile
-from pathlib import Path
+from one_core.cloud.server import SLACK, cloud_server_script
+from one_econe.config import EconeConfig
 
-from one_core.cloud.server import ServerScript, serve_wsgi
-from one_econe.config import EconeConfig, one_location_paths
+__all__ = ["SCRIPT", "SLACK", "cli", "main", "serve"]
 
 USAGE = "Usage: econe-server {start|stop}"
-SLACK = 1024 * 1024
-"""Bytes of multipart framing allowed on top of MAX_UPLOAD at the HTTP layer."""
 
 
-def serve(config: EconeConfig, *, threads: int = 8) -> None:
-    """Serve the EC2 Query API on SERVER:PORT with waitress until interrupted."""
+def _app(config: EconeConfig) -> object:
+    """The EC2 Query WSGI application (imported late: ``stop`` does not need it)."""
     from one_econe.app import EconeApp
 
-    tmp = Path(config.image_dir) / "tmp"
-    tmp.mkdir(parents=True, exist_ok=True)
-    # Waitress spools large bodies to temporary files: keep them on IMAGE_DIR's
-    # file system, as 1.4's start script did with TMPDIR.
-    tempfile.tempdir = str(tmp)
-    logging.basicConfig(
-        level=logging.INFO, stream=sys.stdout, format="%(asctime)s [%(name)s] %(message)s"
-    )
-    shown = {k: ("********" if k == "PASSWORD" else v) for k, v in config.values.items()}
-    print(f"econe-server configuration: {shown}", flush=True)
-    print("Instance types:", flush=True)
-    for name, vm_type in config.vm_types.items():
-        print(f"  {name}: {config.template_dir / vm_type.get('TEMPLATE', '')}", flush=True)
-    app = EconeApp(config)
-    try:
-        serve_wsgi(
-            app,
-            host=config.server,
-            port=config.port,
-            ident="econe-server",
-            max_body=(config.max_upload + SLACK) if config.max_upload else None,
-            threads=threads,
-        )
-    finally:
-        app.repo.close()
+    return EconeApp(config)
 
 
-SCRIPT = ServerScript(
-    name="econe-server",
-    module="one_econe.server",
-    paths=one_location_paths,
-    load=lambda path: EconeConfig.load(path),
-    serve=serve,
-)
-
-
-def main(argv: list[str] | None = None) -> int:
-    return SCRIPT.main(argv)
-
-
-def cli() -> None:
-    sys.exit(main())
-
+SCRIPT = cloud_server_script("econe-server", "one_econe.server", EconeConfig, _app)
+serve = SCRIPT.serve
+"""``serve(config, *, threads=8)``: the EC2 Query API on SERVER:PORT until interrupted."""
+main = SCRIPT.main
+cli = SCRIPT.cli
 
 if __name__ == "__main__":
     cli()

@@ -11,14 +11,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import itertools
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,91 +25,34 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[3]
 PACKAGE_ETC = REPO / "frontends" / "econe" / "one_econe" / "etc"
-ADMIN_PASSWORD = "onepass"
 SSL_HOST = "myhost.example.com"
 
 
-def _oned_process_cls() -> Any:
-    path = REPO / "tests" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("_one_repo_conftest_econe", path)
+def _cloud_fixtures() -> Any:
+    path = REPO / "tests" / "cloud_fixtures.py"
+    spec = importlib.util.spec_from_file_location("_one_cloud_fixtures_econe", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
-    return module.OnedProcess
+    return module
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
-    """Poll ``predicate`` until truthy (a wait, not a timing assertion)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or predicate}")
-        time.sleep(0.1)
-
-
-def sha1_hex(text: str) -> str:
-    return hashlib.sha1(text.encode()).hexdigest()
+cloud = _cloud_fixtures()
+ADMIN_PASSWORD = cloud.ADMIN_PASSWORD
+free_port = cloud.free_port
+wait_until = cloud.wait_until
+sha1_hex = cloud.sha1_hex
 
 
 @dataclass
-class EconeServer:
+class EconeServer(cloud.ServerProcess):
     """An econe-server subprocess (``python -m one_econe.server --config X run``)."""
 
-    name: str
-    config_path: Path
-    port: int
-    env: dict[str, str]
-    log_path: Path
-    proc: subprocess.Popen[bytes] | None = None
+    MODULE = "one_econe.server"
+    LABEL = "econe-server"
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> EconeServer:
-        self._log = open(self.log_path, "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "one_econe.server", "--config", str(self.config_path), "run"],
-            env=self.env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-
-        def ready() -> bool:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"econe-server exited: {self.log()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return True
-            except OSError:
-                return False
-
-        wait_until(ready, 30, "econe-server port")
-        return self
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-        self._log.close()
+    name: str = ""
 
 
 def write_config(
@@ -123,26 +63,26 @@ def write_config(
     image_dir: Path,
     extra: str = "",
 ) -> Path:
-    templates = path.parent / "ec2query_templates"
-    templates.mkdir(parents=True, exist_ok=True)
-    (templates / "m1.small.erb").write_text(
-        (PACKAGE_ETC / "ec2query_templates" / "m1.small.erb").read_text()
-    )
-    (templates / "small.erb").write_text(
+    small = (
         "NAME = eco-small\nCPU = 0.1\nMEMORY = 64\n"
         "DISK = [ source = <%= erb_vm_info[:img_path] %>, target = sda1 ]\n"
         "IMAGE_ID = <%= erb_vm_info[:img_id] %>\n"
         "INSTANCE_TYPE = <%= erb_vm_info[:instance_type] %>\n"
     )
-    path.write_text(
-        f"USER=oneadmin\nPASSWORD={ADMIN_PASSWORD}\n"
-        f"SERVER=127.0.0.1\nPORT={port}\n"
-        f"DATABASE={database}\nIMAGE_DIR={image_dir}\n"
-        "VM_TYPE=[NAME=m1.small, TEMPLATE=m1.small.erb]\n"
+    return cloud.write_server_config(
+        path,
+        {
+            "m1.small.erb": (PACKAGE_ETC / "ec2query_templates" / "m1.small.erb").read_text(),
+            "small.erb": small,
+        },
+        templates_dir="ec2query_templates",
+        port=port,
+        database=database,
+        image_dir=image_dir,
+        extra="VM_TYPE=[NAME=m1.small, TEMPLATE=m1.small.erb]\n"
         "VM_TYPE=[\n  NAME=small,\n  TEMPLATE=small.erb\n]\n"
-        "USER_CACHE=0\n" + extra
+        "USER_CACHE=0\n" + extra,
     )
-    return path
 
 
 @dataclass
@@ -192,12 +132,11 @@ class Stack:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     base = tmp_path_factory.mktemp("econe")
-    oned = _oned_process_cls()(base / "one").start()
-    admin = oned.client()
-    admin.host_allocate("host01", "im_dummy", "vmm_dummy", "tm_dummy")
-    admin.vn_allocate(
+    oned, admin = cloud.start_oned(
+        cloud.repo_conftest("_one_repo_conftest_econe"),
+        base / "one",
         'NAME = "Public EC2"\nTYPE = RANGED\nBRIDGE = br0\n'
-        "NETWORK_SIZE = C\nNETWORK_ADDRESS = 192.168.0.0\n"
+        "NETWORK_SIZE = C\nNETWORK_ADDRESS = 192.168.0.0\n",
     )
     image_dir = base / "images"
     database = base / "var" / "econe.db"
@@ -216,7 +155,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             image_dir=image_dir,
             extra=extra,
         )
-        servers.append(EconeServer(name, cfg, port, env, base / name / "econe.log").start())
+        server = EconeServer(cfg, port, env, base / name / "econe.log", name=name)
+        servers.append(server.start())
     st = Stack(oned, servers[0], servers[1], image_dir, database, admin)
     (image_dir.parent / "home").mkdir(exist_ok=True)
     try:

@@ -9,13 +9,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import itertools
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,40 +23,29 @@ import requests
 
 REPO = Path(__file__).resolve().parents[3]
 PACKAGE_ETC = REPO / "frontends" / "occi" / "one_occi" / "etc"
-ADMIN_PASSWORD = "onepass"
 BASE = "https://cloud.example.com:8443"
 """The SSL_SERVER of the test server: every href starts with it."""
 
 
-def _repo_conftest() -> Any:
-    path = REPO / "tests" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("_one_repo_conftest_occi", path)
+def _cloud_fixtures() -> Any:
+    path = REPO / "tests" / "cloud_fixtures.py"
+    spec = importlib.util.spec_from_file_location("_one_cloud_fixtures_occi", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+cloud = _cloud_fixtures()
+ADMIN_PASSWORD = cloud.ADMIN_PASSWORD
+free_port = cloud.free_port
+sha1_hex = cloud.sha1_hex
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 60.0, what: str = "") -> Any:
     """Poll ``predicate`` until truthy (a wait, not a timing assertion)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or predicate}")
-        time.sleep(0.2)
-
-
-def sha1_hex(text: str) -> str:
-    return hashlib.sha1(text.encode()).hexdigest()
+    return cloud.wait_until(predicate, timeout, what, interval=0.2)
 
 
 class Api(requests.Session):
@@ -78,70 +63,28 @@ class Api(requests.Session):
 
 
 @dataclass
-class OcciServer:
-    config_path: Path
-    port: int
-    env: dict[str, str]
-    log_path: Path
-    proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> OcciServer:
-        self._log = open(self.log_path, "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "one_occi.server", "--config", str(self.config_path), "run"],
-            env=self.env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-
-        def ready() -> bool:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"occi-server exited: {self.log()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return True
-            except OSError:
-                return False
-
-        wait_until(ready, 30, "occi-server port")
-        return self
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-        self._log.close()
+class OcciServer(cloud.ServerProcess):
+    MODULE = "one_occi.server"
+    LABEL = "occi-server"
 
 
 def write_config(path: Path, *, port: int, database: Path, image_dir: Path) -> Path:
-    templates = path.parent / "occi_templates"
-    templates.mkdir(parents=True, exist_ok=True)
-    for name in ("small", "medium", "large"):
-        src = PACKAGE_ETC / "occi_templates" / f"{name}.erb"
-        (templates / f"{name}.erb").write_text(src.read_text())
-    path.write_text(
-        f"USER=oneadmin\nPASSWORD={ADMIN_PASSWORD}\n"
-        f"SERVER=127.0.0.1\nPORT={port}\nSSL_SERVER={BASE}\n"
-        f"DATABASE={database}\nIMAGE_DIR={image_dir}\n"
-        "BRIDGE=br0\nFS_FORMAT=ext2\nUSER_CACHE=0\nMAX_UPLOAD=4194304\n"
+    return cloud.write_server_config(
+        path,
+        {
+            f"{name}.erb": (PACKAGE_ETC / "occi_templates" / f"{name}.erb").read_text()
+            for name in ("small", "medium", "large")
+        },
+        templates_dir="occi_templates",
+        port=port,
+        database=database,
+        image_dir=image_dir,
+        after_port=f"SSL_SERVER={BASE}\n",
+        extra="BRIDGE=br0\nFS_FORMAT=ext2\nUSER_CACHE=0\nMAX_UPLOAD=4194304\n"
         "VM_TYPE=[NAME=small, TEMPLATE=small.erb]\n"
         "VM_TYPE=[\n  NAME=medium,\n  TEMPLATE=medium.erb\n]\n"
-        "VM_TYPE=[NAME=large, TEMPLATE=large.erb]\n"
+        "VM_TYPE=[NAME=large, TEMPLATE=large.erb]\n",
     )
-    return path
 
 
 DISK_XML = "<DISK><NAME>Ubuntu 9.04 LAMP</NAME><URL>file:///images/ubuntu/jaunty.img</URL></DISK>"
@@ -224,17 +167,14 @@ class Stack:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     base = tmp_path_factory.mktemp("occi")
-    repo_conftest = _repo_conftest()
-    oned = repo_conftest.OnedProcess(
+    repo = cloud.repo_conftest("_one_repo_conftest_occi")
+    oned, admin = cloud.start_oned(
+        repo,
         base / "one",
-        {"HOST_MONITORING_INTERVAL": 1, "MANAGER_TIMER": 1},
-        repo_conftest.DRIVER_SECTIONS_SCHED,
-    ).start()
-    admin = oned.client()
-    admin.host_allocate("host01", "im_dummy", "vmm_dummy", "tm_dummy")
-    admin.vn_allocate(
         'NAME = "Public"\nTYPE = RANGED\nBRIDGE = br0\n'
-        "NETWORK_SIZE = C\nNETWORK_ADDRESS = 10.0.0.0\n"
+        "NETWORK_SIZE = C\nNETWORK_ADDRESS = 10.0.0.0\n",
+        {"HOST_MONITORING_INTERVAL": 1, "MANAGER_TIMER": 1},
+        repo.DRIVER_SECTIONS_SCHED,
     )
     image_dir = base / "images"
     env = dict(oned.env)

@@ -18,11 +18,8 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import ssl
-import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element
@@ -33,13 +30,11 @@ from botocore.auth import SigV2Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from one_core.cloud.tools import ToolError, connection, one_auth_text, run_tool, split_auth
+
 DEFAULT_URL = "http://localhost:4567"
 API_VERSION = "2009-11-30"
 """The Version the amazon-ec2 gem 0.7.8-0.9.x sent (the server ignores it)."""
-
-
-class ToolError(Exception):
-    """A failure to report as ``<tool>: <message>`` (exit 255)."""
 
 
 @dataclass(frozen=True)
@@ -63,18 +58,8 @@ def credentials(
     elif env.get("EC2_ACCESS_KEY") and env.get("EC2_SECRET_KEY"):
         text = f"{env['EC2_ACCESS_KEY']}:{env['EC2_SECRET_KEY']}"
     else:
-        one_auth = env.get("ONE_AUTH", "")
-        path = Path(one_auth) if one_auth and Path(one_auth).is_file() else None
-        if path is None:
-            path = Path(env.get("HOME", "")) / ".one" / "one_auth"
-        try:
-            text = path.read_text().strip()
-        except OSError:
-            raise ToolError("No authorization data present") from None
-    user, sep, password = text.partition(":")
-    if not sep or not user or not password:
-        raise ToolError("Authorization data malformed")
-    return Credentials14(user, password)
+        text = one_auth_text(env)
+    return Credentials14(*split_auth(text))
 
 
 def endpoint(url: str | None, env: dict[str, str] | None = None) -> str:
@@ -106,15 +91,7 @@ class EC2QueryClient:
         return dict(request.data)
 
     def _connection(self) -> http.client.HTTPConnection:
-        host = self.split.hostname or "localhost"
-        if self.split.scheme == "https":
-            ctx = ssl.create_default_context()
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE  # 1.4: no certificate check
-            return http.client.HTTPSConnection(
-                host, self.split.port or 443, timeout=self.timeout, context=ctx
-            )
-        return http.client.HTTPConnection(host, self.split.port or 80, timeout=self.timeout)
+        return connection(self.split, self.timeout)
 
     def send(self, body: bytes | Iterable[bytes], headers: dict[str, str]) -> tuple[int, bytes]:
         conn = self._connection()
@@ -196,23 +173,7 @@ def client_from(access_key: str | None, secret_key: str | None, url: str | None)
 
 def run(name: str, command: click.Command, usage: str, argv: list[str] | None = None) -> None:
     """Run ``command`` with 1.4's exits: 0 on success, 255 on any error (and for ``-h``)."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if "-h" in args or "--help" in args:
-        print(usage.strip("\n"))
-        sys.exit(255)
-    try:
-        command.main(args=args, prog_name=name, standalone_mode=False)
-    except click.ClickException as exc:
-        print(f"{name}: {exc.format_message()}", file=sys.stderr)
-        sys.exit(255)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.Abort:
-        sys.exit(255)
-    except ToolError as exc:
-        print(f"{name}: {exc}")
-        sys.exit(255)
-    sys.exit(0)
+    run_tool(name, command, usage, argv, prefix_errors=True)
 
 
 def context_settings() -> dict[str, Any]:

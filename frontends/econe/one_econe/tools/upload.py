@@ -8,13 +8,13 @@ instead of curb); there is one implementation.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
+from one_core.cloud.tools import streamed_file_part
 from one_econe.tools.common import (
     EC2QueryClient,
     ToolError,
@@ -76,20 +76,7 @@ def multipart_body(
         f'Content-Disposition: form-data; name="file"; filename="{filename}"\r\n'
         "Content-Type: application/octet-stream\r\n\r\n"
     ).encode()
-    tail = f"\r\n--{boundary}--\r\n".encode()
-    size = os.path.getsize(path)
-
-    def chunks() -> Iterator[bytes]:
-        yield head
-        with open(path, "rb") as f:
-            while True:
-                chunk = f.read(CHUNK)
-                if not chunk:
-                    break
-                yield chunk
-        yield tail
-
-    return len(head) + size + len(tail), chunks()
+    return streamed_file_part(head, path, boundary, CHUNK)
 
 
 def upload(client: EC2QueryClient, path: Path) -> str:

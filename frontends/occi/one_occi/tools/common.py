@@ -23,7 +23,6 @@ import base64
 import hashlib
 import http.client
 import os
-import ssl
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -31,12 +30,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
+import defusedxml.ElementTree as DET
+
+from one_core.cloud.tools import ToolError, connection, one_auth_text, run_tool, split_auth
 
 DEFAULT_URL = "http://localhost:4567"
-
-
-class ToolError(Exception):
-    """A failure before any request: printed, exit 255."""
 
 
 @dataclass
@@ -49,18 +47,7 @@ def credentials(user: str | None, password: str | None, env: dict[str, str]) -> 
     """``(user, password)`` from the flags or the ONE_AUTH file."""
     if user and password:
         return user, password
-    one_auth = env.get("ONE_AUTH", "")
-    path = Path(one_auth) if one_auth and Path(one_auth).is_file() else None
-    if path is None:
-        path = Path(env.get("HOME", "")) / ".one" / "one_auth"
-    try:
-        text = path.read_text().strip()
-    except OSError:
-        raise ToolError("No authorization data present") from None
-    name, sep, secret = text.partition(":")
-    if not sep or not name or not secret:
-        raise ToolError("Authorization data malformed")
-    return name, secret
+    return split_auth(one_auth_text(env))
 
 
 class OCCIClient:
@@ -82,13 +69,7 @@ class OCCIClient:
         return f"{self.split.hostname}:{port}"
 
     def _connection(self) -> http.client.HTTPConnection:
-        host = self.split.hostname or "localhost"
-        if self.split.scheme == "https":
-            ctx = ssl.create_default_context()
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE  # 1.4: no certificate check
-            return http.client.HTTPSConnection(host, self.split.port or 443, context=ctx)
-        return http.client.HTTPConnection(host, self.split.port or 80)
+        return connection(self.split)
 
     def request(
         self,
@@ -132,6 +113,22 @@ def read_file_arg(path: str | None) -> bytes | None:
     if not path or not Path(path).is_file():
         return None
     return Path(path).read_bytes()
+
+
+def read_xml_arg(path: str | None, missing: str) -> bytes:
+    """The bytes of the OCCI-XML file ``path``; no such file raises ``missing``."""
+    body = read_file_arg(path)
+    if body is None:
+        raise ToolError(missing)
+    return body
+
+
+def xml_text(body: bytes, tag: str) -> str | None:
+    """The stripped text of the root's child ``tag`` (``""`` if absent); None if malformed."""
+    try:
+        return (DET.fromstring(body).findtext(tag) or "").strip()
+    except Exception:
+        return None
 
 
 def make_command(
@@ -189,20 +186,69 @@ def make_command(
 
 def run(tool: str, command: click.Command, usage: str, argv: list[str] | None = None) -> None:
     """Run a tool: ``-h`` prints ``usage`` and exits 255; pre-request errors exit 255."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if "-h" in args or "--help" in args:
-        print(usage.strip("\n"))
-        sys.exit(255)
-    try:
-        command.main(args=args, prog_name=tool, standalone_mode=False)
-    except click.ClickException as exc:
-        print(f"{tool}: {exc.format_message()}", file=sys.stderr)
-        sys.exit(255)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.Abort:
-        sys.exit(255)
-    except ToolError as exc:
-        print(str(exc))
-        sys.exit(255)
-    sys.exit(0)
+    run_tool(tool, command, usage, argv, prefix_errors=False)
+
+
+_OPTIONS = """
+OPTIONS
+
+-h, --help:
+    show help
+
+--username <id>, -U <id>:
+    The username of the user
+
+--password <key>, -P <key>:
+    The password of the user
+
+--url <url>, -R <url>:
+    Set url as the web service url to use
+
+--debug, -D
+    Enables verbosity
+"""
+_MULTIPART_OPTION = """
+--multipart, -M:
+    Accepted for 1.4 compatibility (there is one upload method)
+"""
+_EXIT_ZERO_OPTION = """
+--exit-zero
+    Exit 0 whatever the server answers (1.4's behaviour); also OCCI_EXIT_ZERO=yes
+"""
+
+
+def usage(commands: str, *, multipart: bool = False) -> str:
+    """A tool's ``-h`` text: ``commands`` (its synopsis and COMMANDS), then the options."""
+    return commands + _OPTIONS + (_MULTIPART_OPTION if multipart else "") + _EXIT_ZERO_OPTION
+
+
+Handler = Callable[[OCCIClient, str | None], Reply]
+
+
+def list_handler(path: str) -> Handler:
+    """``list``: ``GET <path>``."""
+
+    def handler(client: OCCIClient, _arg: str | None) -> Reply:
+        return client.request("GET", path)
+
+    return handler
+
+
+def id_handler(method: str, path: str, missing: str) -> Handler:
+    """``show``/``delete``: ``<method> <path>/<id>``; no id raises ``missing``."""
+
+    def handler(client: OCCIClient, arg: str | None) -> Reply:
+        if not arg:
+            raise ToolError(missing)
+        return client.request(method, f"{path}/{arg}")
+
+    return handler
+
+
+def create_handler(path: str, missing: str) -> Handler:
+    """``create``: POST the OCCI-XML file to ``path``; no readable file raises ``missing``."""
+
+    def handler(client: OCCIClient, arg: str | None) -> Reply:
+        return client.xml("POST", path, read_xml_arg(arg, missing))
+
+    return handler

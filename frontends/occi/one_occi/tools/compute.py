@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-import defusedxml.ElementTree as DET
-
-from one_occi.tools.common import OCCIClient, Reply, ToolError, make_command, read_file_arg, run
+from one_occi.tools.common import (
+    OCCIClient,
+    Reply,
+    ToolError,
+    create_handler,
+    id_handler,
+    list_handler,
+    make_command,
+    read_xml_arg,
+    run,
+    usage,
+    xml_text,
+)
 
 TOOL = "occi-compute"
-USAGE = """
+USAGE = usage(
+    """
 occi-compute <COMMAND> [OPTIONS] [ARGUMENTS]
 
 COMMANDS
@@ -26,68 +37,27 @@ update <occi xml file>
 
 delete <vm id>
     deletes the VM identified by <vm id>
-
-OPTIONS
-
--h, --help:
-    show help
-
---username <id>, -U <id>:
-    The username of the user
-
---password <key>, -P <key>:
-    The password of the user
-
---url <url>, -R <url>:
-    Set url as the web service url to use
-
---debug, -D
-    Enables verbosity
-
---exit-zero
-    Exit 0 whatever the server answers (1.4's behaviour); also OCCI_EXIT_ZERO=yes
 """
-
-
-def _list(client: OCCIClient, _arg: str | None) -> Reply:
-    return client.request("GET", "/compute")
-
-
-def _create(client: OCCIClient, arg: str | None) -> Reply:
-    body = read_file_arg(arg)
-    if body is None:
-        raise ToolError(f"{TOOL} create: missing OCCI-XML or file not found")
-    return client.xml("POST", "/compute", body)
-
-
-def _show(client: OCCIClient, arg: str | None) -> Reply:
-    if not arg:
-        raise ToolError(f"{TOOL} show: missing VM-ID parameter")
-    return client.request("GET", f"/compute/{arg}")
+)
 
 
 def _update(client: OCCIClient, arg: str | None) -> Reply:
-    body = read_file_arg(arg)
-    if body is None:
-        raise ToolError(f"{TOOL} update: missing OCCI-XML or file not found")
-    try:
-        vid = (DET.fromstring(body).findtext("ID") or "").strip()
-    except Exception:
-        vid = ""
+    body = read_xml_arg(arg, f"{TOOL} update: missing OCCI-XML or file not found")
+    vid = xml_text(body, "ID")
     if not vid:
         raise ToolError(f"{TOOL} update: missing ID in the OCCI-XML")
     return client.xml("PUT", f"/compute/{vid}", body)
 
 
-def _delete(client: OCCIClient, arg: str | None) -> Reply:
-    if not arg:
-        raise ToolError(f"{TOOL} delete: missing VM-ID parameter")
-    return client.request("DELETE", f"/compute/{arg}")
-
-
 COMMAND = make_command(
     TOOL,
-    {"list": _list, "create": _create, "show": _show, "update": _update, "delete": _delete},
+    {
+        "list": list_handler("/compute"),
+        "create": create_handler("/compute", f"{TOOL} create: missing OCCI-XML or file not found"),
+        "show": id_handler("GET", "/compute", f"{TOOL} show: missing VM-ID parameter"),
+        "update": _update,
+        "delete": id_handler("DELETE", "/compute", f"{TOOL} delete: missing VM-ID parameter"),
+    },
 )
 
 

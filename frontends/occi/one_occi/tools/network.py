@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from one_occi.tools.common import OCCIClient, Reply, ToolError, make_command, read_file_arg, run
+from one_occi.tools.common import (
+    create_handler,
+    id_handler,
+    list_handler,
+    make_command,
+    run,
+    usage,
+)
 
 TOOL = "occi-network"
-USAGE = """
+USAGE = usage(
+    """
 occi-network <COMMAND> [OPTIONS] [ARGUMENTS]
 
 COMMANDS
@@ -21,53 +29,20 @@ show <network id>
 
 delete <network id>
     deletes the virtual network identified by <network id>
-
-OPTIONS
-
--h, --help:
-    show help
-
---username <id>, -U <id>:
-    The username of the user
-
---password <key>, -P <key>:
-    The password of the user
-
---url <url>, -R <url>:
-    Set url as the web service url to use
-
---debug, -D
-    Enables verbosity
-
---exit-zero
-    Exit 0 whatever the server answers (1.4's behaviour); also OCCI_EXIT_ZERO=yes
 """
+)
 
 
-def _list(client: OCCIClient, _arg: str | None) -> Reply:
-    return client.request("GET", "/network")
-
-
-def _create(client: OCCIClient, arg: str | None) -> Reply:
-    body = read_file_arg(arg)
-    if body is None:
-        raise ToolError(f"{TOOL} create: missing OCCI-XML or file not found")
-    return client.xml("POST", "/network", body)
-
-
-def _show(client: OCCIClient, arg: str | None) -> Reply:
-    if not arg:
-        raise ToolError(f"{TOOL} show: missing NETWORK-ID or file not found")
-    return client.request("GET", f"/network/{arg}")
-
-
-def _delete(client: OCCIClient, arg: str | None) -> Reply:
-    if not arg:
-        raise ToolError(f"{TOOL} delete: missing NETWORK-ID parameter")
-    return client.request("DELETE", f"/network/{arg}")
-
-
-COMMAND = make_command(TOOL, {"list": _list, "create": _create, "show": _show, "delete": _delete})
+COMMAND = make_command(
+    TOOL,
+    {
+        "list": list_handler("/network"),
+        "create": create_handler("/network", f"{TOOL} create: missing OCCI-XML or file not found"),
+        # 1.4's message for a missing id of show, kept as it was
+        "show": id_handler("GET", "/network", f"{TOOL} show: missing NETWORK-ID or file not found"),
+        "delete": id_handler("DELETE", "/network", f"{TOOL} delete: missing NETWORK-ID parameter"),
+    },
+)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -9,19 +9,29 @@ printed ``Delete not yet implemented``; the server now implements it).
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import defusedxml.ElementTree as DET
-
-from one_occi.tools.common import OCCIClient, Reply, ToolError, make_command, read_file_arg, run
+from one_core.cloud.tools import streamed_file_part
+from one_occi.tools.common import (
+    OCCIClient,
+    Reply,
+    ToolError,
+    id_handler,
+    list_handler,
+    make_command,
+    read_xml_arg,
+    run,
+    usage,
+    xml_text,
+)
 
 TOOL = "occi-storage"
 CHUNK = 1024 * 1024
-USAGE = """
+USAGE = usage(
+    """
 occi-storage <COMMAND> [OPTIONS] [PARAMETERS]
 
 COMMANDS
@@ -37,30 +47,9 @@ show <storage id>
 
 delete <storage id>
     deletes the storage resource
-
-OPTIONS
-
--h, --help:
-    show help
-
---username <id>, -U <id>:
-    The username of the user
-
---password <key>, -P <key>:
-    The password of the user
-
---url <url>, -R <url>:
-    Set url as the web service url to use
-
---debug, -D
-    Enables verbosity
-
---multipart, -M:
-    Accepted for 1.4 compatibility (there is one upload method)
-
---exit-zero
-    Exit 0 whatever the server answers (1.4's behaviour); also OCCI_EXIT_ZERO=yes
-"""
+""",
+    multipart=True,
+)
 
 
 def local_path(url: str) -> str:
@@ -85,31 +74,15 @@ def multipart_body(xml: bytes, path: Path) -> tuple[str, int, Iterator[bytes]]:
             "Content-Type: application/octet-stream\r\n\r\n"
         ).encode()
     )
-    tail = f"\r\n--{boundary}--\r\n".encode()
-    size = os.path.getsize(path)
-
-    def chunks() -> Iterator[bytes]:
-        yield head
-        with open(path, "rb") as f:
-            while block := f.read(CHUNK):
-                yield block
-        yield tail
-
-    return f"multipart/form-data; boundary={boundary}", len(head) + size + len(tail), chunks()
-
-
-def _list(client: OCCIClient, _arg: str | None) -> Reply:
-    return client.request("GET", "/storage")
+    length, chunks = streamed_file_part(head, path, boundary, CHUNK)
+    return f"multipart/form-data; boundary={boundary}", length, chunks
 
 
 def _create(client: OCCIClient, arg: str | None) -> Reply:
-    xml = read_file_arg(arg)
-    if xml is None:
-        raise ToolError(f"{TOOL} create: missing occi xml or file not found")
-    try:
-        url = (DET.fromstring(xml).findtext("URL") or "").strip()
-    except Exception:
-        raise ToolError(f"{TOOL} create: malformed occi xml") from None
+    xml = read_xml_arg(arg, f"{TOOL} create: missing occi xml or file not found")
+    url = xml_text(xml, "URL")
+    if url is None:
+        raise ToolError(f"{TOOL} create: malformed occi xml")
     image = Path(local_path(url))
     if not url or not image.is_file():
         raise ToolError(f"{TOOL} create: image file {image} not found")
@@ -119,21 +92,14 @@ def _create(client: OCCIClient, arg: str | None) -> Reply:
     )
 
 
-def _show(client: OCCIClient, arg: str | None) -> Reply:
-    if not arg:
-        raise ToolError(f"{TOOL} show: missing storage id parameter")
-    return client.request("GET", f"/storage/{arg}")
-
-
-def _delete(client: OCCIClient, arg: str | None) -> Reply:
-    if not arg:
-        raise ToolError(f"{TOOL} delete: missing storage id parameter")
-    return client.request("DELETE", f"/storage/{arg}")
-
-
 COMMAND = make_command(
     TOOL,
-    {"list": _list, "create": _create, "show": _show, "delete": _delete},
+    {
+        "list": list_handler("/storage"),
+        "create": _create,
+        "show": id_handler("GET", "/storage", f"{TOOL} show: missing storage id parameter"),
+        "delete": id_handler("DELETE", "/storage", f"{TOOL} delete: missing storage id parameter"),
+    },
     multipart_flag=True,
 )
 
