@@ -218,3 +218,15 @@ class CloudConfig:
         if template_dir is None:
             template_dir = cfg_path.parent / cls.TEMPLATES_NAME if path else paths["templates"]
         return cls.from_text(text, template_dir, env)
+
+    def image_repository(self) -> Any:
+        """The image repository this configuration names (``DATABASE``, ``IMAGE_DIR``)."""
+        from one_core.images import ImageRepository
+
+        return ImageRepository(self.database, self.image_dir, max_upload=self.max_upload)
+
+    def user_directory(self) -> Any:
+        """oned's users, looked up as the configured admin (``USER``/``PASSWORD``)."""
+        from one_core.cloud.users import UserDirectory
+
+        return UserDirectory(self.one_xmlrpc, self.user, self.password, ttl=self.user_cache)

@@ -95,12 +95,8 @@ class EconeApp:
         users: UserDirectory | None = None,
     ):
         self.config = config
-        self.repo = repo or ImageRepository(
-            config.database, config.image_dir, max_upload=config.max_upload
-        )
-        self.users = users or UserDirectory(
-            config.one_xmlrpc, config.user, config.password, ttl=config.user_cache
-        )
+        self.repo = repo or config.image_repository()
+        self.users = users or config.user_directory()
         self.actions = EconeActions(config, self.repo, self.users.client)
 
     # -- WSGI ------------------------------------------------------------------
