@@ -16,6 +16,15 @@ def _no_vm_log(vid: int, module: str, level: str, message: str) -> None:
     logging.getLogger("one.vm").log(logging.INFO, "VM %s [%s][%s]: %s", vid, module, level, message)
 
 
+LOG_MODULES = {"im": "InM", "vmm": "VMM", "tm": "TM", "hm": "HKM", "sched": "SCHED"}
+"""1.4's log module of each driver role."""
+
+
+def log_module(role: str) -> str:
+    """The log module of ``role`` (``VMM``, ``TM``, ``InM``, ``HKM``, ``SCHED``)."""
+    return LOG_MODULES.get(role, role.upper())
+
+
 @dataclass
 class DriverContext:
     """Everything a driver may need from the core, passed as ``ctx`` to every hook.
@@ -47,12 +56,10 @@ class DriverContext:
     remote_factory: Callable[[str], Any] | None = field(default=None, repr=False)
     state: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    _MODULES = {"im": "InM", "vmm": "VMM", "tm": "TM", "hm": "HKM", "sched": "SCHED"}
-
     @property
     def module(self) -> str:
         """1.4's log module of this role (``VMM``, ``TM``, ``InM``, ``HKM``, ``SCHED``)."""
-        return self._MODULES.get(self.role, self.role.upper())
+        return log_module(self.role)
 
     def vm_log(self, vid: int, message: str, level: str = "I") -> None:
         """Append ``message`` to VM ``vid``'s log (``$VAR/<vid>/vm.log``).

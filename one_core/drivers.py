@@ -33,7 +33,7 @@ from typing import Any
 import pluggy
 from stevedore import DriverManager
 
-from one_core.context import DriverContext, VMLogFunc
+from one_core.context import DriverContext, VMLogFunc, log_module
 from one_core.errors import ConfigError, DriverLoadError
 from one_core.hookspecs import ENTRY_POINT_GROUPS, PROJECT, ROLES, common, hm, im, sched, tm, vmm
 
@@ -308,7 +308,7 @@ def load_drivers_from_specs(
             driver=spec.driver,
             config=dict(spec.section),
             defaults=_read_defaults(spec.section.get("DEFAULT", ""), etc_dir),
-            log=logging.getLogger(f"one.{DriverContext(role=spec.role, name='').module}"),
+            log=logging.getLogger(f"one.{log_module(spec.role)}"),
             var_dir=var_dir,
             vm_dir=vm_dir or var_dir,
             remote_factory=remote_factory,
