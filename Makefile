@@ -10,10 +10,15 @@ help:
 	@echo "make demo   - set up, start oned with dummy drivers, create a host, a network and VMs"
 	@echo "make test   - set up what the tests need and run the whole suite"
 	@echo "make bench  - run the benchmarks (figures in docs/performance.md)"
-	@echo "make lint   - ruff"
+	@echo "make lint   - ruff and mypy"
+
+# opennebula-cli (dev group, tests/modern) also installs onevm/onehost/onevnet/oneuser:
+# reinstalling one-core after every sync keeps those commands the 1.4 ones.
+OURS := $(UV) sync --all-packages --quiet --inexact --reinstall-package one-core
 
 setup:
 	@$(UV) sync --all-packages --quiet
+	@$(OURS)
 
 demo: setup
 	@bash scripts/demo.sh
@@ -32,6 +37,7 @@ test: test-deps
 		echo "note: libvirt-dev missing: libvirt-python tests will skip" >&2; \
 		$(UV) sync --all-packages --quiet; \
 	fi
+	@$(OURS)
 	@$(UV) run --no-sync pytest $(PYTEST_ARGS)
 
 bench: setup
@@ -40,6 +46,7 @@ bench: setup
 lint: setup
 	@$(UV) run ruff check .
 	@$(UV) run ruff format --check one_core plugins frontends tests bench
+	@$(UV) run mypy
 
 format: setup
 	@$(UV) run ruff format one_core plugins frontends tests bench

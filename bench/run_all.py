@@ -3,7 +3,7 @@
     uv run python bench/run_all.py                # each oned benchmark once, the others once
     uv run python bench/run_all.py --repeat 3     # oned benchmarks 3 times: medians
     uv run python bench/run_all.py --quick        # smaller sizes (a smoke run, not for figures)
-    uv run python bench/run_all.py --only vm      # only bench_vm.py (api, vm, vnet, template, sched)
+    uv run python bench/run_all.py --only vm      # only bench_vm.py (api, vm, vnet, template, sched, rss)
 
 The oned benchmarks (``bench_api.py``, ``bench_vm.py``) print ``RESULT <key> <value> <unit>``
 lines; the summary shows the median of each key over the repeats, the goal, and the load
@@ -12,6 +12,8 @@ load are slower, so read them with the load beside them. The other benchmarks
 (virtual-network leases, template parsing, the rank scheduler, and W2's end-to-end
 scheduler benchmark when present) are run once and their output is shown as is.
 The econe upload benchmark (2 GiB by default) runs only with ``--econe``.
+``bench_idle_rss.py`` gives the "idle RSS" figures: oned with the dummy drivers, idle
+5 s, from a fresh venv holding only one-core (goal <= 40 MiB) and from the project venv.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ GOALS: dict[str, tuple[str, str, str, str, float]] = {
     "vm.rss_idle": ("oned RSS idle (engine, 1 host)", "10 MB", "<= 60 MB", "<=", 60),
     "vm.rss_10000": ("oned RSS, 10,000 VMs", "13.6 MB", "<= 100 MB", "<=", 100),
     "vm.rss_peak": ("oned RSS peak, 10,000 VMs", "31.5 MB", "<= 150 MB", "<=", 150),
+    "rss.idle_core": ("idle RSS, one-core + dummy only", "10 MB", "<= 40 MiB", "<=", 40),
+    "rss.idle_dev": ("idle RSS, project venv (everything)", "10 MB", "-", "", 0),
 }
 
 
@@ -90,7 +94,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=1, help="runs of each oned benchmark")
     ap.add_argument("--quick", action="store_true", help="smaller sizes (smoke run)")
-    ap.add_argument("--only", choices=["api", "vm", "vnet", "template", "sched"], default=None)
+    ap.add_argument(
+        "--only", choices=["api", "vm", "vnet", "template", "sched", "rss"], default=None
+    )
     ap.add_argument("--econe", action="store_true", help="also run bench_econe_upload.py")
     args = ap.parse_args()
     quick = ["--quick"] if args.quick else []
@@ -108,6 +114,7 @@ def main() -> int:
         if want("vm") and run("bench_vm.py", quick, results, loads):
             failed.append("bench_vm.py")
     others: list[tuple[str, str, list[str]]] = [
+        ("rss", "bench_idle_rss.py", []),
         ("vnet", "bench_vnet.py", ["--quick"]),
         ("template", "bench_template.py", []),
         ("sched", "bench_sched.py", ["--quick"] if args.quick else []),
@@ -133,7 +140,7 @@ def main() -> int:
         values = results[key]
         med = statistics.median(values)
         unit = "/s" if "/s" in goal or key.startswith("api.cheap") else ""
-        if key.startswith(("api.rss", "vm.rss")):
+        if key.startswith(("api.rss", "vm.rss", "rss.")):
             unit = " MiB"
         elif key in ("api.monitor_1000", "vm.lifecycle_1000"):
             unit = " s"

@@ -1,8 +1,23 @@
-"""The C number conversions 1.4's expression evaluators used.
+"""The C and C++ number conversions of 1.4: the one place that reads numbers as 1.4 did.
 
-Each function names the C construct it reproduces (glibc, libstdc++ of the
-GCC 4 era, x86-64). See ``spec/templates-scheduler-vnets-cli.md`` §2.2-§2.3 and §3.5.
-Shared by the core (capacity bookkeeping) and the rank scheduler.
+Every module that reproduces a 1.4 ``atoi``, ``atof`` or ``istream >> int``
+uses these functions (templates, host shares, VM monitoring, network sizes,
+the rank scheduler, mm_sched's options, the KVM deployment file).
+
+One behaviour for every caller (glibc and libstdc++ on x86-64; the spec
+describes "modern libstdc++", ``spec/templates-scheduler-vnets-cli.md`` §1.4):
+
+* only ASCII: white space is C's ``isspace`` (`` \t\n\v\f\r``) and digits
+  are ``0``-``9``; Python would accept Unicode digits (``int("٣")`` is 3) and
+  Unicode spaces, 1.4 stopped at them (``"٣"`` reads as 0);
+* stream extraction (:func:`stream_int`): no leading number gives 0, a value
+  outside ``int`` saturates to ``INT_MAX``/``INT_MIN`` (libstdc++ since C++11
+  stores the limit and sets failbit);
+* ``atoi`` (:func:`atoi`): ``(int) strtol(text, NULL, 10)`` — ``strtol`` clamps
+  to the 64-bit ``long`` range and the cast keeps the low 32 bits
+  (``"99999999999"`` gives 1215752191, ``"2147483648"`` gives ``INT_MIN``).
+
+See also §2.2-§2.3 (the REQUIREMENTS/RANK lexer) and §3.5 (matching).
 """
 
 from __future__ import annotations
@@ -23,36 +38,50 @@ def wrap_int32(value: int) -> int:
     return value - 0x100000000 if value & 0x80000000 else value
 
 
-def atoi(text: str) -> int:
-    """``atoi`` of a lexer INTEGER (``-?[0-9]+``): ``(int) strtol(text)``.
+C_SPACE = " \t\n\v\f\r"
+"""C's ``isspace`` in the "C" locale."""
+
+_LEADING_INT = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)")
+
+
+def atoi(text: str | None) -> int:
+    """C ``atoi``: ``(int) strtol(text, NULL, 10)``; 0 when no number leads.
 
     ``strtol`` clamps to the 64-bit ``long`` range; the cast to ``int`` keeps
     the low 32 bits.
     """
-    value = max(_LONG_MIN, min(_LONG_MAX, int(text)))
+    if not text:
+        return 0
+    m = _LEADING_INT.match(text)
+    if m is None:
+        return 0
+    value = max(_LONG_MIN, min(_LONG_MAX, int(m.group(1))))
     return wrap_int32(value)
 
 
-_STREAM_INT = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)")
+def stream_int_or_none(text: str | None) -> int | None:
+    """``istringstream(text) >> int`` that tells a failed extraction: None then.
+
+    Leading white space is skipped, a sign and digits are read and the rest is
+    ignored (``395.5`` → 395, ``12abc`` → 12). A number outside the ``int``
+    range saturates to ``INT_MAX``/``INT_MIN``.
+    """
+    if not text:
+        return None
+    m = _LEADING_INT.match(text)
+    if m is None:
+        return None
+    value = int(m.group(1))
+    return INT_MAX if value > INT_MAX else INT_MIN if value < INT_MIN else value
 
 
 def stream_int(text: str | None) -> int:
-    """``istringstream(text) >> int`` with the variable initialised to 0.
+    """``istringstream(text) >> int`` (see :func:`stream_int_or_none`); 0 on failure.
 
-    Leading white space is skipped, a sign and digits are read and the rest is
-    ignored (``395.5`` → 395, ``12abc`` → 12). No digits, a missing value, or a
-    number outside the ``int`` range leave the variable at 0 (pre-C++11
-    libstdc++ sets failbit without storing).
+    A missing or empty value, or one that does not start with a number, gives 0.
     """
-    if not text:
-        return 0
-    m = _STREAM_INT.match(text)
-    if m is None:
-        return 0
-    value = int(m.group(1))
-    if value < INT_MIN or value > INT_MAX:
-        return 0
-    return value
+    value = stream_int_or_none(text)
+    return 0 if value is None else value
 
 
 _ATOF = re.compile(
@@ -102,20 +131,33 @@ def f32(value: float) -> float:
 
 
 _STREAM_FLOAT = re.compile(r"[ \t\n\v\f\r]*([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
+_DANGLING_EXPONENT = re.compile(r"[eE][+-]?(?![0-9])")
 
 
-def stream_float(text: str | None) -> float:
-    """``istringstream(text) >> float`` (the VM's ``CPU``), as a 32-bit value.
+def stream_double(text: str | None) -> float:
+    """C++ ``istringstream >> double``: ``"0.5cpu"`` → 0.5, garbage → 0.0.
 
-    A string that does not start with a number leaves the variable
-    uninitialised in 1.4 (undefined); we use 0.
+    As in libstdc++, an exponent marker without digits (``"1e"``, ``"2E+x"``)
+    makes the whole extraction fail (0.0).
     """
     if not text:
         return 0.0
     m = _STREAM_FLOAT.match(text)
     if m is None:
         return 0.0
-    return f32(float(m.group(1)))
+    if _DANGLING_EXPONENT.match(text, m.end()) and "e" not in m.group(1).lower():
+        return 0.0
+    return float(m.group(1))
+
+
+def stream_float(text: str | None) -> float:
+    """``istringstream(text) >> float`` (the VM's ``CPU``), as a 32-bit value.
+
+    Read as :func:`stream_double`, then rounded to a C ``float``. A string
+    that does not start with a number leaves the variable uninitialised in
+    1.4 (undefined); we use 0.
+    """
+    return f32(stream_double(text))
 
 
 def float_to_int(value: float) -> int:

@@ -18,6 +18,23 @@ Our extensions (docs/decisions/templates.md):
     between scheduling cycles (0: no periodic cycle).  Other keys go to the driver.
 ``RPC_THREADS = 8`` / ``DRIVER_THREADS = 16``
     the XML-RPC server's worker threads and the driver-call thread pool.
+``DRIVER_HOST_THREADS = 4``
+    at most this many driver calls in flight for one host (a sick host cannot take
+    every driver thread).
+``SHUTDOWN_TIMEOUT = 8``
+    seconds SIGTERM waits for in-flight work; then oned exits anyway (recovery
+    takes the rest over at the next start).
+``API_SECURITY = "1.4"`` (default) or ``"strict"``
+    strict: every method authenticates and authorises, failed logins are
+    rate-limited (docs/security.md).
+``LISTEN_ADDRESS``
+    the address the XML-RPC port binds (default ``0.0.0.0`` in 1.4 mode,
+    ``127.0.0.1`` in strict mode).
+``TLS_CERT`` / ``TLS_KEY``
+    PEM certificate and key files: the XML-RPC port speaks HTTPS.
+Driver sections (``IM_MAD``, ``VM_MAD``, ``TM_MAD``) take ``TIMEOUT`` (seconds
+for any action) and ``TIMEOUT_<ACTION>`` (``TIMEOUT_DEPLOY``); defaults per role
+in :mod:`one_core.engine.executor`.
 
 Unknown top-level keys are logged as warnings (and kept in :attr:`OnedConfig.warnings`);
 malformed values raise :class:`~one_core.errors.ConfigError` naming the key and line.
@@ -31,7 +48,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from typing import Any
+from typing import Any, NoReturn
 
 from one_core.errors import ConfigError
 from one_core.template import Template, TemplateSyntaxError
@@ -60,6 +77,9 @@ DEFAULTS: dict[str, str] = {
 
 DEFAULT_RPC_THREADS = 8
 DEFAULT_DRIVER_THREADS = 16
+DEFAULT_DRIVER_HOST_THREADS = 4
+DEFAULT_SHUTDOWN_TIMEOUT = 8
+API_SECURITY_MODES = ("1.4", "strict")
 DEFAULT_SCHED = {"NAME": "rank", "MODE": "internal", "INTERVAL": "30"}
 SCHED_MODES = ("internal", "external")
 
@@ -74,6 +94,12 @@ KNOWN_KEYS = frozenset(
         "RPC_THREADS",
         "DRIVER_THREADS",
         "DRIVER_TRACE",
+        "DRIVER_HOST_THREADS",
+        "SHUTDOWN_TIMEOUT",
+        "API_SECURITY",
+        "LISTEN_ADDRESS",
+        "TLS_CERT",
+        "TLS_KEY",
     }
 )
 """Top-level keys oned knows; any other one gets a warning."""
@@ -194,28 +220,51 @@ class OnedConfig:
         path: str | None = None,
         lines: list[int] | None = None,
     ) -> None:
-        self.template = template
-        self.path = path
-        self.var_dir = var_dir or var_location()
-        self.etc_dir = etc_dir or (os.path.dirname(os.path.abspath(path)) if path else None)
-        self.etc_dir = self.etc_dir or etc_location()
+        self.template: Template = template
+        self.path: str | None = path
+        self.var_dir: str = var_dir or var_location()
+        self.etc_dir: str = (
+            etc_dir or (os.path.dirname(os.path.abspath(path)) if path else None) or etc_location()
+        )
         self.warnings: list[str] = []
         self._lines = list(lines) if lines is not None else []
         self._check_keys()
         self._apply_defaults()
 
-        self.port = self._int("PORT", minimum=1, maximum=65535)
-        self.host_monitoring_interval = self._int("HOST_MONITORING_INTERVAL", minimum=0)
-        self.vm_polling_interval = self._int("VM_POLLING_INTERVAL", minimum=0)
-        self.manager_timer = self._int("MANAGER_TIMER", minimum=1)
-        self.network_size = self._int("NETWORK_SIZE", minimum=1)
-        self.debug_level = self._int("DEBUG_LEVEL")
-        self.mac_prefix = self._single("MAC_PREFIX").strip()
+        self.port: int = self._int("PORT", minimum=1, maximum=65535)
+        self.host_monitoring_interval: int = self._int("HOST_MONITORING_INTERVAL", minimum=0)
+        self.vm_polling_interval: int = self._int("VM_POLLING_INTERVAL", minimum=0)
+        self.manager_timer: int = self._int("MANAGER_TIMER", minimum=1)
+        self.network_size: int = self._int("NETWORK_SIZE", minimum=1)
+        self.debug_level: int = self._int("DEBUG_LEVEL")
+        self.mac_prefix: str = self._single("MAC_PREFIX").strip()
         if not _MAC_PREFIX.fullmatch(self.mac_prefix):
             self._fail("MAC_PREFIX", f"{self.mac_prefix!r} is not two hex bytes like 00:03")
-        self.vm_dir = self._single("VM_DIR") or self.var_dir
-        self.rpc_threads = self._int("RPC_THREADS", minimum=1, default=DEFAULT_RPC_THREADS)
-        self.driver_threads = self._int("DRIVER_THREADS", minimum=1, default=DEFAULT_DRIVER_THREADS)
+        self.vm_dir: str = self._single("VM_DIR") or self.var_dir
+        self.rpc_threads: int = self._int("RPC_THREADS", minimum=1, default=DEFAULT_RPC_THREADS)
+        self.driver_threads: int = self._int(
+            "DRIVER_THREADS", minimum=1, default=DEFAULT_DRIVER_THREADS
+        )
+        self.driver_host_threads: int = self._int(
+            "DRIVER_HOST_THREADS", minimum=1, default=DEFAULT_DRIVER_HOST_THREADS
+        )
+        self.shutdown_timeout: int = self._int(
+            "SHUTDOWN_TIMEOUT", minimum=0, default=DEFAULT_SHUTDOWN_TIMEOUT
+        )
+        self.api_security: str = (self._single("API_SECURITY") or "1.4").strip().lower()
+        if self.api_security not in API_SECURITY_MODES:
+            self._fail("API_SECURITY", f'{self.api_security!r} is not one of "1.4", "strict"')
+        self.strict: bool = self.api_security == "strict"
+        self.listen_address: str = self._single("LISTEN_ADDRESS").strip() or (
+            "127.0.0.1" if self.strict else "0.0.0.0"
+        )
+        self.tls_cert: str = self._path("TLS_CERT")
+        self.tls_key: str = self._path("TLS_KEY")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            self._fail(
+                "TLS_CERT" if not self.tls_cert else "TLS_KEY",
+                "TLS needs both TLS_CERT and TLS_KEY",
+            )
         self._sections = {role: self._driver_sections(role) for role in ROLE_SECTIONS}
         self.vm_hooks: list[dict[str, str]] = [dict(v) for v in self._vectors("VM_HOOK")]
         self.db: dict[str, Any] = self._db()
@@ -276,7 +325,7 @@ class OnedConfig:
         source = self.path or "oned.conf"
         return f"{source}, line {line}" if line is not None else source
 
-    def _fail(self, name: str, problem: str, index: int = 0) -> None:
+    def _fail(self, name: str, problem: str, index: int = 0) -> NoReturn:
         raise ConfigError(f"{self._where(name, index)}: {name}: {problem}")
 
     def _check_keys(self) -> None:
@@ -305,6 +354,16 @@ class OnedConfig:
 
     def _single(self, name: str) -> str:
         return self.template.get(name)
+
+    def _path(self, name: str) -> str:
+        """A file setting: relative to the configuration's directory; "" when absent."""
+        raw = self._single(name).strip()
+        if not raw:
+            return ""
+        path = raw if os.path.isabs(raw) else os.path.join(self.etc_dir, raw)
+        if not os.path.isfile(path):
+            self._fail(name, f"file {path} not found")
+        return path
 
     def _int(
         self,

@@ -8,6 +8,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from one_core.errors import DriverError
+
 VMLogFunc = Callable[[int, str, str, str], None]
 """``(vid, module, level letter, message)`` → appends to that VM's vm.log."""
 
@@ -71,10 +73,15 @@ class DriverContext:
     def remote(self, host: str) -> Any:
         """A connection to ``host`` for running commands there (SSH drivers).
 
-        Returns the core's pooled remote-execution handle for the host. Raises
-        :class:`NotImplementedError` when oned was started without remote
-        execution support.
+        Returns oned's pooled handle for the host (``one_driverkit.remote.RemoteHost``:
+        ``run(argv)``, ``pipe``, ``put``, ``get``), connected with this driver's
+        ``SSH_USER``/``SSH_PORT``/``SSH_KEY``/``SSH_TIMEOUT``; oned closes it at
+        shutdown. Raises :class:`~one_core.errors.DriverError` when no
+        remote-execution pool is installed (``one-driverkit``) or this context
+        was made without a ``remote_factory`` (a unit test's own context).
         """
         if self.remote_factory is None:
-            raise NotImplementedError("remote execution is not configured")
+            raise DriverError(
+                f"{self.role} driver {self.name}: no remote execution in this context"
+            )
         return self.remote_factory(host)

@@ -28,7 +28,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 from stevedore import DriverManager
@@ -36,6 +36,10 @@ from stevedore import DriverManager
 from one_core.context import DriverContext, VMLogFunc, log_module
 from one_core.errors import ConfigError, DriverLoadError
 from one_core.hookspecs import ENTRY_POINT_GROUPS, PROJECT, ROLES, common, hm, im, sched, tm, vmm
+from one_core.remote_access import SharedRemote
+
+if TYPE_CHECKING:
+    from one_core.config import OnedConfig
 
 log = logging.getLogger("one.drivers")
 
@@ -248,6 +252,8 @@ class DriverSet:
     """Every configured driver, by role and name."""
 
     drivers: dict[tuple[str, str], LoadedDriver] = field(default_factory=dict)
+    remote: SharedRemote | None = None
+    """The SSH pool behind the drivers' ``ctx.remote(host)``; closed by :meth:`stop`."""
 
     def get(self, role: str, name: str) -> LoadedDriver:
         try:
@@ -279,6 +285,8 @@ class DriverSet:
                 driver.call("driver_stop")
             except Exception:
                 log.exception("driver %s failed to stop", driver.name)
+        if self.remote is not None:
+            self.remote.close()
 
 
 def load_drivers_from_specs(
@@ -291,9 +299,16 @@ def load_drivers_from_specs(
     vm_log_func: VMLogFunc | None = None,
     remote_factory: Callable[[str], Any] | None = None,
 ) -> DriverSet:
-    """Load, validate and wrap each driver; raise :class:`DriverLoadError` on the first problem."""
+    """Load, validate and wrap each driver; raise :class:`DriverLoadError` on the first problem.
+
+    Every driver's ``ctx.remote(host)`` goes through one shared SSH pool
+    (:class:`~one_core.remote_access.SharedRemote`, made on first use) with its
+    section's ``SSH_*`` keys, unless ``remote_factory`` is given: then every
+    driver gets that callable as is (tests hand in a pool of their own).
+    """
     observers = _observers()
-    result = DriverSet()
+    shared = SharedRemote() if remote_factory is None else None
+    result = DriverSet(remote=shared)
     for spec in specs:
         if (spec.role, spec.name) in result.drivers:
             raise DriverLoadError(f"{CONFIG_SECTIONS[spec.role]} {spec.name!r} is defined twice")
@@ -311,7 +326,7 @@ def load_drivers_from_specs(
             log=logging.getLogger(f"one.{log_module(spec.role)}"),
             var_dir=var_dir,
             vm_dir=vm_dir or var_dir,
-            remote_factory=remote_factory,
+            remote_factory=remote_factory if shared is None else shared.factory(spec.section),
             **extra,
         )
         for obs_name, setup in observers:
@@ -323,26 +338,23 @@ def load_drivers_from_specs(
     return result
 
 
-def specs_from_config(cfg: Any) -> list[DriverSpec]:
+def specs_from_config(cfg: OnedConfig) -> list[DriverSpec]:
     """The driver specs of an :class:`~one_core.config.OnedConfig`, in role order."""
     specs = []
     for role in ("im", "vmm", "tm", "hm"):
         for section in cfg.drivers(role):
             specs.append(DriverSpec.from_section(role, section))
-    sched_section = {k.upper(): v for k, v in (getattr(cfg, "sched", None) or {}).items()}
-    if sched_section and getattr(cfg, "sched_mode", "internal") != "external":
+    sched_section = {k.upper(): v for k, v in cfg.sched.items()}
+    if cfg.sched_mode != "external":
         name = sched_section.get("DRIVER") or sched_section.get("NAME") or "rank"
         specs.append(DriverSpec(role="sched", name=name, driver=name, section=sched_section))
     return specs
 
 
-def load_drivers(cfg: Any, **kwargs: Any) -> DriverSet:
+def load_drivers(cfg: OnedConfig, **kwargs: Any) -> DriverSet:
     """Load every driver an :class:`~one_core.config.OnedConfig` names."""
-    settings = {}
-    template = getattr(cfg, "template", None)
-    if template is not None:
-        settings = template.single_values()
-    kwargs.setdefault("var_dir", getattr(cfg, "var_dir", "."))
-    kwargs.setdefault("vm_dir", getattr(cfg, "vm_dir", None))
-    kwargs.setdefault("etc_dir", getattr(cfg, "etc_dir", "."))
+    settings = cfg.template.single_values()
+    kwargs.setdefault("var_dir", cfg.var_dir)
+    kwargs.setdefault("vm_dir", cfg.vm_dir)
+    kwargs.setdefault("etc_dir", cfg.etc_dir)
     return load_drivers_from_specs(specs_from_config(cfg), settings=settings, **kwargs)

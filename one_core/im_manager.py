@@ -11,7 +11,10 @@ each host is looked at:
 
 A probe's answer goes to :meth:`one_core.pools.host.HostPool.monitor_result`
 (replace-mode template, share, MONITORED / ERROR, ``last_mon_time``).
-Never more than one probe per host is in flight.
+Never more than one probe per host is in flight. A probe runs under the IM
+driver's timeout (``TIMEOUT_MONITOR`` / ``TIMEOUT`` in its ``IM_MAD`` section,
+default 120 s): on expiry its child process is killed, the probe abandoned and
+the host goes to ERROR (``Error monitoring host <hid> : ... timed out``).
 
 Difference from 1.4 (docs/decisions/core.md): 1.4 looked only at the 10
 hosts with the oldest ``last_mon_time`` per tick (so 1,000 hosts could not be
@@ -27,7 +30,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from one_core.pools.host import DISABLED, ERROR, INIT, MONITORING, HostPool
+from one_core.engine.executor import TimedCall, action_timeout
+from one_core.pools.host import HostPool
+from one_core.vm.states import HostState
 
 log = logging.getLogger("one.InM")
 
@@ -70,7 +75,7 @@ class InformationManager:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.shutdown(wait=False, cancel_futures=True)  # a hung probe must not hold oned
 
     def _loop(self) -> None:
         while not self._stop.wait(self.timer):
@@ -96,11 +101,11 @@ class InformationManager:
         started = 0
         for h in self.hosts.hosts():
             age = now - h.last_mon_time
-            if h.state == MONITORING:
+            if h.state == HostState.MONITORING:
                 if age >= MONITORING_TIMEOUT:
-                    self.hosts.set_state(h.oid, INIT)
+                    self.hosts.set_state(h.oid, HostState.INIT)
                 continue
-            if h.state == DISABLED or age < self.interval:
+            if h.state == HostState.DISABLED or age < self.interval:
                 continue
             with self._lock:
                 if h.oid in self._inflight:
@@ -127,7 +132,7 @@ class InformationManager:
                 driver = None
         if driver is None:
             log.error("Could not find information driver %s", h.im_mad)
-            self.hosts.set_state(hid, ERROR)
+            self.hosts.set_state(hid, HostState.ERROR)
             with self._lock:
                 self._inflight.discard(hid)
             return False
@@ -143,7 +148,13 @@ class InformationManager:
     def _probe(self, driver: Any, hid: int, name: str) -> None:
         try:
             try:
-                attrs = driver.call("im_monitor", hid=hid, host=name)
+                section = getattr(getattr(driver, "spec", None), "section", {})
+                timeout = action_timeout("im", section, "MONITOR")
+                probe = lambda: driver.call("im_monitor", hid=hid, host=name)  # noqa: E731
+                if timeout:
+                    attrs = TimedCall(probe, timeout).run(f"monitoring of host {name}")
+                else:
+                    attrs = probe()
                 if attrs is None:
                     raise ValueError(f"Could not monitor host {name}.")
             except Exception as exc:

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from socket import inet_ntoa
 
+from one_core.cnum import INT_MAX, stream_int
 from one_core.errors import OneError
 
 RANGED = 0
@@ -44,13 +45,14 @@ DEFAULT_NETWORK_SIZE = 254
 CLASS_SIZES: Mapping[str, int] = {"B": 65534, "C": 254}
 """``NETWORK_SIZE`` class letters (exact, case-sensitive)."""
 
-MAX_NETWORK_SIZE = 0xFFFFFFFE
-"""Largest size whose addresses fit in IPv4 (``N + 2 <= 2**32``)."""
+MAX_NETWORK_SIZE = INT_MAX - 1
+"""Largest size kept: stream extraction stores ``INT_MAX`` for a number beyond the C
+``int`` range (and fails), so ``INT_MAX`` and above mean "too large"."""
 
 _U32 = 0xFFFFFFFF
 _NUM = {
-    10: re.compile(r"\s*([+-]?)([0-9]+)"),
-    16: re.compile(r"\s*([+-]?)(?:0[xX])?([0-9a-fA-F]+)"),
+    10: re.compile(r"[ \t\n\v\f\r]*([+-]?)([0-9]+)"),
+    16: re.compile(r"[ \t\n\v\f\r]*([+-]?)(?:0[xX])?([0-9a-fA-F]+)"),
 }
 
 
@@ -173,26 +175,18 @@ def mac_for_ip(prefix: int, ip: int) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def stream_uint(text: str) -> int:
-    """``istringstream >> int`` on a NETWORK_SIZE value: leading number or 0."""
-    m = _NUM[10].match(text)
-    if m is None:
-        return 0
-    value = int(m.group(2))
-    return -value if m.group(1) == "-" else value
-
-
 def network_size(value: str, default: int = DEFAULT_NETWORK_SIZE) -> int:
     """Number of assignable addresses of a RANGED network from its ``NETWORK_SIZE``.
 
     ``B`` → 65534, ``C`` → 254, otherwise the leading integer (``100abc`` →
     100). A result of 0 (missing, ``A``, ``c``, garbage) means ``default``.
-    Decision (1.4 left it undefined): negative sizes, and sizes too large for
-    IPv4, also mean ``default``.
+    Decision (1.4 left it undefined): negative sizes, and sizes beyond the C ``int``
+    range (which :func:`~one_core.cnum.stream_int` saturates to ``INT_MAX``), also
+    mean ``default``.
     """
     if value in CLASS_SIZES:
         return CLASS_SIZES[value]
-    size = stream_uint(value) if value else 0
+    size = stream_int(value)
     if size <= 0 or size > MAX_NETWORK_SIZE:
         return default
     return size

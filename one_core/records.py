@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from one_core.vm.paths import remote_checkpoint, remote_disk, remote_images_dir
+
 if TYPE_CHECKING:
     from one_core.template import Template
 
@@ -30,11 +32,11 @@ class VMRecord:
 
     @property
     def images_dir(self) -> str:
-        return f"{self.vm_dir.rstrip('/')}/{self.vid}/images"
+        return remote_images_dir(self.vm_dir, self.vid)
 
     @property
     def checkpoint(self) -> str:
-        return f"{self.images_dir}/checkpoint"
+        return remote_checkpoint(self.vm_dir, self.vid)
 
     def disk_path(self, index: int) -> str:
-        return f"{self.images_dir}/disk.{index}"
+        return remote_disk(self.vm_dir, self.vid, index)

@@ -22,15 +22,21 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from one_core.errors import OneError
 from one_core.placement import HostSnapshot, Placement
-from one_core.vm.states import VmState
+from one_core.vm.states import HostState, VmState
+
+if TYPE_CHECKING:
+    from one_core.daemon.core import Core
+    from one_core.drivers import LoadedDriver
+    from one_core.engine.core import Engine
+    from one_core.pools.host import Host, HostPool
 
 log = logging.getLogger("one.SCHED")
 
-DISABLED, ERROR = 4, 3
+UNPLACEABLE = (HostState.DISABLED, HostState.ERROR)
 """Host states a VM is never placed on."""
 
 PENDING = int(VmState.PENDING)
@@ -42,7 +48,7 @@ WAKE_DELAY = 0.05
 """Seconds a wake-up waits, so a burst of new VMs is scheduled in one cycle."""
 
 
-def host_snapshot(host: Any) -> HostSnapshot:
+def host_snapshot(host: Host) -> HostSnapshot:
     """A :class:`HostSnapshot` of a host of :class:`one_core.pools.host.HostPool`."""
     share = host.share
     template = {k: v for k, v in host.template.items() if isinstance(v, str)}
@@ -75,7 +81,9 @@ def fits(share: dict[str, int], cpu: int, mem: int, disk: int) -> bool:
 class SchedulerService:
     """Runs scheduling cycles on a thread of its own (never on the dispatcher)."""
 
-    def __init__(self, *, engine: Any, hosts: Any, driver: Any, interval: float):
+    def __init__(
+        self, *, engine: Engine, hosts: HostPool, driver: LoadedDriver, interval: float
+    ) -> None:
         self.engine = engine
         self.hosts = hosts
         self.driver = driver
@@ -130,7 +138,7 @@ class SchedulerService:
         hosts = [
             host_snapshot(h)
             for h in sorted(self.hosts.hosts(), key=lambda h: h.oid)
-            if h.state not in (DISABLED, ERROR)
+            if h.state not in UNPLACEABLE
         ]
         t1 = time.perf_counter()
         placements = self.driver.call("sched_place", pending=pending, hosts=hosts) or []
@@ -165,7 +173,7 @@ class SchedulerService:
             host = self.hosts.get(placement.hid)
             if vm is None or vm.state != PENDING:
                 continue  # deleted, held or deployed by hand while the driver was thinking
-            if host is None or host.state in (DISABLED, ERROR):
+            if host is None or host.state in UNPLACEABLE:
                 log.info("VM %s not dispatched: host %s is gone or disabled", vm.oid, placement.hid)
                 continue
             need = vm.requirements()
@@ -189,22 +197,20 @@ class SchedulerService:
         return done
 
 
-def setup(core: Any) -> None:
+def setup(core: Core) -> None:
     """oned component: start the in-daemon scheduler when oned.conf asks for it."""
-    engine = core.extras.get("engine")
+    engine = core.engine
     drivers = core.drivers
     scheduler = drivers.scheduler if drivers is not None else None
     if engine is None or scheduler is None:
         return  # external scheduler (mm_sched), or no engine
-    interval = float(getattr(core.cfg, "sched_interval", 30) or 0)
-    ctx = getattr(scheduler, "ctx", None)
-    if ctx is not None and getattr(ctx.vm_log_func, "__name__", "") == "_no_vm_log":
+    interval = float(core.cfg.sched_interval)
+    ctx = scheduler.ctx
+    if getattr(ctx.vm_log_func, "__name__", "") == "_no_vm_log":
         # oned loads drivers before the engine exists: send the driver's ctx.vm_log
         # ("why is my VM still PENDING") to the VM's vm.log, as the engine's own lines
         ctx.vm_log_func = engine.vm_log
     service = SchedulerService(engine=engine, hosts=core.hosts, driver=scheduler, interval=interval)
-    core.extras["scheduler"] = service
-    listeners = getattr(engine, "pending_listeners", None)
-    if listeners is not None:
-        listeners.append(service.wake)
+    core.scheduler = service
+    engine.pending_listeners.append(service.wake)
     core.add_service(service)

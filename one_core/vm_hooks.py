@@ -35,7 +35,7 @@ one, hooks are silently skipped as in 1.4) or a single ``LoadedDriver``.
 of the submitted hook runs (tests wait on them; the engine may ignore them).
 Pass ``lookup=`` (``vid -> Template | None``) to resolve ``$<vid>.VAR``.
 
-Lower-level pieces, also used by :mod:`one_core.context_iso`:
+Lower-level pieces, also used by :mod:`one_core.vm_context`:
 
 * :func:`expand` — ``text -> str`` (1.4's ``parse_template_attribute``);
 * :func:`expand_arguments` — ``text -> list[str]``: one argument per
@@ -60,6 +60,7 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from one_core.drivers import DriverSet, LoadedDriver
 from one_core.errors import DriverError, OneError
 
 log = logging.getLogger("one.hooks")
@@ -386,11 +387,13 @@ VMLog = Callable[[int, str, str, str], None]
 """``(vid, module, level letter, message)`` → vm.log (a :class:`one_core.logs.VMLogWriter`)."""
 
 
-def _hm_driver(drivers: Any) -> Any | None:
+HookDrivers = DriverSet | LoadedDriver | None
+"""Where the ``hm`` driver comes from: a driver set, the driver itself, or none."""
+
+
+def _hm_driver(drivers: HookDrivers) -> LoadedDriver | None:
     """The hook driver: a LoadedDriver given directly, or the first ``hm`` of a DriverSet."""
-    if drivers is None:
-        return None
-    if hasattr(drivers, "by_role"):
+    if isinstance(drivers, DriverSet):
         found = drivers.by_role("hm")
         return found[0] if found else None
     return drivers
@@ -447,7 +450,7 @@ class HookManager:
     def state_changed(
         self,
         vm: Any,
-        drivers: Any,
+        drivers: HookDrivers,
         *,
         state: int,
         lcm_state: int,
@@ -469,7 +472,7 @@ class HookManager:
         event = event_for(state, lcm_state)
         return self.fire(event, vm, drivers) if event else []
 
-    def fire(self, event: str, vm: Any, drivers: Any) -> list[Future[Any]]:
+    def fire(self, event: str, vm: Any, drivers: HookDrivers) -> list[Future[Any]]:
         """Expand and submit every hook of ``event`` for ``vm``; return their futures."""
         hooks = self.hooks_for(event)
         hm = _hm_driver(drivers) if hooks else None
@@ -489,7 +492,7 @@ class HookManager:
             futures.append(self._executor.submit(self._run, hm, vid, call))
         return futures
 
-    def _run(self, hm: Any, vid: int, call: HookCall) -> str | None:
+    def _run(self, hm: LoadedDriver, vid: int, call: HookCall) -> str | None:
         name = call.hook.name
         try:
             output = hm.call(
@@ -513,12 +516,11 @@ class HookManager:
         )
         return str(output or "")
 
-    def _write_vm_log(self, hm: Any, vid: int, module: str, level: str, message: str) -> None:
-        writer = self._vm_log or getattr(getattr(hm, "ctx", None), "vm_log_func", None)
-        if writer is None:
-            self.log.info("VM %s [%s][%s]: %s", vid, module, level, message)
-        else:
-            writer(vid, module, level, message)
+    def _write_vm_log(
+        self, hm: LoadedDriver, vid: int, module: str, level: str, message: str
+    ) -> None:
+        writer = self._vm_log or hm.ctx.vm_log_func
+        writer(vid, module, level, message)
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop the hook executor (only one this manager created)."""

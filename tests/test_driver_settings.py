@@ -1,19 +1,19 @@
-"""one_core.driver_settings: section, then defaults file, then built-in defaults."""
+"""one_driverkit.settings: section, then defaults file, then built-in defaults."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-
-from one_core.context import DriverContext
-from one_core.driver_settings import (
+from one_driverkit.settings import (
     DriverSettings,
     cached,
     defaults_in_force,
     load_defaults_file,
     lookup,
 )
+
+from one_core.context import DriverContext
 from one_core.errors import DriverError
 
 BUILTIN = {"TIMEOUT": "300", "TOOL": "mytool", "POLL": "2"}

@@ -14,6 +14,7 @@ listed in the 1.4 help text.
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,9 +36,9 @@ class EarlyExit(Exception):  # noqa: N818 - mirrors Ruby's ``exit`` inside a han
 class Options:
     """The parsed common options (spec §6.1)."""
 
-    list: list[str] | None = None
-    order: list[str] | None = None
-    filter: list[tuple[str, str | None, str]] | None = None  # (key, value, original text)
+    list: builtins.list[str] | None = None
+    order: builtins.list[str] | None = None
+    filter: builtins.list[tuple[str, str | None, str]] | None = None  # (key, value, original)
     delay: int | None = None
     verbose: bool = False
     xml: bool = False

@@ -413,7 +413,10 @@ def make_group(name: str, doc: str) -> click.Group:
 
 def runtime() -> Runtime:
     """The :class:`Runtime` of the running command."""
-    return click.get_current_context().find_object(Runtime)
+    rt = click.get_current_context().find_object(Runtime)
+    if rt is None:
+        raise RuntimeError("no Runtime in the click context (not run through a tool's group)")
+    return rt
 
 
 def _completer(kinds: Sequence[EntityKind]) -> Callable[..., list[str]]:

@@ -10,13 +10,11 @@ import os
 import time
 from datetime import UTC, datetime, timedelta
 
-VM_STATES = ("INIT", "PENDING", "HOLD", "ACTIVE", "STOPPED", "SUSPENDED", "DONE", "FAILED")
-LCM_STATES = (
-    "LCM_INIT", "PROLOG", "BOOT", "RUNNING", "MIGRATE", "SAVE_STOP", "SAVE_SUSPEND",
-    "SAVE_MIGRATE", "PROLOG_MIGRATE", "PROLOG_RESUME", "EPILOG_STOP", "EPILOG", "SHUTDOWN",
-    "CANCEL", "FAILURE", "DELETE", "UNKNOWN",
-)  # fmt: skip
-HOST_STATES = ("INIT", "MONITORING", "MONITORED", "ERROR", "DISABLED")
+from one_core.vm.states import HostState, LcmState, VmState
+
+VM_STATES = tuple(s.name for s in VmState)
+LCM_STATES = tuple(s.name for s in LcmState)
+HOST_STATES = tuple(s.name for s in HostState)
 
 VM_SHORT = ("init", "pend", "hold", "actv", "stop", "susp", "done", "fail")
 LCM_SHORT = (

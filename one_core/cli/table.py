@@ -18,6 +18,7 @@ import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from xml.etree.ElementTree import Element
 
 BOLD = "\x1b[1m"
 UNDERLINE = "\x1b[4m"
@@ -37,7 +38,7 @@ class Column:
     title: str
     size: int
     desc: str
-    value: Callable[[object], object]
+    value: Callable[[Element], object]
     left: bool = False
 
     def cell(self, value: object) -> str:
@@ -64,7 +65,7 @@ class Table:
 
     def rows(
         self,
-        items: Sequence[object],
+        items: Sequence[Element],
         keys: Sequence[str],
         filters: Sequence[tuple[str, str | None, str]] | None = None,
         order: Sequence[str] | None = None,
@@ -88,7 +89,7 @@ class Table:
 
     def render(
         self,
-        items: Sequence[object],
+        items: Sequence[Element],
         keys: Sequence[str] | None = None,
         filters: Sequence[tuple[str, str | None, str]] | None = None,
         order: Sequence[str] | None = None,
@@ -119,7 +120,9 @@ def _filter(
         except re.error:
             raise FilterError(f"invalid argument: -f {original}") from None
         pos = keys.index(lowered)
-        data = [row for row in data if row[pos] is not None and regex.search(row[pos].lower())]
+        data = [
+            row for row in data if (cell := row[pos]) is not None and regex.search(cell.lower())
+        ]
     return data
 
 

@@ -116,8 +116,3 @@ class _Repeated(list):
     """A list made from repeated sibling tags (distinguishes it from a scalar list value)."""
 
     _repeated = True
-
-
-def pool_to_data(pool: Element) -> list[object]:
-    """A pool document as a list of objects (one per child element)."""
-    return [to_data(child) for child in pool]

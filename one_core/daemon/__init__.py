@@ -1,11 +1,20 @@
 """``oned``: the daemon (``spec/lifecycle-and-drivers.md`` §9).
 
 Start order: configuration → lock → oned.log → database (+ oneadmin bootstrap)
-→ pools → drivers loaded and validated → components (``COMPONENTS`` in
-:mod:`one_core.daemon.core`: vnet pool, VM engine, recovery) → services
+→ pools → drivers loaded and validated → components (:func:`~one_core.daemon.core.components`:
+vnet pool, VM engine, recovery) → services
 (monitoring, engine) → the XML-RPC port opens. SIGTERM/SIGINT close the
 port, stop the services and drivers, log ``All modules finalized, exiting.``
 and remove the lock.
+
+Stop means stop: the graceful part gets ``SHUTDOWN_TIMEOUT`` seconds (8); work
+still in flight then (a hung driver) is left for recovery at the next start
+and the process ends anyway (``os._exit``: no thread can keep it alive). The
+lock file's ``flock`` and the database lock (:mod:`one_core.daemon.dblock`)
+are held until the process is gone, so a second oned cannot start on the same
+location or the same database (SQLite file or PostgreSQL database) meanwhile.
+A database that cannot be opened (corrupt, unreadable) stops the start with
+one line naming it and what to do, on stderr and in oned.log.
 
 Locations (§9.7): with ``$ONE_LOCATION`` the config is
 ``$ONE_LOCATION/etc/oned.conf``, VAR, oned.log and the lock
@@ -24,12 +33,19 @@ import os
 import signal
 import sys
 import threading
+import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from one_core.daemon.core import COMPONENTS, Core
+from one_core.daemon.core import Component, Core, components
 
-__all__ = ["COMPONENTS", "Core", "Daemon", "Locations", "main"]
+if TYPE_CHECKING:
+    from one_core.config import OnedConfig
+    from one_core.drivers import DriverSet
+    from one_core.logs import VMLogWriter
+    from one_core.rpc.app import RpcServer
+
+__all__ = ["Core", "Daemon", "Locations", "components", "main"]
 
 VERSION_TEXT = """OpenNebula 1.4.0 (OpenNebula-py)
 Copyright 2002-2010, Distributed Systems Architecture Group, Universidad
@@ -154,7 +170,7 @@ def setup_logging(path: str, debug_level: int) -> logging.Handler:
 # ---------------------------------------------------------------------------
 
 
-def load_configuration(path: str | None, locs: Locations) -> Any:
+def load_configuration(path: str | None, locs: Locations) -> OnedConfig:
     """Load oned.conf: ``path``, else ``<etc>/oned.conf``, else the embedded default."""
     from one_core import config as cfgmod
     from one_core.errors import ConfigError
@@ -165,9 +181,35 @@ def load_configuration(path: str | None, locs: Locations) -> Any:
         raise StartupError(cfgmod.startup_error_message(exc).lstrip("\n")) from None
 
 
-def _cfg(cfg: Any, name: str, default: Any) -> Any:
-    value = getattr(cfg, name, None)
-    return default if value is None else value
+# ---------------------------------------------------------------------------
+# oned's own modules
+# ---------------------------------------------------------------------------
+
+
+def load_modules() -> list[Component]:
+    """Import every part oned is wired from: DB models, RPC methods, components.
+
+    All are part of one_core, so a missing one is an installation error: it
+    stops oned (logged and printed, one line naming the module), never skipped.
+
+    :returns: the components' ``setup`` functions, in order.
+    :raises StartupError: a module is missing or fails to import.
+    """
+    from one_core.db import import_model_modules
+    from one_core.rpc.registry import load_methods
+
+    try:
+        import_model_modules()
+        load_methods()
+        return components()
+    except ImportError as exc:
+        if isinstance(exc, ModuleNotFoundError) and exc.name:
+            problem = f"module {exc.name} is missing"
+        else:
+            problem = f"{exc.__class__.__name__}: {exc}"
+        message = f"Error: Can not start oned, {problem}"
+        log.error("%s", message)
+        raise StartupError(message) from None
 
 
 # ---------------------------------------------------------------------------
@@ -178,35 +220,32 @@ def _cfg(cfg: Any, name: str, default: Any) -> Any:
 class Daemon:
     """One oned: :meth:`start` brings everything up, :meth:`stop` takes it down."""
 
-    def __init__(self, cfg: Any, locs: Locations, port: int | None = None):
+    def __init__(self, cfg: OnedConfig, locs: Locations, port: int | None = None):
         self.cfg = cfg
         self.locs = locs
         self.port_override = port
         self.lock = LockFile(locs.lock)
         self.core: Core | None = None
-        self.server: Any = None
-        self.drivers: Any = None
+        self.server: RpcServer | None = None
+        self.drivers: DriverSet | None = None
         self._log_handler: logging.Handler | None = None
+        self.db_lock: Any = None
         self.stopped = threading.Event()
 
     def start(self) -> None:
-        from one_core import db
         from one_core.pools.host import HostPool
         from one_core.pools.user import BootstrapError, UserPool
 
         cfg = self.cfg
         self.lock.acquire()
-        self._log_handler = setup_logging(
-            os.path.join(self.locs.log, "oned.log"), int(_cfg(cfg, "debug_level", 0))
-        )
+        self._log_handler = setup_logging(os.path.join(self.locs.log, "oned.log"), cfg.debug_level)
         log.info("Starting OpenNebula 1.4.0 (OpenNebula-py)")
         log.info("----------------------------------------")
-        template = getattr(cfg, "template", None)
-        if template is not None and hasattr(template, "to_str"):
-            log.info("     OpenNebula Configuration File")
-            log.info("%s", template.to_str())
-        var_dir = str(_cfg(cfg, "var_dir", self.locs.var))
-        _, fresh = db.connect(_cfg(cfg, "db", {}), var_dir=var_dir)
+        log.info("     OpenNebula Configuration File")
+        log.info("%s", cfg.template.to_str())
+        setups = load_modules()
+        var_dir = cfg.var_dir
+        fresh = self._open_database(var_dir)
         if fresh:
             log.info("Bootstraping OpenNebula database.")
         users = UserPool()
@@ -220,23 +259,53 @@ class Daemon:
 
         vm_log = VMLogWriter(var_dir)  # one writer for the engine and the drivers' ctx.vm_log
         self.drivers = self._load_drivers(vm_log)
-        self.core = Core(users=users, hosts=hosts, cfg=cfg, drivers=self.drivers)
-        self.core.extras["locations"] = self.locs
-        self.core.extras["vm_log"] = vm_log
-        skipped = self.core.run_components()
-        for entry in skipped:
-            log.debug("Component %s not installed", entry)
+        self.core = Core(
+            users=users,
+            hosts=hosts,
+            cfg=cfg,
+            drivers=self.drivers,
+            locations=self.locs,
+            vm_log=vm_log,
+        )
+        self.core.run_components(setups)
+        if self.core.engine is not None:
+            self.core.engine.executor.per_host = cfg.driver_host_threads
         self._add_monitoring()
         self.core.start_services()
         self._start_rpc()
 
-    def _load_drivers(self, vm_log: Any = None) -> Any:
+    def _open_database(self, var_dir: str) -> bool:
+        """Lock and open the database; returns whether it was just created."""
+        import peewee
+
+        from one_core import db
+        from one_core.daemon.dblock import DatabaseInUse, DatabaseLock, describe
+
+        dbobj = db.make_database(self.cfg.db, var_dir=var_dir)
+        name = describe(dbobj)
+        try:
+            self.db_lock = DatabaseLock(dbobj)
+            self.db_lock.acquire()
+            _, fresh = db.connect(dbobj)
+        except DatabaseInUse:
+            message = f"Error: Can not start oned, the database {name} is used by another oned"
+            log.error("%s", message)
+            raise StartupError(message) from None
+        except (peewee.PeeweeException, OSError) as exc:
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            message = (
+                f"Error: Can not open the database {name} ({reason}): check that it is "
+                "readable and writable by oned; if it is corrupt, restore it from a backup "
+                "or move it away to start with an empty one"
+            )
+            log.error("%s", message)
+            raise StartupError(message) from None
+        return bool(fresh)
+
+    def _load_drivers(self, vm_log: VMLogWriter) -> DriverSet:
+        from one_core.drivers import load_drivers
         from one_core.errors import DriverLoadError
 
-        try:
-            from one_core.drivers import load_drivers
-        except ImportError as exc:  # pragma: no cover - drivers.py is part of one_core
-            raise StartupError(f"Cannot load drivers: {exc}") from None
         try:
             drivers = load_drivers(self.cfg, vm_log_func=vm_log)
             drivers.start()
@@ -255,28 +324,28 @@ class Daemon:
         im = InformationManager(
             self.core.hosts,
             self.drivers,
-            interval=int(_cfg(cfg, "host_monitoring_interval", 300)),
-            timer=int(_cfg(cfg, "manager_timer", 30)),
-            threads=int(_cfg(cfg, "driver_threads", 16)),
+            interval=cfg.host_monitoring_interval,
+            timer=cfg.manager_timer,
+            threads=cfg.driver_threads,
         )
-        self.core.pools.setdefault("im", im)
+        self.core.im = im
         self.core.add_service(im)
 
     def _start_rpc(self) -> None:
-        from one_core.rpc.app import RpcApp, RpcServer, load_method_modules
+        from one_core.rpc.app import RpcApp, RpcServer
 
         assert self.core is not None
-        missing = load_method_modules()
-        for name in missing:
-            log.debug("Method module %s not installed", name)
-        port = (
-            self.port_override
-            if self.port_override is not None
-            else int(_cfg(self.cfg, "port", 2633))
-        )
+        port = self.port_override if self.port_override is not None else self.cfg.port
         app = RpcApp(self.core)
         try:
-            self.server = RpcServer(app, port, threads=int(_cfg(self.cfg, "rpc_threads", 8)))
+            self.server = RpcServer(
+                app,
+                port,
+                host=self.cfg.listen_address,
+                threads=self.cfg.rpc_threads,
+                certfile=self.cfg.tls_cert or None,
+                keyfile=self.cfg.tls_key or None,
+            )
         except OSError as exc:
             log.error("Can not bind to port %s : %s", port, exc.strerror)
             log.error("Could not start the Request Manager")
@@ -287,11 +356,16 @@ class Daemon:
         log.info("XML-RPC server listening on port %s", self.server.port)
 
     def stop(self) -> None:
+        """Close the port, stop services and drivers, close the database (may block on
+        a hung driver: :meth:`stop_within` bounds it)."""
         from one_core import db
 
         if self.server is not None:
             self.server.stop()
             self.server = None
+        executor = getattr(self.core.engine if self.core else None, "executor", None)
+        if executor is not None and hasattr(executor, "close"):
+            executor.close()  # queued driver work is dropped (recovery re-issues it)
         if self.core is not None:
             self.core.stop_services()
         if self.drivers is not None:
@@ -300,13 +374,44 @@ class Daemon:
             except Exception:
                 log.exception("Error stopping drivers")
         db.close()
+        self.finish()
+
+    def finish(self) -> None:
+        """Last words: log, close oned.log, remove the lock file (its ``flock`` and the
+        database lock go with the process)."""
+        if self.stopped.is_set():
+            return
+        self.stopped.set()
         log.info("All modules finalized, exiting.")
         if self._log_handler is not None:
             self._log_handler.flush()
             logging.getLogger("one").removeHandler(self._log_handler)
             self._log_handler.close()
         self.lock.release()
-        self.stopped.set()
+
+    def stop_within(self, timeout: float) -> bool:
+        """:meth:`stop`, giving up after ``timeout`` seconds (work in flight is left
+        for recovery); returns whether everything stopped in time."""
+        worker = threading.Thread(target=self._stop_quietly, name="oned-stop", daemon=True)
+        started = time.monotonic()
+        worker.start()
+        worker.join(timeout)
+        if worker.is_alive():
+            log.error(
+                "Stopping took more than %s s: in-flight driver actions are left for recovery",
+                timeout,
+            )
+            self.finish()
+            return False
+        log.debug("Stopped in %.1f s", time.monotonic() - started)
+        return True
+
+    def _stop_quietly(self) -> None:
+        try:
+            self.stop()
+        except Exception:
+            log.exception("Error while stopping")
+            self.finish()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -366,8 +471,18 @@ def main(argv: list[str] | None = None) -> int:
         if daemon is not None:
             _safe_stop(daemon)
         return 1
-    daemon.stop()
+    daemon.stop_within(float(daemon.cfg.shutdown_timeout))
+    _exit_now(0)
     return 0
+
+
+def _exit_now(code: int) -> None:
+    """End the process now: no driver thread, pool or hung call can keep it alive."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    logging.shutdown()
+    os._exit(code)
 
 
 def _safe_stop(daemon: Daemon) -> None:

@@ -1,38 +1,56 @@
 """The :class:`Core`: what oned is made of, handed to RPC methods and plug-in components.
 
-Components (vnet pool, VM engine...) plug in through
-:data:`COMPONENTS`: each entry names a ``module:function`` that oned calls as
+Components (vnet pool, VM engine, scheduler) are listed by :func:`components`
+with plain imports, so a missing module stops oned at start-up with an
+``ImportError`` naming it (never a silent skip). oned calls each as
 ``setup(core)`` after the DB, the user/host pools and the drivers exist and
 before the API port opens, in list order. A setup function may
 
-* add pools: ``core.pools["vnet"] = VNetPool(...)`` (also reachable as ``core.vnet``);
+* fill its attribute of the core: ``core.vnet = VNetPool(...)``;
 * register services: ``core.add_service(obj)`` — ``obj.start()`` is called
   (in registration order) just before the API opens, ``obj.stop()`` (reverse
   order) at shutdown, after the API closed;
 * run recovery right away (it is called before the API opens).
-
-A component module that does not exist (not written yet) is skipped.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from one_core.config import OnedConfig
+    from one_core.daemon import Locations
+    from one_core.drivers import DriverSet
+    from one_core.engine.core import Engine
+    from one_core.im_manager import InformationManager
+    from one_core.logs import VMLogWriter
     from one_core.pools.host import HostPool
     from one_core.pools.user import UserPool
+    from one_core.pools.vnet import VNetPool
+    from one_core.scheduling import SchedulerService
+    from one_core.vm.pool import VMPool
 
 log = logging.getLogger("one.ONE")
 
-COMPONENTS: list[str] = [
-    "one_core.pools.vnet:setup",
-    "one_core.engine:setup",
-    "one_core.scheduling:setup",
-]
-"""``module:function`` setup hooks run by oned (missing modules/functions are skipped)."""
+Component = Callable[["Core"], None]
+"""A component's ``setup(core)``."""
+
+
+def components() -> list[Component]:
+    """oned's components, in the order their ``setup(core)`` runs.
+
+    Plain imports: a component whose module is missing raises ``ImportError``
+    (oned turns it into a start-up error naming the module).
+    """
+    # ``import pkg.mod``, not ``from pkg import mod``: the error then names the missing module
+    import one_core.engine
+    import one_core.pools.vnet
+    import one_core.scheduling
+
+    return [one_core.pools.vnet.setup, one_core.engine.setup, one_core.scheduling.setup]
 
 
 class Service(Protocol):
@@ -43,53 +61,64 @@ class Service(Protocol):
     def stop(self) -> None: ...
 
 
+class MissingComponent(RuntimeError):
+    """A part of the core was asked for before the component that builds it ran."""
+
+
 @dataclass
 class Core:
     """oned's state: configuration, drivers, pools and services.
 
-    :ivar cfg: the :class:`one_core.config.OnedConfig` (None in unit tests).
-    :ivar drivers: the :class:`one_core.drivers.DriverSet` (None when not loaded).
+    The pools and services that components add start as None; the typed
+    accessors (:meth:`need_vnet`, :meth:`need_engine`...) raise
+    :class:`MissingComponent` when a component has not set them.
+
+    :ivar cfg: the loaded oned.conf.
     :ivar users: the user pool. :ivar hosts: the host pool.
-    :ivar pools: further pools by name (``vnet``, ``vm``).
+    :ivar drivers: every configured driver (None when none are loaded).
+    :ivar locations: oned's directories (None outside a daemon).
+    :ivar vm_log: the one writer of every VM's vm.log.
+    :ivar vnet: the virtual network pool (component ``one_core.pools.vnet``).
+    :ivar vm: the VM pool and :ivar engine: the VM engine (``one_core.engine``).
+    :ivar scheduler: the in-daemon scheduler (``one_core.scheduling``; None
+        with an external ``mm_sched``).
+    :ivar im: the host monitoring manager.
     :ivar services: started in order, stopped in reverse order.
     """
 
     users: UserPool
     hosts: HostPool
-    cfg: Any = None
-    drivers: Any = None
-    pools: dict[str, Any] = field(default_factory=dict)
-    services: list[Any] = field(default_factory=list)
-    extras: dict[str, Any] = field(default_factory=dict)
+    cfg: OnedConfig
+    drivers: DriverSet | None = None
+    locations: Locations | None = None
+    vm_log: VMLogWriter | None = None
+    vnet: VNetPool | None = None
+    vm: VMPool | None = None
+    engine: Engine | None = None
+    scheduler: SchedulerService | None = None
+    im: InformationManager | None = None
+    services: list[Service] = field(default_factory=list)
 
-    def __getattr__(self, name: str) -> Any:
-        pools = self.__dict__.get("pools", {})
-        if name in pools:
-            return pools[name]
-        raise AttributeError(name)
+    def need_vnet(self) -> VNetPool:
+        """The vnet pool; :class:`MissingComponent` if it was not set up."""
+        if self.vnet is None:
+            raise MissingComponent("the virtual network pool is not set up")
+        return self.vnet
 
-    def add_service(self, service: Any) -> None:
+    def need_engine(self) -> Engine:
+        """The VM engine; :class:`MissingComponent` if it was not set up."""
+        if self.engine is None:
+            raise MissingComponent("the VM engine is not set up")
+        return self.engine
+
+    def add_service(self, service: Service) -> None:
         """Register an object with ``start()``/``stop()``."""
         self.services.append(service)
 
-    def run_components(self, components: list[str] | None = None) -> list[str]:
-        """Call every component's ``setup(core)``; returns those that were skipped."""
-        skipped = []
-        for entry in COMPONENTS if components is None else components:
-            modname, _, funcname = entry.partition(":")
-            try:
-                module = importlib.import_module(modname)
-            except ModuleNotFoundError as exc:
-                if exc.name is not None and modname.startswith(exc.name):
-                    skipped.append(entry)
-                    continue
-                raise
-            func = getattr(module, funcname or "setup", None)
-            if func is None:
-                skipped.append(entry)
-                continue
-            func(self)
-        return skipped
+    def run_components(self, setups: list[Component] | None = None) -> None:
+        """Call every component's ``setup(core)`` (default: :func:`components`)."""
+        for setup in components() if setups is None else setups:
+            setup(self)
 
     def start_services(self) -> None:
         for s in self.services:

@@ -12,8 +12,9 @@ Usage (what oned does at start-up)::
 Model modules (``one_core/db/models.py``, ``vnet_models.py``,
 ``vm_models.py``) subclass :class:`one_core.db.base.BaseModel` and call
 :func:`register_models` at import time; :func:`connect` imports the known
-model modules (:data:`MODEL_MODULES`) and creates every registered table that
-does not exist yet, then runs pending migrations.
+model modules (:func:`import_model_modules`, plain imports: a missing one is an
+``ImportError``) and creates every registered table that does not exist yet,
+then runs pending migrations.
 
 Writes: every mutation goes through :func:`writer` — a process-wide re-entrant
 lock plus a transaction — so concurrent RPC threads can never interleave two
@@ -24,7 +25,6 @@ in-memory pool caches and the DB in the same order). Reads need no lock.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -36,23 +36,16 @@ from one_core.db.base import BaseModel, database
 
 __all__ = [
     "BaseModel",
-    "MODEL_MODULES",
     "SchemaVersion",
     "close",
     "connect",
+    "import_model_modules",
     "database",
     "register_migration",
     "register_models",
     "write_lock",
     "writer",
 ]
-
-MODEL_MODULES: tuple[str, ...] = (
-    "one_core.db.models",
-    "one_core.db.vnet_models",
-    "one_core.db.vm_models",
-)
-"""Model modules imported by :func:`connect` (missing ones are skipped)."""
 
 SCHEMA_VERSION = 1
 """Version of the schema this code writes; stored in ``schema_version``."""
@@ -92,13 +85,12 @@ def registered_models() -> list[type[BaseModel]]:
     return list(_models)
 
 
-def _import_model_modules() -> None:
-    for name in MODEL_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:  # the module exists but one of its imports is missing
-                raise
+def import_model_modules() -> None:
+    """Import oned's model modules, which register their tables (a missing one raises)."""
+    # ``import pkg.mod``, not ``from pkg import mod``: the error then names the missing module
+    import one_core.db.models
+    import one_core.db.vm_models
+    import one_core.db.vnet_models  # noqa: F401
 
 
 def _sqlite(path: str) -> peewee.SqliteDatabase:
@@ -157,7 +149,7 @@ def connect(
     dbobj = opts if isinstance(opts, peewee.Database) else make_database(opts, var_dir)
     database.initialize(dbobj)
     database.connect(reuse_if_open=True)
-    _import_model_modules()
+    import_model_modules()
     with writer():
         fresh = not database.table_exists(SchemaVersion._meta.table_name)
         database.create_tables([SchemaVersion, *_models], safe=True)

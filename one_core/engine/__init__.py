@@ -2,18 +2,24 @@
 
 * :mod:`.dispatcher` — the event loop (commands, driver results, timers);
 * :mod:`.executor` — driver calls on a bounded pool, one at a time per VM;
-* :mod:`.dm`, :mod:`.lcm` — 1.4's Dispatch and Life-cycle managers;
-* :mod:`.vmm`, :mod:`.tm` — driver actions and the mapping of their results;
-* :mod:`.recovery` — start-up reconciliation of VMs caught mid-transition;
+* :mod:`.transitions` — the VM state machine: one table of every transition (spec §1,
+  recovery), rendered into ``docs/state-machine.md`` by :mod:`.statedoc`;
+* :mod:`.lcm` — applies the table's rows (the one dispatch of their driver actions);
+* :mod:`.dm` — RPC requests → table events (state check, driver capabilities);
+* :mod:`.vmm`, :mod:`.tm` — driver actions, and their replies → table events;
+* :mod:`.recovery` — start-up reconciliation: the table's ``RECOVER`` rows;
 * :mod:`.core` — :class:`~one_core.engine.core.Engine`, which ties them together.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from one_core.daemon.core import Core
 
 
-def setup(core: Any) -> None:
+def setup(core: Core) -> None:
     """oned component hook (see :mod:`one_core.daemon.core`)."""
     from one_core.engine.setup import setup as _setup
 

@@ -1,13 +1,28 @@
-"""Driver calls on a bounded thread pool, one at a time per VM, results back on the dispatcher."""
+"""Driver calls on a bounded thread pool, one at a time per VM, results back on the dispatcher.
+
+No driver can stall the cloud:
+
+* **per-action timeouts**: every call runs under a deadline (``TIMEOUT_<ACTION>`` or
+  ``TIMEOUT`` in the driver's oned.conf section, else :data:`ROLE_TIMEOUTS`); on
+  expiry the callbacks the call registered with :func:`on_expiry` run (they kill
+  its child process / SSH channel), the call is abandoned and the action fails
+  into the state machine's ordinary failure path with ``DriverError("... timed
+  out after N s")`` (BOOT → FAILED, SHUTDOWN → RUNNING...);
+* **per-host concurrency limit**: at most ``per_host`` calls for one host hold
+  driver threads; more wait without taking a thread, so a sick host cannot take
+  every thread from the healthy ones;
+* :meth:`DriverExecutor.close` (oned stopping) drops the work not yet started, so
+  a stop waits only for calls really in flight (recovery re-issues the rest).
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from one_core.engine.dispatcher import Dispatcher
@@ -19,12 +34,135 @@ Done = Callable[[Any, "DriverError | None"], None]
 """``on_done(result, error)``: run on the dispatcher when the driver call ends."""
 
 
+ROLE_TIMEOUTS: dict[str, dict[str, float]] = {
+    "vmm": {"": 600.0, "POLL": 60.0, "CANCEL": 120.0},
+    "tm": {"": 3600.0},
+    "im": {"": 120.0},
+}
+"""Seconds an action may take when its driver section sets no ``TIMEOUT_<ACTION>`` /
+``TIMEOUT`` (``""``: any other action of the role). 1.4 had no timeouts."""
+
+DEFAULT_PER_HOST = 4
+"""Driver calls in flight for one host (oned.conf ``DRIVER_HOST_THREADS``)."""
+
+
+def action_timeout(role: str, section: Mapping[str, Any], action: str) -> float | None:
+    """The timeout of ``action`` (``DEPLOY``, ``PROLOG``, ``MONITOR``...) for a driver of
+    ``role`` configured by ``section``; ``None`` or ``0``: no limit."""
+    action = action.upper()
+    for key in (f"TIMEOUT_{action}", "TIMEOUT"):
+        raw = str(section.get(key, "") or "").strip()
+        if raw:
+            try:
+                value = float(raw)
+            except ValueError:
+                log.warning("%s = %r is not a number of seconds; ignored", key, raw)
+                continue
+            return value if value > 0 else None
+    defaults = ROLE_TIMEOUTS.get(role, {})
+    return defaults.get(action, defaults.get(""))
+
+
+_current = threading.local()
+
+
+def on_expiry(callback: Callable[[], Any]) -> None:
+    """Register ``callback`` to run if the driver call running in this thread times out
+    (e.g. ``proc.kill``). Outside a timed call it is ignored."""
+    callbacks = getattr(_current, "callbacks", None)
+    if callbacks is not None:
+        callbacks.append(callback)
+
+
+class TimedCall:
+    """Run ``fn`` in a thread of its own and wait at most ``timeout`` seconds."""
+
+    def __init__(self, fn: Callable[[], Any], timeout: float):
+        self.fn = fn
+        self.timeout = timeout
+        self.callbacks: list[Callable[[], Any]] = []
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+    def _body(self) -> None:
+        _current.callbacks = self.callbacks
+        try:
+            self.result = self.fn()
+        except BaseException as exc:  # handed to the waiting thread
+            self.error = exc
+        finally:
+            _current.callbacks = None
+
+    def run(self, what: str) -> Any:
+        """The call's result; its exception; or DriverError on expiry."""
+        thread = threading.Thread(target=self._body, name="one-driver-call", daemon=True)
+        thread.start()
+        thread.join(self.timeout)
+        if thread.is_alive():
+            for callback in list(self.callbacks):
+                try:
+                    callback()
+                except Exception:
+                    log.exception("expiry callback of %s failed", what)
+            raise DriverError(f"{what} timed out after {self.timeout:g} s")
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+@dataclass
+class TaskInfo:
+    """What the executor needs to know about a VM's driver work."""
+
+    host: str | None = None
+    timeout: float | None = None
+
+
+Describe = Callable[[int, str], TaskInfo]
+"""``describe(vid, label)``: the host the work is for and its timeout."""
+
+
 @dataclass
 class _Task:
     vid: int
     label: str
     fn: Callable[[], Any]
     on_done: Done
+    info: TaskInfo = field(default_factory=TaskInfo)
+
+
+def _action_of(label: str) -> tuple[str, str]:
+    """Executor label → (driver role, action): ``TRANSFER PROLOG`` → (tm, PROLOG)."""
+    if label.startswith("TRANSFER "):
+        return "tm", label.split(" ", 1)[1]
+    if label == "RECOVER_POLL":
+        return "vmm", "POLL"
+    if label == "CANCEL_PREVIOUS":
+        return "vmm", "CANCEL"
+    return "vmm", label
+
+
+def engine_describe(pool: Any, drivers: Any) -> Describe:
+    """:data:`Describe` for the engine: host and drivers from the VM's history record."""
+
+    def describe(vid: int, label: str) -> TaskInfo:
+        vm = pool.get(vid)
+        record = getattr(vm, "history", None) if vm is not None else None
+        if record is None:
+            return TaskInfo()
+        role, action = _action_of(label)
+        name = record.tm_mad if role == "tm" else record.vm_mad
+        section: Mapping[str, Any] = {}
+        if drivers is not None:
+            try:
+                section = drivers.get(role, name).spec.section
+            except Exception:
+                section = {}
+        return TaskInfo(
+            host=record.host_name or None, timeout=action_timeout(role, section, action)
+        )
+
+    return describe
 
 
 class DriverExecutor:
@@ -36,17 +174,28 @@ class DriverExecutor:
     ``on_done``; ``on_done`` always runs on the dispatcher thread.
     """
 
-    def __init__(self, dispatcher: Dispatcher, threads: int = 8):
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        threads: int = 8,
+        describe: Describe | None = None,
+        per_host: int = DEFAULT_PER_HOST,
+    ):
         self.dispatcher = dispatcher
+        self.describe = describe
+        self.per_host = max(1, per_host)
         self._pool = ThreadPoolExecutor(
             max_workers=max(1, threads), thread_name_prefix="one-driver"
         )
         self._lock = threading.Lock()
         self._queues: dict[int, deque[_Task]] = {}
         self._active: set[int] = set()
+        self._host_busy: dict[str, int] = {}
+        self._host_wait: dict[str, deque[_Task]] = {}
         self._count = 0
         self._cond = threading.Condition(self._lock)
         self._held: list[_Task] | None = None
+        self._closed = False
 
     # -- commit first, then issue ----------------------------------------------
     def hold(self) -> None:
@@ -70,7 +219,14 @@ class DriverExecutor:
     def submit(self, vid: int, label: str, fn: Callable[[], Any], on_done: Done) -> None:
         """Run ``fn`` for VM ``vid``; inside a dispatcher event, only once the event committed."""
         task = _Task(vid, label, fn, on_done)
+        if self.describe is not None:
+            try:
+                task.info = self.describe(vid, label)
+            except Exception:
+                log.exception("cannot describe %s for VM %s", label, vid)
         with self._lock:
+            if self._closed:
+                return
             self._count += 1
         if self._held is not None and (self.dispatcher.on_thread() or not self.dispatcher.running):
             self._held.append(task)
@@ -84,7 +240,50 @@ class DriverExecutor:
                 self._queues.setdefault(vid, deque()).append(task)
                 return
             self._active.add(vid)
-        self._pool.submit(self._run, task)
+            go = self._host_gate(task)
+        if go:
+            self._pool.submit(self._run, task)
+
+    def _host_gate(self, task: _Task) -> bool:
+        """(lock held) Take a slot of the task's host, or park the task; True: run it."""
+        host = task.info.host
+        if host is None:
+            return True
+        if self._host_busy.get(host, 0) >= self.per_host:
+            self._host_wait.setdefault(host, deque()).append(task)
+            return False
+        self._host_busy[host] = self._host_busy.get(host, 0) + 1
+        return True
+
+    def _host_done(self, task: _Task) -> _Task | None:
+        """(lock held) Free the task's host slot; the parked task that takes it, if any."""
+        host = task.info.host
+        if host is None:
+            return None
+        waiting = self._host_wait.get(host)
+        if waiting:
+            nxt = waiting.popleft()
+            if not waiting:
+                del self._host_wait[host]
+            return nxt  # the slot passes on
+        busy = self._host_busy.get(host, 1) - 1
+        if busy > 0:
+            self._host_busy[host] = busy
+        else:
+            self._host_busy.pop(host, None)
+        return None
+
+    def close(self) -> None:
+        """oned is stopping: drop every task not started yet and accept no more."""
+        with self._lock:
+            self._closed = True
+            dropped = sum(len(q) for q in self._queues.values())
+            dropped += sum(len(q) for q in self._host_wait.values())
+            self._queues.clear()
+            self._host_wait.clear()
+            self._count -= dropped
+            if self._count <= 0:
+                self._cond.notify_all()
 
     def cancel_pending(self, vid: int) -> list[str]:
         """1.4's ``DRIVER_CANCEL``: drop the VM's queued (not yet started) work."""
@@ -95,6 +294,14 @@ class DriverExecutor:
         with self._lock:
             dropped = self._queues.pop(vid, deque())
             dropped.extend(mine)
+            for host, waiting in list(self._host_wait.items()):
+                parked = [t for t in waiting if t.vid == vid]
+                if parked:
+                    dropped.extend(parked)
+                    self._host_wait[host] = deque(t for t in waiting if t.vid != vid)
+                    self._active.discard(vid)
+                    if not self._host_wait[host]:
+                        del self._host_wait[host]
             self._count -= len(dropped)
             if self._count == 0:
                 self._cond.notify_all()
@@ -117,25 +324,48 @@ class DriverExecutor:
         self._pool.shutdown(wait=wait, cancel_futures=True)
 
     def _run(self, task: _Task) -> None:
+        if self._closed:  # queued in the pool before close(): left for recovery
+            self._finish(task)
+            return
         result: Any = None
         error: DriverError | None = None
         try:
-            result = task.fn()
+            timeout = task.info.timeout
+            if timeout:
+                what = f"{task.label.lower()} of VM {task.vid}"
+                result = TimedCall(task.fn, timeout).run(what)
+            else:
+                result = task.fn()
         except DriverError as exc:
             error = exc
         except Exception as exc:
             log.exception("driver call %s for VM %s failed", task.label, task.vid)
             error = DriverError(f"{type(exc).__name__}: {exc}")
+        if error is not None and "timed out" in str(error):
+            log.error("%s", error)
         self.dispatcher.post(task.on_done, result, error)
+        self._finish(task)
+
+    def _finish(self, task: _Task) -> None:
+        """Bookkeeping after a task: its VM's next task, its host's next parked task."""
+        start: list[_Task] = []
         with self._lock:
             self._count -= 1
+            parked = self._host_done(task)
+            if parked is not None:
+                start.append(parked)
             pending = self._queues.get(task.vid)
             nxt = pending.popleft() if pending else None
             if pending is not None and not pending:
                 del self._queues[task.vid]
             if nxt is None:
                 self._active.discard(task.vid)
-            if self._count == 0:
+            elif self._host_gate(nxt):
+                start.append(nxt)
+            if self._count <= 0:
                 self._cond.notify_all()
-        if nxt is not None:
-            self._pool.submit(self._run, nxt)
+        for t in start:
+            try:
+                self._pool.submit(self._run, t)
+            except RuntimeError:  # pool shut down
+                self._finish(t)

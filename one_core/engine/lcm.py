@@ -1,374 +1,214 @@
-"""1.4's Life-cycle Manager: LCM actions (§1.3), driver callbacks (§1.4), delete (§1.7).
+"""1.4's Life-cycle Manager: applies the rows of :data:`~one_core.engine.transitions.TABLE`.
 
-Every method runs on the dispatcher thread with the VM object the pool holds.
-Each state change is written (``pool.update``) before the driver action it
-starts is handed to the executor.
+Every VM state change goes through :meth:`LifeCycleManager.fire` (an event for a VM →
+its row) and :meth:`~LifeCycleManager.apply`, on the dispatcher thread with the VM object
+the pool holds. A row's driver actions go through :meth:`~LifeCycleManager.run`, the one
+place that turns a table action into a VMM/TM call; the driver call is handed to the
+executor only once the event's transaction committed.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from one_core.engine.errors import ActionError, EngineError
+from one_core.engine.transitions import (
+    MISSES,
+    Action,
+    Event,
+    NewRecord,
+    Rec,
+    Stamp,
+    Transition,
+    find,
+)
 from one_core.vm.model import History, VirtualMachine
-from one_core.vm.states import LcmState, Reason, VmState
+from one_core.vm.states import LcmState
 
 if TYPE_CHECKING:
     from one_core.engine.core import Engine
 
-L = LcmState
+dm_log = logging.getLogger("one.DiM")
 
 
 class LifeCycleManager:
+    """Looks events up in the transition table and applies the rows."""
+
     def __init__(self, engine: Engine):
         self.e = engine
+        vmm, tm = engine.vmm, engine.tm
+        self._actions: dict[Action, Callable[[VirtualMachine], None]] = {
+            Action.VMM_DEPLOY: vmm.deploy,
+            Action.VMM_RESTORE: vmm.restore,
+            Action.VMM_SAVE: vmm.save,
+            Action.VMM_SHUTDOWN: vmm.shutdown,
+            Action.VMM_CANCEL: vmm.cancel,
+            Action.VMM_CANCEL_PREVIOUS: vmm.cancel_previous,
+            Action.VMM_MIGRATE: vmm.migrate,
+            Action.VMM_POLL: vmm.poll,
+            Action.VMM_DRIVER_CANCEL: self._driver_cancel,
+            Action.TM_PROLOG: tm.prolog,
+            Action.TM_PROLOG_MIGR: tm.prolog_migr,
+            Action.TM_PROLOG_RESUME: tm.prolog_resume,
+            Action.TM_EPILOG: tm.epilog,
+            Action.TM_EPILOG_STOP: tm.epilog_stop,
+            Action.TM_EPILOG_DELETE: tm.epilog_delete,
+            Action.TM_EPILOG_DELETE_PREVIOUS: tm.epilog_delete_previous,
+            Action.TM_DRIVER_CANCEL: self._driver_cancel,
+            Action.RECOVER_POLL: self._probe,
+            Action.MARK_POLLED: self._mark_polled,
+            Action.NOTIFY_PENDING: lambda vm: engine.notify_pending(),
+            Action.RELEASE_LEASES: engine.pool.release_leases,
+            Action.FORGET: self._forget,
+        }
 
-    # -- helpers -----------------------------------------------------------
-    def _log(self, vm: VirtualMachine, message: str, level: str = "I") -> None:
-        self.e.vm_log(vm.oid, "LCM", level, message)
+    # -- lookups ---------------------------------------------------------------
+    def fire(self, vm: VirtualMachine, event: Event) -> Transition | None:
+        """Apply ``event``'s row to ``vm``; without one, do what :data:`MISSES` says."""
+        row = self.check(vm, event)
+        if row is not None:
+            self.apply(vm, row, event)
+        return row
 
-    def _set(self, vm: VirtualMachine, lcm: LcmState, message: str | None = None) -> None:
-        vm.lcm_state = lcm
-        self.e.pool.update(vm)
-        if message:
-            self._log(vm, message)
+    def check(self, vm: VirtualMachine, event: Event) -> Transition | None:
+        """``event``'s row for ``vm``, or None once the miss was handled (RPC events raise)."""
+        row = find(vm, event)
+        if row is None:
+            self._miss(vm, event)
+        return row
 
-    def _wrong(self, vm: VirtualMachine, name: str) -> None:
-        self._log(vm, f"{name}_action, VM in a wrong state.", "E")
-
-    def _add_cap(self, vm: VirtualMachine, record: History | None) -> None:
-        if record is not None:
-            self.e.hosts.add_capacity(record.hid, vm.requirements())
-
-    def _del_cap(self, vm: VirtualMachine, record: History | None) -> None:
-        if record is not None:
-            self.e.hosts.del_capacity(record.hid, vm.requirements())
-
-    def _running(self, vm: VirtualMachine) -> bool:
-        return vm.state == VmState.ACTIVE and vm.lcm_state == L.RUNNING
-
-    # -- actions triggered by the DM (§1.3) ----------------------------------
-    def deploy(self, vm: VirtualMachine) -> None:
-        if vm.state != VmState.ACTIVE or vm.history is None:
-            return self._wrong(vm, "deploy")
-        now = self.e.now()
-        resume = vm.previous is not None and vm.previous.reason == Reason.STOP_RESUME
-        self._set(vm, L.PROLOG_RESUME if resume else L.PROLOG)
-        vm.history.stime = vm.history.pstime = now
-        self.e.pool.update_history(vm)
-        self._add_cap(vm, vm.history)
-        if resume:
-            self.e.tm.prolog_resume(vm)
+    def _miss(self, vm: VirtualMachine, event: Event) -> None:
+        miss = MISSES.get(event)
+        if miss is None or not miss.target:
+            return
+        text = miss.text.format(vid=vm.oid)
+        if miss.target == "rpc":
+            if miss.code == -2:
+                dm_log.error(text)
+                raise ActionError(-2)
+            raise EngineError(text)
+        if miss.target == "vm.log":
+            self.e.vm_log(vm.oid, event.module, "E", text)
         else:
-            self.e.tm.prolog(vm)
-        self._log(vm, "New VM state is PROLOG.")
+            dm_log.error(text)
 
-    def suspend(self, vm: VirtualMachine) -> None:
-        if not self._running(vm):
-            return self._wrong(vm, "suspend")
-        self._set(vm, L.SAVE_SUSPEND)
-        self.e.vmm.save(vm)
-        self._log(vm, "New VM state is SAVE_SUSPEND")
-
-    def stop(self, vm: VirtualMachine) -> None:
-        if not self._running(vm):
-            return self._wrong(vm, "stop")
-        self._set(vm, L.SAVE_STOP)
-        self.e.vmm.save(vm)
-        self._log(vm, "New VM state is SAVE_STOP")
-
-    def migrate(self, vm: VirtualMachine) -> None:
-        if not self._running(vm) or vm.history is None:
-            return self._wrong(vm, "migrate")
-        self._set(vm, L.SAVE_MIGRATE)
-        vm.history.stime = self.e.now()
-        self.e.pool.update_history(vm)
-        self._add_cap(vm, vm.history)
-        self.e.vmm.save(vm)
-        self._log(vm, "New VM state is SAVE_MIGRATE")
-
-    def live_migrate(self, vm: VirtualMachine) -> None:
-        if not self._running(vm) or vm.history is None:
-            return self._wrong(vm, "live_migrate")
-        self._set(vm, L.MIGRATE)
-        vm.history.stime = self.e.now()
-        self.e.pool.update_history(vm)
-        self._add_cap(vm, vm.history)
-        self.e.vmm.migrate(vm)
-        self._log(vm, "New VM state is MIGRATE")
-
-    def shutdown(self, vm: VirtualMachine) -> None:
-        if not self._running(vm):
-            return self._wrong(vm, "shutdown")
-        self._set(vm, L.SHUTDOWN)
-        self.e.vmm.shutdown(vm)
-        self._log(vm, "New VM state is SHUTDOWN")
-
-    def cancel(self, vm: VirtualMachine) -> None:
-        if not self._running(vm):
-            return self._wrong(vm, "cancel")
-        self._set(vm, L.CANCEL)
-        self.e.vmm.cancel(vm)
-        self._log(vm, "New state is CANCEL")
-
-    def restore(self, vm: VirtualMachine) -> None:
-        if vm.state != VmState.ACTIVE or vm.history is None:
-            return self._wrong(vm, "restore")
-        self._log(vm, "Restoring VM")
-        self._set(vm, L.BOOT)
-        now = self.e.now()
-        record = vm.history.copy_as(vm.history.seq + 1)
-        record.stime = record.rstime = now
-        self.e.pool.insert_history(vm, record)
-        self._add_cap(vm, vm.history)
-        self.e.vmm.restore(vm)
-        self._log(vm, "New state is BOOT")
-
-    def restart(self, vm: VirtualMachine) -> None:
-        if vm.state != VmState.ACTIVE or vm.lcm_state not in (L.UNKNOWN, L.BOOT):
-            return self._wrong(vm, "restart")
-        if vm.lcm_state == L.UNKNOWN:
-            self._set(vm, L.BOOT)
-            self.e.vmm.deploy(vm)
-            self._log(vm, "New VM state is BOOT")
-        else:
-            self.e.vmm.deploy(vm)
-            self._log(vm, "Sending BOOT command to VM again")
-
-    def delete(self, vm: VirtualMachine) -> None:
-        """``finalize`` of an ACTIVE VM (§1.7)."""
-        s = LcmState(vm.lcm_state)
-        if s in (L.LCM_INIT, L.DELETE, L.FAILURE):
-            return  # quirk 7: nothing happens (the RPC still answers success)
-        now = self.e.now()
-        self._set(vm, L.DELETE)
-        cur = vm.history
-        if cur is not None:
-            cur.etime = now
-            cur.reason = Reason.USER
-        self._del_cap(vm, cur)
-        tm, vmm = self.e.tm, self.e.vmm
-        if cur is not None:
-            if s in (L.PROLOG, L.PROLOG_RESUME, L.PROLOG_MIGRATE):
-                cur.petime = now
-            elif s in (L.EPILOG_STOP, L.EPILOG):
-                cur.eetime = now
-            else:
-                cur.retime = now
-            self.e.pool.update_history(vm)
-        prev = vm.previous
-        if s in (L.MIGRATE, L.SAVE_MIGRATE) and prev is not None:
-            prev.etime = prev.retime = now
-            prev.reason = Reason.USER
-            self.e.pool.update_previous_history(vm)
-            self._del_cap(vm, prev)
-        if s in (L.PROLOG, L.PROLOG_RESUME, L.EPILOG_STOP, L.EPILOG):
-            tm.driver_cancel(vm)
-            tm.epilog_delete(vm)
-        elif s in (L.BOOT, L.RUNNING, L.UNKNOWN, L.SHUTDOWN, L.CANCEL, L.SAVE_STOP, L.SAVE_SUSPEND):
-            vmm.driver_cancel(vm)
-            vmm.cancel(vm)
-            tm.epilog_delete(vm)
-        elif s == L.MIGRATE:
-            vmm.driver_cancel(vm)
-            vmm.cancel(vm)
-            vmm.cancel_previous(vm)
-            tm.epilog_delete(vm)
-        elif s == L.SAVE_MIGRATE:
-            vmm.driver_cancel(vm)
-            vmm.cancel_previous(vm)
-            tm.epilog_delete_previous(vm)
-        elif s == L.PROLOG_MIGRATE:
-            tm.driver_cancel(vm)
-            tm.epilog_delete(vm)
-            tm.epilog_delete_previous(vm)
-        self.e.dm.done(vm)
-
-    # -- callbacks from driver replies (§1.4) ------------------------------
-    def save_success(self, vm: VirtualMachine) -> None:
-        now = self.e.now()
-        if vm.lcm_state == L.SAVE_MIGRATE:
-            self._set(vm, L.PROLOG_MIGRATE)
-            if vm.previous is not None:
-                vm.previous.etime = vm.previous.retime = now
-                vm.previous.reason = Reason.USER
-                self.e.pool.update_previous_history(vm)
-            if vm.history is not None:
-                vm.history.pstime = now
-                self.e.pool.update_history(vm)
-            self._del_cap(vm, vm.previous)
-            self.e.tm.prolog_migr(vm)
-            self._log(vm, "New VM state is PROLOG_MIGRATE")
-        elif vm.lcm_state == L.SAVE_SUSPEND:
-            if vm.history is not None:
-                vm.history.retime = vm.history.etime = now
-                vm.history.reason = Reason.STOP_RESUME
-                self.e.pool.update_history(vm)
-            self._del_cap(vm, vm.history)
-            self.e.dm.suspend_success(vm)
-        elif vm.lcm_state == L.SAVE_STOP:
-            self._set(vm, L.EPILOG_STOP)
-            if vm.history is not None:
-                vm.history.estime = vm.history.retime = now
-                vm.history.reason = Reason.STOP_RESUME
-                self.e.pool.update_history(vm)
-            self.e.tm.epilog_stop(vm)
-            self._log(vm, "New VM state is EPILOG_STOP")
-        else:
-            self._log(vm, "save_success_action, VM in a wrong state", "E")
-
-    def _back_to_previous_host(self, vm: VirtualMachine) -> None:
-        """Failed (live) migration: close both records, reopen one on the source host."""
-        now = self.e.now()
+    # -- applying a row -----------------------------------------------------------
+    def apply(
+        self,
+        vm: VirtualMachine,
+        row: Transition,
+        event: Event,
+        *,
+        record: History | None = None,
+    ) -> None:
+        """Run ``row`` for ``vm`` (``record``: the new record of a deploy/migrate request)."""
+        e = self.e
+        if row.note:
+            self._log(vm, event, row.note.format(lcm=LcmState(vm.lcm_state).name))
         cur, prev = vm.history, vm.previous
-        if cur is not None:
-            cur.etime = now
-            cur.reason = Reason.ERROR
+        if row.history:
+            now = e.now()
+            for op in row.history:
+                if isinstance(op, Stamp):
+                    self._stamp(vm, op, cur, prev, now)
+                else:
+                    self._new_record(vm, op, event, cur, prev, record, now)
+        for cap in row.capacity:
+            host = cur if cap.record is Rec.CUR else prev
+            if host is not None:
+                change = e.hosts.add_capacity if cap.op == "add" else e.hosts.del_capacity
+                change(host.hid, vm.requirements())
+        if row.to_state is not None:
+            vm.state = row.to_state
+        if row.to_lcm is not None:
+            vm.lcm_state = row.to_lcm
+        if row.changes_state:
+            e.pool.update(vm)
+        for action in row.actions:
+            self.run(vm, action)
+        if row.log:
+            self._log(vm, event, row.log)
+        if row.then is not None:
+            self.fire(vm, row.then)
+
+    def run(self, vm: VirtualMachine, action: Action) -> None:
+        """The one dispatch of a table action to the VMM, the TM or the core."""
+        self._actions[action](vm)
+
+    def _log(self, vm: VirtualMachine, event: Event, text: str) -> None:
+        self.e.vm_log(vm.oid, event.module, "I", text)
+        if event.recovery:
+            self.e.log.info("VM %s: %s", vm.oid, text)
+
+    def _stamp(
+        self,
+        vm: VirtualMachine,
+        op: Stamp,
+        cur: History | None,
+        prev: History | None,
+        now: int,
+    ) -> None:
+        target: VirtualMachine | History | None = (
+            vm if op.record is Rec.VM else cur if op.record is Rec.CUR else prev
+        )
+        if target is None:
+            return
+        for name in op.times:
+            setattr(target, name, now)
+        if op.reason is not None and isinstance(target, History):
+            target.reason = op.reason
+        if op.record is Rec.CUR:
             self.e.pool.update_history(vm)
-        if prev is not None:
-            prev.etime = prev.retime = now
-            prev.reason = Reason.USER
+        elif op.record is Rec.PREV:
             self.e.pool.update_previous_history(vm)
-        self._del_cap(vm, cur)
-        if prev is not None and cur is not None:
-            record = prev.copy_as(cur.seq + 1)
-            record.stime = record.rstime = now
-            self.e.pool.insert_history(vm, record)
 
-    def save_failure(self, vm: VirtualMachine) -> None:
-        if vm.lcm_state == L.SAVE_MIGRATE:
-            self._back_to_previous_host(vm)
-            self._set(vm, L.RUNNING)
-            self.e.vmm.poll(vm)
-            self._log(
-                vm,
-                "Fail to save VM state while migrating. Assuming that the VM is still "
-                "RUNNING (will poll VM).",
-            )
-        elif vm.lcm_state in (L.SAVE_SUSPEND, L.SAVE_STOP):
-            self._set(vm, L.RUNNING)
-            self.e.vmm.poll(vm)
-            self._log(
-                vm, "Fail to save VM state. Assuming that the VM is still RUNNING (will poll VM)."
-            )
+    def _new_record(
+        self,
+        vm: VirtualMachine,
+        op: NewRecord,
+        event: Event,
+        cur: History | None,
+        prev: History | None,
+        record: History | None,
+        now: int,
+    ) -> None:
+        if op.source == "host":
+            if record is None:
+                raise EngineError(f"{event.name} needs the new history record")
+            try:
+                self.e.pool.insert_history(vm, record)
+            except Exception as exc:
+                verb = "deploy" if event is Event.DEPLOY else "migrate"
+                raise EngineError(f"Can not {verb} VM {vm.oid}, can not insert history") from exc
+            return
+        source = cur if op.source == "cur" else prev
+        if source is None or cur is None:
+            return
+        new = source.copy_as(cur.seq + 1)
+        for name in op.times:
+            setattr(new, name, now)
+        self.e.pool.insert_history(vm, new)
 
-    def deploy_success(self, vm: VirtualMachine) -> None:
-        if vm.lcm_state == L.MIGRATE:
-            now = self.e.now()
-            if vm.history is not None:
-                vm.history.rstime = now
-                self.e.pool.update_history(vm)
-            if vm.previous is not None:
-                vm.previous.etime = vm.previous.retime = now
-                vm.previous.reason = Reason.USER
-                self.e.pool.update_previous_history(vm)
-            self._del_cap(vm, vm.previous)
-        self._set(vm, L.RUNNING, "New VM state is RUNNING")  # quirk 4: any other state too
+    # -- actions that are not driver calls -------------------------------------------
+    def _driver_cancel(self, vm: VirtualMachine) -> None:
+        """1.4's VMM/TM ``DRIVER_CANCEL``: drop the VM's queued driver work (the call in
+        flight finishes; its reply is ignored)."""
+        self.e.executor.cancel_pending(vm.oid)
 
-    def deploy_failure(self, vm: VirtualMachine) -> None:
-        if vm.lcm_state == L.MIGRATE:
-            self._back_to_previous_host(vm)
-            self._set(vm, L.RUNNING)
-            self.e.vmm.poll(vm)
-            self._log(
-                vm, "Fail to life migrate VM. Assuming that the VM is still RUNNING (will poll VM)."
-            )
-        elif vm.lcm_state == L.BOOT:
-            if vm.history is not None:
-                vm.history.retime = self.e.now()
-                self.e.pool.update_history(vm)
-            self.failure(vm)
+    def _mark_polled(self, vm: VirtualMachine) -> None:
+        vm.last_poll = self.e.now()
+        self.e.pool.write(vm)
 
-    def shutdown_success(self, vm: VirtualMachine) -> None:
-        self._set(vm, L.EPILOG)
-        if vm.history is not None:
-            vm.history.estime = vm.history.retime = self.e.now()
-            self.e.pool.update_history(vm)
-        self.e.tm.epilog(vm)
-        self._log(vm, "New VM state is EPILOG")
+    def _forget(self, vm: VirtualMachine) -> None:
+        self.e.pool.forget(vm.oid)
+        self.e.vmm.forget(vm.oid)
 
-    def shutdown_failure(self, vm: VirtualMachine) -> None:
-        self._set(vm, L.RUNNING)
-        self.e.vmm.poll(vm)
-        self._log(vm, "Fail to shutdown VM. Assuming that the VM is still RUNNING (will poll VM).")
+    def _probe(self, vm: VirtualMachine) -> None:
+        from one_core.engine.recovery import probe
 
-    def cancel_success(self, vm: VirtualMachine) -> None:
-        if vm.history is not None:
-            vm.history.etime = self.e.now()
-            vm.history.reason = Reason.CANCEL
-            self.e.pool.update_history(vm)
-        self._del_cap(vm, vm.history)
-        self.e.dm.done(vm)  # quirk 5: no epilog
+        probe(self.e, vm)
 
-    def cancel_failure(self, vm: VirtualMachine) -> None:
-        self._set(vm, L.RUNNING)
-        self.e.vmm.poll(vm)
-        self._log(vm, "Fail to cancel VM. Assuming that the VM is still RUNNING (will poll VM).")
 
-    def prolog_success(self, vm: VirtualMachine) -> None:
-        s = vm.lcm_state
-        if s not in (L.PROLOG, L.PROLOG_MIGRATE, L.PROLOG_RESUME):
-            return self._log(vm, "prolog_success_action, VM in a wrong state", "E")
-        self._set(vm, L.BOOT)
-        if vm.history is not None:
-            vm.history.petime = vm.history.rstime = self.e.now()
-            self.e.pool.update_history(vm)
-        if s == L.PROLOG:
-            self.e.vmm.deploy(vm)
-        else:
-            self.e.vmm.restore(vm)
-        self._log(vm, "New VM state is BOOT")
-
-    def prolog_failure(self, vm: VirtualMachine) -> None:
-        if vm.history is not None:
-            vm.history.petime = self.e.now()
-            self.e.pool.update_history(vm)
-        self.failure(vm)
-
-    def epilog_success(self, vm: VirtualMachine) -> None:
-        s = vm.lcm_state
-        if s not in (L.EPILOG_STOP, L.EPILOG):
-            return self._log(vm, "epilog_success_action, VM in a wrong state", "E")
-        if vm.history is not None:
-            vm.history.eetime = vm.history.etime = self.e.now()
-            self.e.pool.update_history(vm)
-        self._del_cap(vm, vm.history)
-        if s == L.EPILOG_STOP:
-            self.e.dm.stop_success(vm)
-        else:
-            self.e.dm.done(vm)
-
-    def epilog_failure(self, vm: VirtualMachine) -> None:
-        if vm.history is not None:
-            vm.history.eetime = self.e.now()
-            self.e.pool.update_history(vm)
-        self.failure(vm)
-
-    def monitor_failure(self, vm: VirtualMachine) -> None:
-        if vm.history is not None:
-            vm.history.retime = self.e.now()
-            self.e.pool.update_history(vm)
-        self.failure(vm)
-
-    def monitor_suspend(self, vm: VirtualMachine) -> None:
-        if vm.history is not None:
-            now = self.e.now()
-            vm.history.retime = vm.history.etime = now
-            vm.history.reason = Reason.STOP_RESUME
-            self.e.pool.update_history(vm)
-        self._del_cap(vm, vm.history)
-        self._log(vm, "VM is suspended.")
-        self.e.dm.suspend_success(vm)
-
-    def monitor_done(self, vm: VirtualMachine) -> None:
-        self._set(vm, L.UNKNOWN, "New VM state is UNKNOWN")
-
-    def failure(self, vm: VirtualMachine) -> None:
-        """1.4's ``failure_action``."""
-        self._set(vm, L.FAILURE)
-        if vm.history is not None:
-            vm.history.etime = self.e.now()
-            vm.history.reason = Reason.ERROR
-            self.e.pool.update_history(vm)
-        self._del_cap(vm, vm.history)
-        self.e.dm.failed(vm)
-        self.e.tm.epilog_delete(vm)
+__all__ = ["LifeCycleManager"]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from one_core.engine.core import Engine, EngineConfig
 from one_core.logs import VMLogWriter
 from one_core.vm.pool import VMPool
 from one_core.vm.ports import ManagerHooks, NoHooks, PoolHosts, VNetLeases
+
+if TYPE_CHECKING:
+    from one_core.daemon.core import Core
 
 log = logging.getLogger("one.LCM")
 
@@ -29,8 +32,8 @@ class EngineService:
             manager.shutdown(wait=False)
 
 
-def _hooks(core: Any, var_dir: str, vm_log: Any) -> Any:
-    entries = getattr(core.cfg, "vm_hooks", None) or []
+def _hooks(core: Core, var_dir: str, vm_log: VMLogWriter) -> Any:
+    entries = core.cfg.vm_hooks
     if not entries:
         return NoHooks()
     from one_core.vm_hooks import HookManager
@@ -41,11 +44,11 @@ def _hooks(core: Any, var_dir: str, vm_log: Any) -> Any:
     return ManagerHooks(manager, core.drivers, var_dir)
 
 
-def build(core: Any, **overrides: Any) -> Engine:
+def build(core: Core, **overrides: Any) -> Engine:
     """The engine for ``core`` (see :class:`one_core.daemon.core.Core`)."""
     cfg = EngineConfig.from_oned(core.cfg, **overrides)
-    vm_log = core.extras.get("vm_log") or VMLogWriter(cfg.var_dir)
-    vnet = core.pools.get("vnet")
+    vm_log = core.vm_log or VMLogWriter(cfg.var_dir)
+    vnet = core.vnet
     pool = VMPool(
         leases=VNetLeases(vnet) if vnet is not None else None,
         hooks=_hooks(core, cfg.var_dir, vm_log),
@@ -61,9 +64,9 @@ def build(core: Any, **overrides: Any) -> Engine:
     )
 
 
-def setup(core: Any) -> None:
-    """``core.pools["vm"]`` = the VM pool, ``core.extras["engine"]`` = the engine (a service)."""
+def setup(core: Core) -> None:
+    """``core.vm`` = the VM pool, ``core.engine`` = the engine (a service)."""
     engine = build(core)
-    core.pools["vm"] = engine.pool
-    core.extras["engine"] = engine
+    core.vm = engine.pool
+    core.engine = engine
     core.add_service(EngineService(engine))

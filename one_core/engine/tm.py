@@ -6,23 +6,19 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from one_core.engine.transitions import EPILOG_STATES, PROLOG_STATES, Event
 from one_core.errors import DriverError
 from one_core.vm import transfer
 from one_core.vm.model import History, VirtualMachine
 from one_core.vm.paths import VMPaths
-from one_core.vm.states import IGNORE_REPLIES, LcmState
+from one_core.vm.states import IGNORE_REPLIES
 from one_core.vm.transfer import TransferCommand, TransferError
 
 if TYPE_CHECKING:
     from one_core.drivers import LoadedDriver
     from one_core.engine.core import Engine
 
-L = LcmState
-
 log = logging.getLogger("one.TM")
-
-PROLOG_STATES = (L.PROLOG, L.PROLOG_MIGRATE, L.PROLOG_RESUME)
-EPILOG_STATES = (L.EPILOG, L.EPILOG_STOP)
 
 
 class TransferManager:
@@ -160,9 +156,6 @@ class TransferManager:
             paths_record=vm.history,
         )
 
-    def driver_cancel(self, vm: VirtualMachine) -> None:
-        self.e.executor.cancel_pending(vm.oid)
-
     # -- replies -----------------------------------------------------------------
     def reply(
         self,
@@ -190,7 +183,6 @@ class TransferManager:
         if vm.lcm_state in IGNORE_REPLIES:
             self._log(vid, f"Ignored: {raw}", "W")
             return
-        lcm = self.e.lcm
         if error is not None:
             if isinstance(error, TransferError):
                 self._log(vid, str(error), "E")
@@ -198,9 +190,9 @@ class TransferManager:
                 self._log(vid, f"Error excuting image transfer script: {error}", "E")
         if vm.lcm_state in PROLOG_STATES:
             vm.pending_action = ""
-            (lcm.prolog_failure if error else lcm.prolog_success)(vm)
+            self.e.lcm.fire(vm, Event.PROLOG_FAILURE if error else Event.PROLOG_SUCCESS)
         elif vm.lcm_state in EPILOG_STATES:
             vm.pending_action = ""
-            (lcm.epilog_failure if error else lcm.epilog_success)(vm)
+            self.e.lcm.fire(vm, Event.EPILOG_FAILURE if error else Event.EPILOG_SUCCESS)
         else:
             log.error("Wrong state in TM answer for VM %s", vid)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from one_core.cnum import stream_int_or_none
 from one_core.engine.errors import CapabilityError
+from one_core.engine.transitions import Event
 from one_core.errors import DriverError
 from one_core.vm.model import History, VirtualMachine
-from one_core.vm.states import IGNORE_REPLIES, LcmState
+from one_core.vm.states import IGNORE_REPLIES, LcmState, VmState
 
 if TYPE_CHECKING:
     from one_core.drivers import LoadedDriver
@@ -20,8 +21,6 @@ if TYPE_CHECKING:
 L = LcmState
 
 log = logging.getLogger("one.VMM")
-
-_INT = re.compile(r"\s*([+-]?\d+)")
 
 FAILURE_TEXTS = {
     "DEPLOY": "Error deploying virtual machine",
@@ -36,17 +35,39 @@ FAILURE_TEXTS = {
 
 COUNTERS = {"USEDMEMORY": "memory", "USEDCPU": "cpu", "NETTX": "net_tx", "NETRX": "net_rx"}
 
+REPLY_EVENTS: dict[str, tuple[Event, Event]] = {
+    "DEPLOY": (Event.DEPLOY_SUCCESS, Event.DEPLOY_FAILURE),
+    "RESTORE": (Event.DEPLOY_SUCCESS, Event.DEPLOY_FAILURE),
+    "MIGRATE": (Event.DEPLOY_SUCCESS, Event.DEPLOY_FAILURE),
+    "SHUTDOWN": (Event.SHUTDOWN_SUCCESS, Event.SHUTDOWN_FAILURE),
+    "CANCEL": (Event.CANCEL_SUCCESS, Event.CANCEL_FAILURE),
+    "SAVE": (Event.SAVE_SUCCESS, Event.SAVE_FAILURE),
+}
+"""Driver reply → LCM callback event (success, failure) (§3.3)."""
 
-def stream_int(text: str) -> int | None:
-    """C++ ``>>`` of an int: ``12.7`` → 12; None when no digits lead."""
-    m = _INT.match(str(text))
-    return int(m.group(1)) if m else None
+POLL_EVENTS: dict[str, Event] = {
+    "a": Event.POLL_ACTIVE,
+    "p": Event.POLL_PAUSED,
+    "e": Event.POLL_ERROR,
+    "d": Event.POLL_GONE,
+}
+"""The ``STATE`` letter of a poll (§1.6); any other letter does nothing."""
+
+
+class _DeployId:
+    """The deploy id a DEPLOY in flight will return, for calls queued behind it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = ""
 
 
 class VMManager:
     def __init__(self, engine: Engine):
         self.e = engine
-        self._deploy_ids: dict[int, str] = {}
+        self._deploy_ids: dict[int, _DeployId] = {}
+        """VMs with a DEPLOY in flight; the entry goes with its reply (or the VM)."""
         self._mark = 0.0
 
     # -- drivers -----------------------------------------------------------
@@ -72,43 +93,53 @@ class VMManager:
         record: History | None,
         work: Callable[[LoadedDriver], Any],
         *,
-        on_error: Callable[[VirtualMachine], None] | None,
+        on_error: Event | None,
         track: bool = True,
-    ) -> None:
-        """Submit ``work(driver)`` for ``vm``; its reply comes back to :meth:`reply`."""
+        finished: Callable[[], None] | None = None,
+    ) -> bool:
+        """Submit ``work(driver)`` for ``vm``; its reply comes back to :meth:`reply`
+        (after ``finished()``). False when no driver could take it."""
         driver = self.driver(record.vm_mad) if record is not None else None
         if driver is None:
             why = "no history" if record is None else f"driver {record.vm_mad} not loaded"
             self._log(vm, f"{action.lower()}_action, {why}", "E")
             if on_error is not None:
                 self.e.dispatcher.post(self._internal_failure, vm.oid, on_error)
-            return
+            return False
         if track:
             vm.pending_action = action
             self.e.pool.write(vm)
         vid = vm.oid
-        self.e.executor.submit(
-            vid,
-            action,
-            lambda: work(driver),
-            lambda result, error: self.reply(vid, action, result, error),
-        )
 
-    def _internal_failure(self, vid: int, on_error: Callable[[VirtualMachine], None]) -> None:
+        def done(result: Any, error: DriverError | None) -> None:
+            if finished is not None:
+                finished()
+            self.reply(vid, action, result, error)
+
+        self.e.executor.submit(vid, action, lambda: work(driver), done)
+        return True
+
+    def _internal_failure(self, vid: int, event: Event) -> None:
         vm = self.e.pool.get(vid)
         if vm is not None and vm.lcm_state not in IGNORE_REPLIES:
-            on_error(vm)
+            self.e.lcm.fire(vm, event)
 
     def _deploy_id(self, vm: VirtualMachine) -> Callable[[], str]:
         """The deploy id as known when the call runs (a delete may follow a deploy in flight)."""
-        vid, known = vm.oid, vm.deploy_id
-        return lambda: known or self._deploy_ids.get(vid, "")
+        known = vm.deploy_id
+        slot = None if known else self._deploy_ids.get(vm.oid)
+        return lambda: known or (slot.value if slot is not None else "")
+
+    def forget(self, vid: int) -> None:
+        """VM ``vid`` left its host for good (DONE): drop what is kept for it."""
+        self._deploy_ids.pop(vid, None)
 
     # -- actions -------------------------------------------------------------
     def deploy(self, vm: VirtualMachine) -> None:
         snap = vm.snapshot()
         var_dir = self.e.cfg.var_dir
         record = vm.history
+        vid, slot = vm.oid, _DeployId()
 
         def work(driver: LoadedDriver) -> str:
             rec = snap.record(var_dir)
@@ -124,10 +155,18 @@ class VMManager:
                 "vmm_deploy", vid=snap.oid, host=rec.host, deployment_file=path, deployment=text
             )
             deploy_id = str(deploy_id or "").split()[0] if deploy_id else ""
-            self._deploy_ids[snap.oid] = deploy_id
+            slot.value = deploy_id
             return deploy_id
 
-        self._issue(vm, "DEPLOY", record, work, on_error=self.e.lcm.deploy_failure)
+        def finished() -> None:
+            if self._deploy_ids.get(vid) is slot:
+                del self._deploy_ids[vid]
+
+        self._deploy_ids[vid] = slot
+        if not self._issue(
+            vm, "DEPLOY", record, work, on_error=Event.DEPLOY_FAILURE, finished=finished
+        ):
+            finished()
 
     def restore(self, vm: VirtualMachine) -> None:
         record, did = vm.history, self._deploy_id(vm)
@@ -139,14 +178,14 @@ class VMManager:
                 "vmm_restore", vid=vm.oid, host=host, deploy_id=did(), checkpoint=checkpoint
             )
 
-        self._issue(vm, "RESTORE", record, work, on_error=self.e.lcm.deploy_failure)
+        self._issue(vm, "RESTORE", record, work, on_error=Event.DEPLOY_FAILURE)
 
     def save(self, vm: VirtualMachine) -> None:
         record, did = vm.history, self._deploy_id(vm)
         if vm.lcm_state == L.SAVE_MIGRATE:
             if vm.previous is None:
                 self._log(vm, "save_action, no previous history", "E")
-                self.e.dispatcher.post(self._internal_failure, vm.oid, self.e.lcm.save_failure)
+                self.e.dispatcher.post(self._internal_failure, vm.oid, Event.SAVE_FAILURE)
                 return
             host = vm.previous.host_name  # quirk 38: the target's driver, the source host
         else:
@@ -156,7 +195,7 @@ class VMManager:
         def work(driver: LoadedDriver) -> None:
             driver.call("vmm_save", vid=vm.oid, host=host, deploy_id=did(), checkpoint=checkpoint)
 
-        self._issue(vm, "SAVE", record, work, on_error=self.e.lcm.save_failure)
+        self._issue(vm, "SAVE", record, work, on_error=Event.SAVE_FAILURE)
 
     def shutdown(self, vm: VirtualMachine) -> None:
         record, did = vm.history, self._deploy_id(vm)
@@ -166,13 +205,13 @@ class VMManager:
             "SHUTDOWN",
             record,
             lambda d: d.call("vmm_shutdown", vid=vm.oid, host=host, deploy_id=did()),
-            on_error=self.e.lcm.shutdown_failure,
+            on_error=Event.SHUTDOWN_FAILURE,
         )
 
     def cancel(self, vm: VirtualMachine) -> None:
         record, did = vm.history, self._deploy_id(vm)
         host = record.host_name if record else ""
-        on_error = self.e.lcm.cancel_failure if vm.lcm_state == L.CANCEL else None
+        on_error = Event.CANCEL_FAILURE if vm.lcm_state == L.CANCEL else None
         self._issue(
             vm,
             "CANCEL",
@@ -198,7 +237,7 @@ class VMManager:
         record, did = vm.history, self._deploy_id(vm)
         if vm.previous is None:
             self._log(vm, "migrate_action, no previous history", "E")
-            self.e.dispatcher.post(self._internal_failure, vm.oid, self.e.lcm.deploy_failure)
+            self.e.dispatcher.post(self._internal_failure, vm.oid, Event.DEPLOY_FAILURE)
             return
         source, target = vm.previous.host_name, record.host_name if record else ""
         self._issue(
@@ -208,7 +247,7 @@ class VMManager:
             lambda d: d.call(
                 "vmm_migrate", vid=vm.oid, host=source, deploy_id=did(), dest_host=target
             ),
-            on_error=self.e.lcm.deploy_failure,
+            on_error=Event.DEPLOY_FAILURE,
         )
 
     def poll(self, vm: VirtualMachine) -> None:
@@ -226,10 +265,6 @@ class VMManager:
             track=False,
         )
 
-    def driver_cancel(self, vm: VirtualMachine) -> None:
-        """Drop the VM's queued VMM/TM work (the call in flight finishes; its reply is ignored)."""
-        self.e.executor.cancel_pending(vm.oid)
-
     # -- replies (§3.3) --------------------------------------------------------
     def reply(self, vid: int, action: str, result: Any, error: DriverError | None) -> None:
         info = str(error) if error is not None else ("-" if result is None else str(result))
@@ -242,7 +277,7 @@ class VMManager:
             if error is not None:
                 self._log(vm, f"Error canceling VM on previous host, {error}", "E")
             return
-        if vm.lcm_state in IGNORE_REPLIES or vm.state != 3:
+        if vm.lcm_state in IGNORE_REPLIES or vm.state != VmState.ACTIVE:
             self._log(vm, f"Ignored: {raw}", "W")
             return
         if action != "POLL":
@@ -254,35 +289,20 @@ class VMManager:
             else:
                 msg = FAILURE_TEXTS[action] + text
             self._log(vm, msg, "E")
-        lcm = self.e.lcm
-        if action == "DEPLOY":
-            if error is None:
-                vm.deploy_id = str(result or "")
-                self.e.pool.write(vm)
-                lcm.deploy_success(vm)
-            else:
-                lcm.deploy_failure(vm)
-        elif action == "RESTORE":
-            if error is None:
-                if result:
-                    vm.deploy_id = str(result)
-                    self.e.pool.write(vm)
-                lcm.deploy_success(vm)
-            else:
-                lcm.deploy_failure(vm)
-        elif action == "MIGRATE":
-            (lcm.deploy_failure if error else lcm.deploy_success)(vm)
-        elif action == "SHUTDOWN":
-            (lcm.shutdown_failure if error else lcm.shutdown_success)(vm)
-        elif action == "CANCEL":
-            (lcm.cancel_failure if error else lcm.cancel_success)(vm)
-        elif action == "SAVE":
-            (lcm.save_failure if error else lcm.save_success)(vm)
-        elif action == "POLL" and error is None:
+        if action == "POLL":
+            if error is not None:
+                return
             if result is not None and not hasattr(result, "items"):
                 self._log(vm, f"Error monitoring VM, driver returned {type(result).__name__}", "E")
                 return
             self.poll_result(vm, result or {})
+            return
+        if error is None and action in ("DEPLOY", "RESTORE") and (result or action == "DEPLOY"):
+            vm.deploy_id = str(result or "")
+            self.e.pool.write(vm)
+        events = REPLY_EVENTS.get(action)
+        if events is not None:
+            self.e.lcm.fire(vm, events[error is not None])
 
     def poll_result(self, vm: VirtualMachine, info: dict[str, Any]) -> None:
         """§1.6 and §3.4: counters, extra attributes, then the STATE letter."""
@@ -291,7 +311,7 @@ class VMManager:
         for name, value in info.items():
             key, text = str(name).upper(), str(value)
             if key in COUNTERS:
-                number = stream_int(text)
+                number = stream_int_or_none(text)
                 if number is not None:
                     setattr(vm, COUNTERS[key], number)
             elif key == "STATE":
@@ -305,25 +325,9 @@ class VMManager:
                     "W",
                 )
         self.e.pool.update(vm, with_template=template_changed)
-        if vm.lcm_state not in (L.RUNNING, L.UNKNOWN):
-            return
-        lcm = self.e.lcm
-        if letter == "a":
-            if vm.lcm_state == L.UNKNOWN:
-                vm.lcm_state = L.RUNNING
-                self.e.pool.update(vm)
-                self._log(vm, "VM was now found, new state is RUNNING")
-        elif letter == "p":
-            lcm.monitor_suspend(vm)
-        elif letter == "e":
-            lcm.monitor_failure(vm)
-        elif letter == "d" and vm.lcm_state == L.RUNNING:
-            self._log(
-                vm,
-                "VM running but it was not found. Restart and delete actions available or try "
-                "to recover it manually",
-            )
-            lcm.monitor_done(vm)
+        event = POLL_EVENTS.get(letter)
+        if event is not None:
+            self.e.lcm.fire(vm, event)
 
     # -- timer (§9.6) ---------------------------------------------------------------
     def timer(self) -> None:
@@ -337,7 +341,7 @@ class VMManager:
         now = self.e.now()
         interval = self.e.cfg.vm_polling_interval
         ids = self.e.pool.ids_where(
-            VMRow.state == 3,
+            VMRow.state == int(VmState.ACTIVE),
             VMRow.lcm_state << [int(L.RUNNING), int(L.UNKNOWN)],
             VMRow.last_poll <= now - interval,
         )

@@ -8,7 +8,7 @@ command, in order, stopping at the first :class:`~one_core.errors.DriverError`.
 Locations are written as in 1.4's transfer scripts: ``host:path``. The host
 is everything before the first ``:``, the path everything after it; a source
 that is not on a host (``http://...``) comes verbatim. Use
-:func:`one_core.remote.split_location` to split them.
+:func:`one_driverkit.remote.split_location` (driver kit) to split them.
 
 Every command must be idempotent where it can be (a ``tm_delete`` of a path
 that is gone succeeds), because recovery after a crash may repeat it.
@@ -78,11 +78,13 @@ def tm_mkimage(ctx: DriverContext, vid: int, size: str, fstype: str, dst: str) -
 def tm_context(ctx: DriverContext, vid: int, sources: list[str], dst: str, iso: str) -> None:
     """Put the VM's context CD-ROM image at ``dst``.
 
-    The core has already built the ISO image on the front-end (with
-    ``context.sh`` and every file of the CONTEXT's ``FILES``): ``iso`` is its
-    local path. ``sources`` are the files it was built from, for drivers that
-    prefer to build the image themselves (1.4 ran ``mkisofs``). Most drivers
-    copy ``iso`` to ``dst``.
+    ``sources`` are ``context.sh`` (written by the core on the front-end,
+    ``VAR/<vid>/context.sh``) then every entry of the CONTEXT's ``FILES``
+    (front-end paths or URLs), as on 1.4's ``CONTEXT`` transfer line. The
+    driver builds the ISO image from them, as 1.4's ``tm_context.sh`` ran
+    ``mkisofs`` (``one_driverkit.context_iso.context_image`` does it). ``iso``
+    is a prebuilt image to copy instead, or ``""`` (what oned passes: the core
+    has no ISO writer).
     """
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import threading
 
+import peewee
+
 
 def xml_text(value: object) -> str:
     """Escape text content for the 1.4 XML documents (decision X1: escape ``& < >``)."""
@@ -21,20 +23,6 @@ def xml_text(value: object) -> str:
     if ">" in s:
         s = s.replace(">", "&gt;")
     return s
-
-
-def stream_int(value: object) -> int:
-    """C++ ``istream >> int`` as 1.4 read share values: ``"187.5"`` → 187, garbage → 0."""
-    s = str(value).lstrip()
-    i = 0
-    if s[:1] in ("+", "-"):
-        i = 1
-    j = i
-    while j < len(s) and s[j].isdigit():
-        j += 1
-    if j == i:
-        return 0
-    return int(s[:j])
 
 
 class IdCounter:
@@ -68,7 +56,7 @@ class IdCounter:
 _sql_cache: dict[tuple[str, str, str, str, tuple[str, ...]], str] = {}
 
 
-def _sql(model: type, kind: str, cols: tuple[str, ...]) -> str:
+def _sql(model: type[peewee.Model], kind: str, cols: tuple[str, ...]) -> str:
     from one_core.db.base import database
 
     key = (database.obj.param, database.obj.quote, model._meta.table_name, kind, cols)
@@ -87,14 +75,17 @@ def _sql(model: type, kind: str, cols: tuple[str, ...]) -> str:
                 f"VALUES ({', '.join(p for _ in cols)})"
             )
         else:
-            pk = q(model._meta.primary_key.column_name)
+            primary = model._meta.primary_key
+            if not primary:
+                raise TypeError(f"{model.__name__} has no primary key to update by")
+            pk = q(primary.column_name)
             sets = ", ".join(f"{q(c)} = {p}" for c in cols)
             sql = f"UPDATE {table} SET {sets} WHERE {pk} = {p}"
         _sql_cache[key] = sql
     return sql
 
 
-def fast_insert(model: type, values: dict[str, object]) -> None:
+def fast_insert(model: type[peewee.Model], values: dict[str, object]) -> None:
     """``INSERT`` one row with a cached statement (peewee's query building is slow)."""
     from one_core.db.base import database
 
@@ -102,7 +93,7 @@ def fast_insert(model: type, values: dict[str, object]) -> None:
     database.execute_sql(_sql(model, "insert", cols), tuple(values.values()))
 
 
-def fast_update(model: type, pk: object, values: dict[str, object]) -> None:
+def fast_update(model: type[peewee.Model], pk: object, values: dict[str, object]) -> None:
     """``UPDATE … WHERE pk = ?`` with a cached statement."""
     from one_core.db.base import database
 

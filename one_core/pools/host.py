@@ -23,19 +23,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from one_core import db
+from one_core.cnum import stream_int
 from one_core.db.models import SHARE_FIELDS, HostRow
-from one_core.pools import IdCounter, fast_insert, fast_update, stream_int, xml_text
-
-INIT, MONITORING, MONITORED, ERROR, DISABLED = 0, 1, 2, 3, 4
-"""Host states (include/Host.h)."""
-
-STATE_NAMES = {
-    INIT: "INIT",
-    MONITORING: "MONITORING",
-    MONITORED: "MONITORED",
-    ERROR: "ERROR",
-    DISABLED: "DISABLED",
-}
+from one_core.pools import IdCounter, fast_insert, fast_update, xml_text
+from one_core.vm.states import HostState
 
 MONITOR_SHARE: tuple[tuple[str, str], ...] = (
     ("max_cpu", "TOTALCPU"),
@@ -72,7 +63,7 @@ class Host:
     im_mad: str
     vm_mad: str
     tm_mad: str
-    state: int = INIT
+    state: HostState = HostState.INIT
     last_mon_time: int = 0
     share: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SHARE_FIELDS, 0))
     template: dict[str, TemplateValue] = field(default_factory=dict)
@@ -89,21 +80,12 @@ class Host:
         )
         head = (
             f"<HOST><ID>{self.oid}</ID><NAME>{xml_text(self.name)}</NAME>"
-            f"<STATE>{self.state}</STATE><IM_MAD>{xml_text(self.im_mad)}</IM_MAD>"
+            f"<STATE>{int(self.state)}</STATE><IM_MAD>{xml_text(self.im_mad)}</IM_MAD>"
             f"<VM_MAD>{xml_text(self.vm_mad)}</VM_MAD><TM_MAD>{xml_text(self.tm_mad)}</TM_MAD>"
             f"<LAST_MON_TIME>{self.last_mon_time}</LAST_MON_TIME>{share}"
         )
         self.pool_xml = head + "</HOST>"
         self.info_xml = head + _render_template(self.template) + "</HOST>"
-
-    def template_obj(self) -> Any:
-        """The host template as a :class:`one_core.template.Template` (for REQUIREMENTS/RANK)."""
-        from one_core.template import Template
-
-        t = Template()
-        for name, value in self.template.items():
-            t.add(name, value)
-        return t
 
 
 class HostPool:
@@ -120,7 +102,7 @@ class HostPool:
                 row.im_mad,
                 row.vm_mad,
                 row.tm_mad,
-                row.state,
+                HostState(row.state),
                 row.last_mon_time,
                 {f: getattr(row, f) for f in SHARE_FIELDS},
                 {k: v for k, v in json.loads(row.template or "[]")},
@@ -185,7 +167,7 @@ class HostPool:
                     {
                         "oid": hid,
                         "host_name": name,
-                        "state": INIT,
+                        "state": int(HostState.INIT),
                         "im_mad": im_mad,
                         "vm_mad": vm_mad,
                         "tm_mad": tm_mad,
@@ -197,7 +179,7 @@ class HostPool:
             except Exception:
                 self._ids.give_back(hid)
                 raise
-            h = Host(hid, name, im_mad, vm_mad, tm_mad, INIT, now)
+            h = Host(hid, name, im_mad, vm_mad, tm_mad, HostState.INIT, now)
             h.render()
             self._hosts[hid] = h
             self._pool_xml = None
@@ -212,22 +194,22 @@ class HostPool:
 
     def enable(self, hid: int, enable: bool) -> None:
         """``true`` → INIT (whatever the state), ``false`` → DISABLED."""
-        self.set_state(hid, INIT if enable else DISABLED)
+        self.set_state(hid, HostState.INIT if enable else HostState.DISABLED)
 
-    def set_state(self, hid: int, state: int) -> None:
+    def set_state(self, hid: int, state: HostState) -> None:
         with db.writer(), self._lock:
             h = self._hosts[hid]
             h.state = state
-            self._save(h, state=state)
+            self._save(h, state=int(state))
 
     def start_monitoring(self, hid: int) -> bool:
         """State → MONITORING unless DISABLED/MONITORING; returns whether it changed."""
         with db.writer(), self._lock:
             h = self._hosts.get(hid)
-            if h is None or h.state in (MONITORING, DISABLED):
+            if h is None or h.state in (HostState.MONITORING, HostState.DISABLED):
                 return False
-            h.state = MONITORING
-            self._save(h, state=MONITORING)
+            h.state = HostState.MONITORING
+            self._save(h, state=int(HostState.MONITORING))
             return True
 
     def monitor_result(
@@ -260,9 +242,9 @@ class HostPool:
                 cols["template"] = json.dumps(list(h.template.items()))
             h.last_mon_time = int(time.time()) if now is None else now
             cols["last_mon_time"] = h.last_mon_time
-            if h.state != DISABLED:
-                h.state = MONITORED if attrs is not None else ERROR
-                cols["state"] = h.state
+            if h.state != HostState.DISABLED:
+                h.state = HostState.MONITORED if attrs is not None else HostState.ERROR
+                cols["state"] = int(h.state)
             self._save(h, **cols)
             return True
 

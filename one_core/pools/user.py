@@ -3,16 +3,27 @@
 Behaviour: ``spec/templates-scheduler-vnets-cli.md`` §5 and ``spec/xmlrpc-api.md``
 §2, §7, §9.7-9.8. Users live in memory (``known_users``), written through to
 ``user_pool``; :meth:`UserPool.authenticate` is a dict lookup and a string compare.
+
+Strict mode (``API_SECURITY = "strict"``, docs/security.md): ``hash_passwords``
+stores what the client sends (the SHA-1 of the password, so 1.4 sessions keep
+working) salted and slow-hashed (scrypt, :func:`hash_secret`); rows still holding
+a bare SHA-1 are rehashed at their first successful login. Verified sessions are
+remembered (keyed by an HMAC of the session) so only the first call of a session
+pays for scrypt. ``guard`` (a :class:`~one_core.rpc.security.LoginGuard`)
+rate-limits failed logins. Hashed rows are verified in 1.4 mode too.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import os
 import pwd
+import secrets
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from one_core import db
 from one_core.db.models import UserRow
@@ -25,6 +36,49 @@ def sha1_hex(text: str | bytes) -> str:
     """40 lower-case hex digits of SHA-1 (1.4's ``sha1_digest``)."""
     data = text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text
     return hashlib.sha1(data).hexdigest()
+
+
+SCRYPT_PREFIX = "scrypt$"
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+
+
+def hash_secret(secret: str, salt: bytes | None = None) -> str:
+    """``scrypt$<n>$<r>$<p>$<salt hex>$<hash hex>`` of ``secret``."""
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    digest = hashlib.scrypt(
+        secret.encode("utf-8", "surrogateescape"),
+        salt=salt,
+        n=SCRYPT_N,
+        r=SCRYPT_R,
+        p=SCRYPT_P,
+        dklen=32,
+    )
+    return f"{SCRYPT_PREFIX}{SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${digest.hex()}"
+
+
+def is_hashed(stored: str) -> bool:
+    return stored.startswith(SCRYPT_PREFIX)
+
+
+def verify_secret(stored: str, secret: str) -> bool:
+    """Whether ``secret`` matches ``stored`` (a scrypt hash, or 1.4's bare SHA-1)."""
+    if not is_hashed(stored):
+        return hmac.compare_digest(
+            stored.encode("utf-8", "surrogateescape"), secret.encode("utf-8", "surrogateescape")
+        )
+    try:
+        n, r, p, salt, digest = stored[len(SCRYPT_PREFIX) :].split("$")
+        got = hashlib.scrypt(
+            secret.encode("utf-8", "surrogateescape"),
+            salt=bytes.fromhex(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(digest) // 2,
+        )
+    except (ValueError, MemoryError):
+        return False
+    return hmac.compare_digest(got.hex(), digest)
 
 
 class BootstrapError(Exception):
@@ -88,8 +142,16 @@ def read_one_auth(path: str) -> tuple[str, str]:
 class UserPool:
     """All users, in memory and in ``user_pool``."""
 
+    hash_passwords: bool = False
+    """Strict mode: store passwords salted and scrypt-hashed."""
+    guard: Any = None
+    """Strict mode: a :class:`~one_core.rpc.security.LoginGuard`."""
+    MAX_SESSIONS = 10_000
+
     def __init__(self) -> None:
         self._lock = threading.RLock()
+        self._session_key = secrets.token_bytes(32)
+        self._verified: dict[bytes, tuple[int, str]] = {}
         self._by_id: dict[int, User] = {}
         self._by_name: dict[str, User] = {}
         self._pool_xml: str | None = None
@@ -116,14 +178,44 @@ class UserPool:
     # -- queries -------------------------------------------------------------
 
     def authenticate(self, session: str) -> int:
-        """The uid of an enabled user whose stored password equals the secret, else −1."""
+        """The uid of an enabled user whose stored password matches the secret, else −1."""
         name, sep, secret = session.partition(":")
         if not sep:
             return -1
         user = self._by_name.get(name)
-        if user is None or not user.enabled or user.password != secret:
+        fast = self.guard is None and not self.hash_passwords
+        if fast and user is not None and user.enabled and user.password == secret:
+            return user.oid  # 1.4 mode, bare SHA-1: a string compare
+        key = hmac.digest(self._session_key, session.encode("utf-8", "surrogateescape"), "sha256")
+        seen = self._verified.get(key)
+        if (
+            seen is not None
+            and user is not None
+            and user.enabled
+            and seen == (user.oid, user.password)
+        ):
+            return user.oid
+        guard = self.guard
+        if guard is not None and not guard.allow(name):
             return -1
+        if user is None or not user.enabled or not verify_secret(user.password, secret):
+            if guard is not None:
+                guard.failed(name)
+            return -1
+        if guard is not None:
+            guard.succeeded(name)
+        if self.hash_passwords and not is_hashed(user.password):
+            self._set_password(user, hash_secret(secret))
+        if len(self._verified) >= self.MAX_SESSIONS:
+            self._verified.clear()
+        self._verified[key] = (user.oid, user.password)
         return user.oid
+
+    def _set_password(self, user: User, stored: str) -> None:
+        with db.writer(), self._lock:
+            UserRow.update(password=stored).where(UserRow.oid == user.oid).execute()
+            user.password = stored
+            self._pool_xml = None
 
     def get(self, uid: int) -> User | None:
         return self._by_id.get(uid)
@@ -162,6 +254,8 @@ class UserPool:
             if name in self._by_name:
                 raise ValueError("Existing user, cannot duplicate")
             uid = self._ids.take()
+            if self.hash_passwords and not is_hashed(password):
+                password = hash_secret(password)
             try:
                 fast_insert(
                     UserRow,

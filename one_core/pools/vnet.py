@@ -26,11 +26,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import peewee
 
 from one_core import db
+from one_core.cnum import stream_int
 from one_core.db.vnet_models import LeaseRow, VNetRow
 from one_core.errors import OneError
 from one_core.leases import (
@@ -46,8 +47,11 @@ from one_core.leases import (
     parse_ip,
     parse_mac_prefix,
 )
-from one_core.pools import IdCounter, stream_int, xml_text
+from one_core.pools import IdCounter, xml_text
 from one_core.template import Template, TemplateSyntaxError
+
+if TYPE_CHECKING:
+    from one_core.daemon.core import Core
 
 log = logging.getLogger("one.VNM")
 _VNM = {"one_module": "VNM"}
@@ -235,13 +239,14 @@ class VNetPool:
         if kind == RANGED:
             size = network_size(template.get("NETWORK_SIZE"), self.default_size)
             try:
-                lset: Leases = RangedLeases.from_address(
+                ranged = RangedLeases.from_address(
                     template.get("NETWORK_ADDRESS"), size, self.mac_prefix
                 )
             except LeaseError as exc:
                 log.error("%s", exc, extra=_VNM)
                 raise VNetAllocateError(str(exc)) from None
-            address = lset.network
+            lset: Leases = ranged
+            address = ranged.network
         else:
             entries = template.values("LEASES")
             leases, errors = FixedLeases.parse_template_leases(entries, self.mac_prefix)
@@ -265,7 +270,7 @@ class VNetPool:
                         network_address=address,
                         size=size,
                     ).execute()
-                    if kind == FIXED and len(lset):
+                    if isinstance(lset, FixedLeases) and len(lset):
                         self._insert_leases(oid, list(lset))
             except peewee.DatabaseError as exc:
                 self._ids.give_back(oid)
@@ -483,14 +488,6 @@ class VNetPool:
 # --------------------------------------------------------------------------------------------
 
 
-def setup(core: Any) -> None:
-    """oned component hook: ``core.pools["vnet"] = VNetPool(...)`` from oned.conf."""
-    cfg = getattr(core, "cfg", None)
-    prefix = getattr(cfg, "mac_prefix", "00:01") if cfg is not None else "00:01"
-    size = getattr(cfg, "network_size", DEFAULT_NETWORK_SIZE) if cfg is not None else 254
-    try:
-        size = int(size)
-    except (TypeError, ValueError):
-        size = DEFAULT_NETWORK_SIZE
-    users = getattr(core, "users", None)
-    core.pools["vnet"] = VNetPool(prefix, size, getattr(users, "name_of", None))
+def setup(core: Core) -> None:
+    """oned component hook: ``core.vnet = VNetPool(...)`` from oned.conf."""
+    core.vnet = VNetPool(core.cfg.mac_prefix, core.cfg.network_size, core.users.name_of)

@@ -3,9 +3,9 @@
 How to add methods (for the vnet / VM modules)
 ==============================================
 
-Write ``one_core/rpc/<area>_methods.py`` (``vm_methods``, ``vnet_methods``
-are already in :data:`one_core.rpc.app.METHOD_MODULES`; they are imported when
-oned builds the app, and silently skipped while they do not exist)::
+Write ``one_core/rpc/<area>_methods.py`` and import it in
+:func:`one_core.rpc.registry.load_methods`, which oned calls at start-up (a
+missing method module stops oned with an error naming it)::
 
     from one_core.rpc import Request, method, ok
 
@@ -13,7 +13,7 @@ oned builds the app, and silently skipped while they do not exist)::
     def vn_info(rq: Request, nid: int) -> list:
         if rq.authenticate() == -1:                       # uid, or -1 (cached per user)
             return rq.fail("User not authenticated, VirtualNetworkInfo call aborted.")
-        vnet = rq.core.vnet.get(nid)                      # pools: rq.core.<name> / rq.core.pools[...]
+        vnet = rq.core.need_vnet().get(nid)               # the pools: typed attributes of rq.core
         if vnet is None:
             return rq.fail(f"Error getting Virtual Network with NID = {nid}")
         return ok(vnet.info_xml)                          # [True, body]; ok() alone is [True]
@@ -38,7 +38,7 @@ Rules the framework enforces for you:
 * Writes: pools wrap changes in :func:`one_core.db.writer` (the single-writer
   lock + transaction); RPC methods themselves just call the pool.
 
-Plugging a pool/engine into oned: see :mod:`one_core.daemon.core` (``COMPONENTS``).
+Plugging a pool/engine into oned: see :mod:`one_core.daemon.core` (``components()``).
 Tests: ``tests/conftest.py`` has ``oned`` (a real daemon on a free port) and
 ``client`` / ``rpc`` fixtures; the conformance suite in ``tests/conformance``
 replays the 1.4 wire captures of every registered method automatically.

@@ -1,24 +1,39 @@
 """The WSGI application serving XML-RPC on ``/RPC2``, and :class:`RpcServer` around it.
 
 HTTP behaviour follows xmlrpc-c's Abyss server (``spec/xmlrpc-api.md`` §1.1):
-only ``POST /RPC2`` (other paths 404, other methods 405), ``Content-Type``
+only ``POST /RPC2`` (the 1.4 wire) and ``POST /RPC2/modern`` (today's dialect,
+:mod:`one_core.rpc.modern`; other paths 404, other methods 405), ``Content-Type``
 must be ``text/xml`` (400), ``Content-Length`` required (411), bodies over
-``max_body`` (512 KiB, xmlrpc-c's default) get HTTP 500 (the default HTTP server,
-:mod:`one_core.rpc.httpd`, refuses them before reading the body).
+``max_body`` (512 KiB, xmlrpc-c's default) get fault −509 (xmlrpc-c's
+``XMLRPC_LIMIT_EXCEEDED_ERROR``; 1.4 answered HTTP 500) — the HTTP server,
+:mod:`one_core.rpc.httpd`, does not read such a body and closes the connection.
 Responses: 200, ``Content-Type: text/xml; charset=utf-8``, exact length.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from one_core.rpc.codec import RequestError, encode_fault, encode_response, parse_call
-from one_core.rpc.registry import FAULT_PARSE, REGISTRY, Fault, Registry, dispatch
+from one_core.rpc.codec import (
+    FAULT_LIMIT,
+    LimitError,
+    RequestError,
+    encode_fault,
+    encode_response,
+    parse_call,
+)
+from one_core.rpc.registry import (
+    FAULT_INTERNAL,
+    FAULT_PARSE,
+    REGISTRY,
+    Fault,
+    Registry,
+    dispatch,
+)
 
 if TYPE_CHECKING:
     from one_core.daemon.core import Core
@@ -27,29 +42,6 @@ log = logging.getLogger("one.rpc")
 
 MAX_BODY = 512 * 1024
 """xmlrpc-c's ``XMLRPC_XML_SIZE_LIMIT_DEFAULT``."""
-
-METHOD_MODULES: tuple[str, ...] = (
-    "one_core.rpc.system_methods",
-    "one_core.rpc.vm_methods",
-    "one_core.rpc.host_methods",
-    "one_core.rpc.vnet_methods",
-    "one_core.rpc.user_methods",
-)
-"""Modules whose import registers methods; missing ones are skipped (logged)."""
-
-
-def load_method_modules(modules: Iterable[str] = METHOD_MODULES) -> list[str]:
-    """Import the method modules; returns the names of those that are missing."""
-    missing = []
-    for name in modules:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            missing.append(name)
-    return missing
-
 
 _STATUS = {
     404: "404 Not Found",
@@ -63,9 +55,21 @@ _STATUS = {
 class RpcApp:
     """WSGI callable: ``RpcApp(core)``."""
 
-    def __init__(self, core: Core, registry: Registry = REGISTRY, max_body: int = MAX_BODY):
+    def __init__(
+        self,
+        core: Core,
+        registry: Registry = REGISTRY,
+        max_body: int = MAX_BODY,
+        dialects: dict[str, Registry] | None = None,
+    ):
         self.core = core
         self.registry = registry
+        if dialects is None:
+            from one_core.rpc.modern import routes
+
+            dialects = routes()
+        self.routes: dict[str, Registry] = {**dialects, "/RPC2": registry}
+        """Path → registry: ``/RPC2`` the 1.4 wire, the others further dialects."""
         self.max_body = max_body
         self.requests = 0
         self._count_lock = threading.Lock()
@@ -79,7 +83,8 @@ class RpcApp:
         return [body]
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        if environ.get("PATH_INFO") != "/RPC2":
+        registry = self.routes.get(environ.get("PATH_INFO", ""))
+        if registry is None:
             return self._error(start_response, 404)
         if environ.get("REQUEST_METHOD") != "POST":
             return self._error(start_response, 405)
@@ -96,34 +101,43 @@ class RpcApp:
         if length < 1:
             return self._error(start_response, 400)
         if length > self.max_body:
-            return self._error(start_response, 500)
-        body = environ["wsgi.input"].read(length)
-        out = self.handle(body)
+            out = encode_fault(
+                FAULT_LIMIT,
+                f"Request of {length} bytes exceeds the limit of {self.max_body} bytes",
+            )
+        else:
+            out = self.handle(environ["wsgi.input"].read(length), registry)
         start_response(
             "200 OK",
             [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(out)))],
         )
         return [out]
 
-    def handle(self, body: bytes) -> bytes:
-        """One XML-RPC request body → response body (never raises)."""
+    def handle(self, body: bytes, registry: Registry | None = None) -> bytes:
+        """One XML-RPC request body → response body (never raises); ``registry``: the
+        dialect's (default: the 1.4 one)."""
         try:
             name, params = parse_call(body)
+        except LimitError as exc:
+            return encode_fault(FAULT_LIMIT, str(exc))
         except RequestError as exc:
             return encode_fault(FAULT_PARSE, str(exc))
         try:
-            return encode_response(dispatch(self.registry, self.core, name, params))
+            return encode_response(dispatch(registry or self.registry, self.core, name, params))
         except Fault as f:
             return encode_fault(f.code, f.message)
+        except Exception as exc:  # e.g. a value that cannot be encoded: still an answer
+            log.exception("Call %s failed", name)
+            return encode_fault(FAULT_INTERNAL, f"Internal error: {type(exc).__name__}")
 
 
 class RpcServer:
     """Serves :class:`RpcApp` on ``host:port`` in background threads.
 
-    ``backend``: ``"threaded"`` (default, :mod:`one_core.rpc.httpd`: one thread per
-    connection like 1.4's Abyss, ``threads`` = maximum simultaneous connections × 8)
-    or ``"waitress"`` (``threads`` worker threads). The environment variable
-    ``ONE_RPC_SERVER`` overrides the default.
+    ``backend``: ``"uvicorn"`` (default, :mod:`one_core.rpc.httpd`: asyncio +
+    httptools, ``threads`` worker threads run the calls) or ``"waitress"``.
+    The environment variable ``ONE_RPC_SERVER`` overrides the default.
+    ``certfile``/``keyfile``: serve HTTPS (uvicorn only).
     """
 
     def __init__(
@@ -133,11 +147,15 @@ class RpcServer:
         host: str = "0.0.0.0",
         threads: int = 8,
         backend: str | None = None,
+        certfile: str | None = None,
+        keyfile: str | None = None,
     ):
         self.app = app
-        self.backend = backend or os.environ.get("ONE_RPC_SERVER") or "threaded"
+        self.backend = backend or os.environ.get("ONE_RPC_SERVER") or "uvicorn"
         self._thread: threading.Thread | None = None
         if self.backend == "waitress":
+            if certfile:
+                raise ValueError("TLS needs the uvicorn RPC server backend")
             from waitress.server import create_server
 
             self.server: Any = create_server(
@@ -152,11 +170,14 @@ class RpcServer:
                 ident="OpenNebula-py",
             )
             self.port: int = self.server.effective_port
-        elif self.backend == "threaded":
-            from one_core.rpc.httpd import ThreadedHTTPServer
+        elif self.backend == "uvicorn":
+            from one_core.rpc.httpd import UvicornHTTPServer
 
-            self.server = ThreadedHTTPServer(app, port, host, max_connections=max(16, threads * 8))
+            self.server = UvicornHTTPServer(
+                app, port, host, threads=threads, certfile=certfile, keyfile=keyfile
+            )
             self.port = self.server.port
+
         else:
             raise ValueError(f"unknown RPC server backend {self.backend!r}")
 

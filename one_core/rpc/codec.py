@@ -26,6 +26,11 @@ from defusedxml import DefusedXmlException
 
 HEAD = '<?xml version="1.0" encoding="UTF-8"?>\r\n'
 
+FAULT_LIMIT = -509
+"""xmlrpc-c's ``XMLRPC_LIMIT_EXCEEDED_ERROR``: body size or nesting depth over the limit."""
+MAX_DEPTH = 64
+"""Deepest nesting of arrays/structs accepted in a call (xmlrpc-c's default nesting limit)."""
+
 
 class I8(int):
     """An ``<i8>`` value: an int that is *not* accepted where ``<i4>`` is expected."""
@@ -42,6 +47,10 @@ class Escaped(str):
 
 class RequestError(Exception):
     """The body is not a proper XML-RPC call (fault −503)."""
+
+
+class LimitError(RequestError):
+    """The call exceeds a limit (fault −509, :data:`FAULT_LIMIT`)."""
 
 
 # ---------------------------------------------------------------------------
@@ -66,8 +75,13 @@ def _int(text: str, kind: str) -> int:
     return v
 
 
-def decode_value(value: Element) -> Any:
-    """Decode a ``<value>`` element."""
+def decode_value(value: Element, depth: int = 0) -> Any:
+    """Decode a ``<value>`` element (``depth``: arrays/structs it is nested in).
+
+    :raises RequestError: also when arrays/structs nest deeper than :data:`MAX_DEPTH`.
+    """
+    if depth > MAX_DEPTH:
+        raise LimitError(f"Arrays and structs nested more than {MAX_DEPTH} levels deep")
     children = list(value)
     if not children:
         return _text(value)
@@ -95,14 +109,14 @@ def decode_value(value: Element) -> Any:
         data = el.find("data")
         if data is None:
             raise RequestError("<array> without <data>")
-        return [decode_value(v) for v in data if v.tag == "value"]
+        return [decode_value(v, depth + 1) for v in data if v.tag == "value"]
     if tag == "struct":
         out: dict[str, Any] = {}
         for member in el:
             name, val = member.find("name"), member.find("value")
             if name is None or val is None:
                 raise RequestError("<member> needs <name> and <value>")
-            out[_text(name)] = decode_value(val)
+            out[_text(name)] = decode_value(val, depth + 1)
         return out
     if tag == "base64":
         try:
@@ -160,6 +174,8 @@ def parse_call(body: bytes) -> tuple[str, list[Any]]:
                 if value is None:
                     raise RequestError("<param> element does not contain a <value>")
                 params.append(decode_value(value))
+        except LimitError:
+            raise
         except RequestError as exc:
             raise RequestError(f"Call XML not a proper XML-RPC call.  {exc}") from None
     return (name_el.text or "").strip(), params

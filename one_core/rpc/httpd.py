@@ -1,263 +1,262 @@
-"""A small thread-per-connection HTTP/1.1 server for the WSGI app (xmlrpc-c Abyss style).
+"""oned's HTTP server: uvicorn (asyncio + httptools) in front of the WSGI XML-RPC app.
 
-Why: waitress hands every request from its I/O thread to a worker thread and
-back, which costs more than the XML-RPC call itself (docs/decisions/core.md).
-Abyss, 1.4's server, served each connection in its own thread; this does the
-same for at most ``max_connections`` connections at once (others wait in the
-listen backlog), with keep-alive (15 s idle, 30 requests per connection as
-Abyss) and a request read timeout of 15 s.
+Why (docs/decisions.md, "HTTP layer"): the event loop holds every connection
+for the price of a few KiB, so slow or idle clients never occupy a thread;
+only complete requests reach the worker threads (``threads`` of them, each with
+its own reused database connection). What it guarantees against hostile clients:
 
-Only what an XML-RPC endpoint needs: ``Content-Length`` bodies (no chunked
-requests: 411), bodies larger than ``max_body`` are refused unread with
-``too_large_status`` (500, as Abyss) and the connection is closed. The WSGI app is called with a minimal
-environ (``REQUEST_METHOD``, ``PATH_INFO``, ``CONTENT_TYPE``, ``CONTENT_LENGTH``,
-``wsgi.input``).
+* **whole-request deadline**: a request must arrive complete (request line,
+  headers and body) within ``request_timeout`` seconds of its first byte, and
+  a new connection must send its first request within the same time, or the
+  connection is closed — trickling one header line every few seconds buys nothing;
+* **keep-alive that always answers or closes**: idle keep-alive connections
+  are closed after ``KEEPALIVE_TIMEOUT`` seconds; a call that takes longer
+  than ``call_timeout`` is answered with fault −500 and the connection closed;
+* **connection limit**: past ``max_connections`` open connections, requests
+  get ``503`` (uvicorn's ``limit_concurrency``);
+* **body limit**: a ``Content-Length`` above the app's ``max_body`` is answered
+  with the app's XML-RPC fault (−509); bodies over ``DRAIN_FACTOR`` times the
+  limit are not read at all and the connection is closed after the fault;
+* optional TLS (``certfile`` / ``keyfile``).
 """
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import io
 import logging
-import queue
 import socket
+import ssl
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from one_core.rpc.codec import encode_fault
 
 log = logging.getLogger("one.ReM")
 
-KEEPALIVE_TIMEOUT = 15.0
-KEEPALIVE_MAX = 30
-MAX_HEADER = 64 * 1024
-WORKER_IDLE = 60.0
-
-_REASONS = {
-    200: "OK",
-    400: "Bad Request",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    408: "Request Timeout",
-    411: "Length Required",
-    413: "Payload Too Large",
-    500: "Internal Server Error",
-}
+KEEPALIVE_TIMEOUT = 15
+"""Seconds an idle keep-alive connection stays open (Abyss's default)."""
+REQUEST_TIMEOUT = 15.0
+"""Seconds a whole request may take to arrive, from its first byte."""
+CALL_TIMEOUT = 120.0
+"""Seconds a call may run before the client is answered with a fault."""
+FAULT_TIMEOUT = -500
+DRAIN_FACTOR = 4
+"""Bodies up to this many times the limit are read (and dropped) before the fault."""
 
 
-class _Reject(Exception):
-    def __init__(self, status: int):
-        self.status = status
+class _DeadlineProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a whole-request deadline.
+
+    The deadline is armed when the connection opens and when a request's first
+    byte arrives, and disarmed once the request is complete (the app then runs
+    under ``call_timeout``); when it fires the connection is closed.
+    """
+
+    request_timeout = REQUEST_TIMEOUT
+    _deadline: asyncio.TimerHandle | None = None
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(self.request_timeout, self._expire)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expire(self) -> None:
+        self._deadline = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._arm()
+
+    def on_message_complete(self) -> None:
+        self._disarm()
+        super().on_message_complete()
 
 
-class ThreadedHTTPServer:
-    """Serve ``app`` on ``host:port``; :meth:`start` / :meth:`stop`."""
+class WsgiBridge:
+    """An ASGI app running a WSGI app on a thread pool, one complete request at a time."""
+
+    def __init__(
+        self,
+        wsgi: Callable[..., Any],
+        threads: int,
+        server_name: str,
+        max_body: int,
+        call_timeout: float = CALL_TIMEOUT,
+    ):
+        self.wsgi = wsgi
+        self.server_name = server_name.encode()
+        self.max_body = max_body
+        self.call_timeout = call_timeout
+        self.pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="rpc")
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        clen = headers.get("content-length", "")
+        try:
+            length = int(clen) if clen else 0
+        except ValueError:
+            length = -1
+        close = False
+        body = b""
+        if 0 <= length <= DRAIN_FACTOR * self.max_body:
+            # over max_body: read and dropped, so that the client can read the fault
+            keep = length <= self.max_body
+            chunks = []
+            more = True
+            while more:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                if keep:
+                    chunks.append(message.get("body", b""))
+                more = message.get("more_body", False)
+            body = b"".join(chunks)
+        else:
+            close = True  # body left unread: this connection cannot be reused
+        environ = {
+            "REQUEST_METHOD": scope["method"],
+            "PATH_INFO": scope["path"],
+            "CONTENT_TYPE": headers.get("content-type", ""),
+            "CONTENT_LENGTH": clen,
+            "wsgi.input": io.BytesIO(body),
+            "SERVER_PROTOCOL": "HTTP/" + scope.get("http_version", "1.1"),
+            "REMOTE_ADDR": (scope.get("client") or ("", 0))[0],
+            "wsgi.url_scheme": scope.get("scheme", "http"),
+        }
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self.pool, _run_wsgi, self.wsgi, environ)
+        try:
+            status, out_headers, payload = await asyncio.wait_for(future, self.call_timeout)
+        except TimeoutError:
+            log.error("Call took more than %.0f s; answered with a fault", self.call_timeout)
+            status, out_headers = 200, [(b"content-type", b"text/xml; charset=utf-8")]
+            payload = encode_fault(FAULT_TIMEOUT, "Request timed out")
+            close = True
+        if status >= 400:
+            close = True
+        out_headers = [h for h in out_headers if h[0].lower() != b"content-length"]
+        out_headers.append((b"content-length", str(len(payload)).encode()))
+        out_headers.append((b"server", self.server_name))
+        if close:
+            out_headers.append((b"connection", b"close"))
+        await send({"type": "http.response.start", "status": status, "headers": out_headers})
+        await send({"type": "http.response.body", "body": payload})
+
+
+def _run_wsgi(
+    wsgi: Callable[..., Any], environ: dict[str, Any]
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    status: list[str] = []
+    headers: list[tuple[bytes, bytes]] = []
+
+    def start_response(line: str, hdrs: list[tuple[str, str]], exc_info: Any = None) -> None:
+        status[:] = [line]
+        headers[:] = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in hdrs]
+
+    try:
+        payload = b"".join(wsgi(environ, start_response))
+    except Exception:
+        log.exception("HTTP request failed")
+        return 500, [(b"content-type", b"text/plain")], b"500 Internal Server Error\n"
+    return int(status[0].split(" ", 1)[0]), headers, payload
+
+
+class UvicornHTTPServer:
+    """Serve a WSGI ``app`` on ``host:port`` from a background thread; :meth:`start` / :meth:`stop`.
+
+    The socket is bound in the constructor (``OSError`` if the port is taken).
+    """
 
     def __init__(
         self,
         app: Callable[..., Any],
         port: int,
         host: str = "0.0.0.0",
-        max_connections: int = 64,
-        max_body: int = 16 * 1024 * 1024,
+        threads: int = 8,
+        max_connections: int = 1024,
         server_name: str = "OpenNebula-py",
-        too_large_status: int = 500,
+        certfile: str | None = None,
+        keyfile: str | None = None,
+        request_timeout: float = REQUEST_TIMEOUT,
+        call_timeout: float = CALL_TIMEOUT,
     ):
-        self.app = app
-        self.max_body = max_body
-        self.too_large_status = too_large_status
-        self.server_name = server_name
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP
+        self.sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             self.sock.bind((host, port))
-            self.sock.listen(128)
+            self.sock.listen(1024)
         except OSError:
             self.sock.close()
             raise
         self.port: int = self.sock.getsockname()[1]
-        self._slots = threading.BoundedSemaphore(max_connections)
-        self._stop = threading.Event()
+        self.bridge = WsgiBridge(
+            app,
+            threads,
+            server_name,
+            max_body=int(getattr(app, "max_body", 512 * 1024)),
+            call_timeout=call_timeout,
+        )
+        protocol = type("_Protocol", (_DeadlineProtocol,), {"request_timeout": request_timeout})
+        config = uvicorn.Config(
+            self.bridge,
+            loop="asyncio",
+            http=protocol,
+            ws="none",
+            lifespan="off",
+            interface="asgi3",
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            server_header=False,
+            date_header=False,
+            proxy_headers=False,
+            timeout_keep_alive=KEEPALIVE_TIMEOUT,
+            limit_concurrency=max_connections,
+            timeout_graceful_shutdown=1,
+            ssl_certfile=certfile,
+            ssl_keyfile=keyfile,
+            ssl_cert_reqs=ssl.CERT_NONE,
+        )
+        self.server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
-        self._conns: set[socket.socket] = set()
-        self._lock = threading.Lock()
-        self._handoff: queue.SimpleQueue[socket.socket | None] = queue.SimpleQueue()
-        self._idle_workers = 0
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._accept_loop, name="rpc-accept", daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, name="rpc-http", daemon=True
+        )
         self._thread.start()
 
-    def stop(self) -> None:
-        self._stop.set()
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
-        self.sock.close()
-        with self._lock:
-            for c in list(self._conns):
-                with contextlib.suppress(OSError):
-                    c.shutdown(socket.SHUT_RDWR)
+    def stop(self, timeout: float = 3.0) -> None:
+        """Stop listening, close connections (calls in progress get up to 1 s), join."""
+        self.server.should_exit = True
         if self._thread is not None:
-            self._thread.join(timeout=5)
-        with self._lock:
-            idle, self._idle_workers = self._idle_workers, 0
-        for _ in range(idle):
-            self._handoff.put(None)
-
-    def _accept_loop(self) -> None:
-        while not self._stop.is_set():
-            self._slots.acquire()
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                self._slots.release()
-                if self._stop.is_set():
-                    return
-                continue
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            with self._lock:
-                self._conns.add(conn)
-                if self._idle_workers > 0:
-                    self._idle_workers -= 1
-                    self._handoff.put(conn)
-                    continue
-            threading.Thread(
-                target=self._worker, args=(conn,), name="rpc-conn", daemon=True
-            ).start()
-
-    def _worker(self, conn: socket.socket | None) -> None:
-        """Serve ``conn``, then wait for the next connection (threads, and the per-thread
-        database connections they opened, are reused; a worker idle for
-        ``WORKER_IDLE`` seconds exits)."""
-        while conn is not None and not self._stop.is_set():
-            self._serve(conn)
-            with self._lock:
-                if self._stop.is_set():
-                    return
-                self._idle_workers += 1
-            try:
-                conn = self._handoff.get(timeout=WORKER_IDLE)
-            except queue.Empty:
-                with self._lock:
-                    if self._idle_workers > 0 and self._handoff.empty():
-                        self._idle_workers -= 1
-                        return
-                conn = self._handoff.get()  # the acceptor counted on this worker
-
-    # -- one connection --------------------------------------------------------
-
-    def _serve(self, conn: socket.socket) -> None:
-        try:
-            conn.settimeout(KEEPALIVE_TIMEOUT)
-            rfile = conn.makefile("rb", buffering=65536)
-            for n in range(KEEPALIVE_MAX):
-                keep = self._one_request(conn, rfile, last=(n == KEEPALIVE_MAX - 1))
-                if not keep:
-                    break
-        except (OSError, ValueError):
-            pass
-        except Exception:
-            log.exception("HTTP connection failed")
-        finally:
-            with self._lock:
-                self._conns.discard(conn)
-            try:
-                conn.close()
-            finally:
-                self._slots.release()
-
-    def _one_request(self, conn: socket.socket, rfile: Any, last: bool) -> bool:
-        try:
-            line = rfile.readline(MAX_HEADER)
-        except TimeoutError:
-            return False
-        if not line:
-            return False
-        try:
-            method, target, version = line.decode("latin-1").split()
-        except ValueError:
-            self._send(conn, 400, b"", close=True)
-            return False
-        headers: dict[str, str] = {}
-        size = len(line)
-        while True:
-            h = rfile.readline(MAX_HEADER)
-            size += len(h)
-            if not h or size > MAX_HEADER:
-                self._send(conn, 400, b"", close=True)
-                return False
-            if h in (b"\r\n", b"\n"):
-                break
-            name, _, value = h.decode("latin-1").partition(":")
-            headers[name.strip().lower()] = value.strip()
-        http10 = version == "HTTP/1.0"
-        conn_hdr = headers.get("connection", "").lower()
-        keep = not last and (
-            (not http10 and conn_hdr != "close") or (http10 and conn_hdr == "keep-alive")
-        )
-        if "chunked" in headers.get("transfer-encoding", "").lower():
-            self._send(conn, 411, b"", close=True)
-            return False
-        clen = headers.get("content-length")
-        length = 0
-        if clen is not None:
-            try:
-                length = int(clen)
-            except ValueError:
-                self._send(conn, 400, b"", close=True)
-                return False
-        if length > self.max_body:
-            self._send(conn, self.too_large_status, b"", close=True)
-            return False
-        try:
-            body = rfile.read(length) if length > 0 else b""
-        except TimeoutError:
-            self._send(conn, 408, b"", close=True)
-            return False
-        if len(body) < length:
-            return False
-        path = target.split("?", 1)[0]
-        environ = {
-            "REQUEST_METHOD": method,
-            "PATH_INFO": path,
-            "CONTENT_TYPE": headers.get("content-type", ""),
-            "CONTENT_LENGTH": clen or "",
-            "wsgi.input": io.BytesIO(body),
-            "SERVER_PROTOCOL": version,
-        }
-        status_line: list[str] = []
-        out_headers: list[tuple[str, str]] = []
-
-        def start_response(status: str, hdrs: list[tuple[str, str]], exc_info: Any = None) -> None:
-            status_line[:] = [status]
-            out_headers[:] = hdrs
-
-        chunks = self.app(environ, start_response)
-        payload = b"".join(chunks)
-        code = int(status_line[0].split(" ", 1)[0])
-        self._send(conn, code, payload, close=not keep, headers=out_headers, http10=http10)
-        return keep
-
-    def _send(
-        self,
-        conn: socket.socket,
-        code: int,
-        payload: bytes,
-        close: bool,
-        headers: list[tuple[str, str]] | None = None,
-        http10: bool = False,
-    ) -> None:
-        lines = [f"HTTP/1.1 {code} {_REASONS.get(code, 'Error')}"]
-        have_len = False
-        for k, v in headers or []:
-            if k.lower() == "content-length":
-                have_len = True
-            lines.append(f"{k}: {v}")
-        if not have_len:
-            lines.append(f"Content-Length: {len(payload)}")
-        if close:
-            lines.append("Connection: close")
-        else:
-            lines.append("Connection: Keep-Alive")
-            lines.append(f"Keep-Alive: timeout={int(KEEPALIVE_TIMEOUT)}, max={KEEPALIVE_MAX}")
-        lines.append(f"Server: {self.server_name}")
-        conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload)
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                self.server.force_exit = True
+                self._thread.join(1.0)
+        self.sock.close()
+        self.bridge.pool.shutdown(wait=False, cancel_futures=True)

@@ -223,6 +223,23 @@ REGISTRY = Registry()
 """The registry oned serves."""
 
 
+def load_methods() -> Registry:
+    """Register every method oned serves in :data:`REGISTRY`; returns it.
+
+    The method modules register their methods when imported. They are plain
+    imports, so a missing module raises ``ImportError`` naming it (oned stops
+    with that message) instead of being skipped. A new method module is added here.
+    """
+    # ``import pkg.mod``, not ``from pkg import mod``: the error then names the missing module
+    import one_core.rpc.host_methods
+    import one_core.rpc.system_methods
+    import one_core.rpc.user_methods
+    import one_core.rpc.vm_methods
+    import one_core.rpc.vnet_methods  # noqa: F401
+
+    return REGISTRY
+
+
 def method(
     name: str,
     signature: str,

@@ -1,21 +1,24 @@
 """``one.vm.*`` and ``one.vmpool.info`` (``spec/xmlrpc-api.md`` §4.1-4.6).
 
-The engine (``core.extras["engine"]``) makes every change on its dispatcher
+The engine (``core.engine``) makes every change on its dispatcher
 thread; ``one.vm.info`` and ``one.vmpool.info`` read the database directly.
 Failures of deploy/action/migrate are not logged by the RM (1.4).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from one_core.engine.errors import EngineError
 from one_core.rpc.registry import Request, method, ok
 from one_core.vm.pool import AllocateError
 
+if TYPE_CHECKING:
+    from one_core.engine.core import Engine
 
-def _engine(rq: Request) -> Any:
-    return rq.core.extras["engine"]
+
+def _engine(rq: Request) -> Engine:
+    return rq.core.need_engine()
 
 
 def _owner_ok(rq: Request, owner: int) -> bool:

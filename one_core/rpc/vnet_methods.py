@@ -16,7 +16,7 @@ from one_core.rpc.registry import Request, method, ok
 
 
 def _pool(rq: Request) -> VNetPool:
-    return rq.core.vnet
+    return rq.core.need_vnet()
 
 
 @method("one.vn.allocate", "A:ss", "Creates a virtual network")

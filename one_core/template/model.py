@@ -2,56 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from copy import deepcopy as _deepcopy
 from os import PathLike
+from typing import TYPE_CHECKING
 
-from lxml import etree
-
+from one_core.cnum import stream_double, stream_int
 from one_core.template import serialize
 from one_core.template.errors import TemplateSyntaxError
 from one_core.template.parser import parse_into
 
+if TYPE_CHECKING:
+    from lxml import etree
+
 Value = str | dict[str, str]
 """A single value (``str``) or a vector (``dict`` with upper-case keys)."""
-
-INT_MIN = -(2**31)
-INT_MAX = 2**31 - 1
-
-_INT = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)")
-_FLOAT = re.compile(r"[ \t\n\v\f\r]*([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
-_DANGLING_EXPONENT = re.compile(r"[eE][+-]?(?![0-9])")
-
-
-def stream_int(text: str) -> int:
-    """C++ ``istringstream >> int`` as 1.4 reads integers (spec §1.4).
-
-    Leading whitespace, an optional sign and digits, stopping at the first
-    non-digit: ``"395.5"`` → 395, ``"12abc"`` → 12.  Anything that does not start
-    with a number gives 0; out-of-range values saturate to the 32-bit limits
-    (libstdc++ since C++11).
-    """
-    m = _INT.match(text)
-    if m is None:
-        return 0
-    value = int(m.group(1))
-    return INT_MAX if value > INT_MAX else INT_MIN if value < INT_MIN else value
-
-
-def stream_float(text: str) -> float:
-    """C++ ``istringstream >> float``: ``"0.5cpu"`` → 0.5, garbage → 0.0.
-
-    As in libstdc++, an exponent marker without digits (``"1e"``, ``"2E+x"``) makes
-    the whole extraction fail (0.0).  The result is a Python float (double), not
-    rounded to 32 bits.
-    """
-    m = _FLOAT.match(text)
-    if m is None:
-        return 0.0
-    if _DANGLING_EXPONENT.match(text, m.end()) and "e" not in m.group(1).lower():
-        return 0.0
-    return float(m.group(1))
 
 
 class Template:
@@ -149,12 +114,12 @@ class Template:
         return default
 
     def get_int(self, name: str) -> int:
-        """``get(name)`` read as 1.4 reads integers (see :func:`stream_int`)."""
+        """``get(name)`` read as 1.4 reads integers (:func:`one_core.cnum.stream_int`)."""
         return stream_int(self.get(name))
 
     def get_float(self, name: str) -> float:
-        """``get(name)`` read as 1.4 reads floats (see :func:`stream_float`)."""
-        return stream_float(self.get(name))
+        """``get(name)`` read as 1.4 reads floats (:func:`one_core.cnum.stream_double`)."""
+        return stream_double(self.get(name))
 
     def vector(self, name: str) -> dict[str, str] | None:
         """The first vector attribute called ``name``, or ``None``."""
@@ -260,7 +225,7 @@ class Template:
         return serialize.to_xml(self._attrs, root)
 
     def to_element(self, root: str = "TEMPLATE") -> etree._Element:
-        """The XML form as an lxml element."""
+        """The XML form as an lxml element (needs lxml: ``one-core[lxml]``)."""
         return serialize.to_element(self._attrs, root)
 
     def to_str(self) -> str:

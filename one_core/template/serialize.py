@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from lxml import etree
+if TYPE_CHECKING:
+    from lxml import etree
 
 Value = str | dict[str, str]
 
@@ -102,8 +104,12 @@ def to_element(attributes: Iterable[tuple[str, Value]], root: str = "TEMPLATE") 
     """The same document as :func:`to_xml`, as an lxml element.
 
     Raises ``ValueError`` (from lxml) for a name that is not a valid XML name
-    (e.g. ``1``, which the template syntax allows).
+    (e.g. ``1``, which the template syntax allows). lxml is imported here only:
+    the core parses XML with defusedxml and needs lxml for nothing else
+    (it is the optional extra ``one-core[lxml]``).
     """
+    from lxml import etree
+
     element = etree.Element(root)
     for name, value in sorted_attributes(attributes):
         child = etree.SubElement(element, name)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 
 from one_core.cnum import vm_demand
 from one_core.records import VMRecord
@@ -56,9 +56,6 @@ class History:
             tm_mad=self.tm_mad,
         )
 
-    def as_dict(self) -> dict[str, object]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
 
 @dataclass(frozen=True, slots=True)
 class Requirements:
@@ -93,10 +90,6 @@ class VirtualMachine:
     extra: dict[str, object] = field(default_factory=dict)
 
     # -- derived -----------------------------------------------------------
-    @property
-    def state_pair(self) -> tuple[int, int]:
-        return (int(self.lcm_state), int(self.state))
-
     def requirements(self) -> Requirements:
         """1.4's ``get_requirements`` (:func:`one_core.cnum.vm_demand`): ``CPU×100`` in
         32-bit float, ``MEMORY×1024`` KB, disk 0; nothing when MEMORY is 0 or CPU empty."""

@@ -1,7 +1,10 @@
-"""Where a VM's files live (``spec/lifecycle-and-drivers.md`` §2.3).
+"""Where a VM's files live (``spec/lifecycle-and-drivers.md`` §2.3): the one place that says so.
 
 Local paths are on the front-end under oned's var directory (1.4's ``VAR``);
-remote paths are on the host under the history record's ``VM_DIR``.
+remote paths are on the host under the history record's ``VM_DIR``
+(``<VM_DIR>/<vid>/images/disk.<i>``...). The engine (:class:`VMPaths`), the
+drivers' :class:`~one_core.records.VMRecord` and the driver kit all use the
+``remote_*`` functions below.
 """
 
 from __future__ import annotations
@@ -22,7 +25,22 @@ TRANSFER_SUFFIXES: tuple[str, ...] = (
 
 def remote_images_dir(vm_dir: str, vid: int) -> str:
     """``<vm_dir>/<vid>/images`` (1.4's ``rdir``; the ``//`` of a trailing slash is dropped)."""
-    return f"{vm_dir.rstrip('/') or ''}/{vid}/images"
+    return f"{vm_dir.rstrip('/')}/{int(vid)}/images"
+
+
+def remote_disk(vm_dir: str, vid: int, index: int) -> str:
+    """Disk ``index`` of the VM on the host: ``<vm_dir>/<vid>/images/disk.<index>``."""
+    return f"{remote_images_dir(vm_dir, vid)}/disk.{int(index)}"
+
+
+def remote_checkpoint(vm_dir: str, vid: int) -> str:
+    """The saved memory of a stopped/suspended VM: ``<vm_dir>/<vid>/images/checkpoint``."""
+    return f"{remote_images_dir(vm_dir, vid)}/checkpoint"
+
+
+def remote_deployment_file(vm_dir: str, vid: int, seq: int) -> str:
+    """The deployment file on the host: ``<vm_dir>/<vid>/images/deployment.<seq>``."""
+    return f"{remote_images_dir(vm_dir, vid)}/deployment.{int(seq)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,16 +86,21 @@ class VMPaths:
 
     # -- host ------------------------------------------------------------
     @property
+    def _host_vm_dir(self) -> str:
+        """The history's ``VM_DIR``, else the var directory (no history yet)."""
+        return self.vm_dir or self.var_dir
+
+    @property
     def rdir(self) -> str:
-        return remote_images_dir(self.vm_dir or self.var_dir, self.vid)
+        return remote_images_dir(self._host_vm_dir, self.vid)
 
     @property
     def checkpoint(self) -> str:
-        return f"{self.rdir}/checkpoint"
+        return remote_checkpoint(self._host_vm_dir, self.vid)
 
     @property
     def remote_deployment_file(self) -> str:
-        return f"{self.rdir}/deployment.{self.seq}"
+        return remote_deployment_file(self._host_vm_dir, self.vid, self.seq)
 
     def disk(self, index: int) -> str:
-        return f"{self.rdir}/disk.{index}"
+        return remote_disk(self._host_vm_dir, self.vid, index)

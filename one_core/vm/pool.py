@@ -18,6 +18,7 @@ import peewee
 
 from one_core import db
 from one_core.db.vm_models import HistoryRow, VMRow
+from one_core.leases import LeaseError
 from one_core.placement import PendingVM
 from one_core.template import Template, TemplateSyntaxError
 from one_core.vm import xml
@@ -25,24 +26,12 @@ from one_core.vm.model import History, VirtualMachine
 from one_core.vm.ports import (
     ContextResolver,
     HookPort,
-    LeaseError,
     LeasePort,
     NoHooks,
     NoLeases,
-    keep_context,
 )
 from one_core.vm.states import LcmState, VmState
-
-try:
-    from one_core.context_iso import take_context
-except ImportError:  # pragma: no cover - context module not installed
-
-    def take_context(template: Any) -> dict[str, str] | None:
-        removed = template.remove("CONTEXT")
-        if not removed or not isinstance(removed[0], dict):
-            return None
-        return {str(k).upper(): str(v) for k, v in removed[0].items()}
-
+from one_core.vm_context import resolve_context, take_context
 
 log = logging.getLogger("one.vm")
 
@@ -61,7 +50,9 @@ INSERT_ERROR = "Error inserting VM in the database, check oned.log"
 
 
 def _history_from_row(row: HistoryRow | dict[str, Any]) -> History:
-    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
+    def get(key: str) -> Any:
+        return row.get(key) if isinstance(row, dict) else getattr(row, key)
+
     return History(
         vid=get("vid"),
         seq=get("seq"),
@@ -118,24 +109,20 @@ class VMPool:
         leases: LeasePort | None = None,
         hooks: HookPort | None = None,
         resolve_context: ContextResolver | None = None,
-        vm_log: Any = None,
+        vm_log: Callable[[int, str, str, str], None] | None = None,
     ):
         self.leases: LeasePort = leases or NoLeases()
         self.hooks: HookPort = hooks or NoHooks()
         self.resolve_context: ContextResolver = resolve_context or self._default_resolver()
         self.vm_log = vm_log
         self._cache: dict[int, VirtualMachine] = {}
-        self.defer: Any = lambda fn, *args: fn(*args)
+        self.defer: Callable[..., Any] = lambda fn, *args: fn(*args)
         """Set by the engine: run after the current event's commit."""
         last = VMRow.select(peewee.fn.MAX(VMRow.oid)).scalar()
         self._next_oid = 0 if last is None else int(last) + 1
 
     def _default_resolver(self) -> ContextResolver:
-        """:func:`one_core.context_iso.resolve_context` (``$NAME``, ``$<vid>.VAR``...)."""
-        try:
-            from one_core.context_iso import resolve_context
-        except ImportError:  # pragma: no cover
-            return keep_context
+        """:func:`one_core.vm_context.resolve_context` (``$NAME``, ``$<vid>.VAR``...)."""
 
         def lookup(vid: int) -> Template | None:
             other = self.get(vid)
@@ -485,8 +472,9 @@ class VMPool:
         from one_core.rpc.codec import Escaped
         from one_core.rpc.codec import escape as rpc_escape
 
+        params: tuple[int, ...] = ()
         if uid_filter is None:
-            sql, params = self._POOL_SQL.format(where=""), ()
+            sql = self._POOL_SQL.format(where="")
         else:
             sql = self._POOL_SQL.format(where=f" AND v.uid = {database.param}")
             params = (uid_filter,)

@@ -12,9 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from one_core.leases import LeaseError
+
 if TYPE_CHECKING:
+    from one_core.drivers import DriverSet
+    from one_core.pools.host import HostPool
+    from one_core.pools.vnet import VNetPool
+    from one_core.records import VMRecord
     from one_core.template import Template
     from one_core.vm.model import Requirements, VirtualMachine
+    from one_core.vm_hooks import HookManager
 
 log = logging.getLogger("one.vm")
 
@@ -58,10 +65,6 @@ ContextBuilder = Callable[..., Any]
 """Write ``context.sh`` and the ISO for the prolog; returns the ISO path."""
 
 
-class LeaseError(Exception):
-    """A NIC could not be leased (unknown network, no free address, not allowed)."""
-
-
 # ---------------------------------------------------------------------------
 # defaults
 # ---------------------------------------------------------------------------
@@ -70,7 +73,7 @@ class LeaseError(Exception):
 class PoolHosts:
     """:class:`~one_core.pools.host.HostPool` seen through :class:`HostPort`."""
 
-    def __init__(self, host_pool: Any):
+    def __init__(self, host_pool: HostPool):
         self.host_pool = host_pool
 
     def host_info(self, hid: int) -> HostInfo | None:
@@ -95,7 +98,7 @@ class ManagerHooks:
     fires a state hook only on entering its pair (§1.9).
     """
 
-    def __init__(self, manager: Any, drivers: Any, var_dir: str):
+    def __init__(self, manager: HookManager, drivers: DriverSet | None, var_dir: str):
         self.manager = manager
         self.drivers = drivers
         self.var_dir = var_dir
@@ -125,7 +128,9 @@ class ManagerHooks:
                 prev,
             )
 
-    def _fire_state(self, record: Any, pair: tuple[int, int], prev: tuple[int, int] | None) -> None:
+    def _fire_state(
+        self, record: VMRecord, pair: tuple[int, int], prev: tuple[int, int] | None
+    ) -> None:
         self.manager.state_changed(
             record,
             self.drivers,
@@ -156,27 +161,17 @@ class NoHooks:
         return None
 
 
-def keep_context(vm: VirtualMachine, context: dict[str, str]) -> dict[str, str] | None:
-    """Store the CONTEXT unresolved (used when no resolver is plugged in)."""
-    return dict(context)
-
-
 class VNetLeases:
     """:class:`~one_core.pools.vnet.VNetPool` seen through :class:`LeasePort`."""
 
-    def __init__(self, vnet_pool: Any):
+    def __init__(self, vnet_pool: VNetPool):
         self.vnet_pool = vnet_pool
 
     def acquire(self, vid: int, uid: int, template: Template) -> None:
-        from one_core.leases import LeaseError as VNetLeaseError
-
         nics = template.values("NIC")
         if not any(isinstance(n, dict) and n.get("NETWORK") for n in nics):
             return
-        try:
-            leased = self.vnet_pool.acquire_nics(nics, vid, uid)
-        except VNetLeaseError as exc:
-            raise LeaseError(str(exc)) from exc
+        leased = self.vnet_pool.acquire_nics(nics, vid, uid)  # LeaseError passes through
         template.remove("NIC")
         for nic in leased:
             template.add("NIC", nic)

@@ -1,4 +1,5 @@
-"""VM states, LCM states and history reasons (``spec/lifecycle-and-drivers.md`` §1.1, §2.1).
+"""VM states, LCM states, history reasons (``spec/lifecycle-and-drivers.md`` §1.1, §2.1)
+and host states (§6.4, include/Host.h).
 
 Values are 1.4's enum numbers: they are stored in the DB and sent on the wire.
 """
@@ -41,6 +42,16 @@ class LcmState(IntEnum):
     FAILURE = 14
     DELETE = 15
     UNKNOWN = 16
+
+
+class HostState(IntEnum):
+    """Host state (``host_pool.state``, ``<STATE>`` of ``one.host.info``)."""
+
+    INIT = 0
+    MONITORING = 1
+    MONITORED = 2
+    ERROR = 3
+    DISABLED = 4
 
 
 class Reason(IntEnum):

@@ -66,17 +66,3 @@ def vm_xml(row: Mapping[str, Any], template_xml: str, history: Mapping[str, Any]
         + history_xml(history)
         + "</VM>"
     )
-
-
-def pool_entry_xml(
-    row: Mapping[str, Any], username: str | None, history: Mapping[str, Any] | None
-) -> str:
-    """A ``VM`` of ``one.vmpool.info``: USERNAME after UID, no TEMPLATE."""
-    return (
-        "<VM>"
-        + _elements(_HEAD, row)
-        + f"<USERNAME>{escape(username or '')}</USERNAME>"
-        + _elements(_BODY, row)
-        + history_xml(history)
-        + "</VM>"
-    )

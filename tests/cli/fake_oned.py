@@ -1,8 +1,8 @@
-"""A scripted XML-RPC server standing in for oned in the CLI tests.
+"""A scripted XML-RPC server, only for the answers a real oned never gives.
 
 It listens on a real loopback socket and answers ``one.*`` calls from a table of canned
-responses (built from the 1.4 wire captures and transcripts). Every call is recorded with its
-parameters, so tests can check what the tools sent (types included: ``int`` vs ``str``).
+responses. Every call is recorded with its parameters. The CLI tests use the real oned
+everywhere else; test_tools.py's docstring lists what is left here and why.
 """
 
 from __future__ import annotations
@@ -57,3 +57,15 @@ class FakeOned:
     def called(self, method: str) -> list[tuple[Any, ...]]:
         """Parameters (session excluded) of every call of ``method``."""
         return [params[1:] for name, params in self.calls if name == method]
+
+
+def vm_pool_of_pending(count: int, name: str = "x", stime: int = 1795595886) -> str:
+    """A ``one.vmpool.info`` document of ``count`` PENDING VMs of oneadmin (pool form)."""
+    vms = "".join(
+        f"<VM><ID>{vid}</ID><UID>0</UID><USERNAME>oneadmin</USERNAME><NAME>{name}</NAME>"
+        f"<LAST_POLL>0</LAST_POLL><STATE>1</STATE><LCM_STATE>0</LCM_STATE><STIME>{stime}</STIME>"
+        "<ETIME>0</ETIME><DEPLOY_ID></DEPLOY_ID><MEMORY>0</MEMORY><CPU>0</CPU>"
+        "<NET_TX>0</NET_TX><NET_RX>0</NET_RX></VM>"
+        for vid in range(count)
+    )
+    return f"<VM_POOL>{vms}</VM_POOL>"

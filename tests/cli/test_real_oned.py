@@ -1,4 +1,4 @@
-"""The tools against the real oned (``oned`` fixture of tests/conftest.py).
+"""The tools against the real oned (``oned`` fixture of one_core.testing), on SQLite and PostgreSQL.
 
 Everything is created through the CLIs; outputs are compared with the 1.4 layouts (the time
 columns, which depend on the clock, are matched by pattern).
@@ -12,6 +12,8 @@ import sys
 import time
 
 import pytest
+
+from one_core.testing.databases import parametrize_databases as pytest_generate_tests  # noqa: F401
 
 HEADER_VM = (
     "\x1b[1m\x1b[4m  ID     USER     NAME STAT CPU     MEM        HOSTNAME        TIME\x1b[0m"

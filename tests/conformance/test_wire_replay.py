@@ -1,16 +1,17 @@
-"""Replay every real 1.4 wire capture (``/work/shared/one14/wire``) against our oned.
+"""Replay every real 1.4 wire capture (``tests/data/one14/wire``) against our oned.
 
-The captures are one session against a fresh 1.4 oned with dummy drivers:
-they are replayed **in order** against one fresh oned of ours, and each
-response is compared byte for byte after normalising what cannot match
-(non-zero timestamps; the −503 parser detail; see ``normalise``).
+The captures are one session against a fresh 1.4 oned with dummy drivers, recorded from
+the real 1.4 and shipped with the tests (a missing capture directory is a collection
+error, never a skip). They are replayed **in order** against one fresh oned of ours, and
+each response is compared byte for byte after normalising what cannot match (non-zero
+timestamps; the -503 parser detail; see ``normalise``).
 
-* A capture whose method is not registered by our oned is **skipped** with
-  ``method not registered: <name>`` (so vnet/VM captures switch on by
-  themselves once those modules exist).
-* While some earlier capture was skipped, a mismatch may be caused by the
-  missing state; such a failure is reported as **xfail** with the list of
-  skipped methods. With every method registered, all captures must pass.
+* Every method the captures call must be registered by our oned: an unregistered method
+  **fails** its capture (``method not registered: <name>``), so deleting any
+  ``one_core/rpc/*_methods.py`` makes this suite fail (``test_mutation.py`` proves it).
+* A capture where we deliberately answer differently is listed, with its decision link,
+  in ``tests/data/one14/deviations.toml``; for it the replay asserts **our** documented
+  answer instead of 1.4's, so it still fails when that answer changes.
 * Read-only calls (``*.info``) are retried for a while until they match,
   because 1.4 acts asynchronously too (monitoring, VM life-cycle).
 """
@@ -19,13 +20,18 @@ from __future__ import annotations
 
 import re
 import time
+import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from one_core.rpc.codec import parse_call, parse_response
 
-WIRE = Path("/work/shared/one14/wire")
+ONE14 = Path(__file__).parents[1] / "data" / "one14"
+WIRE = ONE14 / "wire"
+DEVIATIONS_FILE = ONE14 / "deviations.toml"
+PROJECT = Path(__file__).parents[2]
 
 ONED_CONF = {
     "HOST_MONITORING_INTERVAL": 6,
@@ -40,28 +46,46 @@ SCHED  = [ name = "rank", mode = "external" ]
 """
 RETRY_SECONDS = 10.0
 
-DEVIATIONS: dict[str, str] = {
-    "87_vn_allocate_bad_session": (
-        "decision A2 (xmlrpc-api §11.1): vn.allocate authenticates, a wrong password creates "
-        "nothing (1.4 answered [true, 5] and replaced network 'Private LAN')"
-    ),
-}
-"""Captures where we deliberately differ from 1.4 (documented decisions): a mismatch is xfail."""
+
+@dataclass(frozen=True)
+class Deviation:
+    """A capture where our oned deliberately answers differently from 1.4."""
+
+    stem: str
+    decision: str
+    reason: str
+    response: Path
+
+
+def load_deviations(path: Path = DEVIATIONS_FILE) -> dict[str, Deviation]:
+    """The named deviations of ``deviations.toml`` (every field is required)."""
+    table = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {
+        stem: Deviation(stem, entry["decision"], entry["reason"], path.parent / entry["response"])
+        for stem, entry in table.items()
+    }
+
+
+DEVIATIONS = load_deviations()
 
 TIME_TAGS = "STIME|ETIME|LAST_POLL|LAST_MON_TIME|PSTIME|PETIME|RSTIME|RETIME|ESTIME|EETIME"
 
 
 def _captures() -> list[tuple[int, str]]:
     if not WIRE.is_dir():
-        return []
+        raise FileNotFoundError(f"the 1.4 wire captures are missing: {WIRE}")
     out = []
     for req in WIRE.glob("*.request.xml"):
         stem = req.name[: -len(".request.xml")]
         out.append((int(stem.split("_", 1)[0]), stem))
+    if not out:
+        raise FileNotFoundError(f"no 1.4 wire captures in {WIRE}")
     return sorted(out)
 
 
 CAPTURES = _captures()
+UNREGISTERED_ON_PURPOSE = re.compile(r"\?|one\.vm\.nosuch.*")
+"""Methods the 1.4 session called to see the error for an unknown method or a broken request."""
 
 
 def method_of(stem: str) -> str:
@@ -138,26 +162,30 @@ class Replayer:
     def __init__(self, oned):
         self.oned = oned
         self.registered = set(oned.call("system.listMethods"))
-        self.skipped: list[str] = []
-        self.done = 0
 
-    def replay(self, stem: str):
-        method = method_of(stem)
-        request = (WIRE / f"{stem}.request.xml").read_bytes()
-        expected = normalise((WIRE / f"{stem}.response.xml").read_text())
+    def expected(self, stem: str) -> str:
+        """The normalised response we must send: 1.4's, or our documented deviation."""
+        deviation = DEVIATIONS.get(stem)
+        path = deviation.response if deviation else WIRE / f"{stem}.response.xml"
+        return normalise(path.read_text(encoding="utf-8"))
+
+    def check_registered(self, stem: str, method: str) -> None:
+        """Fail unless every method the capture needs is registered by our oned."""
         if method == "system.listMethods":
-            wanted = set(parse_response(expected.encode())[1])
-            missing = sorted(wanted - self.registered)
-            if missing:
-                self.skipped.append(method)
-                pytest.skip(f"methods not registered: {', '.join(missing)}")
-        elif (
-            method not in self.registered
-            and method != "?"
-            and not method.startswith("one.vm.nosuch")
-        ):
-            self.skipped.append(method)
-            pytest.skip(f"method not registered: {method}")
+            captured = normalise((WIRE / f"{stem}.response.xml").read_text(encoding="utf-8"))
+            missing = sorted(set(parse_response(captured.encode())[1]) - self.registered)
+        elif UNREGISTERED_ON_PURPOSE.fullmatch(method):
+            missing = []
+        else:
+            missing = [] if method in self.registered else [method]
+        if missing:
+            pytest.fail(f"{stem}: method not registered: {', '.join(missing)}")
+
+    def replay(self, stem: str) -> None:
+        method = method_of(stem)
+        self.check_registered(stem, method)
+        request = (WIRE / f"{stem}.request.xml").read_bytes()
+        expected = self.expected(stem)
         retry = method.endswith(".info")
         if not retry:
             self.settle()
@@ -172,15 +200,10 @@ class Replayer:
             if time.monotonic() >= deadline:
                 break
             time.sleep(0.2)
-        message = f"{stem}: HTTP {status}\n--- expected\n{expected}\n--- got\n{got}"
+        note = ""
         if stem in DEVIATIONS:
-            pytest.xfail(f"known deviation: {DEVIATIONS[stem]}")
-        if self.skipped:
-            pytest.xfail(
-                "mismatch while earlier captures were skipped (methods not registered: "
-                f"{', '.join(sorted(set(self.skipped)))})\n{message}"
-            )
-        pytest.fail(message)
+            note = f" (deliberate deviation, {DEVIATIONS[stem].decision}: expected is OUR answer)"
+        pytest.fail(f"{stem}: HTTP {status}{note}\n--- expected\n{expected}\n--- got\n{got}")
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +216,20 @@ def replayer(tmp_path_factory, oned_process_cls):
         oned.stop()
 
 
-@pytest.mark.skipif(not CAPTURES, reason=f"no wire captures in {WIRE}")
 @pytest.mark.parametrize("stem", [s for _, s in CAPTURES], ids=[s for _, s in CAPTURES])
 def test_capture(replayer, stem):
     replayer.replay(stem)
+
+
+@pytest.mark.parametrize("stem", sorted(DEVIATIONS))
+def test_deviation_is_named_and_documented(stem):
+    """A deviation names a real capture, an existing response file and a decision document."""
+    deviation = DEVIATIONS[stem]
+    assert (WIRE / f"{stem}.request.xml").is_file(), f"{stem}: no such capture"
+    assert deviation.response.is_file(), f"{stem}: missing {deviation.response}"
+    assert deviation.reason.strip(), f"{stem}: no reason given"
+    doc = PROJECT / deviation.decision.split("#", 1)[0]
+    assert doc.is_file(), f"{stem}: decision document {doc} does not exist"
+    number = stem.split("_", 1)[0]
+    assert f"capture {number}" in doc.read_text(encoding="utf-8"), f"{doc} never names {stem}"
+    assert deviation.response.read_bytes() != (WIRE / f"{stem}.response.xml").read_bytes()

@@ -9,15 +9,9 @@ from pathlib import Path
 
 import pycdlib
 import pytest
+from one_driverkit.context_iso import build_iso, prepare_context
 
-from one_core.context_iso import (
-    ContextError,
-    build_iso,
-    context_files,
-    context_sh,
-    prepare_context,
-    shell_quote,
-)
+from one_core.vm_context import ContextError, context_files, context_sh, shell_quote
 
 SPEC_CONTEXT = {
     "FILES": "/srv/init.sh /srv/id_dsa.pub",

@@ -9,8 +9,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from one_core.context_iso import context_sh, resolve_context
 from one_core.template import Template
+from one_core.vm_context import context_sh, resolve_context
 from one_core.vm_hooks import expand, expand_arguments
 
 # what a template string can hold: anything but NUL

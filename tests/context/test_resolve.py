@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from one_core.context_iso import resolve_context, serialize_context, stored_context, take_context
 from one_core.template import Template
+from one_core.vm_context import resolve_context, serialize_context, stored_context, take_context
 
 SPEC_EXAMPLE = r"""
 NAME = "web"

@@ -1,21 +1,13 @@
 """one_core.db: connection, schema, migrations, single writer; SQLite and PostgreSQL.
 
-The PostgreSQL variants run against a throw-away server started from the
-``initdb``/``pg_ctl`` binaries in ``/usr/lib/postgresql/*/bin`` (as user
-``postgres`` when run as root); they skip with the reason when those are missing.
+The PostgreSQL variants run against the session's throwaway server
+(``pg_server`` of the one_core.testing plugin, :mod:`one_core.testing.postgres`).
 """
 
 from __future__ import annotations
 
-import glob
 import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
 import threading
-import uuid
 
 import peewee
 import pytest
@@ -26,94 +18,14 @@ from one_core.pools.host import HostPool
 from one_core.pools.user import UserPool
 
 
-def _pg_bin() -> str | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return os.path.dirname(found[-1]) if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def pg_server():
-    bindir = _pg_bin()
-    if bindir is None:
-        pytest.skip(
-            "PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin "
-            "(apt-get install postgresql)"
-        )
-    base = tempfile.mkdtemp(prefix="one-pg-")
-    data = os.path.join(base, "data")
-    port = _free_port()
-    prefix: list[str] = []
-    if os.getuid() == 0:
-        try:
-            pw = pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root and there is no 'postgres' user to run initdb as")
-        os.chown(base, pw.pw_uid, pw.pw_gid)
-        os.chmod(base, 0o700)
-        prefix = ["runuser", "-u", "postgres", "--"]
-    subprocess.run(
-        prefix + [f"{bindir}/initdb", "-D", data, "-A", "trust", "-U", "oneadmin"],
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        prefix
-        + [
-            f"{bindir}/pg_ctl",
-            "-D",
-            data,
-            "-l",
-            os.path.join(base, "pg.log"),
-            "-w",
-            "-o",
-            f"-p {port} -k {base} -h 127.0.0.1 -F",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield {
-            "backend": "postgresql",
-            "host": "127.0.0.1",
-            "port": port,
-            "user": "oneadmin",
-            "password": "",
-        }
-    finally:
-        subprocess.run(
-            prefix + [f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"],
-            capture_output=True,
-        )
-        shutil.rmtree(base, ignore_errors=True)
-
-
-def _create_pg_db(server: dict) -> dict:
-    import psycopg2
-
-    name = "one_" + uuid.uuid4().hex[:12]
-    conn = psycopg2.connect(
-        host=server["host"], port=server["port"], user=server["user"], dbname="postgres"
-    )
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f"CREATE DATABASE {name}")
-    conn.close()
-    return {**server, "name": name}
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def dbopts(request, tmp_path):
     if request.param == "sqlite":
         opts = {"backend": "sqlite"}
     else:
-        opts = _create_pg_db(request.getfixturevalue("pg_server"))
+        server = request.getfixturevalue("pg_server")
+        opts = server.create_database()
+        request.addfinalizer(lambda: server.release_database(opts["name"]))
     yield opts, str(tmp_path)
     db.close()
 
@@ -219,7 +131,7 @@ def test_unknown_backend(tmp_path):
 def test_oned_on_postgresql(pg_server, oned_factory):
     import hashlib
 
-    opts = _create_pg_db(pg_server)
+    opts = pg_server.create_database()
     section = (
         f'DB = [ backend = "postgresql", host = "{opts["host"]}", port = "{opts["port"]}", '
         f'user = "{opts["user"]}", name = "{opts["name"]}" ]\n'

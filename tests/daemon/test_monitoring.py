@@ -11,7 +11,8 @@ import pytest
 from one_core import db
 from one_core.errors import DriverError
 from one_core.im_manager import InformationManager
-from one_core.pools.host import DISABLED, ERROR, INIT, MONITORED, MONITORING, HostPool
+from one_core.pools.host import HostPool
+from one_core.vm.states import HostState
 
 S = "oneadmin:" + hashlib.sha1(b"onepass").hexdigest()
 
@@ -79,7 +80,7 @@ def test_success_updates_template_share_state(hosts):
     im = InformationManager(hosts, FakeDrivers(im=drv), interval=0, threads=2)
     now = time.time() + 1
     assert im.tick(now) == 1
-    assert wait_for(lambda: hosts.get(hid).state == MONITORED)
+    assert wait_for(lambda: hosts.get(hid).state == HostState.MONITORED)
     h = hosts.get(hid)
     assert h.share["max_cpu"] == 400 and h.share["free_cpu"] == 187 and h.share["max_mem"] == 1024
     assert h.share["used_cpu"] == 0  # not reported: 0
@@ -97,7 +98,11 @@ def test_success_updates_template_share_state(hosts):
     im.stop()
     # persisted
     again = HostPool().get(hid)
-    assert again.template == h.template and again.share == h.share and again.state == MONITORED
+    assert (
+        again.template == h.template
+        and again.share == h.share
+        and again.state == HostState.MONITORED
+    )
 
 
 def test_failure_sets_error_and_time(hosts):
@@ -105,7 +110,7 @@ def test_failure_sets_error_and_time(hosts):
     t0 = hosts.get(hid).last_mon_time
     im = InformationManager(hosts, FakeDrivers(im=FakeDriver(fail=True)), interval=0)
     im.tick(time.time() + 5)
-    assert wait_for(lambda: hosts.get(hid).state == ERROR)
+    assert wait_for(lambda: hosts.get(hid).state == HostState.ERROR)
     assert hosts.get(hid).last_mon_time >= t0
     im.stop()
 
@@ -114,7 +119,7 @@ def test_unknown_driver_is_error(hosts):
     hid = hosts.allocate("n1", "im_nope", "vmm", "tm")
     im = InformationManager(hosts, FakeDrivers(), interval=0)
     assert im.tick(time.time() + 1) == 0
-    assert hosts.get(hid).state == ERROR
+    assert hosts.get(hid).state == HostState.ERROR
     im.stop()
 
 
@@ -129,11 +134,11 @@ def test_interval_disabled_and_monitoring_timeout(hosts):
     assert im.tick(now + 61) == 1  # the disabled one is skipped
     assert wait_for(lambda: im.inflight() == 0)
     assert [c[0] for c in drv.calls] == [a]
-    assert hosts.get(b).state == DISABLED
+    assert hosts.get(b).state == HostState.DISABLED
     # a host stuck in MONITORING for 600 s goes back to INIT, and is not probed in that tick
-    hosts.set_state(a, MONITORING)
+    hosts.set_state(a, HostState.MONITORING)
     assert im.tick(hosts.get(a).last_mon_time + 600) == 0
-    assert hosts.get(a).state == INIT
+    assert hosts.get(a).state == HostState.INIT
     im.stop()
 
 
@@ -152,7 +157,7 @@ def test_one_probe_in_flight_per_host_and_1000_hosts_per_tick(hosts):
     gate.set()
     assert wait_for(lambda: im.inflight() == 0, 60)
     assert len(drv.calls) == 1000 and drv.max_concurrent_per_host == 1
-    assert all(h.state == MONITORED for h in hosts.hosts())
+    assert all(h.state == HostState.MONITORED for h in hosts.hosts())
     im.stop()
 
 
@@ -164,7 +169,7 @@ def test_disable_while_probe_in_flight_keeps_disabled(hosts):
     hosts.enable(hid, False)
     gate.set()
     assert wait_for(lambda: im.inflight() == 0)
-    assert hosts.get(hid).state == DISABLED
+    assert hosts.get(hid).state == HostState.DISABLED
     assert hosts.get(hid).share["max_cpu"] == 400  # data updated, state kept
     im.stop()
 

@@ -1,6 +1,7 @@
 """A second libvirt host on this machine, for real live migrations.
 
-A network namespace (own address ``10.231.<n>.2`` on a veth pair) plus a
+A network namespace (own address ``10.231.<n>.2`` on a veth pair; namespace
+and veth named after this run's prefix, ``<n>`` a subnet no interface uses) plus a
 mount namespace in which ``/run`` is a fresh tmpfs and libvirt's state,
 cache, log and configuration directories are bind-mounted from a temporary
 directory: a second ``virtlogd`` + ``libvirtd`` run there with their own
@@ -24,7 +25,10 @@ import subprocess
 import tempfile
 import time
 import uuid
+import zlib
 from dataclasses import dataclass, field
+
+from one_core.testing.prefix import run_prefix, scoped_name
 
 VIRSH = "/usr/bin/virsh"
 
@@ -76,6 +80,21 @@ class SecondHost:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
+def _free_subnet() -> int:
+    """A ``<n>`` for ``10.231.<n>.0/24`` that no interface of this machine uses yet.
+
+    The search starts at a point derived from the run prefix, so two runs starting
+    together try different subnets first.
+    """
+    shown = subprocess.run(["ip", "-o", "-4", "addr", "show"], capture_output=True, text=True)
+    start = zlib.crc32(run_prefix().encode()) % 230
+    for step in range(230):
+        n = (start + step) % 230 + 20
+        if f" 10.231.{n}." not in shown.stdout:
+            return n
+    raise Unavailable("no free 10.231.<n>.0/24 subnet")
+
+
 def _wait(check, what: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -92,9 +111,8 @@ def start_second_host(sshd_config: str, sshd_port: int) -> SecondHost:
     for tool in ("ip", "unshare", "nsenter"):
         if not shutil.which(tool):
             raise Unavailable(f"{tool} not installed")
-    n = os.getpid() % 200 + 20
-    netns, veth = f"onemig{n}", f"onemig{n}"
-    subnet = f"10.231.{n}"
+    netns = veth = scoped_name("mig", limit=14)  # the veths are <veth>a and <veth>b
+    subnet = f"10.231.{_free_subnet()}"
     directory = tempfile.mkdtemp(prefix="one-second-host-")
     _run("ip", "netns", "add", netns)
     holder = None

@@ -7,6 +7,10 @@ goes through a real ``oned`` subprocess and the ``onehost``/``onevnet``/
 ``onevm`` command-line tools. One guest boot per transfer driver, one for the
 real live migration to a second libvirt host in namespaces
 (``second_host.py``); the shell-syntax test boots nothing. See docs/kvm.md.
+
+Machine-wide names carry this run's prefix (:func:`one_core.testing.prefix.run_prefix`):
+the domains (vmm_kvm ``DOMAIN_PREFIX``), the bridge, the second host's namespace, so
+two test runs on one machine do not collide.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-from one_tests_guest import (
+
+from one_core.testing.guest import (
     MARKER_CONTEXT_BEGIN,
     MARKER_CONTEXT_END,
     MARKER_POWEROFF,
@@ -29,6 +34,7 @@ from one_tests_guest import (
     GuestKit,
     virsh,
 )
+from one_core.testing.prefix import run_prefix, scoped_name
 
 pytestmark = pytest.mark.timeout(400)
 
@@ -39,14 +45,25 @@ BIN = Path(sys.executable).parent
 PENDING, ACTIVE, STOPPED, DONE, FAILED = 1, 3, 4, 6, 7
 RUNNING = 3
 
+DOMAIN_PREFIX = f"{run_prefix()}-one-"
+"""This run's vmm_kvm ``DOMAIN_PREFIX``: its domains are ``<run prefix>-one-<vid>``."""
 
-def sections(sshd, kit: GuestKit, tm: str, extra_vmm: str = "") -> str:
+
+def domain(vid: int) -> str:
+    """The libvirt domain name of VM ``vid`` in this run."""
+    return f"{DOMAIN_PREFIX}{vid}"
+
+
+def sections(sshd, kit: GuestKit, tm: str, probes: Path, extra_vmm: str = "") -> str:
+    """The driver sections; the host keeps the im_kvm probes in ``probes`` (not the shared
+    ``/var/tmp/one/im/kvm``: another test run on this machine may be updating that one)."""
     ssh = f'ssh_user = "{sshd.user}", ssh_port = "{sshd.port}", ssh_key = "{sshd.key_filename}"'
     return f"""
-IM_MAD = [ name = "im_kvm", driver = "kvm", {ssh} ]
+IM_MAD = [ name = "im_kvm", driver = "kvm", remote_dir = "{probes}", {ssh} ]
 VM_MAD = [ name = "vmm_kvm", driver = "kvm", type = "kvm", domain_type = "{kit.domain_type}",
            emulator = "{kit.emulator}", libvirt_uri = "{kit.uri}", shutdown_timeout = "120",
-           shutdown_poll = "0.5", {ssh}{extra_vmm} ]
+           shutdown_poll = "0.5", domain_prefix = "{DOMAIN_PREFIX}",
+           {ssh}{extra_vmm} ]
 TM_MAD = [ name = "tm_{tm}", driver = "{tm}", {ssh} ]
 SCHED  = [ name = "rank", mode = "internal", interval = 1 ]
 """
@@ -108,7 +125,7 @@ def start_oned(
     """oned with the kvm drivers and tm ``tm``; returns ``(oned, cli)``."""
     oned = oned_factory(
         location=location,
-        sections=sections(sshd, kit, tm, extra_vmm),
+        sections=sections(sshd, kit, tm, location / "host-im", extra_vmm),
         HOST_MONITORING_INTERVAL=2,
         VM_POLLING_INTERVAL=3,
         VM_DIR=f'"{vm_dir}"',
@@ -168,7 +185,7 @@ def bridge():
     """A Linux bridge for the NICs (no uplink: the guest needs none)."""
     if not shutil.which("ip"):
         pytest.skip("ip (iproute2) not installed")
-    name = f"onee2e{os.getpid() % 10000}"
+    name = scoped_name("br")
     made = subprocess.run(
         ["ip", "link", "add", "name", name, "type", "bridge"], capture_output=True
     )
@@ -207,7 +224,7 @@ def test_a_guest_boots_reads_its_context_stops_resumes_and_shuts_down(
     template, console = guest_template(kit, workdir)
     cli.run("onevm", "create", str(template))
     vid = 0
-    name = f"one-{vid}"
+    name = domain(vid)
     rdir = vm_dir / str(vid) / "images"
     try:
         cli.wait_vm(vid, (ACTIVE, RUNNING), oned)
@@ -314,7 +331,7 @@ def test_shell_syntax_in_a_disk_source_and_nic_attributes_never_runs(
         assert vm.findtext("TEMPLATE/DISK/SOURCE") == str(source)
         assert vm.findtext("TEMPLATE/NIC/MODEL") == "e1000" + hostile
     finally:
-        kit.destroy(f"one-{vid}")
+        kit.destroy(domain(vid))
     assert not pwned.exists(), log
     assert not (vm_dir / str(vid) / "images").exists()  # EPILOG_DELETE after the failure
     assert list(workdir.glob("**/PWNED")) == []
@@ -355,7 +372,7 @@ def test_a_real_live_migration_to_a_second_libvirt_host(
     monitored_host(cli, oned, "nfs")
     template, console = guest_template(kit, workdir, nic=False)
     cli.run("onevm", "create", str(template))
-    vid, name = 0, "one-0"
+    vid, name = 0, domain(0)
     try:
         cli.wait_vm(vid, (ACTIVE, RUNNING), oned)
         # the second host only now, so that the scheduler put the VM on the first

@@ -1,4 +1,8 @@
-"""Engine-level fixtures: real SQLite, real host pool, dummy drivers, no RPC."""
+"""Engine-level fixtures: a real database, real host pool, dummy drivers, no RPC.
+
+Every test here runs on SQLite and on PostgreSQL (``db_backend``, see
+:mod:`one_core.testing.databases`).
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from one_core.engine.core import Engine, EngineConfig
 from one_core.hookspecs import hookimpl
 from one_core.logs import VMLogWriter
 from one_core.pools.host import HostPool
+from one_core.testing.databases import parametrize_databases as pytest_generate_tests  # noqa: F401
 from one_core.vm.model import VirtualMachine
 from one_core.vm.pool import VMPool
 from one_core.vm.ports import PoolHosts
@@ -191,9 +196,10 @@ def make_drivers(var: str) -> Any:
     return drivers
 
 
-def open_db(var: Path) -> None:
+def open_db(var: Path, options: dict[str, Any] | None = None) -> None:
+    """Connect the database ``options`` (default SQLite in ``<var>/one.db``)."""
     db.close()
-    db.connect({"backend": "sqlite", "path": str(var / "one.db")}, var_dir=str(var))
+    db.connect(options or {"backend": "sqlite", "path": str(var / "one.db")}, var_dir=str(var))
 
 
 def make_engine(var: Path, drivers: Any, hosts: HostPool, **cfg: Any) -> Engine:
@@ -209,10 +215,10 @@ def make_engine(var: Path, drivers: Any, hosts: HostPool, **cfg: Any) -> Engine:
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> Iterator[Env]:
+def env(tmp_path: Path, db_options: dict[str, Any]) -> Iterator[Env]:
     var = tmp_path / "var"
     var.mkdir()
-    open_db(var)
+    open_db(var, db_options)
     hosts = HostPool()
     node1 = hosts.allocate("node1", "im_dummy", "vmm_dummy", "tm_dummy")
     node2 = hosts.allocate("node2", "im_dummy", "vmm_dummy", "tm_dummy")

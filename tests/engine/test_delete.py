@@ -176,6 +176,24 @@ def test_delete_cancels_domain_of_deploy_in_flight(env):
     assert env.domain(vid) is None
 
 
+def test_deploy_ids_are_kept_only_while_a_deploy_is_in_flight(env):
+    """The VMM keeps a running DEPLOY's id for the calls queued behind it, then lets it go."""
+    for _ in range(3):
+        env.running(env.allocate())
+    assert env.engine.vmm._deploy_ids == {}
+    vid = env.allocate()
+    (env.var / str(vid)).mkdir(parents=True, exist_ok=True)
+    (env.var / str(vid) / "dummy_delay_deploy").write_text("1")
+    env.engine.deploy(vid, env.node1)
+    env.wait_state(vid, "ACTIVE", "BOOT")
+    assert set(env.engine.vmm._deploy_ids) == {vid}
+    env.engine.action("finalize", vid)  # DONE: forgotten; the CANCEL queued keeps the id
+    assert env.engine.vmm._deploy_ids == {}
+    env.settle()
+    assert env.domain(vid) is None  # the CANCEL used the id the DEPLOY returned
+    assert env.engine.vmm._deploy_ids == {}
+
+
 def test_late_replies_are_ignored(env):
     vid = env.allocate()
     env.engine.action("finalize", vid)

@@ -1,23 +1,12 @@
-"""Fixtures of the hook tests: the shared test sshd, an argv-recording hook script."""
+"""Fixtures of the hook tests: an argv-recording hook script (``sshd``: the one_core.testing plugin)."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import pathlib
 import stat
-import sys
 
 import pytest
-
-_SSHD = pathlib.Path(__file__).resolve().parents[1] / "sshd.py"
-if "one_tests_sshd" not in sys.modules:
-    _spec = importlib.util.spec_from_file_location("one_tests_sshd", _SSHD)
-    assert _spec is not None and _spec.loader is not None
-    sys.modules["one_tests_sshd"] = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(sys.modules["one_tests_sshd"])
-
-from one_tests_sshd import sshd  # noqa: E402,F401  (re-exported fixture)
 
 RECORDER = """#!/usr/bin/env python3
 import json, os, sys

@@ -1,4 +1,4 @@
-"""one_core.remote: the shared SSH layer, against a real sshd on loopback."""
+"""one_driverkit.remote: the shared SSH layer, against a real sshd on loopback."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from one_driverkit.remote import HostSettings, RemotePool, quote_command, split_location
 
 from one_core.errors import DriverError
-from one_core.remote import HostSettings, RemotePool, quote_command, split_location
 
 
 @pytest.mark.parametrize(

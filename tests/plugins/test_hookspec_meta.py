@@ -17,7 +17,7 @@ from one_core.context import DriverContext
 from one_core.drivers import SPEC_MODULES, DriverSpec, LoadedDriver, make_plugin_manager
 from one_core.hookspecs import common
 
-from .recording import Recorder
+from one_core.testing.recording import Recorder
 
 ROOT = Path(__file__).resolve().parents[2]
 

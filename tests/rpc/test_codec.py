@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from one_core.rpc.codec import (
@@ -13,6 +15,9 @@ from one_core.rpc.codec import (
     parse_call,
     parse_response,
 )
+
+WIRE = Path(__file__).parents[1] / "data" / "one14" / "wire"
+"""The wire captures recorded from the real 1.4 oned (shipped with the tests)."""
 
 
 def test_roundtrip_call():
@@ -42,8 +47,10 @@ def test_response_bytes_match_xmlrpc_c():
         b"<value><i4>1</i4></value>\r\n</data></array></value></param>\r\n</params>\r\n"
         b"</methodResponse>\r\n"
     )
-    with open("/work/shared/one14/wire/111_vm_info_missing_param.response.xml", "rb") as fh:
-        assert encode_fault(-501, "Not enough parameters") == fh.read()
+    assert (
+        encode_fault(-501, "Not enough parameters")
+        == (WIRE / "111_vm_info_missing_param.response.xml").read_bytes()
+    )
 
 
 def test_parse_response():

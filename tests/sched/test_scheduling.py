@@ -230,7 +230,8 @@ def _core(env: SchedEnv, text: str) -> SimpleNamespace:
         cfg=cfg,
         drivers=load_drivers(cfg),
         hosts=env.hosts,
-        extras={"engine": env.engine},
+        engine=env.engine,
+        scheduler=None,
         add_service=services.append,
         services=services,
     )
@@ -240,14 +241,14 @@ def test_setup_external_mode_runs_no_scheduler(senv: SchedEnv) -> None:
     core = _core(senv, 'SCHED = [ name = "rank", mode = "external" ]\n')
     assert core.drivers.scheduler is None
     setup(core)
-    assert "scheduler" not in core.extras and core.services == []
+    assert core.scheduler is None and core.services == []
     assert senv.engine.pending_listeners == []
 
 
 def test_setup_internal_mode_starts_the_named_driver(senv: SchedEnv) -> None:
     core = _core(senv, 'SCHED = [ name = "rank", mode = "internal", interval = 7 ]\n')
     setup(core)
-    svc = core.extras["scheduler"]
+    svc = core.scheduler
     assert core.services == [svc] and svc.interval == 7
     assert svc.driver.name == "rank"
     assert senv.engine.pending_listeners == [svc.wake]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from one_core.cnum import stream_double as stream_float
+from one_core.cnum import stream_int
 from one_core.template import Template
-from one_core.template.model import stream_float, stream_int
 
 
 @pytest.mark.parametrize(

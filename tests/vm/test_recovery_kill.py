@@ -3,6 +3,7 @@
 The rules are in docs/recovery.md. Per-VM delays of the dummy drivers
 (``$VAR/<vid>/dummy_delay``) and the TM section's ``DELAY_DELETE`` hold the
 VMs in their transitional states; the delays are removed before the restart.
+Every test runs on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import re
 import time
 
-from tests.conftest import DRIVER_SECTIONS
+from one_core.testing.databases import parametrize_databases as pytest_generate_tests  # noqa: F401
+from one_core.testing.oned import DRIVER_SECTIONS
 
 HELD_SECTIONS = """
 IM_MAD = [ name = "im_dummy", driver = "dummy" ]

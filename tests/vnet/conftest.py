@@ -1,17 +1,25 @@
-"""Fixtures for the virtual network tests: a real SQLite file and pools on it."""
+"""Fixtures for the virtual network tests: a real database and pools on it.
+
+Every test here runs on SQLite and on PostgreSQL (``db_backend``, see
+:mod:`one_core.testing.databases`); the ones about SQLite's file locking are
+marked ``one_db("sqlite")``.
+"""
 
 from __future__ import annotations
 
 import xmlrpc.client
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from one_core import db
 from one_core.pools.vnet import VNetPool
+from one_core.testing.databases import parametrize_databases as pytest_generate_tests  # noqa: F401
 
-WIRE = Path("/work/shared/one14/wire")
+WIRE = Path(__file__).parents[1] / "data" / "one14" / "wire"
+"""The wire captures recorded from the real 1.4 oned (shipped with the tests)."""
 
 USERS = {0: "oneadmin", 1: "user1", 2: "user2"}
 
@@ -29,11 +37,11 @@ def wire_request(stem: str) -> tuple[str, tuple]:
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Iterator[Path]:
-    """A fresh SQLite database file, connected as :data:`one_core.db.database`."""
-    path = tmp_path / "one.db"
-    db.connect({"backend": "sqlite", "path": str(path)})
-    yield path
+def db_path(tmp_path: Path, db_options: dict[str, Any]) -> Iterator[Path | None]:
+    """A fresh database, connected as :data:`one_core.db.database`: its SQLite file
+    (``None`` on PostgreSQL)."""
+    db.connect(db_options, var_dir=str(tmp_path))
+    yield Path(db_options["path"]) if db_options["backend"] == "sqlite" else None
     db.close()
 
 
@@ -59,10 +67,11 @@ class InProcessOned:
     ``oned`` fixture's :class:`OnedProcess`, for when a full daemon is not needed.
     """
 
-    def __init__(self, tmp_path: Path):
+    def __init__(self, tmp_path: Path, db_options: dict[str, Any]):
         import hashlib
 
         self.tmp_path = tmp_path
+        self.db_options = db_options
         self.session = "oneadmin:" + hashlib.sha1(b"onepass").hexdigest()
         self.auth = tmp_path / "one_auth"
         self.auth.write_text("oneadmin:onepass\n")
@@ -70,19 +79,21 @@ class InProcessOned:
         self.start()
 
     def start(self) -> None:
+        from one_core.config import OnedConfig
         from one_core.daemon.core import Core
         from one_core.pools import vnet
         from one_core.pools.host import HostPool
         from one_core.pools.user import UserPool
-        from one_core.rpc.app import RpcApp, RpcServer, load_method_modules
+        from one_core.rpc.app import RpcApp, RpcServer
+        from one_core.rpc.registry import load_methods
 
-        db.connect({"backend": "sqlite", "path": str(self.tmp_path / "one.db")})
+        db.connect(self.db_options, var_dir=str(self.tmp_path))
         users = UserPool()
         users.bootstrap(str(self.auth))
-        cfg = type("Cfg", (), {"mac_prefix": "00:03", "network_size": 254})()
+        cfg = OnedConfig.from_text('MAC_PREFIX = "00:03"\n', var_dir=str(self.tmp_path))
         core = Core(users=users, hosts=HostPool(), cfg=cfg)
         vnet.setup(core)
-        load_method_modules()
+        load_methods()
         self.server = RpcServer(RpcApp(core), 0, host="127.0.0.1", threads=2)
         self.port = self.server.port
         self.server.start()
@@ -119,19 +130,21 @@ class InProcessOned:
 
 
 @pytest.fixture(params=["inprocess", "oned"])
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object]:
+def server(
+    request: pytest.FixtureRequest, tmp_path: Path, db_options: dict[str, Any]
+) -> Iterator[object]:
     """An XML-RPC endpoint: the RPC layer in-process, or a real oned subprocess."""
     if request.param == "oned":
         yield request.getfixturevalue("oned")
         return
-    srv = InProcessOned(tmp_path)
+    srv = InProcessOned(tmp_path, db_options)
     yield srv
     srv.stop()
 
 
 @pytest.fixture
-def rpc(tmp_path: Path) -> Iterator[InProcessOned]:
+def rpc(tmp_path: Path, db_options: dict[str, Any]) -> Iterator[InProcessOned]:
     """The RPC layer in-process only (fast; the oned variant runs in ``server`` tests)."""
-    srv = InProcessOned(tmp_path)
+    srv = InProcessOned(tmp_path, db_options)
     yield srv
     srv.stop()

@@ -212,6 +212,7 @@ def test_release_inside_caller_transaction_after_rollback(nets: VNetPool) -> Non
     assert "<USED>1</USED><VID>10</VID>" in nets.info_xml(1)
 
 
+@pytest.mark.one_db("sqlite")  # locks the SQLite file from a second connection
 def test_db_failure_is_a_lease_error_and_releases(nets: VNetPool, db_path) -> None:
     import sqlite3
 

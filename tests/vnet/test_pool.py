@@ -279,6 +279,7 @@ def test_deleted_highest_id_is_reused_after_restart_only(make_pool) -> None:
     assert make_pool().allocate(0, "NAME = d\n") == 1
 
 
+@pytest.mark.one_db("sqlite")  # locks the SQLite file from a second connection
 def test_delete_db_failure_returns_false(pool: VNetPool, db_path) -> None:
     """R2: a failing SQL delete gives False (``[false]``) and keeps the network."""
     import sqlite3

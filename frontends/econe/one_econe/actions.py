@@ -22,14 +22,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from one_core.client import Client, OneClientError
-from one_core.images import (
+from one_cloudkit.images import (
     ImageNotFound,
     ImageNotOwned,
     ImageRecord,
     ImageRepository,
     MalformedImageId,
 )
+
+from one_core.api import Client, OneClientError
 from one_econe import views
 from one_econe.config import EconeConfig
 from one_econe.errors import EC2Error, bad_request, opennebula_error

@@ -19,8 +19,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import multipart
+from one_cloudkit.images import ImageRepository, Upload, UploadFailed, UploadTooLarge
 
-from one_core.images import ImageRepository, Upload, UploadFailed, UploadTooLarge
 from one_econe.actions import EconeActions
 from one_econe.auth import SignedRequest, check_clock, is_sigv4, verify_sigv2, verify_sigv4
 from one_econe.auth.common import timestamp_or_error

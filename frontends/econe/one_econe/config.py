@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from one_core.cloud.config import (
+from one_cloudkit.config import (
     DEFAULT_XMLRPC,
     CloudConfig,
     ConfigError,

@@ -15,7 +15,8 @@ log, econe.conf, templates) follow ``ONE_LOCATION`` as in §1.1.
 
 from __future__ import annotations
 
-from one_core.cloud.server import SLACK, cloud_server_script
+from one_cloudkit.server import SLACK, cloud_server_script
+
 from one_econe.config import EconeConfig
 
 __all__ = ["SCRIPT", "SLACK", "cli", "main", "serve"]

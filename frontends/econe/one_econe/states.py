@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from one_core.vm.states import short_status
+from one_core.api import short_status
 from one_econe.views import PENDING, RUNNING, SHUTTING_DOWN, TERMINATED, Ec2State
 
 ONE_STATES: dict[str, Ec2State] = {

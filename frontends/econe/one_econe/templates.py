@@ -1,4 +1,4 @@
-"""Instance-type templates (spec cloud-apis §1.5, §3.7): shared with OCCI, see :mod:`one_core.cloud.erb`.
+"""Instance-type templates (spec cloud-apis §1.5, §3.7): shared with OCCI, see :mod:`one_cloudkit.erb`.
 
 Variables econe passes::
 
@@ -7,6 +7,6 @@ Variables econe passes::
     params['Name']           image[:id]             @config[:server]
 """
 
-from one_core.cloud.erb import TemplateError, render, render_file
+from one_cloudkit.erb import TemplateError, render, render_file
 
 __all__ = ["TemplateError", "render", "render_file"]

@@ -1,5 +1,5 @@
-"""User look-up through oned (spec cloud-apis §1.4): shared with OCCI, see :mod:`one_core.cloud.users`."""
+"""User look-up through oned (spec cloud-apis §1.4): shared with OCCI, see :mod:`one_cloudkit.users`."""
 
-from one_core.cloud.users import CloudUser, UserDirectory
+from one_cloudkit.users import CloudUser, UserDirectory
 
 __all__ = ["CloudUser", "UserDirectory"]

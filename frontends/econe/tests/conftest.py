@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import os
 import subprocess
@@ -23,22 +22,13 @@ from typing import Any
 
 import pytest
 
+from one_core.testing import cloud
+
 REPO = Path(__file__).resolve().parents[3]
 PACKAGE_ETC = REPO / "frontends" / "econe" / "one_econe" / "etc"
 SSL_HOST = "myhost.example.com"
 
 
-def _cloud_fixtures() -> Any:
-    path = REPO / "tests" / "cloud_fixtures.py"
-    spec = importlib.util.spec_from_file_location("_one_cloud_fixtures_econe", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-cloud = _cloud_fixtures()
 ADMIN_PASSWORD = cloud.ADMIN_PASSWORD
 free_port = cloud.free_port
 wait_until = cloud.wait_until
@@ -133,7 +123,6 @@ class Stack:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     base = tmp_path_factory.mktemp("econe")
     oned, admin = cloud.start_oned(
-        cloud.repo_conftest("_one_repo_conftest_econe"),
         base / "one",
         'NAME = "Public EC2"\nTYPE = RANGED\nBRIDGE = br0\n'
         "NETWORK_SIZE = C\nNETWORK_ADDRESS = 192.168.0.0\n",

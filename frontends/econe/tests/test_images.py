@@ -1,4 +1,4 @@
-"""one_core.images: the repository on its own (real SQLite files, real directories)."""
+"""one_cloudkit.images: the repository on its own (real SQLite files, real directories)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
-from one_core.images import (
+from one_cloudkit.images import (
     ImageNotFound,
     ImageNotOwned,
     ImageRepository,

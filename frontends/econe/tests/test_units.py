@@ -272,10 +272,9 @@ class _FakeOned:
 
 @pytest.mark.parametrize(("flag", "allowed"), [("yes", False), ("no", True)])
 def test_image_ownership_flag(tmp_path, flag, allowed):
+    from one_cloudkit.images import ImageRepository
     from one_econe.actions import EconeActions
     from one_econe.users import CloudUser
-
-    from one_core.images import ImageRepository
 
     (tmp_path / "t.erb").write_text("DISK = [ source = <%= erb_vm_info[:img_path] %> ]\n")
     cfg = EconeConfig.from_text(

@@ -18,7 +18,7 @@ def test_upload_records_size_and_md5(stack, econe_tool, tmp_path):
     out = econe_tool("econe-upload", "-M", str(path), env=stack.tool_env(user, password))
     assert out.returncode == 0, out.stdout
     image_id = int(out.stdout.split()[-1])
-    from one_core.images import ImageRepository
+    from one_cloudkit.images import ImageRepository
 
     repo = ImageRepository(stack.database, stack.image_dir)
     try:

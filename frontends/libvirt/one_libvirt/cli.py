@@ -19,7 +19,7 @@ import sys
 import threading
 from pathlib import Path
 
-from one_core.client import Client, OneClientError, read_one_auth
+from one_core.api import Client, OneClientError, read_one_auth
 from one_libvirt.domains import Domains
 from one_libvirt.oned import ClientOned
 from one_libvirt.server import Servers, TCPServer, UnixServer, session_factory_for

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 
-from one_core.vm.states import LcmState, VmState
+from one_core.api import HostState, LcmState, VmState
 from one_libvirt import translate
 from one_libvirt.errors import LibvirtError
 from one_libvirt.oned import Oned
@@ -238,14 +238,11 @@ class Domains:
         return translate.template_int(self.details(vm)[1], "MEMORY") * 1024
 
 
-HOST_DISABLED = 4
-
-
 def node_totals(hosts: list[Element]) -> tuple[int, int]:
     """The cloud as one node: (memory KiB, CPUs) summed over the enabled hosts."""
     memory = cpus = 0
     for host in hosts:
-        if _int(host, "STATE") == HOST_DISABLED:
+        if _int(host, "STATE") == HostState.DISABLED:
             continue
         memory += _int(host, "HOST_SHARE/MAX_MEM")
         cpus += _int(host, "HOST_SHARE/MAX_CPU") // 100

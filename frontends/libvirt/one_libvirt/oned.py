@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 from xml.etree.ElementTree import Element
 
-from one_core.client import Client, OneCallError, OneClientError, OneTransportError
+from one_core.api import Client, OneCallError, OneClientError, OneTransportError
 from one_libvirt.errors import LibvirtError
 from one_libvirt.protocol import ErrCode
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
-from one_core.vm.states import LcmState, VmState
+from one_core.api import LcmState, VmState
 
 
 class DomState(IntEnum):

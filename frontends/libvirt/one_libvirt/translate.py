@@ -28,7 +28,7 @@ from xml.etree.ElementTree import Element, SubElement, indent, tostring
 import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
-from one_core.template import Template
+from one_core.api import Template
 from one_libvirt.errors import BadXML, UnsupportedXML
 
 _UNITS = {

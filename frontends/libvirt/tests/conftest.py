@@ -1,25 +1,27 @@
-"""Fixtures: a fake oned (stdlib XML-RPC on loopback), one-libvirtd in-process or as a
-subprocess, and a real oned + mm_sched stack when the repository's tests/conftest.py
-provides :class:`OnedProcess`."""
+"""Fixtures: one-libvirtd (in this process, or as a subprocess with mm_sched) in front of a
+real oned with the dummy drivers (the ``oned_factory`` / ``oned_process_cls`` fixtures of the
+``one_core.testing`` pytest plugin).
+
+* ``libvirtd`` — one-libvirtd serving TCP + a UNIX socket as oneadmin, on a fresh oned that
+  has the host ``host01`` (monitored every second; the dummy IM reports it with 1 GiB and
+  400 % CPU, see :data:`HOST_FIGURES`) and the ranged network ``Private LAN``. There is no
+  scheduler: VMs stay PENDING until a test calls :meth:`Daemon.deploy`.
+* ``libvirtd_sasl`` — the same with ``--sasl`` (UNIX-socket clients log in with SASL PLAIN).
+* ``stack`` — module-scoped: oned, mm_sched and ``one-libvirtd --sasl`` as processes.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import os
 import shutil
 import socket
-import socketserver
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
-from xmlrpc.server import SimpleXMLRPCRequestHandler, SimpleXMLRPCServer
 
 import pytest
 from one_libvirt.domains import Domains
@@ -27,11 +29,20 @@ from one_libvirt.oned import ClientOned
 from one_libvirt.server import Servers, TCPServer, UnixServer, session_factory_for
 
 from one_core.client import Client
-from one_core.template import Template
+from one_core.testing.oned import ONEADMIN_PASSWORD
 
-REPO = Path(__file__).resolve().parents[3]
-PASSWORD = "secret"
-SESSION = "oneadmin:" + hashlib.sha1(PASSWORD.encode()).hexdigest()
+PASSWORD = ONEADMIN_PASSWORD
+"""oneadmin's password on the test oned."""
+
+HOST_FIGURES = "TOTALMEMORY = 1048576\nFREEMEMORY = 1048576\nTOTALCPU = 400\nFREECPU = 400\n"
+"""What the dummy IM reports for ``host01`` (``$VAR/dummy_hosts/host01``)."""
+
+PRIVATE_LAN = 'NAME = "Private LAN"\nTYPE = RANGED\nBRIDGE = br0\nNETWORK_ADDRESS = 10.0.0.0\n'
+"""The network the test domains' ``<interface>`` names."""
+
+PENDING, HOLD, ACTIVE, STOPPED, SUSPENDED, DONE = 1, 2, 3, 4, 5, 6
+RUNNING = 3
+"""VM STATE values (and LCM_STATE RUNNING)."""
 
 
 def free_port() -> int:
@@ -52,189 +63,109 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = 
         time.sleep(0.1)
 
 
-# -- a fake oned -------------------------------------------------------------------
+class OnedView:
+    """What the tests read from (and do on) the real oned behind one-libvirtd."""
 
+    client: Client
+    host_id: int
 
-@dataclass
-class FakeVm:
-    id: int
-    template: Template
-    state: int = 1  # PENDING
-    lcm_state: int = 0
+    def vm(self, vid: int) -> tuple[int, int]:
+        """``(STATE, LCM_STATE)`` of VM ``vid``."""
+        el = self.client.vm_info(vid)
+        return int(el.findtext("STATE")), int(el.findtext("LCM_STATE"))
 
+    def template(self, vid: int) -> Any:
+        """The VM's ``TEMPLATE`` element as oned holds it."""
+        return self.client.vm_info(vid).find("TEMPLATE")
 
-@dataclass
-class FakeOned:
-    """The VM calls of 1.4's XML-RPC API, in memory; ``deploy(vid)`` plays the scheduler."""
+    def vm_ids(self) -> list[int]:
+        """Every VM oned has (DONE ones included: the pool lists them as well)."""
+        return [int(vm.findtext("ID")) for vm in self.client.vmpool_info(-2).findall("VM")]
 
-    vms: dict[int, FakeVm] = field(default_factory=dict)
-    calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    def wait_vm(self, vid: int, state: int, lcm: int | None = None) -> None:
+        def reached() -> bool:
+            s, lc = self.vm(vid)
+            return s == state and (lcm is None or lc == lcm)
 
-    def _auth(self, session: str) -> None:
-        if session != SESSION:
-            raise PermissionError
-
-    def allocate(self, session: str, text: str) -> list[Any]:
-        try:
-            self._auth(session)
-        except PermissionError:
-            return [False, "User couldn't be authenticated, aborting call."]
-        self.calls.append(("allocate", (text,)))
-        with self.lock:
-            vid = len(self.vms)
-            self.vms[vid] = FakeVm(vid, Template.parse(text))
-        return [True, vid]
-
-    _MOVES = {
-        ("hold", 1): (2, 0),
-        ("release", 2): (1, 0),
-        ("suspend", 3): (5, 0),
-        ("resume", 5): (3, 3),
-        ("shutdown", 3): (6, 0),
-        ("cancel", 3): (6, 0),
-    }
-
-    def action(self, session: str, action: str, vid: int) -> list[Any]:
-        try:
-            self._auth(session)
-        except PermissionError:
-            return [False, "User couldn't be authenticated, aborting call."]
-        self.calls.append(("action", (action, vid)))
-        vm = self.vms.get(vid)
-        if vm is None:
-            return [False, f"Error getting VM {vid}"]
-        if action == "finalize":
-            vm.state, vm.lcm_state = 6, 0
-            return [True]
-        move = self._MOVES.get((action, vm.state))
-        if move is None:
-            return [False, f"Wrong state to perform action {action}"]
-        vm.state, vm.lcm_state = move
-        return [True]
+        wait_until(reached, what=f"VM {vid} in state {state}/{lcm} (now {self.vm(vid)})")
 
     def deploy(self, vid: int) -> None:
-        self.vms[vid].state, self.vms[vid].lcm_state = 3, 3
-
-    def _xml(self, vm: FakeVm, with_template: bool) -> str:
-        name = escape(vm.template.get("NAME"))
-        body = (
-            f"<ID>{vm.id}</ID><UID>0</UID><NAME>{name}</NAME><STATE>{vm.state}</STATE>"
-            f"<LCM_STATE>{vm.lcm_state}</LCM_STATE><MEMORY>0</MEMORY><CPU>0</CPU>"
-        )
-        if with_template:
-            body += vm.template.to_xml()
-        return f"<VM>{body}</VM>"
-
-    def info(self, session: str, vid: int) -> list[Any]:
-        try:
-            self._auth(session)
-        except PermissionError:
-            return [False, "User couldn't be authenticated, aborting call."]
-        vm = self.vms.get(vid)
-        if vm is None:
-            return [False, f"Error getting vm with VID = {vid}"]
-        return [True, self._xml(vm, True)]
-
-    def pool(self, session: str, flag: int) -> list[Any]:
-        try:
-            self._auth(session)
-        except PermissionError:
-            return [False, "User couldn't be authenticated, aborting call."]
-        items = "".join(self._xml(vm, False) for vm in self.vms.values() if vm.state != 6)
-        return [True, f"<VM_POOL>{items}</VM_POOL>"]
-
-    def hostpool(self, session: str) -> list[Any]:
-        host = (
-            "<HOST><ID>0</ID><NAME>h</NAME><STATE>2</STATE><HOST_SHARE>"
-            "<MAX_MEM>1048576</MAX_MEM><MAX_CPU>400</MAX_CPU></HOST_SHARE></HOST>"
-        )
-        return [True, f"<HOST_POOL>{host}</HOST_POOL>"]
-
-
-class _Quiet(SimpleXMLRPCRequestHandler):
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-class _ThreadedXMLRPCServer(socketserver.ThreadingMixIn, SimpleXMLRPCServer):
-    daemon_threads = True
-
-
-@pytest.fixture
-def fake_oned() -> Iterator[tuple[FakeOned, str]]:
-    fake = FakeOned()
-    server = _ThreadedXMLRPCServer(("127.0.0.1", 0), requestHandler=_Quiet, allow_none=True)
-    server.register_function(fake.allocate, "one.vm.allocate")
-    server.register_function(fake.action, "one.vm.action")
-    server.register_function(fake.info, "one.vm.info")
-    server.register_function(fake.pool, "one.vmpool.info")
-    server.register_function(fake.hostpool, "one.hostpool.info")
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield fake, f"http://127.0.0.1:{server.server_address[1]}/RPC2"
-    server.shutdown()
-    server.server_close()
+        """Place a PENDING VM on ``host01`` (as the scheduler would) and wait until RUNNING."""
+        self.client.vm_deploy(vid, self.host_id)
+        self.wait_vm(vid, ACTIVE, RUNNING)
 
 
 @dataclass
-class Daemon:
+class Daemon(OnedView):
+    """one-libvirtd in this process in front of ``oned``."""
+
     port: int
     unix: Path
-    fake: FakeOned
+    oned: Any
+    client: Client
+    host_id: int
 
     @property
     def uri(self) -> str:
         return f"one+tcp://127.0.0.1:{self.port}/"
 
+    def wait_host_monitored(self) -> None:
+        wait_until(
+            lambda: self.client.host_info(self.host_id).findtext("STATE") == "2",
+            what="host01 MONITORED",
+        )
 
-def _serve(url: str, tmp_path: Path, fake: FakeOned, sasl: bool) -> tuple[Servers, Daemon]:
+
+def _serve(oned: Any, tmp_path: Path, sasl: bool) -> tuple[Servers, Daemon]:
+    client = oned.client()
+    (oned.var / "dummy_hosts").mkdir(exist_ok=True)
+    (oned.var / "dummy_hosts" / "host01").write_text(HOST_FIGURES)
+    hid = client.host_allocate("host01", "im_dummy", "vmm_dummy", "tm_dummy")
+    client.vn_allocate(PRIVATE_LAN)
+
     def make_domains() -> Domains:
-        return Domains(ClientOned(Client(session=SESSION, endpoint=url)))
+        return Domains(ClientOned(Client(session=oned.session, endpoint=oned.url)))
 
     def login(user: str, password: str) -> Domains:
-        return Domains(ClientOned(Client(f"{user}:{password}", endpoint=url)))
+        return Domains(ClientOned(Client(f"{user}:{password}", endpoint=oned.url)))
 
     factory = session_factory_for(make_domains, login=login if sasl else None)
     servers = Servers()
     tcp = servers.add(TCPServer(("127.0.0.1", 0), factory))
     unix = tmp_path / "one-libvirt.sock"
     servers.add(UnixServer(str(unix), factory))
-    return servers, Daemon(tcp.server_address[1], unix, fake)
+    return servers, Daemon(tcp.server_address[1], unix, oned, client, hid)
 
 
 @pytest.fixture
-def libvirtd(fake_oned: tuple[FakeOned, str], tmp_path: Path) -> Iterator[Daemon]:
-    """one-libvirtd in this process (TCP + UNIX) in front of the fake oned, as oneadmin."""
-    servers, daemon = _serve(fake_oned[1], tmp_path, fake_oned[0], sasl=False)
+def real_oned(oned_factory: Callable[..., Any]) -> Any:
+    """oned with the dummy drivers, monitoring hosts every second."""
+    return oned_factory(HOST_MONITORING_INTERVAL=1)
+
+
+@pytest.fixture
+def libvirtd(real_oned: Any, tmp_path: Path) -> Iterator[Daemon]:
+    """one-libvirtd in this process (TCP + UNIX) in front of a real oned, as oneadmin."""
+    servers, daemon = _serve(real_oned, tmp_path, sasl=False)
     yield daemon
     servers.shutdown()
+    daemon.client.close()
 
 
 @pytest.fixture
-def libvirtd_sasl(fake_oned: tuple[FakeOned, str], tmp_path: Path) -> Iterator[Daemon]:
+def libvirtd_sasl(real_oned: Any, tmp_path: Path) -> Iterator[Daemon]:
     """The same with ``--sasl``: UNIX-socket clients log in with SASL PLAIN."""
-    servers, daemon = _serve(fake_oned[1], tmp_path, fake_oned[0], sasl=True)
+    servers, daemon = _serve(real_oned, tmp_path, sasl=True)
     yield daemon
     servers.shutdown()
+    daemon.client.close()
 
 
 # -- a real stack: oned (dummy drivers) + mm_sched + one-libvirtd subprocess ---------
 
 
-def _onedprocess_class() -> type | None:
-    path = REPO / "tests" / "conftest.py"
-    if not path.exists():
-        return None
-    spec = importlib.util.spec_from_file_location("_one_repo_conftest", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return getattr(module, "OnedProcess", None)
-
-
 @dataclass
-class Stack:
+class Stack(OnedView):
     oned: Any
     client: Client
     port: int
@@ -244,17 +175,6 @@ class Stack:
     @property
     def uri(self) -> str:
         return f"one+tcp://127.0.0.1:{self.port}/"
-
-    def vm(self, vid: int) -> tuple[int, int]:
-        el = self.client.vm_info(vid)
-        return int(el.findtext("STATE")), int(el.findtext("LCM_STATE"))
-
-    def wait_vm(self, vid: int, state: int, lcm: int | None = None) -> None:
-        def reached() -> bool:
-            s, lc = self.vm(vid)
-            return s == state and (lcm is None or lc == lcm)
-
-        wait_until(reached, what=f"VM {vid} in state {state}/{lcm} (now {self.vm(vid)})")
 
 
 def _wait_port(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
@@ -271,15 +191,12 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(tmp_path_factory: pytest.TempPathFactory, oned_process_cls: type) -> Iterator[Stack]:
     """A real oned with the dummy drivers and one host, the mm_sched scheduler
     (1 s cycle) and ``one-libvirtd --sasl`` as its own process (TCP as oneadmin, UNIX
     socket with SASL PLAIN logins)."""
-    onedprocess = _onedprocess_class()
-    if onedprocess is None:
-        pytest.skip("tests/conftest.py (OnedProcess) is not available")
     base = tmp_path_factory.mktemp("libvirt-stack")
-    oned = onedprocess(base / "one", {"HOST_MONITORING_INTERVAL": 1})
+    oned = oned_process_cls(base / "one", {"HOST_MONITORING_INTERVAL": 1})
     oned.start()
     procs: list[subprocess.Popen[bytes]] = []
     logs: list[Any] = []
@@ -288,8 +205,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         hid = client.host_allocate("host01", "im_dummy", "vmm_dummy", "tm_dummy")
         bindir = Path(sys.executable).parent
         mm_sched = shutil.which("mm_sched", path=str(bindir))
-        if mm_sched is None:
-            pytest.skip("mm_sched (one-sched-rank) is not installed")
+        assert mm_sched, "mm_sched (the one-sched-rank workspace member) is not installed"
         env = dict(oned.env)
         sched_log = open(base / "mm_sched.out", "wb")  # noqa: SIM115
         logs.append(sched_log)

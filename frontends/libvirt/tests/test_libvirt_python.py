@@ -1,15 +1,16 @@
 """libvirt-python (the real libvirt client library) against one-libvirtd.
 
 ``test_seed_c_example`` is the reference guide's C example (§3.1.4) in Python,
-against the real oned stack; the others use the fake oned so each state is
-set exactly.
+against the real oned stack with mm_sched; the others run one-libvirtd in front of a
+real oned without a scheduler, so a test places each VM itself (``deploy``) and waits
+for the state the dummy drivers reach.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from .conftest import Daemon, Stack  # type: ignore[import-not-found]
+from .conftest import ACTIVE, DONE, HOLD, PASSWORD, PENDING, RUNNING, SUSPENDED, Daemon, Stack  # type: ignore[import-not-found]
 
 libvirt = pytest.importorskip("libvirt")
 
@@ -65,13 +66,14 @@ def test_seed_c_example(stack: Stack) -> None:
 
 
 def test_connection_calls(libvirtd: Daemon) -> None:
+    libvirtd.wait_host_monitored()
     conn = libvirt.open(libvirtd.uri)
     assert conn.getType() == "ONE"
     assert conn.getVersion() == 1_004_000
     assert conn.getLibVersion() == 9_000_000
     assert conn.getHostname()
     assert conn.isSecure() == 0
-    assert conn.getInfo()[:3] == ["OpenNebula", 1024, 4]  # 1 GiB and 400 % CPU of the fake host
+    assert conn.getInfo()[:3] == ["OpenNebula", 1024, 4]  # 1 GiB and 400 % CPU: host01 as monitored
     conn.close()
     local = libvirt.open(f"one+unix:///?socket={libvirtd.unix}")
     assert local.isSecure() == 1
@@ -79,16 +81,18 @@ def test_connection_calls(libvirtd: Daemon) -> None:
 
 
 def test_domain_life_cycle_and_states(libvirtd: Daemon) -> None:
-    fake = libvirtd.fake
     conn = libvirt.open(libvirtd.uri)
     dom = conn.createXML(XML.format(name="py1"), 0)
     assert (dom.ID(), dom.name()) == (0, "py1")
-    assert fake.vms[0].template.get("MEMORY") == "64"
-    assert fake.vms[0].template.vectors("NIC") == [{"NETWORK": "Private LAN"}]
+    template = libvirtd.template(0)
+    assert template.findtext("MEMORY") == "64"
+    assert [nic.findtext("NETWORK") for nic in template.findall("NIC")] == ["Private LAN"]
+    assert template.findtext("NIC/IP") == "10.0.0.1"  # oned leased an address
+    assert libvirtd.vm(0) == (PENDING, 0)
     assert dom.state() == [libvirt.VIR_DOMAIN_BLOCKED, 0]  # PENDING: waiting for a host
     assert dom.isActive() == 1 and dom.isPersistent() == 0
 
-    fake.deploy(0)
+    libvirtd.deploy(0)
     assert dom.state() == [libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_RUNNING_BOOTED]
     assert dom.info() == [libvirt.VIR_DOMAIN_RUNNING, 65536, 65536, 2, 0]
     assert dom.maxVcpus() == 2 and dom.maxMemory() == 65536
@@ -97,12 +101,13 @@ def test_domain_life_cycle_and_states(libvirtd: Daemon) -> None:
     assert [i[0] for i in infos] == [0, 1] and len(maps) == 2
 
     dom.suspend()
-    assert fake.vms[0].state == 5
+    libvirtd.wait_vm(0, SUSPENDED)
     assert dom.state()[0] == libvirt.VIR_DOMAIN_PAUSED
     dom.resume()
+    libvirtd.wait_vm(0, ACTIVE, RUNNING)
     assert dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING
-    dom.destroy()
-    assert ("action", ("cancel", 0)) in fake.calls
+    dom.destroy()  # cancel
+    libvirtd.wait_vm(0, DONE)
     with pytest.raises(libvirt.libvirtError) as err:
         conn.lookupByID(0)
     assert err.value.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN
@@ -110,11 +115,10 @@ def test_domain_life_cycle_and_states(libvirtd: Daemon) -> None:
 
 
 def test_define_start_undefine(libvirtd: Daemon) -> None:
-    fake = libvirtd.fake
     conn = libvirt.open(libvirtd.uri)
     dom = conn.defineXML(XML.format(name="py2"))
     assert dom.ID() == -1
-    assert fake.vms[0].state == 2  # HOLD
+    assert libvirtd.vm(0) == (HOLD, 0)
     assert conn.listDefinedDomains() == ["py2"] and conn.numOfDefinedDomains() == 1
     assert conn.listDomainsID() == [] and conn.numOfDomains() == 0
     assert dom.isPersistent() == 1 and dom.state()[0] == libvirt.VIR_DOMAIN_SHUTOFF
@@ -123,7 +127,7 @@ def test_define_start_undefine(libvirtd: Daemon) -> None:
     assert err.value.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID
 
     dom.create()  # start = release
-    assert fake.vms[0].state == 1
+    assert libvirtd.vm(0) == (PENDING, 0)
     assert conn.listDomainsID() == [0]
     assert conn.lookupByName("py2").ID() == 0
     with pytest.raises(libvirt.libvirtError) as err:
@@ -140,8 +144,8 @@ def test_define_start_undefine(libvirtd: Daemon) -> None:
     assert len(conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_RUNNING)) == 0
     assert conn.lookupByUUID(other.UUID()).name() == "py3"
     assert conn.lookupByUUIDString(other.UUIDString()).name() == "py3"
-    other.undefine()
-    assert ("action", ("finalize", 1)) in fake.calls
+    other.undefine()  # finalize
+    assert libvirtd.vm(1)[0] == DONE
     assert conn.listDefinedDomains() == []
     conn.close()
 
@@ -186,7 +190,7 @@ def _auth(user: str, password: str) -> list:  # type: ignore[type-arg]
 
 def test_sasl_plain_login_on_the_unix_socket(libvirtd_sasl: Daemon) -> None:
     uri = f"one+unix:///?socket={libvirtd_sasl.unix}"
-    conn = libvirt.openAuth(uri, _auth("oneadmin", "secret"), 0)
+    conn = libvirt.openAuth(uri, _auth("oneadmin", PASSWORD), 0)
     conn.createXML(XML.format(name="sasl1"), 0)
     assert conn.listDomainsID() == [0]
     conn.close()

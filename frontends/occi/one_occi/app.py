@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import multipart
+from one_cloudkit.images import ImageRepository, Upload, UploadFailed, UploadTooLarge
+from one_cloudkit.users import CloudUser, UserDirectory
 
-from one_core.cloud.users import CloudUser, UserDirectory
-from one_core.images import ImageRepository, Upload, UploadFailed, UploadTooLarge
 from one_occi import views
 from one_occi.config import OcciConfig
 from one_occi.errors import REASONS, OcciError, bad_request, not_found, unauthorized

@@ -1,6 +1,6 @@
 """occi-server.conf: locations (spec cloud-apis §1.1), syntax (§1.2), keys (§1.3).
 
-The syntax is the shared one of :mod:`one_core.cloud.config`. Keys added by
+The syntax is the shared one of :mod:`one_cloudkit.config`. Keys added by
 this port (all optional): ``MAX_UPLOAD`` (bytes, 0 = no limit),
 ``USER_CACHE`` (seconds the user list is cached, default 2),
 ``IMAGE_OWNERSHIP`` (``yes``, the default: users read and use only their own
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from one_core.cloud.config import CloudConfig, ConfigError
+from one_cloudkit.config import CloudConfig, ConfigError
 
 __all__ = ["ConfigError", "OcciConfig", "one_location_paths"]
 

@@ -13,10 +13,11 @@ import re
 from collections.abc import Callable
 from xml.etree.ElementTree import Element
 
-from one_core.client import Client, OneClientError
-from one_core.cloud.erb import TemplateError
-from one_core.cloud.users import CloudUser
-from one_core.images import ImageNotFound, ImageRecord, ImageRepository, MalformedImageId
+from one_cloudkit.erb import TemplateError
+from one_cloudkit.images import ImageNotFound, ImageRecord, ImageRepository, MalformedImageId
+from one_cloudkit.users import CloudUser
+
+from one_core.api import Client, OneClientError
 from one_occi import views
 from one_occi.config import OcciConfig
 from one_occi.errors import OcciError, bad_request, forbidden, malformed, not_found

@@ -1,8 +1,9 @@
-"""``occi-server {start|stop|run}`` (spec cloud-apis §1.6); see :mod:`one_core.cloud.server`."""
+"""``occi-server {start|stop|run}`` (spec cloud-apis §1.6); see :mod:`one_cloudkit.server`."""
 
 from __future__ import annotations
 
-from one_core.cloud.server import SLACK, cloud_server_script
+from one_cloudkit.server import SLACK, cloud_server_script
+
 from one_occi.config import OcciConfig
 
 __all__ = ["SCRIPT", "SLACK", "cli", "main", "serve"]

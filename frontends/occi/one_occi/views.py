@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from xml.etree.ElementTree import Element
 
-from one_core.images import ImageRecord
+from one_cloudkit.images import ImageRecord
+
 from one_occi.xmlbody import document, element, empty, pool
 
 DM_STATES = ("INIT", "PENDING", "HOLD", "ACTIVE", "STOPPED", "SUSPENDED", "DONE", "FAILED")

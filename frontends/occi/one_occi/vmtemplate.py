@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from one_core.cloud.erb import render_file
+from one_cloudkit.erb import render_file
 
 _PLAIN = re.compile(r"^[A-Za-z0-9_./:@+-]+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import sys
 from collections.abc import Callable, Iterator
@@ -21,23 +20,15 @@ import defusedxml.ElementTree as DET
 import pytest
 import requests
 
+from one_core.testing import cloud
+from one_core.testing.oned import DRIVER_SECTIONS_SCHED
+
 REPO = Path(__file__).resolve().parents[3]
 PACKAGE_ETC = REPO / "frontends" / "occi" / "one_occi" / "etc"
 BASE = "https://cloud.example.com:8443"
 """The SSL_SERVER of the test server: every href starts with it."""
 
 
-def _cloud_fixtures() -> Any:
-    path = REPO / "tests" / "cloud_fixtures.py"
-    spec = importlib.util.spec_from_file_location("_one_cloud_fixtures_occi", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-cloud = _cloud_fixtures()
 ADMIN_PASSWORD = cloud.ADMIN_PASSWORD
 free_port = cloud.free_port
 sha1_hex = cloud.sha1_hex
@@ -167,14 +158,12 @@ class Stack:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     base = tmp_path_factory.mktemp("occi")
-    repo = cloud.repo_conftest("_one_repo_conftest_occi")
     oned, admin = cloud.start_oned(
-        repo,
         base / "one",
         'NAME = "Public"\nTYPE = RANGED\nBRIDGE = br0\n'
         "NETWORK_SIZE = C\nNETWORK_ADDRESS = 10.0.0.0\n",
         {"HOST_MONITORING_INTERVAL": 1, "MANAGER_TIMER": 1},
-        repo.DRIVER_SECTIONS_SCHED,
+        DRIVER_SECTIONS_SCHED,
     )
     image_dir = base / "images"
     env = dict(oned.env)

@@ -22,8 +22,7 @@ import re
 import time
 from collections.abc import Iterable
 
-from one_core.context import DriverContext
-from one_core.errors import DriverError
+from one_core.api import DriverContext, DriverError
 
 
 def _names(text: str) -> set[str]:

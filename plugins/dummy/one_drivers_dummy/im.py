@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import os
 
-from one_core.context import DriverContext
-from one_core.errors import DriverError
-from one_core.hookspecs import hookimpl
+from one_core.api import DriverContext, DriverError, hookimpl
 from one_drivers_dummy.control import act
 
 DEFAULT_HOST: dict[str, str] = {
@@ -47,7 +45,7 @@ def im_monitor(ctx: DriverContext, hid: int, host: str) -> dict[str, str]:
     info["HOSTNAME"] = host
     path = host_file(ctx, host)
     if os.path.exists(path):
-        from one_core.template import Template
+        from one_core.api import Template
 
         extra = Template.parse_file(path, replace_mode=True).single_values()
         if extra.pop("FAIL", "").lower() == "yes":

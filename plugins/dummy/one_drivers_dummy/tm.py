@@ -11,8 +11,7 @@ from __future__ import annotations
 import os
 import threading
 
-from one_core.context import DriverContext
-from one_core.hookspecs import hookimpl
+from one_core.api import DriverContext, hookimpl
 from one_drivers_dummy.control import act
 
 _lock = threading.Lock()

@@ -16,9 +16,7 @@ import contextlib
 import os
 import re
 
-from one_core.context import DriverContext
-from one_core.errors import DriverError
-from one_core.hookspecs import hookimpl
+from one_core.api import DriverContext, DriverError, hookimpl
 from one_drivers_dummy.control import act, remember_template_failures
 
 _FAIL_TAG = re.compile(r"<DUMMY_FAIL>(?:<!\[CDATA\[)?([^<\]]*)", re.IGNORECASE)

@@ -13,7 +13,7 @@ Configuration (oned.conf ``HM_MAD`` section, all optional)::
   ``/usr/share/one/hooks``); a bare name missing there is looked up in
   ``PATH``.
 * Remote hooks run on the VM's host through ``ctx.remote(host)`` (the core's
-  :class:`one_core.remote.RemotePool`) or, when oned gives none, a pool of
+  :class:`one_driverkit.remote.RemotePool`) or, when oned gives none, a pool of
   this driver's own built from the ``SSH_*`` keys. Every argument is quoted
   with :func:`shlex.quote`; the command is used as given (a path on the host).
 * Exit code 0 → the standard output is returned; anything else →
@@ -28,12 +28,10 @@ import shutil
 import subprocess
 from typing import TYPE_CHECKING
 
-from one_core.errors import DriverError
-from one_core.hookspecs import hookimpl
-from one_core.remote import close_own_pool, remote_for
+from one_core.api import DriverError, hookimpl
 
 if TYPE_CHECKING:
-    from one_core.context import DriverContext
+    from one_core.api import DriverContext
 
 DEFAULT_TIMEOUT = 300.0
 """Seconds a hook may run when ``TIMEOUT`` is not set."""
@@ -112,7 +110,7 @@ def run_local(ctx: DriverContext, command: str, arguments: list[str]) -> str:
 
 def run_remote(ctx: DriverContext, host: str, command: str, arguments: list[str]) -> str:
     """Run a remote hook on ``host``; return its standard output."""
-    result = remote_for(ctx, host).run([command, *arguments], timeout=timeout(ctx), check=False)
+    result = ctx.remote(host).run([command, *arguments], timeout=timeout(ctx), check=False)
     if result.exit_code != 0:
         raise _failure(result.stdout + "\n" + result.stderr, result.stderr, result.exit_code)
     return result.stdout
@@ -132,9 +130,3 @@ def hm_execute(
     if host is None:
         return run_local(ctx, command, args)
     return run_remote(ctx, host, command, args)
-
-
-@hookimpl
-def driver_stop(ctx: DriverContext) -> None:
-    """Close the SSH connections this driver opened itself."""
-    close_own_pool(ctx)

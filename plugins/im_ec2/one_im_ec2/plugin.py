@@ -23,11 +23,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from one_core.errors import DriverError
-from one_core.hookspecs import hookimpl
+from one_core.api import DriverError, hookimpl
 
 if TYPE_CHECKING:
-    from one_core.context import DriverContext
+    from one_core.api import DriverContext
 
 INSTANCE_TYPES: dict[str, tuple[float, int]] = {
     "SMALL_INSTANCES": (1.7, 100),

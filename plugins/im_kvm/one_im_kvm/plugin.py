@@ -33,14 +33,13 @@ import shlex
 import tarfile
 from typing import TYPE_CHECKING, Any
 
-from one_core.driver_settings import DriverSettings
-from one_core.errors import DriverError
-from one_core.hookspecs import hookimpl
-from one_core.remote import close_own_pool, remote_for
+from one_driverkit.settings import DriverSettings
+
+from one_core.api import DriverError, hookimpl
 from one_im_kvm import probes
 
 if TYPE_CHECKING:
-    from one_core.context import DriverContext
+    from one_core.api import DriverContext
 
 DEFAULT_REMOTE_DIR = "/var/tmp/one/im/kvm"
 DEFAULT_TIMEOUT = 60.0
@@ -155,7 +154,7 @@ def split_answers(stdout: str) -> list[tuple[str, int, str]]:
 @hookimpl
 def im_monitor(ctx: DriverContext, hid: int, host: str) -> dict[str, str | int | float]:
     """Run the probes on ``host`` and return what they report (see the module)."""
-    handle = remote_for(ctx, host)
+    handle = ctx.remote(host)
     bundle = probes.bundle()
     answer = run_probes(ctx, handle, bundle)
     answers = split_answers(answer.stdout)
@@ -184,9 +183,3 @@ def im_monitor(ctx: DriverContext, hid: int, host: str) -> dict[str, str | int |
             exit_code=answer.exit_code,
         )
     return result
-
-
-@hookimpl
-def driver_stop(ctx: DriverContext) -> None:
-    """Close the SSH connections this driver opened itself."""
-    close_own_pool(ctx)

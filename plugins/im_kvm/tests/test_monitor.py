@@ -9,12 +9,12 @@ import socket
 from pathlib import Path
 
 import pytest
+from one_driverkit.remote import RemotePool
 from one_im_kvm import plugin, probes
 
 from one_core.context import DriverContext
 from one_core.drivers import DriverSpec, LoadedDriver, load_drivers_from_specs
 from one_core.errors import DriverError
-from one_core.remote import RemotePool
 
 
 @pytest.fixture
@@ -196,7 +196,9 @@ def test_unreachable_host(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    ctx = DriverContext(role="im", name="im_kvm", config={"SSH_PORT": str(port)})
+    config = {"SSH_PORT": str(port)}
+    pool = RemotePool.from_config(config)
+    ctx = DriverContext(role="im", name="im_kvm", config=config, remote_factory=pool)
     with pytest.raises(DriverError, match="cannot connect"):
         plugin.im_monitor(ctx, hid=1, host="127.0.0.1")
-    plugin.driver_stop(ctx)
+    pool.close()

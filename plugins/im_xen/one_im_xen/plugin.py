@@ -32,16 +32,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from one_driverkit.settings import cached
 from one_vmm_xen.settings import XenSettings
 
-from one_core.driver_settings import cached
-from one_core.errors import DriverError
-from one_core.hookspecs import hookimpl
-from one_core.remote import close_own_pool, remote_for
+from one_core.api import DriverError, hookimpl
 from one_im_xen import probe
 
 if TYPE_CHECKING:
-    from one_core.context import DriverContext
+    from one_core.api import DriverContext
 
 DEFAULT_TIMEOUT = 60.0
 
@@ -68,7 +66,7 @@ def commands(s: XenSettings) -> list[tuple[str, list[str], Callable[[str], dict]
 def im_monitor(ctx: DriverContext, hid: int, host: str) -> dict[str, str | int | float]:
     """Run the probes on ``host`` and return what they report (see the module)."""
     s = settings(ctx)
-    handle = remote_for(ctx, host)
+    handle = ctx.remote(host)
     parts: list[dict] = []
     failures: list[str] = []
     for name, argv, read in commands(s):
@@ -90,9 +88,3 @@ def im_monitor(ctx: DriverContext, hid: int, host: str) -> dict[str, str | int |
             stderr="\n".join(failures),
         )
     return result
-
-
-@hookimpl
-def driver_stop(ctx: DriverContext) -> None:
-    """Close the SSH connections this driver opened itself."""
-    close_own_pool(ctx)

@@ -1,5 +1,5 @@
-"""Fixtures of the Xen IM tests: the shared test sshd (tests/sshd.py)."""
+"""Fixtures: the ``pool`` of SSH hosts on the test sshd (``one_core.testing``)."""
 
 from __future__ import annotations
 
-from tests.driver_test_helpers import pool, sshd  # noqa: F401  (re-exported fixtures)
+from one_core.testing.drivers import pool  # noqa: F401  (re-exported fixture; sshd: the plugin's)

@@ -12,10 +12,10 @@ import stat
 import sys
 
 import pytest
+from one_driverkit.remote import HostSettings, RemotePool
 
 from one_core.drivers import DriverSpec, load_drivers_from_specs
 from one_core.errors import DriverError
-from one_core.remote import HostSettings, RemotePool
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 

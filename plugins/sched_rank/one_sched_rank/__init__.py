@@ -4,7 +4,7 @@ Modules:
 
 * :mod:`.lexer` — the shared REQUIREMENTS/RANK lexer (flex rules of 1.4);
 * :mod:`.grammars` — the Lark grammars and the bison-style error messages;
-* :mod:`.cnum` — C conversions (``atoi``, ``atof``, stream extraction, 32-bit float);
+* :mod:`one_core.cnum` (in the core) — C conversions (``atoi``, ``atof``, stream extraction, 32-bit float);
 * :mod:`.pattern` — POSIX ``fnmatch`` (flags 0) compiled to regular expressions;
 * :mod:`.expr` — parse once, compile to closures over a pre-resolved host record;
 * :mod:`.reference` — a plain tree-walking interpreter and per-VM scheduler (for tests);

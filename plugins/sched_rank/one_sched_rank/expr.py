@@ -22,11 +22,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress, repeat
+from typing import Any
 
 from lark import Token, Tree
 
-from one_core import cnum
-from one_core.cnum import f32, float_to_int
+from one_core.api import cnum
 from one_sched_rank.grammars import parse_tokens
 from one_sched_rank.lexer import lex
 from one_sched_rank.pattern import compile_pattern
@@ -70,7 +70,7 @@ class _Float32View(_IntView):
 
     def __missing__(self, key: str) -> float:  # type: ignore[override]
         raw = self.src.get(key)
-        value = 0.0 if raw is None else f32(cnum.atof(raw))
+        value = 0.0 if raw is None else cnum.f32(cnum.atof(raw))
         self[key] = value
         return value
 
@@ -86,7 +86,7 @@ class HostVars:
     __slots__ = ("text", "ints", "doubles", "floats")
 
     def __init__(self, template: Mapping[str, object]):
-        text = {}
+        text: dict[str, str] = {}
         for key, value in template.items():
             if value is None or isinstance(value, (dict, list, tuple)):
                 continue  # a vector attribute counts as missing
@@ -194,7 +194,7 @@ class Rank:
     names: frozenset[str] = frozenset()
 
     def rank(self, host: HostVars) -> int:
-        return float_to_int(self.value(host))
+        return cnum.float_to_int(self.value(host))
 
 
 _CMP = {"eq": operator.eq, "ne": operator.ne, "gt": operator.gt, "lt": operator.lt}
@@ -204,7 +204,7 @@ def _compile_req(node: Tree | Token, names: set[str]) -> Match:
     if isinstance(node, Token):  # pragma: no cover - grammar never yields a bare token
         raise TypeError(node)
     op = node.data
-    ch = node.children
+    ch: list[Any] = node.children  # the grammar fixes each node's shape
     if op == "and_":
         a, b = _compile_req(ch[0], names), _compile_req(ch[2], names)
         return lambda r: a(r) and b(r)
@@ -249,7 +249,7 @@ def _compile_req(node: Tree | Token, names: set[str]) -> Match:
 
 def _leaf_column(node: Tree) -> tuple[tuple, Callable[[HostTable], Iterable[bool]]]:
     """A comparison over a whole column: (cache key, table -> flags)."""
-    ch = node.children
+    ch: list[Any] = node.children  # the grammar fixes each node's shape
     op = node.data
     name = str(ch[0].value).upper()
     lit = ch[-1]
@@ -270,7 +270,7 @@ def _leaf_column(node: Tree) -> tuple[tuple, Callable[[HostTable], Iterable[bool
 def _compile_req_mask(node: Tree) -> Callable[[HostTable], int]:
     """The column form of :func:`_compile_req`: sets of hosts as bit masks."""
     op = node.data
-    ch = node.children
+    ch: list[Any] = node.children  # the grammar fixes each node's shape
     if op in ("and_", "or_"):
         a = _compile_req_mask(ch[0])
         b = _compile_req_mask(ch[2])
@@ -299,13 +299,13 @@ def _compile_rank(node: Tree | Token, names: set[str]) -> Value:
     if isinstance(node, Token):  # pragma: no cover
         raise TypeError(node)
     op = node.data
-    ch = node.children
+    ch: list[Any] = node.children  # the grammar fixes each node's shape
     if op == "var":
         name = str(ch[0].value).upper()
         names.add(name)
         return lambda r: r.floats[name]
     if op in ("int_", "float_"):
-        const = f32(float(ch[0].value))
+        const = cnum.f32(float(ch[0].value))
         return lambda r: const
     if op == "paren":
         return _compile_rank(ch[1], names)
@@ -315,16 +315,16 @@ def _compile_rank(node: Tree | Token, names: set[str]) -> Value:
     if op in ("mul_neg", "div_neg"):
         a, b = _compile_rank(ch[0], names), _compile_rank(ch[3], names)
         if op == "mul_neg":
-            return lambda r: f32(a(r) * -b(r))
-        return lambda r: f32(c_div(a(r), -b(r)))
+            return lambda r: cnum.f32(a(r) * -b(r))
+        return lambda r: cnum.f32(c_div(a(r), -b(r)))
     a, b = _compile_rank(ch[0], names), _compile_rank(ch[2], names)
     if op == "add":
-        return lambda r: f32(a(r) + b(r))
+        return lambda r: cnum.f32(a(r) + b(r))
     if op == "sub":
-        return lambda r: f32(a(r) - b(r))
+        return lambda r: cnum.f32(a(r) - b(r))
     if op == "mul":
-        return lambda r: f32(a(r) * b(r))
-    return lambda r: f32(c_div(a(r), b(r)))
+        return lambda r: cnum.f32(a(r) * b(r))
+    return lambda r: cnum.f32(c_div(a(r), b(r)))
 
 
 MAX_DEPTH = 400
@@ -352,7 +352,7 @@ def compile_requirements(text: str) -> Requirements:
     result = parse_tokens("requirements", lexed)
     if result.error is not None:
         return Requirements(text, result.error.message, _never, lambda t: 0)
-    tree = result.tree
+    tree = result.parsed()
     if not tree.children:
         return Requirements(text, None, lambda r: True, lambda t: t.all)
     if _too_deep(tree):
@@ -377,7 +377,7 @@ def compile_rank(text: str) -> Rank:
                 fn = _compile_rank(sub.tree.children[0], names)
                 return Rank(text, result.error.message, fn, frozenset(names))
         return Rank(text, result.error.message, _zero)
-    tree = result.tree
+    tree = result.parsed()
     if not tree.children:
         return Rank(text, None, _zero)
     if _too_deep(tree):

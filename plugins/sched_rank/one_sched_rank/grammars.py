@@ -139,6 +139,12 @@ class ParseResult:
     tree: Tree | None
     error: SyntaxFailure | None
 
+    def parsed(self) -> Tree:
+        """The tree of a successful parse; ValueError when the parse failed."""
+        if self.tree is None:
+            raise ValueError(f"no parse tree: {self.error}")
+        return self.tree
+
 
 def _location(lexed: Lexed, token: Token) -> str:
     if token.type == "$END":

@@ -6,7 +6,7 @@ Longest match, earlier rule on ties:
 * ``[A-Za-z][0-9A-Za-z_]*`` → STRING (an identifier);
 * ``""`` → STRING with a NULL value (1.4 crashes on it; we use ``""``);
 * ``"[^"]*"`` → STRING without the quotes (no escapes, may span lines);
-* ``-?[0-9]+`` → INTEGER (``atoi``); ``-?[0-9]+\\.[0-9]+`` → FLOAT (``atof``, 32-bit);
+* ``-?[0-9]+`` → INTEGER (``cnum.atoi``); ``-?[0-9]+\\.[0-9]+`` → FLOAT (``cnum.atof``, 32-bit);
 * blanks/TABs are ignored; any other character (newline, ``.``, ``,`` ...) is skipped.
 
 Every item, skipped ones included, advances the cumulative column counter
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from lark import Token
 
-from one_core.cnum import atof, atoi, f32
+from one_core.api import cnum
 
 OPERATORS = {
     "!": "BANG",
@@ -99,9 +99,9 @@ def lex(text: str) -> Lexed:
         if kind in ("BLANK", "OTHER"):
             continue
         if kind == "FLOAT":
-            tok = Token("FLOAT", f32(atof(raw)))
+            tok = Token("FLOAT", cnum.f32(cnum.atof(raw)))
         elif kind == "INTEGER":
-            tok = Token("INTEGER", atoi(raw))
+            tok = Token("INTEGER", cnum.atoi(raw))
         elif kind == "QSTRING":
             tok = Token("STRING", raw[1:-1])
         elif kind == "NAME":

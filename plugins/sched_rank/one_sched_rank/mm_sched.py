@@ -24,9 +24,15 @@ import xmlrpc.client
 from collections.abc import Sequence
 from typing import Any
 
-from one_core.context import DriverContext
-from one_core.logs import LEVEL_LETTERS, format_line
-from one_core.placement import HostSnapshot, PendingVM
+from one_core.api import (
+    LEVEL_LETTERS,
+    DriverContext,
+    HostSnapshot,
+    PendingVM,
+    VmState,
+    cnum,
+    format_line,
+)
 from one_sched_rank import xmlrecords
 from one_sched_rank.policy import dispatch, plan
 
@@ -48,20 +54,8 @@ class AuthError(Exception):
 # ---------------------------------------------------------------------------
 
 
-def _atoi(text: str) -> int:
-    text = text.lstrip()
-    sign = -1 if text.startswith("-") else 1
-    digits = text[1:] if text[:1] in "+-" else text
-    n = 0
-    for ch in digits:
-        if not ch.isdigit():
-            break
-        n = n * 10 + int(ch)
-    return sign * n
-
-
 def parse_args(argv: Sequence[str]) -> tuple[int, int]:
-    """``getopt(argc, argv, "p:t:")``: (port, timer). Values go through ``atoi``."""
+    """``getopt(argc, argv, "p:t:")``: (port, timer). Values go through ``cnum.atoi``."""
     prog = argv[0] if argv else "mm_sched"
     try:
         opts, _ = getopt.gnu_getopt(list(argv[1:]), "p:t:")
@@ -75,9 +69,9 @@ def parse_args(argv: Sequence[str]) -> tuple[int, int]:
     port, timer = DEFAULT_PORT, DEFAULT_TIMER
     for opt, value in opts:
         if opt == "-p":
-            port = _atoi(value)
+            port = cnum.atoi(value)
         else:
-            timer = _atoi(value)
+            timer = cnum.atoi(value)
     return port, timer
 
 
@@ -220,7 +214,7 @@ class Scheduler:
                 doc = self._call("one.vm.info", vid)
             except RPCFailure:
                 continue
-            if xmlrecords.vm_state(doc) == xmlrecords.VM_PENDING:
+            if xmlrecords.vm_state(doc) == VmState.PENDING:
                 vms.append(xmlrecords.pending_vm(doc))
         return vms, hosts
 
@@ -235,7 +229,7 @@ class Scheduler:
         for placement in dispatch(self.ctx, plan(self.ctx, vms, hosts)):
             vid, hid = placement.vid, placement.hid
             try:
-                result = self.proxy.one.vm.deploy(self.session, vid, hid)
+                result: Any = self.proxy.one.vm.deploy(self.session, vid, hid)
             except Exception as exc:
                 self._log("SCHED", logging.ERROR, f"Exception raised: {exc}\n")
                 break

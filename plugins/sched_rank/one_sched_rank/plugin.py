@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from one_core.hookspecs import hookimpl
+from one_core.api import hookimpl
 from one_sched_rank.policy import schedule
 
 if TYPE_CHECKING:
-    from one_core.context import DriverContext
-    from one_core.placement import HostSnapshot, PendingVM, Placement
+    from one_core.api import DriverContext, HostSnapshot, PendingVM, Placement
 
 
 @hookimpl

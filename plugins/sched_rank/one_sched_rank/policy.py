@@ -27,8 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from one_core import cnum
-from one_core.placement import HostSnapshot, PendingVM, Placement
+from one_core.api import HostSnapshot, PendingVM, Placement, cnum
 from one_sched_rank.expr import (
     HostTable,
     HostVars,

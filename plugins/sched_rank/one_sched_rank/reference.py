@@ -15,11 +15,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from lark import Tree
 
-from one_core import cnum
-from one_core.placement import HostSnapshot, PendingVM
+from one_core.api import HostSnapshot, PendingVM, cnum
 from one_sched_rank.grammars import parse_tokens
 from one_sched_rank.lexer import lex
 
@@ -157,7 +157,8 @@ def _lookup(template: Mapping[str, str], name: str) -> str | None:
 
 
 def _req(node: Tree, t: Mapping[str, str]) -> bool:
-    op, ch = node.data, node.children
+    op = node.data
+    ch: list[Any] = node.children  # the grammar fixes each node's shape
     if op == "and_":
         left = _req(ch[0], t)
         right = _req(ch[2], t)
@@ -206,7 +207,8 @@ def _div(x: float, y: float) -> float:
 
 
 def _rank(node: Tree, t: Mapping[str, str]) -> float:
-    op, ch = node.data, node.children
+    op = node.data
+    ch: list[Any] = node.children  # the grammar fixes each node's shape
     if op == "var":
         val = _lookup(t, str(ch[0].value))
         return 0.0 if val is None else cnum.f32(cnum.atof(val))
@@ -236,9 +238,10 @@ def eval_requirements(text: str, template: Mapping[str, str]) -> tuple[bool, str
     res = parse_tokens("requirements", lexed)
     if res.error is not None:
         return False, res.error.message
-    if not res.tree.children:
+    tree = res.parsed()
+    if not tree.children:
         return True, None
-    return _req(res.tree.children[0], template), None
+    return _req(tree.children[0], template), None
 
 
 def eval_rank(text: str, template: Mapping[str, str]) -> tuple[int, str | None]:
@@ -247,12 +250,13 @@ def eval_rank(text: str, template: Mapping[str, str]) -> tuple[int, str | None]:
     res = parse_tokens("rank", lexed)
     if res.error is not None:
         if res.error.prefix:
-            sub = parse_tokens("rank", lexed, res.error.prefix)
-            return cnum.float_to_int(_rank(sub.tree.children[0], template)), res.error.message
+            sub = parse_tokens("rank", lexed, res.error.prefix).parsed()
+            return cnum.float_to_int(_rank(sub.children[0], template)), res.error.message
         return 0, res.error.message
-    if not res.tree.children:
+    tree = res.parsed()
+    if not tree.children:
         return 0, None
-    return cnum.float_to_int(_rank(res.tree.children[0], template)), None
+    return cnum.float_to_int(_rank(tree.children[0], template)), None
 
 
 @dataclass

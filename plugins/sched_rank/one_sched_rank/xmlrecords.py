@@ -17,13 +17,9 @@ from xml.etree.ElementTree import Element
 
 from defusedxml.ElementTree import fromstring
 
-from one_core.placement import HostSnapshot, PendingVM
+from one_core.api import HostSnapshot, HostState, PendingVM, VmState
 
-VM_PENDING = 1
-"""VM STATE of PENDING (the only state the scheduler looks at)."""
-
-HOST_ERROR = 3
-HOST_DISABLED = 4
+UNPLACEABLE = (HostState.ERROR, HostState.DISABLED)
 """Host states the scheduler skips."""
 
 
@@ -84,15 +80,13 @@ def pool_entries(xml: str, root: str, item: str) -> list[PoolEntry]:
 
 def pending_vm_ids(vmpool_xml: str) -> list[int]:
     """Ids of the PENDING VMs in a ``<VM_POOL>`` document."""
-    return [e.oid for e in pool_entries(vmpool_xml, "VM_POOL", "VM") if e.state == VM_PENDING]
+    return [e.oid for e in pool_entries(vmpool_xml, "VM_POOL", "VM") if e.state == VmState.PENDING]
 
 
 def enabled_host_ids(hostpool_xml: str) -> list[int]:
     """Ids of the hosts in a ``<HOST_POOL>`` that are neither ERROR nor DISABLED."""
     return [
-        e.oid
-        for e in pool_entries(hostpool_xml, "HOST_POOL", "HOST")
-        if e.state not in (HOST_ERROR, HOST_DISABLED)
+        e.oid for e in pool_entries(hostpool_xml, "HOST_POOL", "HOST") if e.state not in UNPLACEABLE
     ]
 
 

@@ -1,4 +1,4 @@
-"""Fixtures: the 1.4 wire captures copied into tests/wire/ (from shared/one14/wire)."""
+"""Fixtures: the 1.4 wire captures (recorded from the real 1.4 oned) copied into tests/wire/."""
 
 from __future__ import annotations
 

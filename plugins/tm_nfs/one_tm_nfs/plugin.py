@@ -20,21 +20,20 @@ locations are ignored. Configuration (oned.conf ``TM_MAD`` section)::
 * CONTEXT copies the ISO image the core built.
 
 The file operations are the ``ssh`` driver's (:mod:`one_tm_ssh.ops`), run
-on :class:`one_core.remote.LocalHost`.
+on :class:`one_driverkit.remote.LocalHost`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from one_driverkit.remote import LocalHost, split_location
 from one_tm_ssh import ops
 
-from one_core.errors import DriverError
-from one_core.hookspecs import hookimpl
-from one_core.remote import LocalHost, split_location
+from one_core.api import DriverError, hookimpl
 
 if TYPE_CHECKING:
-    from one_core.context import DriverContext
+    from one_core.api import DriverContext
 
 
 def local_dir(ctx: DriverContext) -> str:

@@ -1,9 +1,9 @@
 """File operations on hosts, the building blocks of the transfer commands.
 
 Every function takes *hosts*: objects with the interface of
-:class:`one_core.remote.RemoteHost` (``run(argv)``, ``pipe(argv, stdin=,
+:class:`one_driverkit.remote.RemoteHost` (``run(argv)``, ``pipe(argv, stdin=,
 stdout=)``), so the same code works over SSH and on the front-end itself
-(:class:`one_core.remote.LocalHost`). Every command is an argument list; a
+(:class:`one_driverkit.remote.LocalHost`). Every command is an argument list; a
 value from a template is never part of a shell command line. The few
 ``sh -c`` scripts below are constants that take their values as positional
 parameters (``"$1"``).
@@ -22,16 +22,16 @@ import contextlib
 import os
 import posixpath
 import re
-import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
-from one_core.errors import DriverError
-from one_core.remote import RunResult, write_command
+from one_driverkit import context_iso
+from one_driverkit.remote import RunResult, write_command
 
-URL_PREFIXES = ("http://", "https://", "ftp://")
+from one_core.api import ContextError, DriverError
+
 """Sources downloaded on the destination host instead of copied (1.4: ``http://`` only)."""
 
 MAKE_IMAGE = """set -e
@@ -83,9 +83,19 @@ class Host(Protocol):
 
     name: str
 
-    def run(self, argv: list[str], *, timeout: float | None = ..., check: bool = ...) -> Any: ...
+    def run(
+        self, argv: Sequence[str], *, timeout: float | None = ..., check: bool = ...
+    ) -> Any: ...
 
-    def pipe(self, argv: list[str], **kwargs: Any) -> Any: ...
+    def pipe(
+        self,
+        argv: Sequence[str],
+        *,
+        stdin: BinaryIO | None = ...,
+        stdout: BinaryIO | None = ...,
+        timeout: float | None = ...,
+        check: bool = ...,
+    ) -> Any: ...
 
 
 # ---------------------------------------------------------------------------
@@ -93,9 +103,8 @@ class Host(Protocol):
 # ---------------------------------------------------------------------------
 
 
-def is_url(source: str) -> bool:
-    """Whether ``source`` is downloaded rather than copied."""
-    return source.lower().startswith(URL_PREFIXES)
+is_url = context_iso.is_url
+"""Whether a source is downloaded rather than copied (the driver kit's rule)."""
 
 
 def check_size(size: str) -> int:
@@ -345,29 +354,15 @@ def move(
 
 @contextmanager
 def context_image(iso: str, sources: list[str]) -> Iterator[str]:
-    """The context ISO to copy: ``iso`` when the core built one, else one built here.
+    """The context ISO to copy: ``iso`` when given, else one built from ``sources``.
 
-    Without ``iso`` the image is made from ``sources`` (front-end paths: the
-    ``context.sh`` and the ``FILES``) with :func:`one_core.context_iso.build_iso`,
-    in a temporary directory removed afterwards.
+    ``sources`` are ``tm_context``'s (``context.sh`` then the ``FILES``:
+    front-end paths or URLs); the image is made with the driver kit's
+    :func:`one_driverkit.context_iso.context_image` in a temporary directory
+    removed afterwards. Its failures are :class:`DriverError`.
     """
-    if iso:
-        yield iso
-        return
-    from one_core.context_iso import ContextError, build_iso
-
-    local = [split_source(s) for s in sources]
-    if not local:
-        raise DriverError("no context image was built for this VM and no sources were given")
-    with tempfile.TemporaryDirectory(prefix="one-context-") as work:
-        try:
-            yield build_iso(os.path.join(work, "context.iso"), local)
-        except ContextError as exc:
-            raise DriverError(str(exc)) from exc
-
-
-def split_source(source: str) -> str:
-    """A CONTEXT source as a front-end path (``front:/p`` or ``/p``); URLs are refused."""
-    if is_url(source):
-        raise DriverError(f"cannot add {source} to the context image: download it first")
-    return source.partition(":")[2] if ":" in source and not source.startswith("/") else source
+    try:
+        with context_iso.context_image(iso, sources) as image:
+            yield image
+    except ContextError as exc:
+        raise DriverError(str(exc)) from exc

@@ -26,12 +26,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from one_core.hookspecs import hookimpl
-from one_core.remote import LocalHost, close_own_pool, remote_for, split_location
+from one_driverkit.remote import LocalHost, split_location
+
+from one_core.api import hookimpl
 from one_tm_ssh import ops
 
 if TYPE_CHECKING:
-    from one_core.context import DriverContext
+    from one_core.api import DriverContext
 
 FRONT = "<front>"
 """The endpoint key of every name of the front-end."""
@@ -55,7 +56,7 @@ def endpoint(ctx: DriverContext, key: str) -> ops.Host:
     """The handle commands for ``key`` run through."""
     if key == FRONT:
         return LocalHost(ctx.front or "localhost")
-    return remote_for(ctx, key)
+    return ctx.remote(key)
 
 
 def resolve(ctx: DriverContext, location: str) -> tuple[str, ops.Host, str]:
@@ -161,9 +162,3 @@ def tm_delete(ctx: DriverContext, vid: int, path: str) -> None:
     _, host, local = resolve(ctx, path)
     ctx.vm_log(vid, f"tm_delete: Deleting {local}")
     ops.delete(host, local)
-
-
-@hookimpl
-def driver_stop(ctx: DriverContext) -> None:
-    """Close the SSH connections this driver opened itself."""
-    close_own_pool(ctx)

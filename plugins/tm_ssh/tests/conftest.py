@@ -1,4 +1,4 @@
-"""Fixtures: the shared test sshd (tests/sshd.py) and an ``ssh`` driver reaching it."""
+"""Fixtures: an ``ssh`` driver reaching the test sshd (``one_core.testing``)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import pathlib
 from dataclasses import dataclass, field
 
 import pytest
+from one_driverkit.remote import RemotePool  # noqa: E402
 
 from one_core.drivers import DriverSpec, LoadedDriver, load_drivers_from_specs  # noqa: E402
-from one_core.remote import RemotePool  # noqa: E402
-from tests.driver_test_helpers import pool, sshd  # noqa: F401  (re-exported fixtures)
+from one_core.testing.drivers import pool  # noqa: F401  (re-exported fixture; sshd: the plugin's)
 
 
 @dataclass

@@ -1,14 +1,14 @@
-"""The streaming helpers added to one_core.remote for these drivers: pipe, LocalHost, relay."""
+"""The streaming helpers added to one_driverkit.remote for these drivers: pipe, LocalHost, relay."""
 
 from __future__ import annotations
 
 import io
 
 import pytest
+from one_driverkit.remote import LocalHost, upload_text, write_command
 from one_tm_ssh import ops
 
 from one_core.errors import DriverError
-from one_core.remote import LocalHost, upload_text, write_command
 
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB with every byte value
 

@@ -14,11 +14,11 @@ import uuid
 from pathlib import Path
 
 import pytest
+from one_driverkit.remote import LocalHost
 from one_tm_ssh import ops, plugin
 
 from one_core.context import DriverContext
 from one_core.errors import DriverError
-from one_core.remote import LocalHost
 
 # ---------------------------------------------------------------------------
 # helpers
@@ -344,8 +344,9 @@ def test_context_without_an_iso_builds_one_from_the_sources(world) -> None:
     finally:
         iso.close()
     assert {"context.sh", "init.sh"} <= {n.decode() if isinstance(n, bytes) else n for n in names}
-    with pytest.raises(DriverError, match="download it first"):
-        world.call("tm_context", sources=["http://x/y"], dst=f"node1:{dst}", iso="")
+    # URL entries of FILES are downloaded into the image (the core no longer builds it)
+    with pytest.raises(DriverError, match="could not download http://x.invalid/y"):
+        world.call("tm_context", sources=["http://x.invalid/y"], dst=f"node1:{dst}", iso="")
 
 
 # ---------------------------------------------------------------------------
@@ -353,35 +354,37 @@ def test_context_without_an_iso_builds_one_from_the_sources(world) -> None:
 # ---------------------------------------------------------------------------
 
 
-def test_own_pool_from_the_section_keys(sshd, tmp_path: Path) -> None:
-    ctx = DriverContext(
-        role="tm",
-        name="tm_ssh",
-        front="front",
-        config={"SSH_USER": sshd.user, "SSH_PORT": str(sshd.port), "SSH_KEY": sshd.key_filename},
-    )
+def test_the_shared_pool_uses_the_section_keys(sshd, tmp_path: Path) -> None:
+    from one_core.drivers import DriverSpec, load_drivers_from_specs
+
+    section = {"SSH_USER": sshd.user, "SSH_PORT": str(sshd.port), "SSH_KEY": sshd.key_filename}
+    drivers = load_drivers_from_specs([DriverSpec("tm", "tm_ssh", "ssh", section)])
     src = tmp_path / "a.img"
     data = image(src, 100)
     dst = tmp_path / "node" / "disk.0"
-    plugin.tm_clone(ctx, vid=1, src=f"front:{src}", dst=f"127.0.0.1:{dst}", size=None)
+    drivers.get("tm", "tm_ssh").call(
+        "tm_clone", vid=1, src=f"localhost:{src}", dst=f"127.0.0.1:{dst}", size=None
+    )
     assert dst.read_bytes() == data
-    assert ctx.state["remote_pool"] is not None
-    plugin.driver_stop(ctx)
-    assert "remote_pool" not in ctx.state
+    assert drivers.remote is not None and drivers.remote.started
+    drivers.stop()
+    assert not drivers.remote.started
 
 
 def test_unreachable_host_is_a_driver_error(tmp_path: Path) -> None:
     import socket
 
+    from one_driverkit.remote import RemotePool
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    config = {"SSH_PORT": str(port), "SSH_TIMEOUT": "2"}
     ctx = DriverContext(
-        role="tm", name="tm_ssh", config={"SSH_PORT": str(port), "SSH_TIMEOUT": "2"}
+        role="tm", name="tm_ssh", config=config, remote_factory=RemotePool.from_config(config)
     )
     with pytest.raises(DriverError, match="cannot connect"):
         plugin.tm_delete(ctx, vid=1, path=f"127.0.0.1:{tmp_path}/x")
-    plugin.driver_stop(ctx)
 
 
 def test_front_end_names() -> None:

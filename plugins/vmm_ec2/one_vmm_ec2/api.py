@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from one_core.errors import DriverError
+from one_core.api import DriverError
 
 NOT_FOUND = ("InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed")
 """Error codes of an instance EC2 does not know (gone, or never existed)."""

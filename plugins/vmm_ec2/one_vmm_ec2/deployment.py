@@ -17,7 +17,7 @@ from typing import Any
 
 from defusedxml import ElementTree
 
-from one_core.errors import DriverError
+from one_core.api import DriverError
 
 DEFAULTABLE = ("KEYPAIR", "AUTHORIZEDPORTS", "INSTANCETYPE")
 """The only values the defaults file can supply (as in 1.4)."""

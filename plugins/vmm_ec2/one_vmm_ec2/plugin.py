@@ -29,15 +29,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from one_core.errors import DriverError
-from one_core.hookspecs import hookimpl
-from one_core.vmm_helpers import deployment_text
+from one_driverkit.vmm_helpers import deployment_text
+
+from one_core.api import DriverError, hookimpl
 from one_vmm_ec2 import api
 from one_vmm_ec2.deployment import launch_request
 from one_vmm_ec2.settings import client, defaults_of, settings
 
 if TYPE_CHECKING:
-    from one_core.context import DriverContext
+    from one_core.api import DriverContext
 
 STATES = {"pending": "a", "running": "a", "shutting-down": "d", "terminated": "d"}
 """EC2 instance states → poll STATE (1.4's ``one_vmm_ec2.rb``)."""

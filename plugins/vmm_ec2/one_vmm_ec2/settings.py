@@ -26,11 +26,12 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from one_core.driver_settings import DriverSettings, cached, defaults_in_force, load_defaults_file
-from one_core.errors import DriverError
+from one_driverkit.settings import DriverSettings, cached, defaults_in_force, load_defaults_file
+
+from one_core.api import DriverError
 
 if TYPE_CHECKING:
-    from one_core.context import DriverContext
+    from one_core.api import DriverContext
 
 PACKAGED_DEFAULTS = os.path.join(os.path.dirname(__file__), "vmm_ec2.conf")
 

@@ -137,7 +137,7 @@ def test_poll_info_mapping() -> None:
 def test_1_4_vm_mad_section_loads_this_driver(tmp_path) -> None:
     from one_vmm_ec2.settings import settings
 
-    from tests.driver_test_helpers import driver_from_section
+    from one_core.testing.drivers import driver_from_section
 
     section = {
         "NAME": "vmm_ec2",

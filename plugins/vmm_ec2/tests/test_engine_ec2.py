@@ -14,8 +14,8 @@ import pytest
 
 from one_core.drivers import DriverSpec
 from one_core.engine.errors import CapabilityError
-from tests.engine_harness import EngineWorld as World
-from tests.engine_harness import running_engine
+from one_core.testing.engine_harness import EngineWorld as World
+from one_core.testing.engine_harness import running_engine
 
 
 @pytest.fixture

@@ -13,30 +13,21 @@ element so libvirt picks the default emulator of the domain type).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
-from one_core.errors import DriverError
+from one_core.api import DriverError, cnum
 
 if TYPE_CHECKING:
-    from one_core.records import VMRecord
+    from one_core.api import VMRecord
 
 WarnFunc = Callable[[str], None]
-
-_ATOI = re.compile(r"\s*([+-]?\d+)")
 
 _RAW_PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
 )
-
-
-def atoi(text: str) -> int:
-    """C ``atoi``: leading blanks, an optional sign and digits; anything else gives 0."""
-    match = _ATOI.match(text)
-    return int(match.group(1)) if match else 0
 
 
 class _Values:
@@ -222,12 +213,14 @@ def render_domain(
     *,
     domain_type: str = "kvm",
     emulator: str = "/usr/bin/kvm",
+    domain_prefix: str = "one-",
     warn: WarnFunc | None = None,
 ) -> str:
     """The libvirt domain XML of ``vm`` (spec §5.2), TAB-indented, ending with a newline.
 
     :param defaults: the defaults file (``ctx.defaults``-like: single values as
         text, vectors as dicts) consulted when the template lacks a value.
+    :param domain_prefix: the domain is named ``<domain_prefix><vid>`` (1.4: ``one-``).
     :param warn: receives 1.4's vm.log warnings (graphics type, context target).
     :raises DriverError: with 1.4's message when MEMORY, the boot device or a
         DISK target is missing, or when a RAW section is not XML.
@@ -236,14 +229,14 @@ def render_domain(
     v = _Values(vm, defaults)
     try:
         root = etree.Element("domain", type=domain_type)
-        _el(root, "name", f"one-{vm.vid}")
+        _el(root, "name", f"{domain_prefix}{vm.vid}")
         vcpu = v.single("VCPU")
         if vcpu:
             _el(root, "vcpu", vcpu)
         memory = v.single("MEMORY")
         if not memory:
             raise DriverError("No MEMORY defined and no default provided.")
-        _el(root, "memory", str(atoi(memory) * 1024))
+        _el(root, "memory", str(cnum.wrap_int32(cnum.atoi(memory) * 1024)))
         _os(root, v)
         devices = _el(root, "devices")
         if emulator:

@@ -1,12 +1,13 @@
 """The ``kvm`` virtualization driver: hook implementations (spec §5.2, §5.5).
 
 Every action runs ``virsh -c <LIBVIRT_URI> …`` on the host through the shared
-SSH layer (:func:`one_core.remote.remote_for`), as argument lists:
+SSH layer (``ctx.remote(host)``), as argument lists:
 
 =========  ==============================================================
 deploy     the deployment file written to ``<VM_DIR>/<vid>/images/deployment.<seq>``
-           (:func:`one_core.remote.upload_text`), ``virsh create <file>``;
-           the deploy id is the domain name virsh reports (``one-<vid>``)
+           (:func:`one_driverkit.remote.upload_text`), ``virsh create <file>``;
+           the deploy id is the domain name virsh reports (``<DOMAIN_PREFIX><vid>``,
+           ``one-<vid>`` by default); every later action uses that deploy id
 shutdown   ``virsh shutdown D``, then ``virsh dominfo D`` every
            ``SHUTDOWN_POLL`` s until the domain is gone; after
            ``SHUTDOWN_TIMEOUT`` s a :class:`DriverError` (1.4 waited forever)
@@ -23,19 +24,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from one_core import vmm_helpers
-from one_core.driver_settings import cached
-from one_core.errors import DriverError
-from one_core.hookspecs import hookimpl
-from one_core.remote import close_own_pool, remote_for, upload_text
+from one_driverkit import vmm_helpers
+from one_driverkit.remote import upload_text
+from one_driverkit.settings import cached
+
+from one_core.api import DriverError, hookimpl
 from one_vmm_kvm import virsh
 from one_vmm_kvm.domain import render_domain
 from one_vmm_kvm.settings import KvmSettings, defaults_of
 
 if TYPE_CHECKING:
-    from one_core.context import DriverContext
-    from one_core.records import VMRecord
-    from one_core.remote import RemoteHost, RunResult
+    from one_driverkit.remote import RemoteHost, RunResult
+
+    from one_core.api import DriverContext, VMRecord
 
 
 def settings(ctx: DriverContext) -> KvmSettings:
@@ -47,7 +48,7 @@ def _virsh(
     ctx: DriverContext, host: str, *args: str, check: bool = True
 ) -> tuple[RemoteHost, RunResult]:
     s = settings(ctx)
-    handle = remote_for(ctx, host)
+    handle = ctx.remote(host)
     return handle, handle.run(virsh.command(s, *args), timeout=s.command_timeout, check=check)
 
 
@@ -64,6 +65,7 @@ def vmm_deployment_file(ctx: DriverContext, vm: VMRecord) -> str:
         defaults_of(ctx),
         domain_type=s.domain_type,
         emulator=s.emulator,
+        domain_prefix=s.domain_prefix,
         warn=lambda message: ctx.vm_log(vm.vid, message, "W"),
     )
 
@@ -75,7 +77,7 @@ def vmm_deploy(
     """Copy the domain XML to the host and ``virsh create`` it; return the domain name."""
     text = vmm_helpers.deployment_text(deployment_file, deployment)
     remote_file = vmm_helpers.remote_deployment_path(ctx, vid, deployment_file)
-    upload_text(remote_for(ctx, host), text, remote_file, timeout=settings(ctx).command_timeout)
+    upload_text(ctx.remote(host), text, remote_file, timeout=settings(ctx).command_timeout)
     _, result = _virsh(ctx, host, "create", remote_file)
     name = virsh.created_domain(result.stdout)
     if name is None:
@@ -119,7 +121,7 @@ def vmm_cancel(ctx: DriverContext, vid: int, host: str, deploy_id: str) -> None:
 @hookimpl
 def vmm_save(ctx: DriverContext, vid: int, host: str, deploy_id: str, checkpoint: str) -> None:
     """``touch <checkpoint>``, then ``virsh save <domain> <checkpoint>``."""
-    remote_for(ctx, host).run(["touch", checkpoint])
+    ctx.remote(host).run(["touch", checkpoint])
     _virsh(ctx, host, "save", deploy_id, checkpoint)
 
 
@@ -155,9 +157,3 @@ def driver_start(ctx: DriverContext) -> None:
     """Read the settings once, so a malformed one stops oned at start-up."""
     ctx.state.pop("kvm_settings", None)
     settings(ctx)
-
-
-@hookimpl
-def driver_stop(ctx: DriverContext) -> None:
-    """Close the SSH connections this driver opened itself."""
-    close_own_pool(ctx)

@@ -14,7 +14,14 @@ below (1.4's ``vmm_kvmrc`` and ``LibVirtDriver.cc``)::
                migrate_uri = "qemu+ssh://{host}/system",
                virsh = "virsh",
                command_timeout = "0",                # seconds per virsh command, 0 = no limit
+               domain_prefix = "one-",               # domain name = prefix + VM id (1.4: one-)
                ssh_user = "oneadmin", ssh_port = "22", ssh_key = "~/.ssh/id_rsa" ]
+
+``DOMAIN_PREFIX`` names the libvirt domains (``<prefix><vid>``): two oned (or a
+test run and anything else) sharing one libvirtd keep apart with different
+prefixes. It must start with a letter and hold only letters, digits and
+``_ . + -`` (a name of digits would read as a domain id; ``/`` is refused by
+libvirt); anything else stops the driver at start-up.
 
 The defaults file (``DEFAULT``) holds template attributes used when a VM
 template lacks them (spec §5.1). Without one, the driver uses the file shipped
@@ -26,13 +33,16 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from one_core.driver_settings import DriverSettings, defaults_in_force, load_defaults_file
+from one_driverkit.settings import DriverSettings, defaults_in_force, load_defaults_file
+
+from one_core.api import DriverError
 
 if TYPE_CHECKING:
-    from one_core.context import DriverContext
+    from one_core.api import DriverContext
 
 PACKAGED_DEFAULTS = os.path.join(os.path.dirname(__file__), "vmm_kvm.conf")
 
@@ -45,7 +55,11 @@ DEFAULTS: dict[str, str] = {
     "MIGRATE_URI": "qemu+ssh://{host}/system",
     "VIRSH": "virsh",
     "COMMAND_TIMEOUT": "0",
+    "DOMAIN_PREFIX": "one-",
 }
+
+DOMAIN_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9_.+-]{0,63}")
+"""A valid ``DOMAIN_PREFIX``: a letter first, then at most 63 of ``[A-Za-z0-9_.+-]``."""
 
 
 packaged_defaults = functools.partial(load_defaults_file, PACKAGED_DEFAULTS)
@@ -54,6 +68,16 @@ packaged_defaults = functools.partial(load_defaults_file, PACKAGED_DEFAULTS)
 
 defaults_of = functools.partial(defaults_in_force, packaged=PACKAGED_DEFAULTS)
 """The defaults in force: the configured file's, else the packaged one's. (``defaults_of(ctx)``)"""
+
+
+def _domain_prefix(value: str) -> str:
+    """The validated domain-name prefix (a :class:`DriverError` names a bad one)."""
+    if not DOMAIN_PREFIX.fullmatch(value):
+        raise DriverError(
+            f"KVM driver setting DOMAIN_PREFIX is not a valid domain name prefix: {value!r} "
+            "(a letter, then letters, digits, '_', '.', '+' or '-')"
+        )
+    return value
 
 
 def _emulator(value: str) -> str:
@@ -73,6 +97,7 @@ class KvmSettings:
     migrate_uri: str = DEFAULTS["MIGRATE_URI"]
     virsh: str = DEFAULTS["VIRSH"]
     command_timeout: float | None = None
+    domain_prefix: str = DEFAULTS["DOMAIN_PREFIX"]
 
     @classmethod
     def from_context(cls, ctx: DriverContext) -> KvmSettings:
@@ -88,4 +113,5 @@ class KvmSettings:
             migrate_uri=s.get("MIGRATE_URI") or DEFAULTS["MIGRATE_URI"],
             virsh=s.get("VIRSH") or DEFAULTS["VIRSH"],
             command_timeout=s.limit("COMMAND_TIMEOUT"),
+            domain_prefix=_domain_prefix(s.get("DOMAIN_PREFIX")),
         )

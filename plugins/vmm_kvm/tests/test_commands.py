@@ -1,18 +1,18 @@
 """The virsh command lines of each action and how their results map (spec §5.5).
 
-A recording stand-in for :class:`one_core.remote.RemoteHost` answers like
+A recording stand-in for :class:`one_driverkit.remote.RemoteHost` answers like
 virsh would; the real thing runs in ``test_real_guest.py``.
 """
 
 from __future__ import annotations
 
 import pytest
+from one_driverkit.remote import WRITE_STDIN, RunResult
 from one_vmm_kvm import plugin, virsh
 from one_vmm_kvm.settings import KvmSettings
 
 from one_core.context import DriverContext
 from one_core.errors import DriverError
-from one_core.remote import WRITE_STDIN, RunResult
 
 DOMINFO_RUNNING = """Id:             3
 Name:           one-5
@@ -277,6 +277,7 @@ def test_settings_defaults_and_overrides():
         migrate_uri="qemu+ssh://{host}/system",
         virsh="virsh",
         command_timeout=None,
+        domain_prefix="one-",
     )
     ctx = DriverContext(
         role="vmm",
@@ -352,6 +353,46 @@ def test_deployment_file_hook_uses_settings_and_logs_warnings(host):
     assert "<emulator>/usr/bin/qemu-system-x86_64</emulator>" in text
     assert '<boot dev="hd"/>' in text  # the packaged defaults (no DEFAULT file)
     assert ctx.state["logged"] == [(3, "W", "Not supported graphics type, ignored.")]
+
+
+def test_domain_prefix_names_the_domain_and_every_later_action_uses_it(host):
+    """DOMAIN_PREFIX (default 1.4's ``one-``): deploy names the domain; poll/cancel use it."""
+    from one_core.records import VMRecord
+    from one_core.template import Template
+
+    ctx = make_ctx(host, DOMAIN_PREFIX="run7-one-")
+    vm = VMRecord(
+        vid=3, uid=0, name="x", host="h", vm_dir="/v/", template=Template.parse("MEMORY=64")
+    )
+    assert "\t<name>run7-one-3</name>\n" in plugin.vmm_deployment_file(ctx, vm)
+    host.answers = [RunResult("Domain 'run7-one-3' created from x\n", "", 0)]
+    deploy_id = plugin.vmm_deploy(ctx, 3, "h", "/v/3/deployment.0", "<d/>")
+    assert deploy_id == "run7-one-3"
+    host.answers = [RunResult(DOMINFO_RUNNING, "", 0)]
+    plugin.vmm_poll(ctx, 3, "h", deploy_id)
+    plugin.vmm_cancel(ctx, 3, "h", deploy_id)
+    runs = [call[1] for call in host.calls if call[0] == "run"]
+    assert runs[-2:] == [[*V, "dominfo", "run7-one-3"], [*V, "destroy", "run7-one-3"]]
+
+
+def test_domain_prefix_from_an_oned_conf_section(tmp_path):
+    from one_core.config import OnedConfig
+    from one_core.drivers import load_drivers
+
+    cfg = OnedConfig.from_text(
+        'VM_MAD = [ name = "vmm_kvm", executable = "one_vmm_kvm", type = "kvm",\n'
+        '  domain_prefix = "t1a2b3-one-" ]\n',
+        var_dir=str(tmp_path),
+    )
+    d = load_drivers(cfg).get("vmm", "vmm_kvm")
+    assert KvmSettings.from_context(d.ctx).domain_prefix == "t1a2b3-one-"
+
+
+@pytest.mark.parametrize("value", ["", "7-", "one/", "one -", "a;rm -rf x", "x" * 65, "é-"])
+def test_bad_domain_prefix_stops_the_start_up(value):
+    ctx = DriverContext(role="vmm", name="kvm", config={"DOMAIN_PREFIX": value})
+    with pytest.raises(DriverError, match="DOMAIN_PREFIX is not a valid domain name prefix"):
+        plugin.driver_start(ctx)
 
 
 def test_entry_point_loads_through_the_driver_api():

@@ -17,7 +17,13 @@ import shutil
 import time
 
 import pytest
-from one_tests_guest import (
+from one_driverkit.context_iso import prepare_context
+
+from one_core.drivers import DriverSpec, load_drivers_from_specs
+from one_core.errors import DriverError
+from one_core.records import VMRecord
+from one_core.template import Template
+from one_core.testing.guest import (
     MARKER_CONTEXT_BEGIN,
     MARKER_CONTEXT_END,
     MARKER_POWEROFF,
@@ -25,16 +31,13 @@ from one_tests_guest import (
     GuestKit,
     virsh,
 )
-
-from one_core.context_iso import prepare_context
-from one_core.drivers import DriverSpec, load_drivers_from_specs
-from one_core.errors import DriverError
-from one_core.records import VMRecord
-from one_core.template import Template
+from one_core.testing.prefix import run_prefix
 
 pytestmark = pytest.mark.timeout(600)
 
 HOST = "127.0.0.1"
+DOMAIN_PREFIX = f"{run_prefix()}-one-"
+"""This run's ``DOMAIN_PREFIX``, so two test runs on one libvirtd never share a domain name."""
 
 
 @pytest.fixture
@@ -57,6 +60,7 @@ def make_driver(libvirt_guest: GuestKit, sshd, workdir):
             "EMULATOR": libvirt_guest.emulator,
             "LIBVIRT_URI": libvirt_guest.uri,
             "SHUTDOWN_POLL": "0.5",
+            "DOMAIN_PREFIX": DOMAIN_PREFIX,
             **section,
         }
         drivers = load_drivers_from_specs(
@@ -123,7 +127,7 @@ def test_life_cycle_of_a_real_guest(libvirt_guest, make_driver, workdir):
     kit = libvirt_guest
     driver = make_driver(SHUTDOWN_TIMEOUT="120")
     record, console = guest_vm(kit, workdir)
-    name = f"one-{record.vid}"
+    name = f"{DOMAIN_PREFIX}{record.vid}"
     timings = {}
     try:
         start = time.monotonic()
@@ -269,7 +273,7 @@ def test_hostile_paths_and_template_values(libvirt_guest, make_driver, workdir):
     with open(copied, encoding="utf-8") as fh:
         assert fh.read() == text
     assert not os.path.exists(f"{workdir}/PWNED")
-    assert virsh("dominfo", "one-77").returncode != 0
+    assert virsh("dominfo", f"{DOMAIN_PREFIX}77").returncode != 0
 
 
 def test_live_migration_reaches_the_destination_libvirtd(libvirt_guest, sshd, make_driver, workdir):

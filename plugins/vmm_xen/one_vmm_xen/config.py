@@ -20,11 +20,10 @@ import math
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from one_core.errors import DriverError
-from one_core.template.model import stream_float
+from one_core.api import DriverError, cnum
 
 if TYPE_CHECKING:
-    from one_core.records import VMRecord
+    from one_core.api import VMRecord
 
 _ESCAPES = {"\\": "\\\\", "'": "\\'", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
@@ -192,8 +191,8 @@ def cpu_credits(vm: VMRecord, defaults: Mapping[str, Any]) -> int:
     look = _Lookup(vm, defaults)
     credit = look.default("CREDIT")
     cpu = vm.template.get("CPU")
-    base = stream_float(credit) if credit else 1.0
-    units = stream_float(cpu) if cpu else 1.0
+    base = cnum.stream_float(credit) if credit else 1.0
+    units = cnum.stream_float(cpu) if cpu else 1.0
     return math.ceil(units * base)
 
 

@@ -1,12 +1,12 @@
 """The ``xen`` virtualization driver: hook implementations (spec §5.3, §5.5).
 
 Every action runs ``[sudo] xm …`` (or ``xl …`` with ``XEN_TOOL = "xl"``) on
-the host through the shared SSH layer (:func:`one_core.remote.remote_for`),
+the host through the shared SSH layer (``ctx.remote(host)``),
 as argument lists, so no value reaches a shell unquoted:
 
 =========  ==============================================================
 deploy     the configuration written to ``<VM_DIR>/<vid>/images/deployment.<seq>``
-           (:func:`one_core.remote.upload_text`: ``cat`` reading standard input),
+           (:func:`one_driverkit.remote.upload_text`: ``cat`` reading standard input),
            ``xm create <file>``, then ``xm sched-credit -d <name> -w <credits>``
            from the file's ``#O CPU_CREDITS`` line. The deploy id is the
            ``Started domain X`` of xm; ``xl create`` prints none, so with xl
@@ -28,25 +28,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from one_core import vmm_helpers
-from one_core.errors import DriverError
-from one_core.hookspecs import hookimpl
-from one_core.remote import close_own_pool, remote_for, upload_text
+from one_driverkit import vmm_helpers
+from one_driverkit.remote import upload_text
+
+from one_core.api import DriverError, hookimpl
 from one_vmm_xen import tools, xentop
 from one_vmm_xen.config import render_config
 from one_vmm_xen.settings import defaults_of, settings
 
 if TYPE_CHECKING:
-    from one_core.context import DriverContext
-    from one_core.records import VMRecord
-    from one_core.remote import RunResult
+    from one_driverkit.remote import RunResult
+
+    from one_core.api import DriverContext, VMRecord
 
 MAX_WEIGHT = 65535
 """The largest credit-scheduler weight Xen accepts."""
 
 
 def _run(ctx: DriverContext, host: str, argv: list[str], *, check: bool = True) -> RunResult:
-    return remote_for(ctx, host).run(argv, timeout=settings(ctx).command_timeout, check=check)
+    return ctx.remote(host).run(argv, timeout=settings(ctx).command_timeout, check=check)
 
 
 def _tool(ctx: DriverContext, host: str, *args: str, check: bool = True) -> RunResult:
@@ -84,7 +84,7 @@ def vmm_deploy(
     """Copy the configuration to the host, create the domain, set its CPU weight."""
     text = vmm_helpers.deployment_text(deployment_file, deployment)
     remote_file = vmm_helpers.remote_deployment_path(ctx, vid, deployment_file)
-    upload_text(remote_for(ctx, host), text, remote_file, timeout=settings(ctx).command_timeout)
+    upload_text(ctx.remote(host), text, remote_file, timeout=settings(ctx).command_timeout)
     result = _tool(ctx, host, "create", remote_file)
     name = tools.started_domain(result.stdout)
     if name is None and settings(ctx).tool == "xl":
@@ -164,9 +164,3 @@ def vmm_poll(ctx: DriverContext, vid: int, host: str, deploy_id: str) -> dict[st
     if domain is None:
         return {"STATE": "d"}
     return xentop.poll_info(domain)
-
-
-@hookimpl
-def driver_stop(ctx: DriverContext) -> None:
-    """Close the SSH connections this driver opened itself."""
-    close_own_pool(ctx)

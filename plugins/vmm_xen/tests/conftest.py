@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from one_driverkit.remote import RemotePool  # noqa: E402
 
 from one_core.drivers import DriverSpec, LoadedDriver, load_drivers_from_specs  # noqa: E402
-from one_core.remote import RemotePool  # noqa: E402
-from tests.driver_test_helpers import pool, sshd  # noqa: F401  (re-exported fixtures)
+from one_core.testing.drivers import pool  # noqa: F401  (re-exported fixture; sshd: the plugin's)
 
 COMMON = r"""
 import json, os, re, sys

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from one_core.drivers import DriverSpec
-from tests.engine_harness import EngineWorld, running_engine
+from one_core.testing.engine_harness import EngineWorld, running_engine
 
 TEMPLATE = """NAME = web
 CPU = 0.25

@@ -9,7 +9,7 @@ from one_vmm_xen.settings import XenSettings, settings
 
 from one_core.drivers import DriverSpec, load_drivers_from_specs
 from one_core.errors import DriverError
-from tests.driver_test_helpers import driver_from_section
+from one_core.testing.drivers import driver_from_section
 
 
 def test_1_4_vm_mad_section_with_its_defaults_file(tmp_path: pathlib.Path) -> None:

@@ -29,8 +29,7 @@ import defusedxml.ElementTree as DET
 from botocore.auth import SigV2Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-
-from one_core.cloud.tools import ToolError, connection, one_auth_text, run_tool, split_auth
+from one_cloudkit.tools import ToolError, connection, one_auth_text, run_tool, split_auth
 
 DEFAULT_URL = "http://localhost:4567"
 API_VERSION = "2009-11-30"

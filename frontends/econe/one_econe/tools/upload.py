@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import click
+from one_cloudkit.tools import streamed_file_part
 
-from one_core.cloud.tools import streamed_file_part
 from one_econe.tools.common import (
     EC2QueryClient,
     ToolError,

@@ -31,8 +31,7 @@ from urllib.parse import urlsplit
 
 import click
 import defusedxml.ElementTree as DET
-
-from one_core.cloud.tools import ToolError, connection, one_auth_text, run_tool, split_auth
+from one_cloudkit.tools import ToolError, connection, one_auth_text, run_tool, split_auth
 
 DEFAULT_URL = "http://localhost:4567"
 

@@ -14,7 +14,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from one_core.cloud.tools import streamed_file_part
+from one_cloudkit.tools import streamed_file_part
+
 from one_occi.tools.common import (
     OCCIClient,
     Reply,
