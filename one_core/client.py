@@ -7,7 +7,9 @@ Credentials and endpoint as 1.4's Ruby OCA (``spec/xmlrpc-api.md`` §2.5):
   ``$HOME/.one/one_auth``; the session sent is ``user:sha1_hex(password)``.
   ``session=`` passes a ready session string unchanged.
 * endpoint: the ``endpoint`` argument, else ``$ONE_XMLRPC``, else
-  ``http://localhost:2633/RPC2``.
+  ``http://localhost:2633/RPC2``. An ``https://`` endpoint is verified against
+  the system's CAs, or the PEM file named by ``ca_file`` / ``$ONE_CA`` (e.g.
+  oned's own self-signed ``TLS_CERT``).
 
 Results: ``*.allocate`` return the new id, ``*.info`` return the parsed XML
 document (an :class:`xml.etree.ElementTree.Element`; ``Client(raw=True)``
@@ -24,6 +26,7 @@ import hashlib
 import http.client
 import os
 import re
+import ssl
 import threading
 import urllib.parse
 from pathlib import Path
@@ -115,6 +118,7 @@ class Client:
         session: str | None = None,
         raw: bool = False,
         timeout: float = 60.0,
+        ca_file: str | None = None,
     ):
         if session is None:
             session = session_from_secret(secret if secret is not None else read_one_auth())
@@ -128,14 +132,25 @@ class Client:
         self._port = url.port or (443 if self._https else 80)
         self._path = url.path or "/RPC2"
         self._local = threading.local()
+        self._ssl: ssl.SSLContext | None = None
+        if self._https:
+            ca = ca_file or os.environ.get("ONE_CA") or None
+            try:
+                self._ssl = ssl.create_default_context(cafile=ca)
+            except (OSError, ssl.SSLError) as exc:
+                raise OneTransportError(f"Cannot read the CA file {ca}: {exc}") from None
 
     # -- transport -----------------------------------------------------------
 
     def _conn(self) -> http.client.HTTPConnection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
-            conn = cls(self._host, self._port, timeout=self.timeout)
+            if self._https:
+                conn = http.client.HTTPSConnection(
+                    self._host, self._port, timeout=self.timeout, context=self._ssl
+                )
+            else:
+                conn = http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
             self._local.conn = conn
         return conn
 
@@ -170,7 +185,15 @@ class Client:
 
     def call_raw(self, method: str, *params: Any) -> Any:
         """Call ``method`` with exactly ``params`` (no session added); return the value."""
-        ok, value = parse_response(self.post(encode_call(method, list(params))))
+        try:
+            body = encode_call(method, list(params))
+        except UnicodeEncodeError as exc:  # e.g. a Latin-1 file read with surrogateescape
+            raise OneCallError(
+                f"Text is not valid UTF-8 (byte 0x{ord(exc.object[exc.start]) & 0xFF:02x} "
+                f"at position {exc.start}); convert it to UTF-8",
+                method,
+            ) from None
+        ok, value = parse_response(self.post(body))
         if not ok:
             code, message = value
             raise OneFault(code, message)
@@ -268,6 +291,8 @@ def _transport_message(exc: BaseException) -> str:
         return "Connection refused - connect(2)"
     if isinstance(exc, TimeoutError):
         return "execution expired"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"TLS certificate not trusted ({exc.verify_message}): set ONE_CA to oned's CA file"
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__

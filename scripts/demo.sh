@@ -31,11 +31,11 @@ PY
 
 export ONE_LOCATION=$DEMO
 export ONE_AUTH=$DEMO/one_auth
-export ONE_XMLRPC=http://localhost:$PORT/RPC2
+export ONE_XMLRPC=http://127.0.0.1:$PORT/RPC2
 echo "oneadmin:$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')" > "$ONE_AUTH"
 chmod 600 "$ONE_AUTH"
 
-# the embedded default, with a port that is free and short intervals for a demo
+# the embedded default, with a port that is free, short intervals and strict mode
 python - "$DEMO/etc/oned.conf" "$PORT" <<'PY'
 import re, sys
 from one_core.config import DEFAULT_ONED_CONF
@@ -43,6 +43,8 @@ text = DEFAULT_ONED_CONF.replace("PORT=2633", f"PORT={sys.argv[2]}")
 text = re.sub(r"HOST_MONITORING_INTERVAL = \d+", "HOST_MONITORING_INTERVAL = 5", text)
 text = re.sub(r"VM_POLLING_INTERVAL *= \d+", "VM_POLLING_INTERVAL      = 10", text)
 text = text.replace("interval = 30", "interval = 2")
+# strict mode (docs/security.md): authenticated reads only, hashed passwords, 127.0.0.1
+text += '\nAPI_SECURITY = "strict"\n'
 open(sys.argv[1], "w").write(text)
 PY
 

@@ -1,7 +1,9 @@
 """``oned``: the daemon (``spec/lifecycle-and-drivers.md`` §9).
 
-Start order: configuration → lock → oned.log → database (+ oneadmin bootstrap)
-→ pools → drivers loaded and validated → components (:func:`~one_core.daemon.core.components`:
+Start order: configuration → lock → oned.log → oned's own modules (:func:`load_modules`;
+a missing one stops oned, naming it) → database (+ oneadmin bootstrap)
+→ pools → drivers loaded and validated (sharing one SSH pool behind ``ctx.remote``, see
+:mod:`one_core.remote_access`; closed with the drivers) → components (:func:`~one_core.daemon.core.components`:
 vnet pool, VM engine, recovery) → services
 (monitoring, engine) → the XML-RPC port opens. SIGTERM/SIGINT close the
 port, stop the services and drivers, log ``All modules finalized, exiting.``
@@ -249,6 +251,11 @@ class Daemon:
         if fresh:
             log.info("Bootstraping OpenNebula database.")
         users = UserPool()
+        if cfg.strict:  # docs/security.md
+            from one_core.rpc.security import LoginGuard
+
+            users.hash_passwords = True
+            users.guard = LoginGuard()
         try:
             users.bootstrap()
         except BootstrapError as exc:

@@ -74,12 +74,14 @@ class Core:
     :class:`MissingComponent` when a component has not set them.
 
     :ivar cfg: the loaded oned.conf.
-    :ivar users: the user pool. :ivar hosts: the host pool.
+    :ivar users: the user pool.
+    :ivar hosts: the host pool.
     :ivar drivers: every configured driver (None when none are loaded).
     :ivar locations: oned's directories (None outside a daemon).
     :ivar vm_log: the one writer of every VM's vm.log.
     :ivar vnet: the virtual network pool (component ``one_core.pools.vnet``).
-    :ivar vm: the VM pool and :ivar engine: the VM engine (``one_core.engine``).
+    :ivar vm: the VM pool (component ``one_core.engine``).
+    :ivar engine: the VM engine (component ``one_core.engine``).
     :ivar scheduler: the in-daemon scheduler (``one_core.scheduling``; None
         with an external ``mm_sched``).
     :ivar im: the host monitoring manager.

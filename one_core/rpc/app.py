@@ -34,6 +34,7 @@ from one_core.rpc.registry import (
     Registry,
     dispatch,
 )
+from one_core.rpc.security import set_client
 
 if TYPE_CHECKING:
     from one_core.daemon.core import Core
@@ -83,6 +84,7 @@ class RpcApp:
         return [body]
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        set_client(environ.get("REMOTE_ADDR"))  # for strict mode's login guard
         registry = self.routes.get(environ.get("PATH_INFO", ""))
         if registry is None:
             return self._error(start_response, 404)

@@ -97,3 +97,8 @@ class LoginGuard:
         with self._lock:
             for key in self._keys(name):
                 self._fails.pop(key, None)
+
+
+def strict(core: object) -> bool:
+    """Whether oned runs with ``API_SECURITY = "strict"``."""
+    return bool(getattr(getattr(core, "cfg", None), "strict", False))

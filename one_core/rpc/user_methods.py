@@ -11,6 +11,8 @@ from one_core.rpc.registry import Request, method, ok
 def user_allocate(rq: Request, username: str, password: str) -> list[Any]:
     if rq.authenticate() != 0:
         return rq.fail("User not authorized to add new users")
+    if ":" in username:  # 1.4 created it, but the session "name:secret" could never match
+        return rq.fail("User names cannot contain ':', cannot allocate user")
     users = rq.core.users
     if users.by_name(username) is not None:
         return rq.fail("Existing user, cannot duplicate")

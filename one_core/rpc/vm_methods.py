@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from one_core.engine.errors import EngineError
 from one_core.rpc.registry import Request, method, ok
+from one_core.rpc.security import strict
 from one_core.vm.pool import AllocateError
 
 if TYPE_CHECKING:
@@ -91,7 +92,13 @@ def vm_migrate(rq: Request, vid: int, hid: int, live: bool) -> list[Any]:
 
 @method("one.vm.info", "A:si", "Returns virtual machine information")
 def vm_info(rq: Request, vid: int) -> list[Any]:
-    body = _engine(rq).pool.info_xml(vid)  # A1: no authentication, as 1.4
+    if strict(rq.core):  # 1.4 (A1) answered any session: docs/security.md
+        if rq.authenticate() == -1:
+            return rq.fail("User not authenticated, VirtualMachineInfo call aborted.")
+        owner = _engine(rq).pool.owner(vid)
+        if owner is not None and not _owner_ok(rq, owner):
+            return rq.fail(f"User not authorized to get information of VM {vid}")
+    body = _engine(rq).pool.info_xml(vid)
     if body is None:
         return rq.fail(f"Error getting vm with VID = {vid}")
     return ok(body)
@@ -114,6 +121,9 @@ def vmpool_info(rq: Request, flag: int) -> list[Any]:
         uid = user.oid
     else:
         uid = flag
+    caller = rq.authenticate()
+    if strict(rq.core) and caller != 0 and uid != caller:
+        uid = caller  # strict: a user lists only their own VMs (1.4: anyone's, or all)
     try:
         body = _engine(rq).pool.pool_xml(uid, rpc_escaped=True)
     except Exception:

@@ -32,7 +32,14 @@ PROJECT = Path(__file__).parents[2]
 REPLAY = "tests/conformance/test_wire_replay.py"
 METHOD_MODULES = sorted(p.name for p in (PROJECT / "one_core" / "rpc").glob("*_methods.py"))
 IGNORED = shutil.ignore_patterns(
-    ".venv", ".git", "__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis", "demo"
+    ".venv",
+    ".git",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".mypy_cache",
+    ".hypothesis",
+    "demo",
 )
 MODES = ("file", "unregistered")
 

@@ -150,6 +150,8 @@ SETTLED = re.compile(r"<STATE>3</STATE><LCM_STATE>(?!3<|16<)\d+</LCM_STATE>")
 
 
 class Replayer:
+    """Sends the captured requests, in order, to one oned of ours and checks each answer."""
+
     def settle(self, timeout: float = RETRY_SECONDS) -> None:
         """Wait until no VM is mid-transition, as the 1.4 capture session did between calls."""
         deadline = time.monotonic() + timeout
@@ -182,6 +184,7 @@ class Replayer:
             pytest.fail(f"{stem}: method not registered: {', '.join(missing)}")
 
     def replay(self, stem: str) -> None:
+        """Send capture ``stem``; fail unless the (normalised) answer is the expected one."""
         method = method_of(stem)
         self.check_registered(stem, method)
         request = (WIRE / f"{stem}.request.xml").read_bytes()
@@ -208,6 +211,7 @@ class Replayer:
 
 @pytest.fixture(scope="module")
 def replayer(tmp_path_factory, oned_process_cls):
+    """One fresh oned (dummy drivers) for the whole replay, in capture order."""
     oned = oned_process_cls(tmp_path_factory.mktemp("conformance"), ONED_CONF, SECTIONS)
     oned.start()
     try:

@@ -153,3 +153,20 @@ def test_corrupt_or_unreadable_database_refused_with_one_line(oned_factory, dama
     assert str(db_file) in lines[0] and "Traceback" not in oned.stderr()
     assert "restore it from a backup" in lines[0]
     assert lines[0] in oned.log()
+
+
+def test_shutdown_timeout_returns_the_vm_to_running(oned_factory):
+    sections = SLOW_SECTIONS.format(timeout=3600).replace(
+        'DELAY_DEPLOY = "3600"', 'DELAY_SHUTDOWN = "3600", TIMEOUT_SHUTDOWN = "2"'
+    )
+    oned = oned_factory(sections=sections)
+    slow, _ = _hosts(oned)
+    (vid,) = _deploy(oned, slow, 1)
+    assert wait_for(lambda: vm_state(oned, vid) == (ACTIVE, RUNNING), 20)
+    assert oned.call("one.vm.action", oned.session, "shutdown", vid) == [True]
+    assert vm_state(oned, vid) != (ACTIVE, RUNNING)
+    t0 = time.monotonic()
+    assert wait_for(lambda: vm_state(oned, vid) == (ACTIVE, RUNNING), 15)
+    assert time.monotonic() - t0 >= 1.5
+    vm_log = (oned.var / str(vid) / "vm.log").read_text()
+    assert "timed out after 2 s" in vm_log or "timed out after 2 s" in oned.log()

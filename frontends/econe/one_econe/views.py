@@ -25,6 +25,8 @@ PENDING = Ec2State(0, "pending")
 RUNNING = Ec2State(16, "running")
 SHUTTING_DOWN = Ec2State(32, "shutting-down")
 TERMINATED = Ec2State(48, "terminated")
+STOPPING = Ec2State(64, "stopping")
+STOPPED = Ec2State(80, "stopped")
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,13 @@ class InstanceView:
     ip: str
     instance_type: str
     launch_time: str
+    key_name: str = ""
+    tags: tuple[tuple[str, str], ...] = ()
+    launch_index: int = 0
+
+
+ZONE = "default"
+"""The one availability zone (1.4's ``placement``), also DescribeAvailabilityZones' answer."""
 
 
 def _e(value: object) -> str:
@@ -86,32 +95,40 @@ def _instance_item(vm: InstanceView, indent: str, monitoring: bool) -> str:
         f"{i}  {_state('instanceState', vm.state)}",
         f"{i}  <privateDnsName>{_e(vm.ip)}</privateDnsName>",
         f"{i}  <dnsName>{_e(vm.ip)}</dnsName>",
-        f"{i}  <keyName>default</keyName>",
-        f"{i}  <amiLaunchIndex>0</amiLaunchIndex>",
+        f"{i}  <keyName>{_e(vm.key_name or 'default')}</keyName>",
+        f"{i}  <amiLaunchIndex>{vm.launch_index}</amiLaunchIndex>",
         f"{i}  <instanceType>{_e(vm.instance_type)}</instanceType>",
         f"{i}  <launchTime>{_e(vm.launch_time)}</launchTime>",
-        f"{i}  <placement><availabilityZone>default</availabilityZone></placement>",
+        f"{i}  <placement><availabilityZone>{ZONE}</availabilityZone></placement>",
     ]
+    if vm.tags:
+        lines.append(f"{i}  <tagSet>{_tag_items(vm.tags)}</tagSet>")
     if monitoring:
         lines.append(f"{i}  <monitoring><enabled>true</enabled></monitoring>")
     lines.append(f"{i}</item>")
     return "\n".join(lines) + "\n"
 
 
-def run_instances(request_id: str, owner_name: str, vm: InstanceView) -> bytes:
+def _tag_items(tags: Iterable[tuple[str, str]]) -> str:
+    return "".join(f"<item><key>{_e(k)}</key><value>{_e(v)}</value></item>" for k, v in tags)
+
+
+def run_instances(request_id: str, owner_name: str, vms: Iterable[InstanceView]) -> bytes:
+    items = "".join(_instance_item(vm, "    ", monitoring=True) for vm in vms)
     body = (
         "  <reservationId>r-47a5402e</reservationId>\n"
         f"  <ownerId>{_e(owner_name)}</ownerId>\n"
         "  <groupSet><item><groupId>default</groupId></item></groupSet>\n"
-        "  <instancesSet>\n"
-        f"{_instance_item(vm, '    ', monitoring=True)}"
-        "  </instancesSet>\n"
+        f"  <instancesSet>\n{items}  </instancesSet>\n"
     )
     return _doc("RunInstancesResponse", request_id, body)
 
 
-def describe_instances(request_id: str, owner_name: str, vms: Iterable[InstanceView]) -> bytes:
+def describe_instances(
+    request_id: str, owner_name: str, vms: Iterable[InstanceView], next_token: str = ""
+) -> bytes:
     items = "".join(_instance_item(vm, "        ", monitoring=False) for vm in vms)
+    token = f"  <nextToken>{_e(next_token)}</nextToken>\n" if next_token else ""
     body = (
         "  <reservationSet>\n"
         "    <item>\n"
@@ -121,6 +138,7 @@ def describe_instances(request_id: str, owner_name: str, vms: Iterable[InstanceV
         f"      <instancesSet>\n{items}      </instancesSet>\n"
         "    </item>\n"
         "  </reservationSet>\n"
+        f"{token}"
     )
     return _doc("DescribeInstancesResponse", request_id, body)
 

@@ -1,15 +1,15 @@
 """Sessions of the modern dialect: ``user:plain-password`` or ``user:login-token``.
 
-Passwords are stored as 1.4 stores them (``sha1(password)``, hex). Today's
-clients send the plain password, so this dialect hashes what it gets and
-compares: :func:`password_matches` is the ONE place that knows how a stored
-password is checked (swap it when the storage changes), :func:`hash_password`
-the one place that makes what is stored.
+Today's clients send the plain password; 1.4 clients send ``sha1(password)``,
+and that is what the user pool checks (and, in strict mode, stores salted and
+scrypt-hashed, rate-limiting failures: :meth:`one_core.pools.user.UserPool.authenticate`).
+So a plain-password session is turned into the 1.4 one (:func:`legacy_secret`)
+and checked by the pool: there is one password check in oned, whatever the dialect.
 """
 
 from __future__ import annotations
 
-import hmac
+import re
 from typing import TYPE_CHECKING
 
 from one_core.pools.user import User, sha1_hex
@@ -18,15 +18,20 @@ from one_core.rpc.modern import tokens
 if TYPE_CHECKING:
     from one_core.daemon.core import Core
 
+TOKEN_FORM = re.compile(r"[0-9a-f]{64}")
+"""Every login token: 64 lower-case hex digits (only such secrets are looked up as tokens)."""
 
-def hash_password(plain: str) -> str:
-    """What the user pool stores for the password ``plain``."""
+
+def legacy_secret(plain: str) -> str:
+    """The secret a 1.4 client sends for the password ``plain`` (what the pool is given)."""
     return sha1_hex(plain)
 
 
-def password_matches(stored: str, plain: str) -> bool:
-    """Whether ``plain`` is the password whose stored form is ``stored`` (constant time)."""
-    return hmac.compare_digest(stored.encode(), hash_password(plain).encode())
+def _token_user(core: Core, name: str, secret: str) -> User | None:
+    user = core.users.by_name(name)
+    if user is None or not user.enabled or tokens.owner(secret) != user.oid:
+        return None
+    return user
 
 
 def authenticate(core: Core, session: str) -> User | None:
@@ -37,9 +42,9 @@ def authenticate(core: Core, session: str) -> User | None:
     name, sep, secret = session.partition(":")
     if not sep or not secret:
         return None
-    user = core.users.by_name(name)
-    if user is None or not user.enabled:
-        return None
-    if password_matches(user.password, secret) or tokens.owner(secret) == user.oid:
-        return user
-    return None
+    if TOKEN_FORM.fullmatch(secret):
+        user = _token_user(core, name, secret)
+        if user is not None:
+            return user
+    uid = core.users.authenticate(f"{name}:{legacy_secret(secret)}")
+    return core.users.get(uid) if uid >= 0 else None

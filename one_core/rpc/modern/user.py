@@ -7,7 +7,7 @@ from typing import Any
 from one_core.pools.user import User
 from one_core.rpc.modern import errors, tokens
 from one_core.rpc.modern.api import Call, api, unsupported
-from one_core.rpc.modern.auth import hash_password
+from one_core.rpc.modern.auth import TOKEN_FORM, legacy_secret
 from one_core.rpc.modern.documents import group_of, user_xml
 from one_core.rpc.modern.errors import ApiError, not_supported
 
@@ -35,7 +35,7 @@ def user_allocate(
     if call.core.users.by_name(name) is not None:
         raise ApiError(errors.ALLOCATE, f"NAME is already taken by USER {name}.")
     try:
-        return call.core.users.allocate(name, hash_password(password))
+        return call.core.users.allocate(name, legacy_secret(password))
     except ValueError as exc:
         raise ApiError(errors.ALLOCATE, str(exc)) from None
 
@@ -68,6 +68,8 @@ def user_login(call: Call, name: str, token: str, valid: int, egid: int = -1) ->
     call.authorize("MANAGE", "USER", user.oid, user.oid)
     if valid < -1:
         raise ApiError(errors.XML_RPC_API, f"Wrong valid period {valid}.")
+    if token and not TOKEN_FORM.fullmatch(token):
+        raise ApiError(errors.XML_RPC_API, "A token must be 64 lower-case hex digits.")
     if egid not in (-1, group_of(user.oid)[0]):
         raise not_supported("Effective groups", errors.ACTION)
     if valid == 0:

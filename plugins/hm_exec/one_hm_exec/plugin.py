@@ -12,12 +12,12 @@ Configuration (oned.conf ``HM_MAD`` section, all optional)::
   directory (``HOOKS_DIR``, else ``$ONE_LOCATION/share/hooks``, else
   ``/usr/share/one/hooks``); a bare name missing there is looked up in
   ``PATH``.
-* Remote hooks run on the VM's host through ``ctx.remote(host)`` (the core's
-  :class:`one_driverkit.remote.RemotePool`) or, when oned gives none, a pool of
-  this driver's own built from the ``SSH_*`` keys. Every argument is quoted
+* Remote hooks run on the VM's host through ``ctx.remote(host)`` (oned's shared
+  :class:`one_driverkit.remote.RemotePool`, logging in with this driver's
+  ``SSH_*`` keys). Every argument is quoted
   with :func:`shlex.quote`; the command is used as given (a path on the host).
 * Exit code 0 → the standard output is returned; anything else →
-  :class:`~one_core.errors.DriverError` with the output (1.4 logged the
+  :class:`~one_core.api.DriverError` with the output (1.4 logged the
   output of failed hooks only).
 """
 

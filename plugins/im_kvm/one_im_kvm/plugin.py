@@ -23,7 +23,7 @@ remote directory.
 * Their ``NAME=VALUE`` lines are parsed (:func:`one_im_kvm.probes.parse`).
   As in 1.4, a failing probe contributes nothing; when no probe reports
   anything, or the host cannot be reached,
-  :class:`~one_core.errors.DriverError` carries the remote standard error.
+  :class:`~one_core.api.DriverError` carries the remote standard error.
 """
 
 from __future__ import annotations

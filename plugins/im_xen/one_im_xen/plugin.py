@@ -23,7 +23,7 @@ from the ``SSH_*`` keys) and reads their output on the front-end
   FREECPU and HYPERVISOR=xen.
 
 As in 1.4, a failing command contributes nothing; when none reports
-anything, :class:`~one_core.errors.DriverError` says
+anything, :class:`~one_core.api.DriverError` says
 ``Could not monitor host <host>.`` with each command's standard error.
 """
 

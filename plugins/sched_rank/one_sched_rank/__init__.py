@@ -10,7 +10,7 @@ Modules:
 * :mod:`.reference` — a plain tree-walking interpreter and per-VM scheduler (for tests);
 * :mod:`.policy` — match, capacity, rank, dispatch (the fast path);
 * :mod:`.plugin` — the ``sched_place`` hook implementation (entry point ``rank``);
-* :mod:`.xmlrecords` — XML-RPC documents to :class:`~one_core.placement.PendingVM` /
-  :class:`~one_core.placement.HostSnapshot`;
+* :mod:`.xmlrecords` — XML-RPC documents to :class:`~one_core.api.PendingVM` /
+  :class:`~one_core.api.HostSnapshot`;
 * :mod:`.mm_sched` — the out-of-process ``mm_sched`` command.
 """

@@ -10,8 +10,7 @@ The images of a VM live on its host's local disk (``spec/lifecycle-and-drivers.m
 * A location is ``host:path``. When the host is the front-end (``ctx.front``,
   ``localhost`` or a name of ``FRONT_ALIASES``), or when there is no host
   part, the path is handled locally; otherwise over SSH through
-  ``ctx.remote(host)``, or a pool of this driver's own from the ``SSH_*``
-  keys when oned gives none.
+  ``ctx.remote(host)`` (oned's shared pool, with this driver's ``SSH_*`` keys).
 * CLONE and LN copy (LN is a copy without shared storage, as in 1.4). An
   ``http://``, ``https://`` or ``ftp://`` source is downloaded on the
   destination host (wget, else curl). A ``host:path`` source on another
