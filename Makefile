@@ -12,13 +12,8 @@ help:
 	@echo "make bench  - run the benchmarks (figures in docs/performance.md)"
 	@echo "make lint   - ruff and mypy"
 
-# opennebula-cli (dev group, tests/modern) also installs onevm/onehost/onevnet/oneuser:
-# reinstalling one-core after every sync keeps those commands the 1.4 ones.
-OURS := $(UV) sync --all-packages --quiet --inexact --reinstall-package one-core
-
 setup:
 	@$(UV) sync --all-packages --quiet
-	@$(OURS)
 
 demo: setup
 	@bash scripts/demo.sh
@@ -37,7 +32,6 @@ test: test-deps
 		echo "note: libvirt-dev missing: libvirt-python tests will skip" >&2; \
 		$(UV) sync --all-packages --quiet; \
 	fi
-	@$(OURS)
 	@$(UV) run --no-sync pytest $(PYTEST_ARGS)
 
 bench: setup
@@ -53,4 +47,4 @@ format: setup
 	@$(UV) run ruff check --fix .
 
 clean:
-	rm -rf .venv demo .pytest_cache .ruff_cache .hypothesis
+	rm -rf .venv demo .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -252,10 +252,11 @@ class Daemon:
             log.info("Bootstraping OpenNebula database.")
         users = UserPool()
         if cfg.strict:  # docs/security.md
-            from one_core.rpc.security import LoginGuard
+            from one_core.rpc.security import LoginGuard, RepeatFilter
 
             users.hash_passwords = True
             users.guard = LoginGuard()
+            logging.getLogger("one.ReM").addFilter(RepeatFilter())
         try:
             users.bootstrap()
         except BootstrapError as exc:

@@ -1,4 +1,4 @@
-"""oned's HTTP server: uvicorn (asyncio + httptools) in front of the WSGI XML-RPC app.
+"""oned's HTTP server: uvicorn (httptools; uvloop when installed) in front of the WSGI XML-RPC app.
 
 Why (docs/decisions.md, "HTTP layer"): the event loop holds every connection
 for the price of a few KiB, so slow or idle clients never occupy a thread;
@@ -147,13 +147,19 @@ class WsgiBridge:
         }
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self.pool, _run_wsgi, self.wsgi, environ)
+        expired: list[bool] = []
+        timer = loop.call_later(self.call_timeout, _expire, future, expired)
         try:
-            status, out_headers, payload = await asyncio.wait_for(future, self.call_timeout)
-        except TimeoutError:
+            status, out_headers, payload = await future
+        except asyncio.CancelledError:
+            if not expired:
+                raise  # the server is shutting down
             log.error("Call took more than %.0f s; answered with a fault", self.call_timeout)
             status, out_headers = 200, [(b"content-type", b"text/xml; charset=utf-8")]
             payload = encode_fault(FAULT_TIMEOUT, "Request timed out")
             close = True
+        finally:
+            timer.cancel()
         if status >= 400:
             close = True
         out_headers = [h for h in out_headers if h[0].lower() != b"content-length"]
@@ -163,6 +169,13 @@ class WsgiBridge:
             out_headers.append((b"connection", b"close"))
         await send({"type": "http.response.start", "status": status, "headers": out_headers})
         await send({"type": "http.response.body", "body": payload})
+
+
+def _expire(future: asyncio.Future[Any], expired: list[bool]) -> None:
+    """The call took longer than ``call_timeout``: stop waiting for it (a cheaper
+    ``asyncio.wait_for``; the worker thread finishes on its own)."""
+    expired.append(True)
+    future.cancel()
 
 
 def _run_wsgi(
@@ -223,7 +236,7 @@ class UvicornHTTPServer:
         protocol = type("_Protocol", (_DeadlineProtocol,), {"request_timeout": request_timeout})
         config = uvicorn.Config(
             self.bridge,
-            loop="asyncio",
+            loop="auto",  # uvloop when installed (it is a dependency), else asyncio
             http=protocol,
             ws="none",
             lifespan="off",

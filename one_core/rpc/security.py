@@ -102,3 +102,33 @@ class LoginGuard:
 def strict(core: object) -> bool:
     """Whether oned runs with ``API_SECURITY = "strict"``."""
     return bool(getattr(getattr(core, "cfg", None), "strict", False))
+
+
+class RepeatFilter(logging.Filter):
+    """Strict mode: an error line identical to one logged less than ``window`` seconds
+    ago is dropped (a password guesser must not flood oned.log); the next time it is
+    logged it says how many were dropped."""
+
+    def __init__(self, window: float = 60.0, clock: Callable[[], float] = time.monotonic):
+        super().__init__()
+        self.window = window
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._seen: dict[str, tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.ERROR:
+            return True
+        text = record.getMessage()
+        now = self.clock()
+        with self._lock:
+            last, dropped = self._seen.get(text, (-self.window, 0))
+            if now - last < self.window:
+                self._seen[text] = (last, dropped + 1)
+                return False
+            if len(self._seen) > 1000:
+                self._seen.clear()
+            self._seen[text] = (now, 0)
+        if dropped:
+            record.msg, record.args = f"{text} (and {dropped} more like it)", None
+        return True

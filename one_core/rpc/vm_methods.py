@@ -43,6 +43,8 @@ def vm_allocate(rq: Request, template: str) -> list[Any]:
 
 @method("one.vm.deploy", "A:sii", "Deploys a virtual machine")
 def vm_deploy(rq: Request, vid: int, hid: int) -> list[Any]:
+    if strict(rq.core) and rq.authenticate() == -1:  # 1.4 told anyone what exists first
+        return rq.fail("User not authenticated, aborting RequestManagerDeploy call.")
     engine = _engine(rq)
     if engine.hosts.host_info(hid) is None:
         return rq.fail(f"The host {hid} does not exists")
@@ -60,6 +62,8 @@ def vm_deploy(rq: Request, vid: int, hid: int) -> list[Any]:
 
 @method("one.vm.action", "A:ssi", "Performs an action on a virtual machine")
 def vm_action(rq: Request, action: str, vid: int) -> list[Any]:
+    if strict(rq.core) and rq.authenticate() == -1:  # 1.4 told anyone what exists first
+        return rq.fail("User not authenticated, aborting RequestManagerAction call.")
     engine = _engine(rq)
     owner = engine.pool.owner(vid)
     if owner is None:
@@ -75,6 +79,8 @@ def vm_action(rq: Request, action: str, vid: int) -> list[Any]:
 
 @method("one.vm.migrate", "A:siib", "Migrates a virtual machine")
 def vm_migrate(rq: Request, vid: int, hid: int, live: bool) -> list[Any]:
+    if strict(rq.core) and rq.authenticate() == -1:  # 1.4 told anyone what exists first
+        return rq.fail("User not authenticated, aborting RequestManagerMigrate call.")
     engine = _engine(rq)
     if engine.hosts.host_info(hid) is None:
         return rq.fail(f"The host {hid} does not exists")

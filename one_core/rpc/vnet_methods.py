@@ -13,6 +13,7 @@ import peewee
 
 from one_core.pools.vnet import VNetAllocateError, VNetPool
 from one_core.rpc.registry import Request, method, ok
+from one_core.rpc.security import strict
 
 
 def _pool(rq: Request) -> VNetPool:
@@ -48,6 +49,8 @@ def vn_info(rq: Request, nid: int) -> list[Any]:
 @method("one.vn.delete", "A:si", "Deletes a virtual network")
 def vn_delete(rq: Request, nid: int) -> list[Any]:
     """§6.3: existence first, then OWNER; leases in use are not checked; ``[rc == 0]``."""
+    if strict(rq.core) and rq.authenticate() == -1:  # 1.4 told anyone what exists first
+        return rq.fail("User not authenticated, aborting RequestManagerVirtualNetworkDelete call.")
     pool = _pool(rq)
     net = pool.get(nid)
     if net is None:

@@ -12,7 +12,8 @@ PostgreSQL), ``sshd``, ``libvirt_guest``, ``moto_url``/``ec2``,
 * :mod:`.drivers` — a driver from a 1.4 oned.conf section, SSH host pools;
 * :mod:`.sshd`, :mod:`.guest`, :mod:`.moto` — real servers for driver tests;
 * :mod:`.recording` — a driver recording every hook call;
-* :mod:`.cloud` — cloud front-end server processes.
+* :mod:`.cloud` — cloud front-end server processes;
+* :mod:`.prefix` — a per-run prefix for machine-wide names (domains, bridges).
 
 Importing this package imports nothing else.
 """

@@ -268,16 +268,18 @@ class VMPool:
         "vid", "seq", "host_name", "vm_dir", "hid", "vm_mad", "tm_mad", "stime", "etime",
         "pstime", "petime", "rstime", "retime", "estime", "eetime", "reason",
     )  # fmt: skip
-    _sql_cache: dict[str, str] = {}
+    _sql_cache: dict[tuple[str, str], str] = {}
+    """Built statements by (the database's parameter mark, kind): SQLite and
+    PostgreSQL spell the marks differently and a process may use both."""
 
     @classmethod
     def _sql(cls, kind: str) -> str:
         """Statements built once (peewee's query builder is the hot path otherwise)."""
-        sql = cls._sql_cache.get(kind)
-        if sql is None:
-            from one_core.db.base import database
+        from one_core.db.base import database
 
-            p = database.param
+        p = database.param
+        sql = cls._sql_cache.get((p, kind))
+        if sql is None:
             if kind in ("row", "row+template"):
                 cols = list(cls._ROW_COLUMNS) + (
                     ["template", "template_xml"] if kind == "row+template" else []
@@ -291,7 +293,7 @@ class VMPool:
                     f"INSERT INTO history ({', '.join(cols)}) VALUES ({', '.join([p] * len(cols))})"
                     f" ON CONFLICT (vid, seq) DO UPDATE SET {updates}"
                 )
-            cls._sql_cache[kind] = sql
+            cls._sql_cache[(p, kind)] = sql
         return sql
 
     @classmethod
@@ -300,7 +302,7 @@ class VMPool:
         from one_core.db.base import database
 
         cols = tuple(values)
-        key = "insert:" + ",".join(cols)
+        key = (database.param, "insert:" + ",".join(cols))
         sql = cls._sql_cache.get(key)
         if sql is None:
             marks = ", ".join([database.param] * len(cols))

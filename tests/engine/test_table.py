@@ -290,7 +290,7 @@ def _sources(row: Transition) -> list[tuple[VmState, LcmState]]:
 CASES = [
     pytest.param(n, event, state, lcm, id=f"{n + 1}-{event.name}-{state.name}-{lcm.name}")
     for n, row in enumerate(TABLE)
-    for event in row.events[:2]
+    for event in row.events
     for state, lcm in _sources(row)
 ]
 

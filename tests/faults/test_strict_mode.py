@@ -48,6 +48,14 @@ def test_unauthenticated_and_cross_user_reads_refused(strict):
     for session in ("", "alice:wrong", "nobody:" + "0" * 40):
         reply = strict.call("one.vm.info", session, vid)
         assert reply[0] is False and "hunter2" not in reply[1]
+    for method, params in (
+        ("one.vm.action", ("shutdown", 12345)),
+        ("one.vm.deploy", (12345, 12345)),
+        ("one.vm.migrate", (12345, 12345, False)),
+        ("one.vn.delete", (12345,)),
+    ):  # nothing about what exists before authentication
+        reply = strict.call(method, "", *params)
+        assert reply[0] is False and "not authenticated" in reply[1], (method, reply)
     reply = strict.call("one.vm.info", bob, vid)
     assert reply[0] is False and "not authorized" in reply[1]
     assert strict.call("one.vm.info", alice, vid)[0] is True
@@ -106,6 +114,9 @@ def test_1000_wrong_passwords_are_refused(strict):
     log = strict.log()
     lockouts = [ln for ln in log.splitlines() if "Failed logins: user 'erin' from 127.0.0.1" in ln]
     assert len(lockouts) == 1, lockouts
+    # and the per-call error is not repeated 1,000 times either
+    refusals = [ln for ln in log.splitlines() if "User not authenticated" in ln]
+    assert 1 <= len(refusals) <= 3, len(refusals)
     assert elapsed < 100  # refused, not slowed: the daemon stays responsive
     assert strict.call("one.user.info", strict.session, 0)[0] is True
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +13,14 @@ import pytest
 from one_core.testing.oned import ONEADMIN_PASSWORD, OnedProcess
 
 from .helpers import endpoint, wait_for
+from .one_cli_env import one_cli_python
 
 
 class OneCli:
     """Runs ``python -m opennebula_cli --output json ...`` against one oned."""
 
     def __init__(self, oned: OnedProcess, home: Path, auth: str):
+        self.python = one_cli_python()
         self.env = dict(os.environ)
         self.env.update(
             ONE_XMLRPC=endpoint(oned),
@@ -32,7 +33,7 @@ class OneCli:
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "opennebula_cli", "--output", "json", "--no-pager", *args],
+            [str(self.python), "-m", "opennebula_cli", "--output", "json", "--no-pager", *args],
             env=self.env,
             cwd=self.cwd,
             capture_output=True,

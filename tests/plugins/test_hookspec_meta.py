@@ -16,7 +16,6 @@ import pytest
 from one_core.context import DriverContext
 from one_core.drivers import SPEC_MODULES, DriverSpec, LoadedDriver, make_plugin_manager
 from one_core.hookspecs import common
-
 from one_core.testing.recording import Recorder
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,7 +3,7 @@
 The rules are in docs/recovery.md. Per-VM delays of the dummy drivers
 (``$VAR/<vid>/dummy_delay``) and the TM section's ``DELAY_DELETE`` hold the
 VMs in their transitional states; the delays are removed before the restart.
-Every test runs on SQLite and on PostgreSQL.
+It runs on SQLite and on PostgreSQL (tests/vm/conftest.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import time
 
-from one_core.testing.databases import parametrize_databases as pytest_generate_tests  # noqa: F401
 from one_core.testing.oned import DRIVER_SECTIONS
 
 HELD_SECTIONS = """

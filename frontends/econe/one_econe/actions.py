@@ -38,7 +38,6 @@ from one_econe.instances import (
     INSTANCE_FILTERS,
     Instance,
     InstanceLookup,
-    launch_time,
     matches,
     not_found,
     parse_instance_id,
@@ -50,8 +49,6 @@ from one_econe.templates import TemplateError, render_file
 from one_econe.users import CloudUser
 
 log = logging.getLogger("econe")
-
-__all__ = ["EconeActions", "launch_time", "parse_instance_id"]
 
 Handler = Callable[[CloudUser, Mapping[str, str], str], bytes]
 
@@ -70,6 +67,7 @@ _RUN_PARAMS = (
     "MaxCount",
     "KeyName",
     "ClientToken",
+    "AddressingType",
     "Placement.AvailabilityZone",
     "SecurityGroup.N",
     "SecurityGroupId.N",
@@ -199,6 +197,9 @@ class EconeActions:
         return image
 
     def _check_placement(self, p: Mapping[str, str]) -> None:
+        """The one zone, the default group, and ``AddressingType=public`` (the 1.4 gem's)."""
+        if p.get("AddressingType", "public") != "public":
+            raise bad_request(f"Invalid AddressingType: {p['AddressingType']}")
         zone = p.get("Placement.AvailabilityZone")
         if zone is not None and zone != views.ZONE:
             raise bad_request(f"Invalid availability zone: [{zone}]")

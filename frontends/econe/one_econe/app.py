@@ -246,10 +246,10 @@ class EconeApp:
         user = self.users.get(rq.params.get("AWSAccessKeyId"))
         if user is None or not verify_sigv2(rq, user.password, cfg.signature_host, cfg.port):
             raise auth_failure()
-        when = rq.params.get("Timestamp")
+        stamp = rq.params.get("Timestamp")
         expires = rq.params.get("Expires")
         check_clock(
-            timestamp_or_error(when, "Timestamp") if when else None,
+            timestamp_or_error(stamp, "Timestamp") if stamp else None,
             timestamp_or_error(expires, "Expires") if expires else None,
             cfg.max_skew,
         )

@@ -16,7 +16,8 @@ no limit), ``MAX_SKEW`` (seconds a signed request's Timestamp/X-Amz-Date may
 differ from now, default 900; 0 = no check, as 1.4), ``USER_CACHE`` (seconds
 the user list is cached, default 2), ``IMAGE_OWNERSHIP`` (``yes``: RunInstances
 only with the caller's images or as oneadmin, the default; ``no``: 1.4's any
-image), ``ONE_XMLRPC`` (read, §7 #3).
+image), ``ONE_XMLRPC`` (read, §7 #3), ``REGION`` (the region name
+DescribeRegions answers, default ``opennebula``; read by :mod:`one_econe.resources`).
 """
 
 from __future__ import annotations

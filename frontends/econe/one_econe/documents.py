@@ -47,8 +47,7 @@ def state_changes(
         {"instanceId": vid, "currentState": state(cur), "previousState": state(prev)}
         for vid, cur, prev in changes
     ]
-    set_name = "instancesSet"
-    return document(root, request_id, {set_name: items})
+    return document(root, request_id, {"instancesSet": items})
 
 
 def key_pair_item(name: str, key_pair_id: str, fingerprint: str, key_type: str) -> dict[str, Any]:

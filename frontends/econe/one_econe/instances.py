@@ -159,13 +159,14 @@ class InstanceLookup:
         return found
 
     def get(self, raw: str) -> Instance:
-        """One listed id: ``InvalidInstanceID.Malformed``/``NotFound`` (also for DONE VMs),
+        """One listed id: ``InvalidInstanceID.Malformed``/``NotFound`` (oned's message; also
+        for DONE VMs),
         or 403 ``UnauthorizedOperation`` when the VM is another user's."""
         vid = parse_instance_id(raw)
         try:
             vm = self.client.vm_info(vid)
-        except OneClientError:
-            raise not_found(raw) from None
+        except OneClientError as exc:  # oned's message, as the 1.4 tools print it
+            raise EC2Error(400, "InvalidInstanceID.NotFound", exc.message) from None
         if int(vm.findtext("STATE") or 0) == 6:  # type: ignore[union-attr]  # DONE
             raise not_found(raw)
         owner = int(vm.findtext("UID") or -1)  # type: ignore[union-attr]
@@ -176,5 +177,7 @@ class InstanceLookup:
     def get_all(self, raws: list[str]) -> list[Instance]:
         """Every listed id, all checked before the caller acts on any (§7 #13)."""
         if not raws:
-            raise EC2Error(400, "MissingParameter", "The request must contain the parameter InstanceId")
+            raise EC2Error(
+                400, "MissingParameter", "The request must contain the parameter InstanceId"
+            )
         return [self.get(raw) for raw in raws]

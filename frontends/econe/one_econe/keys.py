@@ -17,6 +17,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
@@ -99,7 +100,7 @@ def load_public(material_b64: str) -> KeyMaterial:
             if raw.lstrip().startswith(b"-----")
             else serialization.load_ssh_public_key(raw.strip())
         )
-    except (ValueError, TypeError, binascii.Error):
+    except (ValueError, TypeError, binascii.Error, UnsupportedAlgorithm):
         raise EC2Error(
             400, "InvalidKey.Format", "Key is not in valid OpenSSH public key format"
         ) from None

@@ -34,7 +34,7 @@ _INDEX = r"[1-9][0-9]*"
 
 def pattern(*names: str) -> re.Pattern[str]:
     """A full-match pattern of parameter names; ``.N`` stands for a 1-based index."""
-    alternatives = (re.escape(n).replace(r"\.N", rf"\.{_INDEX}") for n in names)
+    alternatives = (re.sub(r"\\\.N(?=\\\.|$)", rf"\\.{_INDEX}", re.escape(n)) for n in names)
     return re.compile("(?:" + "|".join(alternatives) + ")")
 
 
@@ -143,9 +143,7 @@ def tag_specifications(params: Mapping[str, str], resource_type: str) -> list[tu
     for group in _groups(params, "TagSpecification").values():
         kind = group.get("ResourceType", "")
         if kind != resource_type:
-            raise bad_request(
-                f"'{kind}' is not a valid taggable resource type for this operation."
-            )
+            raise bad_request(f"'{kind}' is not a valid taggable resource type for this operation.")
         sub = {k: v for k, v in group.items() if k != "ResourceType"}
         pairs.extend((key, value or "") for key, value in tag_list(sub, "Tag"))
     return pairs

@@ -110,9 +110,7 @@ class ResourceActions:
             user.id, name, material.fingerprint, material.key_type, material.public_openssh
         )
         if record is None:
-            raise EC2Error(
-                400, "InvalidKeyPair.Duplicate", f"The keypair '{name}' already exists."
-            )
+            raise EC2Error(400, "InvalidKeyPair.Duplicate", f"The keypair '{name}' already exists.")
         return record
 
     def create_key_pair(self, user: CloudUser, p: Mapping[str, str], rid: str) -> bytes:
@@ -122,9 +120,7 @@ class ResourceActions:
         if p.get("KeyFormat", "pem") != "pem":
             raise bad_request(f"Key format '{p['KeyFormat']}' is not supported: use pem")
         if self.store.key_pair(user.id, name) is not None:
-            raise EC2Error(
-                400, "InvalidKeyPair.Duplicate", f"The keypair '{name}' already exists."
-            )
+            raise EC2Error(400, "InvalidKeyPair.Duplicate", f"The keypair '{name}' already exists.")
         material = keys.generate(p.get("KeyType", "rsa"))
         record = self._store_key(user, name, material)
         body = key_pair_item(name, record.key_pair_id, record.fingerprint, record.key_type)
@@ -149,9 +145,7 @@ class ResourceActions:
         records = self.store.key_pairs(user.id)
 
         def missing(name: str) -> EC2Error:
-            return EC2Error(
-                400, "InvalidKeyPair.NotFound", f"The key pair '{name}' does not exist"
-            )
+            return EC2Error(400, "InvalidKeyPair.NotFound", f"The key pair '{name}' does not exist")
 
         records = _by_name(params.indexed(p, "KeyName"), {r.name: r for r in records}, missing)
         records = _by_name(
@@ -193,7 +187,9 @@ class ResourceActions:
     def _tag_targets(self, user: CloudUser, p: Mapping[str, str]) -> list[int]:
         raws = params.indexed(p, "ResourceId")
         if not raws:
-            raise EC2Error(400, "MissingParameter", "The request must contain the parameter ResourceId")
+            raise EC2Error(
+                400, "MissingParameter", "The request must contain the parameter ResourceId"
+            )
         for raw in raws:
             if raw.startswith("ami-"):
                 raise bad_request(f"Tagging '{raw}' is not supported: only instances have tags")
@@ -223,9 +219,7 @@ class ResourceActions:
         params.check_known(p, params.pattern(*params.FILTERS, *params.PAGING))
         instances = self.lookup(user).visible()
         rows = [
-            (inst.vid, key, value)
-            for inst in instances
-            for key, value in sorted(inst.tags.items())
+            (inst.vid, key, value) for inst in instances for key, value in sorted(inst.tags.items())
         ]
         fields: dict[str, Callable[[tuple[int, str, str]], list[str]]] = {
             "key": lambda r: [r[1]],
@@ -267,15 +261,13 @@ class ResourceActions:
         }
         return document("DescribeRegionsResponse", rid, {"regionInfo": _select(regions, p, fields)})
 
-    def describe_availability_zones(
-        self, user: CloudUser, p: Mapping[str, str], rid: str
-    ) -> bytes:
+    def describe_availability_zones(self, user: CloudUser, p: Mapping[str, str], rid: str) -> bytes:
         """The zone ``default`` (every instance's placement)."""
         params.check_known(
             p, params.pattern("ZoneName.N", "ZoneId.N", "AllAvailabilityZones", *params.FILTERS)
         )
         params.boolean(p, "AllAvailabilityZones")
-        zone = {
+        zone: dict[str, Any] = {
             "zoneName": views.ZONE,
             "zoneId": f"{self.region}-{views.ZONE}",
             "zoneState": "available",

@@ -47,7 +47,10 @@ def vm_short(state: int, lcm_state: int) -> str:
         return ""
 
 
-_LCM_OVERRIDES = {LcmState.SAVE_MIGRATE: RUNNING, LcmState.EPILOG_STOP: STOPPING}
+_LCM_OVERRIDES: dict[int, Ec2State] = {
+    LcmState.SAVE_MIGRATE: RUNNING,
+    LcmState.EPILOG_STOP: STOPPING,
+}
 """ACTIVE LCM states whose short status says otherwise: SAVE_MIGRATE, EPILOG_STOP."""
 
 

@@ -92,9 +92,7 @@ class EconeStore:
         return [_key_record(row) for row in query]
 
     def key_pair(self, owner: int, name: str) -> KeyPairRecord | None:
-        row = self.KeyPair.get_or_none(
-            (self.KeyPair.owner == owner) & (self.KeyPair.name == name)
-        )
+        row = self.KeyPair.get_or_none((self.KeyPair.owner == owner) & (self.KeyPair.name == name))
         return _key_record(row) if row is not None else None
 
     def add_key_pair(

@@ -4,6 +4,11 @@
   econe-server ``main`` (``MAX_SKEW = 900``, ``SSL_SERVER = myhost.example.com``)
   and ``legacy`` (``MAX_SKEW = 0``: 1.4's no clock check, for the spec's 2010
   test vector). Both serve the same image repository.
+  Both oneds have the networks ``Tiny`` and ``Tiny2`` (two fixed leases each) of the
+  instance types ``tiny`` and ``tiny2``.
+* ``sched_stack`` — a second oned with the in-daemon scheduler (instances reach
+  running by themselves), the networks ``Public EC2`` and ``Tiny`` (two fixed
+  leases, for the instance type ``tiny``), and one econe-server (``main`` = ``legacy``).
 * ``new_user()`` — a fresh OpenNebula user per call: ``(name, password)``.
 * ``boto3_client(user, password)`` — boto3 EC2 (SigV4) with the secret
   ``sha1hex(password)``.
@@ -23,6 +28,7 @@ from typing import Any
 import pytest
 
 from one_core.testing import cloud
+from one_core.testing.oned import DRIVER_SECTIONS_SCHED
 
 REPO = Path(__file__).resolve().parents[3]
 PACKAGE_ETC = REPO / "frontends" / "econe" / "one_econe" / "etc"
@@ -45,6 +51,20 @@ class EconeServer(cloud.ServerProcess):
     name: str = ""
 
 
+TINY_NETWORK = (
+    'NAME = "Tiny"\nTYPE = FIXED\nBRIDGE = br0\n'
+    "LEASES = [ IP = 192.168.5.1 ]\nLEASES = [ IP = 192.168.5.2 ]\n"
+)
+TINY2_NETWORK = TINY_NETWORK.replace("Tiny", "Tiny2").replace("192.168.5.", "192.168.6.")
+TINY = (
+    "NAME = eco-tiny\nCPU = 0.1\nMEMORY = 64\n"
+    "DISK = [ source = <%= erb_vm_info[:img_path] %>, target = sda1 ]\n"
+    'NIC = [ NETWORK = "Tiny" ]\n'
+    "IMAGE_ID = <%= erb_vm_info[:img_id] %>\n"
+    "INSTANCE_TYPE = <%= erb_vm_info[:instance_type] %>\n"
+)
+
+
 def write_config(
     path: Path,
     *,
@@ -64,6 +84,8 @@ def write_config(
         {
             "m1.small.erb": (PACKAGE_ETC / "ec2query_templates" / "m1.small.erb").read_text(),
             "small.erb": small,
+            "tiny.erb": TINY,
+            "tiny2.erb": TINY.replace("Tiny", "Tiny2"),
         },
         templates_dir="ec2query_templates",
         port=port,
@@ -71,6 +93,8 @@ def write_config(
         image_dir=image_dir,
         extra="VM_TYPE=[NAME=m1.small, TEMPLATE=m1.small.erb]\n"
         "VM_TYPE=[\n  NAME=small,\n  TEMPLATE=small.erb\n]\n"
+        "VM_TYPE=[NAME=tiny, TEMPLATE=tiny.erb]\n"
+        "VM_TYPE=[NAME=tiny2, TEMPLATE=tiny2.erb]\n"
         "USER_CACHE=0\n" + extra,
     )
 
@@ -127,6 +151,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         'NAME = "Public EC2"\nTYPE = RANGED\nBRIDGE = br0\n'
         "NETWORK_SIZE = C\nNETWORK_ADDRESS = 192.168.0.0\n",
     )
+    admin.vn_allocate(TINY_NETWORK)
+    admin.vn_allocate(TINY2_NETWORK)
     image_dir = base / "images"
     database = base / "var" / "econe.db"
     env = dict(oned.env)
@@ -157,15 +183,54 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         oned.stop()
 
 
+@pytest.fixture(scope="session")
+def sched_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """oned with the in-daemon scheduler + one econe-server (see the module docstring)."""
+    base = tmp_path_factory.mktemp("econe-sched")
+    oned, admin = cloud.start_oned(
+        base / "one",
+        'NAME = "Public EC2"\nTYPE = RANGED\nBRIDGE = br0\n'
+        "NETWORK_SIZE = C\nNETWORK_ADDRESS = 192.168.0.0\n",
+        {"HOST_MONITORING_INTERVAL": 1, "MANAGER_TIMER": 1},
+        DRIVER_SECTIONS_SCHED,
+    )
+    admin.vn_allocate(TINY_NETWORK)
+    admin.vn_allocate(TINY2_NETWORK)
+    image_dir = base / "images"
+    database = base / "var" / "econe.db"
+    env = dict(oned.env)
+    env["ONE_LOCATION"] = str(base / "econe-location")
+    port = free_port()
+    cfg = write_config(
+        base / "main" / "econe.conf", port=port, database=database, image_dir=image_dir
+    )
+    server = EconeServer(cfg, port, env, base / "main" / "econe.log", name="main").start()
+    st = Stack(oned, server, server, image_dir, database, admin)
+    (image_dir.parent / "home").mkdir(exist_ok=True)
+    try:
+        yield st
+    finally:
+        server.stop()
+        admin.close()
+        oned.stop()
+
+
 @pytest.fixture
 def boto3_client(stack: Stack) -> Callable[..., Any]:
     import boto3
     from botocore.config import Config
 
-    def make(user: str, password: str, *, secret: str | None = None, url: str | None = None):
+    def make(
+        user: str,
+        password: str,
+        *,
+        secret: str | None = None,
+        url: str | None = None,
+        on: Stack | None = None,
+    ):
         return boto3.client(
             "ec2",
-            endpoint_url=url or stack.main.url,
+            endpoint_url=url or (on or stack).main.url,
             region_name="us-east-1",
             aws_access_key_id=user,
             aws_secret_access_key=secret if secret is not None else sha1_hex(password),

@@ -186,11 +186,28 @@ def test_dry_run(stack, boto3_client):
     assert err.value.response["Error"]["Code"] == "DryRunOperation"
 
 
-def test_unknown_parameters_are_ignored(stack, boto3_client):
+def test_filters_and_paging_are_honoured(stack, boto3_client, econe_tool, image_file):
+    """Issue 20: a state filter that matches nothing returns nothing; MaxResults pages."""
     user, password = stack.new_user()
     ec2 = boto3_client(user, password)
+    image_id = _upload(econe_tool, stack, user, password, image_file)
+    ids = [
+        i["InstanceId"]
+        for i in ec2.run_instances(ImageId=image_id, MinCount=2, MaxCount=2, InstanceType="small")[
+            "Instances"
+        ]
+    ]
     resp = ec2.describe_instances(
-        Filters=[{"Name": "instance-state-name", "Values": ["running"]}], MaxResults=5
+        Filters=[{"Name": "instance-state-name", "Values": ["terminated"]}]
     )
-    assert resp["Reservations"][0]["OwnerId"] == user
-    assert "NextToken" not in resp
+    assert [i for r in resp["Reservations"] for i in r["Instances"]] == []
+    first = ec2.describe_instances(MaxResults=5)
+    assert "NextToken" not in first
+    page = ec2.describe_instances(Filters=[{"Name": "instance-id", "Values": ids}], MaxResults=1)
+    assert [i["InstanceId"] for r in page["Reservations"] for i in r["Instances"]] == ids[:1]
+    rest = ec2.describe_instances(
+        Filters=[{"Name": "instance-id", "Values": ids}], MaxResults=1, NextToken=page["NextToken"]
+    )
+    assert [i["InstanceId"] for r in rest["Reservations"] for i in r["Instances"]] == ids[1:]
+    assert "NextToken" not in rest
+    ec2.terminate_instances(InstanceIds=ids)

@@ -136,7 +136,11 @@ def test_gem_style_request_with_blanks_and_tilde(stack):
     """``~`` → ``%7E`` and ``+`` for spaces, as the 1.4 gem sent them; unknown params signed."""
     user, password = stack.new_user()
     secret = hashlib.sha1(password.encode()).hexdigest()
-    params = gem_params(user, "DescribeImages", {"Owner.1": "a b~c", "Filter.1.Name": "x*y"})
+    params = gem_params(
+        user,
+        "DescribeImages",
+        {"Owner.1": "a b~c", "Filter.1.Name": "image-id", "Filter.1.Value.1": "x*y"},
+    )
     params["Signature"] = gem_sign(params, secret, "myhost.example.com")
     status, body, _ = post(stack.main.port, params)
     assert status == 200, body
@@ -183,7 +187,7 @@ def test_signature_over_other_params_is_refused(stack):
 def test_unknown_and_missing_action(stack):
     user, password = stack.new_user()
     secret = hashlib.sha1(password.encode()).hexdigest()
-    params = gem_params(user, "RebootInstances")
+    params = gem_params(user, "AttachVolume")
     params["Signature"] = gem_sign(params, secret, "myhost.example.com")
     status, body, _ = post(stack.main.port, params)
     assert status == 400
@@ -249,3 +253,22 @@ def test_wrong_path_after_authentication(stack):
     assert resp.status == 404
     assert b"<Code>InvalidURI</Code>" in resp.read()
     conn.close()
+
+
+def test_gem_run_instances_with_addressing_type(stack, econe_tool, image_file):
+    """The 0.5.x gem adds ``AddressingType=public``: honoured; another value is refused."""
+    user, password = stack.new_user()
+    secret = hashlib.sha1(password.encode()).hexdigest()
+    res = econe_tool("econe-upload", str(image_file), env=stack.tool_env(user, password))
+    image_id = res.stdout.split()[-1]
+    run = {"ImageId": image_id, "MinCount": "1", "MaxCount": "1", "InstanceType": "small"}
+    params = gem_params(user, "RunInstances", dict(run, AddressingType="private"))
+    params["Signature"] = gem_sign(params, secret, "myhost.example.com")
+    status, body, _ = post(stack.main.port, params)
+    assert status == 400 and b"<Code>InvalidParameterValue</Code>" in body
+    params = gem_params(user, "RunInstances", dict(run, AddressingType="public"))
+    params["Signature"] = gem_sign(params, secret, "myhost.example.com")
+    status, body, _ = post(stack.main.port, params)
+    assert status == 200, body
+    vid = ET.fromstring(body).findtext(f"{NS}instancesSet/{NS}item/{NS}instanceId")
+    stack.admin.vm_action("finalize", int(vid))

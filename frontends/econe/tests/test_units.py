@@ -136,7 +136,8 @@ def test_template_subset():
     [
         (VmState.PENDING, 0, (0, "pending")),
         (VmState.HOLD, 0, (0, "pending")),
-        (VmState.STOPPED, 0, (0, "pending")),
+        (VmState.STOPPED, 0, (80, "stopped")),
+        (VmState.SUSPENDED, 0, (80, "stopped")),
         (VmState.ACTIVE, LcmState.BOOT, (16, "running")),
         (VmState.ACTIVE, LcmState.RUNNING, (16, "running")),
         (VmState.ACTIVE, LcmState.MIGRATE, (16, "running")),
@@ -146,7 +147,11 @@ def test_template_subset():
         (VmState.DONE, 0, (48, "terminated")),
         (VmState.FAILED, 0, (48, "terminated")),
         (VmState.ACTIVE, LcmState.PROLOG, (0, "pending")),
-        (VmState.ACTIVE, LcmState.SAVE_STOP, (0, "pending")),
+        (VmState.ACTIVE, LcmState.SAVE_STOP, (64, "stopping")),
+        (VmState.ACTIVE, LcmState.SAVE_SUSPEND, (64, "stopping")),
+        (VmState.ACTIVE, LcmState.EPILOG_STOP, (64, "stopping")),
+        (VmState.ACTIVE, LcmState.SAVE_MIGRATE, (16, "running")),
+        (VmState.ACTIVE, LcmState.PROLOG_RESUME, (0, "pending")),
         (VmState.ACTIVE, LcmState.LCM_INIT, (0, "pending")),
     ],
 )
@@ -170,7 +175,7 @@ def test_documents_parse_with_botocore():
     vm = views.InstanceView(
         15, "5", views.RUNNING, "192.168.0.5", "m1.small", "2010-01-15T11:20:30+01:00"
     )
-    run = _parse("RunInstances", views.run_instances("rid", "oneuser", vm))
+    run = _parse("RunInstances", views.run_instances("rid", "oneuser", [vm]))
     assert run["Instances"][0]["InstanceId"] == "15"
     assert run["Instances"][0]["AmiLaunchIndex"] == 0
     assert run["Instances"][0]["LaunchTime"].utcoffset() == dt.timedelta(hours=1)
@@ -296,6 +301,6 @@ def test_image_ownership_flag(tmp_path, flag, allowed):
     else:
         with pytest.raises(EC2Error) as err:
             actions.run_instances(bob, params, "r")
-        assert (err.value.status, err.value.code) == (401, "AuthFailure")
+        assert (err.value.status, err.value.code) == (403, "UnauthorizedOperation")
         assert oned.templates == []
     repo.close()

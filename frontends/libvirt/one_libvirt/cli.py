@@ -1,7 +1,8 @@
 """``one-libvirtd``: serve libvirt clients (virsh, libvirt-python) for an OpenNebula user.
 
     one-libvirtd [--listen 127.0.0.1] [--port 16509] [--no-tcp] [--unix PATH]
-                 [--endpoint URL] [--auth FILE] [--pool-filter N] [--sasl] [--debug]
+                 [--endpoint URL] [--auth FILE] [--pool-filter N] [--sasl]
+                 [--event-interval SECONDS] [--debug]
 
 Credentials: the file given by ``--auth``, else ``$ONE_AUTH``, else
 ``~/.one/one_auth`` (``user:password``), exactly as the CLI reads them.
@@ -43,6 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="UNIX-socket clients log in as their own OpenNebula user (SASL PLAIN)",
     )
+    p.add_argument(
+        "--event-interval",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="how often oned's VM pool is read for domain events while a client listens "
+        "(default 1)",
+    )
     p.add_argument("--debug", action="store_true")
     return p
 
@@ -74,7 +83,12 @@ def main(argv: list[str] | None = None) -> int:
         client = Client(f"{user}:{password}", endpoint=args.endpoint)
         return Domains(ClientOned(client, args.pool_filter))
 
-    factory = session_factory_for(make_domains, login=login if args.sasl else None)
+    if args.event_interval <= 0:
+        print("one-libvirtd: --event-interval must be positive", file=sys.stderr)
+        return 2
+    factory = session_factory_for(
+        make_domains, login=login if args.sasl else None, event_interval=args.event_interval
+    )
     servers = Servers()
     try:
         if not args.no_tcp:

@@ -71,7 +71,8 @@ def list_defined(s: Session, u: Unpacker) -> bytes:
     return p.bytes()
 
 
-def _matches(vm: Vm, flags: int) -> bool:
+def matches(vm: Vm, flags: int) -> bool:
+    """Whether a domain passes the virConnectListAllDomains filter ``flags``."""
     m = vm.mapped
     persistent = not m.active
 
@@ -102,7 +103,7 @@ def list_all_domains(s: Session, u: Unpacker) -> bytes:
     need_results = u.int()
     flags = u.uint()
     u.done()
-    vms = [vm for vm in s.domains.all() if _matches(vm, flags)]
+    vms = [vm for vm in s.domains.all() if matches(vm, flags)]
     p = Packer()
     if need_results:
         p.uint(len(vms))
@@ -210,6 +211,26 @@ def domain_undefine(s: Session, u: Unpacker) -> bytes:
 @handles(Proc.DOMAIN_SUSPEND)
 def domain_suspend(s: Session, u: Unpacker) -> bytes:
     s.domains.suspend(dom_arg(s, u))
+    return b""
+
+
+@handles(Proc.DOMAIN_SET_MEMORY)
+def domain_set_memory(s: Session, u: Unpacker) -> bytes:
+    dom = WireDomain.unpack(u)
+    kib = u.uhyper()
+    u.done()
+    s.domains.set_memory(s.domains.resolve(dom), kib)
+    return b""
+
+
+@handles(Proc.DOMAIN_SET_MEMORY_FLAGS)
+def domain_set_memory_flags(s: Session, u: Unpacker) -> bytes:
+    """virsh setmem: any of the current/live/config flags; only a defined domain changes."""
+    dom = WireDomain.unpack(u)
+    kib = u.uhyper()
+    u.uint()
+    u.done()
+    s.domains.set_memory(s.domains.resolve(dom), kib)
     return b""
 
 

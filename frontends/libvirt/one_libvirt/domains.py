@@ -4,9 +4,14 @@
   active (PENDING, ACTIVE, SUSPENDED), -1 otherwise; its UUID is derived from
   the VM id (:func:`vm_uuid`), so every lookup maps back to a VM id.
 * ``create`` = ``one.vm.allocate`` (the scheduler places it); ``define`` =
-  allocate + ``hold``; ``start`` = ``release``; ``shutdown``/``suspend``/
-  ``resume`` = the same actions; ``destroy`` = ``cancel`` when RUNNING, else
-  ``finalize``; ``undefine`` = ``finalize`` of an inactive domain.
+  allocate + ``hold``; ``start`` = ``release`` (HOLD) or ``resume`` (STOPPED);
+  ``shutdown``/``suspend`` = the same actions; ``resume`` = ``resume`` (SUSPENDED,
+  STOPPED); ``destroy`` = ``cancel`` when RUNNING, else ``finalize``;
+  ``undefine`` = ``finalize`` of an inactive domain. A FAILED VM cannot run again.
+* Redefining an existing domain (``virsh edit``): OpenNebula 1.4 cannot change a
+  VM's template, so a domain on HOLD (defined, never started) is replaced by a new
+  VM with the new definition (new id and UUID); any other domain accepts only a
+  definition that changes nothing.
 """
 
 from __future__ import annotations
@@ -137,12 +142,11 @@ class Domains:
 
     # -- life cycle ------------------------------------------------------------
 
-    def _allocate(self, xml: str) -> int:
-        tmpl = translate.domain_to_template(xml)
+    def _allocate(self, tmpl: translate.Template, replacing: int | None = None) -> int:
         name = tmpl.get("NAME")
         with self._name_lock:
             for vm in self.all():
-                if vm.name == name:
+                if vm.name == name and vm.id != replacing:
                     raise LibvirtError(
                         ErrCode.DOM_EXIST,
                         f"operation failed: domain '{name}' already exists with id {vm.id}",
@@ -150,10 +154,44 @@ class Domains:
             return self.oned.allocate(tmpl.to_text())
 
     def create_xml(self, xml: str) -> Vm:
-        return self.get(self._allocate(xml))
+        return self.get(self._allocate(translate.domain_to_template(xml)))
+
+    def _existing(self, xml: str, name: str) -> Vm | None:
+        """The domain a definition redefines: the one of its UUID, else the one of its name."""
+        uuid = translate.domain_uuid(xml)
+        vid = uuid_vid(uuid) if uuid is not None else None
+        if vid is not None:
+            try:
+                return self.get(vid)
+            except LibvirtError:
+                pass
+        for vm in self.all():
+            if vm.name == name:
+                return vm
+        return None
 
     def define_xml(self, xml: str) -> Vm:
-        vid = self._allocate(xml)
+        """Define a new domain, or redefine an existing one (see the module docstring)."""
+        tmpl = translate.domain_to_template(xml)
+        old = self._existing(xml, tmpl.get("NAME") or "")
+        if old is None:
+            return self._define(tmpl)
+        if translate.same_definition(tmpl, translate.domain_to_template(self.xml(old))):
+            return self.get(old.id)
+        if old.state != VmState.HOLD:
+            raise LibvirtError(
+                ErrCode.OPERATION_INVALID,
+                f"Requested operation is not valid: domain '{old.name}' cannot be redefined: "
+                "OpenNebula cannot change the template of a VM that has been started "
+                f"(it is {VmState(old.state).name}); only a defined domain that never ran "
+                "can be edited",
+            )
+        new = self._define(tmpl, replacing=old.id)
+        self.oned.action("finalize", old.id)
+        return new
+
+    def _define(self, tmpl: translate.Template, replacing: int | None = None) -> Vm:
+        vid = self._allocate(tmpl, replacing)
         try:
             self.oned.action("hold", vid)
         except LibvirtError as exc:
@@ -163,13 +201,45 @@ class Domains:
             ) from None
         return self.get(vid)
 
-    def start(self, vm: Vm) -> Vm:
+    def set_memory(self, vm: Vm, kib: int) -> Vm:
+        """virDomainSetMemory: only a domain on HOLD can change (it is redefined)."""
+        if kib <= 0:
+            raise LibvirtError(ErrCode.INVALID_ARG, "invalid argument: memory must be positive")
         if vm.state != VmState.HOLD:
+            raise LibvirtError(
+                ErrCode.OPERATION_INVALID,
+                "Requested operation is not valid: the memory of an OpenNebula VM is fixed "
+                "once it has been started (OpenNebula 1.4 has no memory balloon); only a "
+                "defined domain that never ran can change it",
+            )
+        tmpl = translate.domain_to_template(self.xml(vm))
+        tmpl.set("MEMORY", str(max(1, -(-kib // 1024))))
+        if translate.same_definition(tmpl, translate.domain_to_template(self.xml(vm))):
+            return vm
+        new = self._define(tmpl, replacing=vm.id)
+        self.oned.action("finalize", vm.id)
+        return new
+
+    def _not_failed(self, vm: Vm) -> None:
+        if vm.state == VmState.FAILED:
+            raise LibvirtError(
+                ErrCode.OPERATION_INVALID,
+                f"Requested operation is not valid: domain '{vm.name}' is FAILED in "
+                "OpenNebula and cannot run again; undefine it and define it anew",
+            )
+
+    def start(self, vm: Vm) -> Vm:
+        """virDomainCreate: ``release`` a VM on HOLD, ``resume`` a STOPPED (saved) one."""
+        self._not_failed(vm)
+        if vm.state == VmState.HOLD:
+            self.oned.action("release", vm.id)
+        elif vm.state == VmState.STOPPED:
+            self.oned.action("resume", vm.id)
+        else:
             raise LibvirtError(
                 ErrCode.OPERATION_INVALID,
                 "Requested operation is not valid: domain is already running",
             )
-        self.oned.action("release", vm.id)
         return self.get(vm.id)
 
     def _require_active(self, vm: Vm) -> None:
@@ -187,7 +257,10 @@ class Domains:
         self.oned.action("suspend", vm.id)
 
     def resume(self, vm: Vm) -> None:
-        self._require_active(vm)
+        """``resume`` a SUSPENDED or STOPPED (saved) VM; oned refuses other active states."""
+        self._not_failed(vm)
+        if vm.state != VmState.STOPPED:
+            self._require_active(vm)
         self.oned.action("resume", vm.id)
 
     def destroy(self, vm: Vm) -> None:
@@ -236,6 +309,11 @@ class Domains:
 
     def max_memory(self, vm: Vm) -> int:
         return translate.template_int(self.details(vm)[1], "MEMORY") * 1024
+
+
+def host_int(el: Element, tag: str) -> int:
+    """An integer field of a HOST element (0 when missing or not a number)."""
+    return _int(el, tag)
 
 
 def node_totals(hosts: list[Element]) -> tuple[int, int]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from one_libvirt.domains import Domains, Vm
 from one_libvirt.protocol import (
@@ -21,13 +22,16 @@ from one_libvirt.protocol import (
 )
 from one_libvirt.xdr import Packer, Unpacker
 
+if TYPE_CHECKING:
+    from one_libvirt.events import EventHub
+
 HV_TYPE = "ONE"
 HV_VERSION = 1_004_000  # OpenNebula 1.4.0 in libvirt's major*1e6 + minor*1e3 + micro
 LIB_VERSION = 9_000_000  # the libvirt protocol level we answer as (9.0.0)
 URI = "one:///"
 
 
-@dataclass
+@dataclass(eq=False)
 class Session:
     """Per-connection state."""
 
@@ -40,6 +44,12 @@ class Session:
     open_check: Callable[[], None] | None = None
     closing: bool = False
     extra: dict[str, object] = field(default_factory=dict)
+    events: EventHub | None = None
+    """The server's event poller (shared by all sessions)."""
+    event_ids: set[int] = field(default_factory=set)
+    """virDomainEventID values this client registered for."""
+    send_message: Callable[[int, bytes], bool] | None = None
+    """Sends a MESSAGE packet (an event) of the given procedure to this client."""
 
 
 Handler = Callable[[Session, Unpacker], bytes]

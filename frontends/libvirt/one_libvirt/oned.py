@@ -27,6 +27,10 @@ class Oned(Protocol):
 
     def hosts(self) -> list[Element]: ...
 
+    def vnets(self) -> list[Element]: ...
+
+    def vnet(self, nid: int) -> Element: ...
+
 
 class ClientOned:
     """:class:`Oned` over the XML-RPC client, as one OpenNebula user."""
@@ -61,3 +65,10 @@ class ClientOned:
 
     def hosts(self) -> list[Element]:
         return list(self._call(self.client.hostpool_info).findall("HOST"))
+
+    def vnets(self) -> list[Element]:
+        """The virtual networks the user may use (``one.vnpool.info`` -2)."""
+        return list(self._call(self.client.vnpool_info, -2).findall("VNET"))
+
+    def vnet(self, nid: int) -> Element:
+        return self._call(self.client.vn_info, nid)

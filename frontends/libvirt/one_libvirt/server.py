@@ -19,10 +19,19 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from one_libvirt import domain_calls, sasl  # noqa: F401  (register their procedures)
+from one_libvirt import (  # noqa: F401  (register their procedures)
+    domain_calls,
+    event_calls,
+    network_calls,
+    node_calls,
+    sasl,
+    stats_calls,
+)
 from one_libvirt.domains import Domains
 from one_libvirt.errors import LibvirtError
+from one_libvirt.events import EventHub
 from one_libvirt.handlers import AUTH_PROCS, BEFORE_OPEN, HANDLERS, Session
+from one_libvirt.procnames import api_name
 from one_libvirt.protocol import (
     HEADER_SIZE,
     KEEPALIVE_PROGRAM,
@@ -64,14 +73,22 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
     return b"".join(chunks)
 
 
+def no_support(proc: int) -> LibvirtError:
+    """libvirt's error for an API the connection driver does not implement."""
+    name = api_name(proc)
+    if name is None:
+        return LibvirtError(ErrCode.NO_SUPPORT, f"unknown procedure: {proc}", ErrDomain.RPC)
+    return LibvirtError(
+        ErrCode.NO_SUPPORT, f"this function is not supported by the connection driver: {name}"
+    )
+
+
 def dispatch(session: Session, header: Header, payload: bytes) -> tuple[Status, bytes]:
     """Run one CALL of program REMOTE; never raises."""
     handler = HANDLERS.get(header.proc)
     try:
         if handler is None:
-            raise LibvirtError(
-                ErrCode.NO_SUPPORT, f"unknown procedure: {header.proc}", ErrDomain.RPC
-            )
+            raise no_support(header.proc)
         if session.domains is None and header.proc not in AUTH_PROCS:
             raise LibvirtError(ErrCode.AUTH_FAILED, "authentication required", ErrDomain.RPC)
         if not session.opened and header.proc not in BEFORE_OPEN:
@@ -95,6 +112,20 @@ class ConnectionHandler(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         sock: socket.socket = self.request
         session = self.server.session_factory(self.server.local)
+        self._lock = threading.Lock()
+
+        def send_message(proc: int, payload: bytes) -> bool:
+            header = Header(REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, proc, MsgType.MESSAGE, 0, 0)
+            return self._send(sock, header, payload)
+
+        session.send_message = send_message
+        try:
+            self._serve(sock, session)
+        finally:
+            if session.events is not None:
+                session.events.unregister(session)
+
+    def _serve(self, sock: socket.socket, session: Session) -> None:
         max_size = self.server.max_message
         while not session.closing:
             raw_len = _recv_exact(sock, LEN_SIZE)
@@ -149,10 +180,11 @@ class ConnectionHandler(socketserver.BaseRequestHandler):
             if not self._send(sock, header.reply(status), reply):
                 return
 
-    @staticmethod
-    def _send(sock: socket.socket, header: Header, payload: bytes) -> bool:
+    def _send(self, sock: socket.socket, header: Header, payload: bytes) -> bool:
+        """One whole packet; replies and event messages never interleave."""
         try:
-            sock.sendall(frame(header, payload))
+            with self._lock:
+                sock.sendall(frame(header, payload))
             return True
         except OSError:
             return False
@@ -211,13 +243,18 @@ def session_factory_for(
     make_domains: Callable[[], Domains],
     check: bool = True,
     login: Callable[[str, str], Domains] | None = None,
+    event_interval: float = 1.0,
 ) -> SessionFactory:
     """Sessions as the daemon's user (CONNECT_OPEN verifies its credentials with one pool
-    call); with ``login``, local (UNIX socket) connections must log in with SASL PLAIN."""
+    call); with ``login``, local (UNIX socket) connections must log in with SASL PLAIN.
+
+    All sessions share one :class:`EventHub`: one poller of oned's VM pool (as the daemon's
+    user, every ``event_interval`` seconds while a client is registered for events)."""
+    hub = EventHub(lambda: make_domains().oned, event_interval)
 
     def factory(local: bool) -> Session:
         if login is not None and local:
-            return Session(domains=None, secure=True, login=login)
+            return Session(domains=None, secure=True, login=login, events=hub)
         domains = make_domains()
 
         def open_check() -> None:
@@ -226,7 +263,12 @@ def session_factory_for(
             except LibvirtError as exc:
                 raise LibvirtError(ErrCode.AUTH_FAILED, f"authentication failed: {exc}") from None
 
-        return Session(domains=domains, secure=local, open_check=open_check if check else None)
+        return Session(
+            domains=domains,
+            secure=local,
+            open_check=open_check if check else None,
+            events=hub,
+        )
 
     return factory
 

@@ -171,10 +171,25 @@ class Stack(OnedView):
     port: int
     unix: Path
     host_id: int
+    log: Path
+    """one-libvirtd's output (``--debug``: one line per procedure called)."""
 
     @property
     def uri(self) -> str:
         return f"one+tcp://127.0.0.1:{self.port}/"
+
+    def one_cli(self, command: str, *args: str) -> subprocess.CompletedProcess[str]:
+        """An OpenNebula CLI command (``onevm``, ...) as a process against this oned."""
+        exe = shutil.which(command, path=str(Path(sys.executable).parent))
+        assert exe, f"{command} is not installed"
+        return subprocess.run(
+            [exe, *args],
+            env=dict(self.oned.env),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
 
 
 def _wait_port(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
@@ -237,6 +252,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, oned_process_cls: type) -> I
                 "--auth",
                 str(oned.auth_file),
                 "--sasl",
+                "--event-interval",
+                "0.3",
                 "--debug",
             ],
             env=env,
@@ -245,7 +262,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, oned_process_cls: type) -> I
         )
         procs.append(lv)
         _wait_port(port, lv, lv_log_path)
-        yield Stack(oned, client, port, unix, hid)
+        yield Stack(oned, client, port, unix, hid, lv_log_path)
     finally:
         for proc in procs:
             if proc.poll() is None:
@@ -265,11 +282,17 @@ def virsh_path() -> str | None:
 
 
 def run_virsh(
-    uri: str, *args: str, cwd: Path | None = None, auth_file: Path | None = None
+    uri: str,
+    *args: str,
+    cwd: Path | None = None,
+    auth_file: Path | None = None,
+    editor: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, LC_ALL="C")
     if auth_file is not None:
         env["LIBVIRT_AUTH_FILE"] = str(auth_file)
+    if editor is not None:
+        env["EDITOR"] = env["VISUAL"] = editor
     return subprocess.run(
         ["virsh", "-c", uri, *args],
         capture_output=True,

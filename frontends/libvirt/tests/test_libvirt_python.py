@@ -153,9 +153,9 @@ def test_define_start_undefine(libvirtd: Daemon) -> None:
 def test_errors_reach_the_application(libvirtd: Daemon) -> None:
     conn = libvirt.open(libvirtd.uri)
     with pytest.raises(libvirt.libvirtError) as err:
-        conn.createXML("<domain><name>x</name><features><acpi/></features></domain>", 0)
+        conn.createXML("<domain><name>x</name><memoryBacking/></domain>", 0)
     assert err.value.get_error_code() == libvirt.VIR_ERR_CONFIG_UNSUPPORTED
-    assert "<features>" in str(err.value)
+    assert "<memoryBacking>" in str(err.value)
     with pytest.raises(libvirt.libvirtError) as err:
         conn.createXML("<domain><name>x</name>", 0)
     assert err.value.get_error_code() == libvirt.VIR_ERR_XML_ERROR
@@ -165,14 +165,20 @@ def test_errors_reach_the_application(libvirtd: Daemon) -> None:
     with pytest.raises(libvirt.libvirtError) as err:
         conn.lookupByUUIDString("12345678-1234-1234-1234-123456789012")
     assert err.value.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN
+    dup = conn.createXML(XML.format(name="dup"), 0)
     with pytest.raises(libvirt.libvirtError) as err:
-        conn.listAllNetworks()  # a procedure this server does not implement
-    assert err.value.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT
-    conn.createXML(XML.format(name="dup"), 0)
-    with pytest.raises(libvirt.libvirtError) as err:
-        conn.defineXML(XML.format(name="dup"))
+        conn.defineXML(XML.format(name="dup").replace("65536", "131072"))  # active: no change
+    assert err.value.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID
+    assert "cannot change the template of a VM that has been started" in str(err.value)
+    assert conn.defineXML(XML.format(name="dup")).UUID() == dup.UUID()  # no change: accepted
+    other = conn.defineXML(XML.format(name="other"))
+    with pytest.raises(libvirt.libvirtError) as err:  # other's UUID, dup's name
+        conn.defineXML(
+            XML.format(name="dup").replace("<name>", f"<uuid>{other.UUIDString()}</uuid><name>")
+        )
     assert err.value.get_error_code() == libvirt.VIR_ERR_DOM_EXIST
     assert conn.numOfDomains() == 1  # still serving
+    assert libvirtd.vm(1)[0] == HOLD  # "other" (VM 1) kept its definition
     conn.close()
 
 

@@ -157,7 +157,14 @@ def test_calls_before_open_are_refused(addr: tuple[str, int]) -> None:
 def test_unknown_procedure_gets_no_support_and_connection_lives(addr: tuple[str, int]) -> None:
     c = Raw(addr)
     c.open()
-    for proc in (36, 426, 99999, -5):
+    for proc, api in ((27, "virDomainReboot"), (426, "virDomainGetMessages")):
+        header, body = c.call(proc)
+        assert header.status == Status.ERROR
+        assert error_of(body) == (
+            ErrCode.NO_SUPPORT,
+            f"this function is not supported by the connection driver: {api}",
+        )
+    for proc in (99999, -5):  # not a procedure of libvirt 9.0
         header, body = c.call(proc)
         assert header.status == Status.ERROR
         assert error_of(body) == (ErrCode.NO_SUPPORT, f"unknown procedure: {proc}")
@@ -258,11 +265,11 @@ def test_garbage_stream_then_new_clients(addr: tuple[str, int]) -> None:
 def test_unsupported_xml_is_an_error_reply(libvirtd: Daemon, addr: tuple[str, int]) -> None:
     c = Raw(addr)
     c.open()
-    xml = "<domain><name>x</name><devices><graphics type='vnc'/></devices></domain>"
+    xml = "<domain><name>x</name><devices><hostdev mode='subsystem'/></devices></domain>"
     header, body = c.call(Proc.DOMAIN_CREATE_XML, Packer().string(xml).uint(0).bytes())
     assert header.status == Status.ERROR
     code, message = error_of(body)
-    assert code == ErrCode.CONFIG_UNSUPPORTED and "<graphics>" in (message or "")
+    assert code == ErrCode.CONFIG_UNSUPPORTED and "<hostdev>" in (message or "")
     assert libvirtd.vm_ids() == []  # nothing reached oned
     header, _ = c.call(Proc.CONNECT_NUM_OF_DOMAINS)
     assert header.status == Status.OK

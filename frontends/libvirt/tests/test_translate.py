@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import defusedxml.ElementTree as DET
 import pytest
 from one_libvirt import translate
@@ -90,36 +92,31 @@ def test_memory_units_round_up_to_mib(memory: str, mib: int) -> None:
 @pytest.mark.parametrize(
     ("fragment", "named"),
     [
-        ("<clock offset='utc'/>", "<clock>"),
-        ("<currentMemory>1</currentMemory>", "<currentMemory>"),
-        ("<os><type>hvm</type><boot dev='hd'/></os>", "<boot>"),
         ("<os><type>exe</type></os>", "os type 'exe'"),
-        ("<os><type arch='x86_64'>hvm</type></os>", "'arch'"),
-        ("<devices><graphics type='vnc'/></devices>", "<graphics>"),
+        ("<os><type bits='64'>hvm</type></os>", "'bits'"),
+        ("<os><type>hvm</type><boot dev='usb'/></os>", "boot device 'usb'"),
+        ("<os><type>hvm</type><firmware/></os>", "<firmware>"),
+        ("<devices><graphics type='rdp'/></devices>", "graphics type 'rdp'"),
+        ("<devices><hostdev mode='subsystem'/></devices>", "<hostdev>"),
+        ("<devices><disk type='network'><source name='x'/></disk></devices>", "disk type"),
         (
-            "<devices><disk type='block'><source dev='/dev/sda'/></disk></devices>",
-            "disk type 'block'",
+            "<devices><disk type='file' device='lun'><source file='/a'/></disk></devices>",
+            "disk device 'lun'",
         ),
-        (
-            "<devices><disk type='file' device='cdrom'><source file='/a'/></disk></devices>",
-            "disk device 'cdrom'",
-        ),
-        (
-            "<devices><disk><source file='/a'/><target dev='hda' bus='ide'/></disk></devices>",
-            "'bus'",
-        ),
-        ("<devices><disk><source file='/a'/><driver name='qemu'/></disk></devices>", "<driver>"),
+        ("<devices><disk><source file='/a'/><iotune/></disk></devices>", "<iotune>"),
         (
             "<devices><interface type='user'><source bridge='b'/></interface></devices>",
             "interface type 'user'",
         ),
         (
-            "<devices><interface type='network'><source network='n'/><mac address='0'/>"
+            "<devices><interface type='network'><source network='n'/><filterref/>"
             "</interface></devices>",
-            "<mac>",
+            "<filterref>",
         ),
-        ("<vcpu placement='static'>2</vcpu>", "'placement'"),
+        ("<devices><input type='joystick'/></devices>", "input type 'joystick'"),
+        ("<vcpu cpuset='0' foo='1'>2</vcpu>", "'foo'"),
         ("<memory unit='pages'>2</memory>", "memory unit 'pages'"),
+        ("<memoryBacking/>", "<memoryBacking>"),
     ],
 )
 def test_unsupported_parts_are_named(fragment: str, named: str) -> None:
@@ -203,3 +200,54 @@ def test_values_are_escaped_in_both_directions() -> None:
     again = translate.domain_to_template(xml)
     assert again.get("NAME") == "a&b"
     assert again.vectors("DISK") == tmpl.vectors("DISK")
+
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.mark.parametrize("sample", sorted(p.name for p in DATA.glob("virt-install-*.xml")))
+def test_virt_install_samples_translate(sample: str, caplog: pytest.LogCaptureFixture) -> None:
+    """virt-install's output is accepted; what has no meaning is dropped with a logged note."""
+    caplog.set_level("INFO", logger="one_libvirt.translate")
+    t = translate.domain_to_template((DATA / sample).read_text())
+    assert t.get("NAME").startswith("vi-")
+    assert int(t.get("MEMORY")) >= 256
+    assert t.vector("OS") == {"BOOT": "hd"}
+    assert t.vector("FEATURES") == {"PAE": "yes"}
+    assert t.vectors("DISK")[0]["SOURCE"].startswith("/")
+    assert "MODEL" in t.vectors("NIC")[0]
+    notes = caplog.text
+    assert "<domain/currentMemory> ignored" in notes
+    assert "<domain/devices/emulator> ignored" in notes
+    assert "target bus=" in notes and "<domain/devices/controller> ignored" in notes
+
+
+def test_virt_install_devices_are_mapped() -> None:
+    t = translate.domain_to_template((DATA / "virt-install-debian.xml").read_text())
+    assert t.vectors("NIC") == [{"NETWORK": "Private LAN", "MODEL": "virtio"}]  # no MAC
+    assert t.vectors("DISK") == [{"SOURCE": "/var/lib/one/images/debian12.qcow2", "TARGET": "vda"}]
+    assert t.vectors("GRAPHICS") == [{"TYPE": "vnc", "LISTEN": "127.0.0.1"}]
+    assert t.vectors("INPUT") == [{"TYPE": "tablet", "BUS": "usb"}]
+    defaults = translate.domain_to_template((DATA / "virt-install-defaults.xml").read_text())
+    assert defaults.vectors("GRAPHICS") == []  # SPICE has no 1.4 meaning
+
+
+def test_mapped_extras_round_trip() -> None:
+    """What the translator maps comes back in dumpxml and translates to the same template."""
+    xml = """<domain type='kvm'><name>rt</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+      <os><type>hvm</type><boot dev='cdrom'/></os><features><acpi/><pae/></features>
+      <devices>
+        <disk type='file' device='cdrom'><source file='/iso/x.iso'/><target dev='hdc'/>
+          <readonly/></disk>
+        <disk type='block' device='disk'><source dev='/dev/vg/lv'/><target dev='vda'/></disk>
+        <interface type='bridge'><source bridge='br0'/><model type='virtio'/></interface>
+        <graphics type='vnc' port='5901' listen='0.0.0.0' passwd='pw'/>
+        <input type='mouse' bus='ps2'/>
+      </devices></domain>"""
+    t = translate.domain_to_template(xml)
+    assert t.vectors("DISK") == [
+        {"SOURCE": "/iso/x.iso", "TARGET": "hdc", "TYPE": "cdrom", "READONLY": "yes"},
+        {"SOURCE": "/dev/vg/lv", "TARGET": "vda", "TYPE": "block"},
+    ]
+    back = translate.domain_xml("rt", "u", -1, _template_element(t.to_text()))
+    assert translate.same_definition(translate.domain_to_template(back), t)

@@ -172,11 +172,11 @@ def test_undefine_removes_a_defined_domain(stack: Stack, tmp_path: Path) -> None
 
 def test_unsupported_xml_is_rejected_with_its_name(stack: Stack, tmp_path: Path) -> None:
     before = len(stack.client.vmpool_info(-2).findall("VM"))
-    path = write_xml(tmp_path, "e2e-bad", "\n    <graphics type='vnc' port='-1'/>")
+    path = write_xml(tmp_path, "e2e-bad", "\n    <hostdev mode='subsystem' type='pci'/>")
     result = run_virsh(stack.uri, "create", str(path))
     assert result.returncode == 1
     assert (
-        "unsupported configuration: unsupported element <graphics> in domain/devices"
+        "unsupported configuration: unsupported element <hostdev> in domain/devices"
         in result.stderr
     )
     assert len(stack.client.vmpool_info(-2).findall("VM")) == before

@@ -1,6 +1,6 @@
 """The driver against a real libvirtd, over a real SSH connection on loopback.
 
-Guests boot a Debian kernel with the busybox initrd of ``tests/guest.py``
+Guests boot a Debian kernel with the busybox initrd of ``one_core.testing.guest``
 under TCG (domain type ``qemu``: nested KVM hangs on these machines). One
 full boot for the whole life cycle; the other tests do not wait for a boot.
 
