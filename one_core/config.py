@@ -27,6 +27,9 @@ Our extensions (docs/decisions/templates.md):
 ``API_SECURITY = "1.4"`` (default) or ``"strict"``
     strict: every method authenticates and authorises, failed logins are
     rate-limited (docs/security.md).
+``MONITORING_HISTORY = 86400``
+    seconds of host monitoring history kept for ``one.host.monitoring`` and the web
+    dashboard's plots (``0``: none kept).
 ``LISTEN_ADDRESS``
     the address the XML-RPC port binds (default ``0.0.0.0`` in 1.4 mode,
     ``127.0.0.1`` in strict mode).
@@ -97,6 +100,7 @@ KNOWN_KEYS = frozenset(
         "DRIVER_HOST_THREADS",
         "SHUTDOWN_TIMEOUT",
         "API_SECURITY",
+        "MONITORING_HISTORY",
         "LISTEN_ADDRESS",
         "TLS_CERT",
         "TLS_KEY",
@@ -255,6 +259,7 @@ class OnedConfig:
         if self.api_security not in API_SECURITY_MODES:
             self._fail("API_SECURITY", f'{self.api_security!r} is not one of "1.4", "strict"')
         self.strict: bool = self.api_security == "strict"
+        self.monitoring_history: int = self._int("MONITORING_HISTORY", minimum=0, default=86400)
         self.listen_address: str = self._single("LISTEN_ADDRESS").strip() or (
             "127.0.0.1" if self.strict else "0.0.0.0"
         )

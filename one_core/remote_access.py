@@ -65,7 +65,10 @@ class SharedRemote:
 
         def remote(host: str) -> Any:
             if not view:
-                view.append(self._root().for_section(section))
+                made = self._root().for_section(section)
+                with self._lock:
+                    if not view:
+                        view.append(made)
             return view[0](host)
 
         return remote

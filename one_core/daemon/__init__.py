@@ -263,6 +263,7 @@ class Daemon:
             log.error("%s", exc)
             raise StartupError(str(exc)) from None
         hosts = HostPool()
+        hosts.history_retention = cfg.monitoring_history
         from one_core.logs import VMLogWriter
 
         vm_log = VMLogWriter(var_dir)  # one writer for the engine and the drivers' ctx.vm_log
@@ -360,8 +361,8 @@ class Daemon:
             raise StartupError(
                 f"Can not bind to port {port} : {exc.strerror}\nCould not start the Request Manager"
             ) from None
-        self.server.start()
         log.info("XML-RPC server listening on port %s", self.server.port)
+        self.server.start()  # logged first: a client that connects finds the line in oned.log
 
     def stop(self) -> None:
         """Close the port, stop services and drivers, close the database (may block on

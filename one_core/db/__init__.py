@@ -10,7 +10,7 @@ Usage (what oned does at start-up)::
     db.close()
 
 Model modules (``one_core/db/models.py``, ``vnet_models.py``,
-``vm_models.py``) subclass :class:`one_core.db.base.BaseModel` and call
+``vm_models.py``, ``monitoring_models.py``) subclass :class:`one_core.db.base.BaseModel` and call
 :func:`register_models` at import time; :func:`connect` imports the known
 model modules (:func:`import_model_modules`, plain imports: a missing one is an
 ``ImportError``) and creates every registered table that does not exist yet,
@@ -89,6 +89,7 @@ def import_model_modules() -> None:
     """Import oned's model modules, which register their tables (a missing one raises)."""
     # ``import pkg.mod``, not ``from pkg import mod``: the error then names the missing module
     import one_core.db.models
+    import one_core.db.monitoring_models
     import one_core.db.vm_models
     import one_core.db.vnet_models  # noqa: F401
 

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from one_core import db
 from one_core.engine.dispatcher import Dispatcher
@@ -23,6 +23,10 @@ from one_core.vm.paths import VMPaths
 from one_core.vm.pool import VMPool
 from one_core.vm.ports import HostPort
 from one_core.vm_context import stored_context, write_context_sh
+
+if TYPE_CHECKING:
+    from one_core.config import OnedConfig
+    from one_core.drivers import DriverSet
 
 
 @dataclass
@@ -41,14 +45,14 @@ class EngineConfig:
             self.vm_dir = self.var_dir
 
     @classmethod
-    def from_oned(cls, cfg: Any, **overrides: Any) -> EngineConfig:
-        """From an :class:`~one_core.config.OnedConfig`."""
-        values = {
+    def from_oned(cls, cfg: OnedConfig, **overrides: Any) -> EngineConfig:
+        """From an :class:`~one_core.config.OnedConfig` (its defaults are 1.4's)."""
+        values: dict[str, Any] = {
             "var_dir": cfg.var_dir,
-            "vm_dir": getattr(cfg, "vm_dir", "") or cfg.var_dir,
-            "vm_polling_interval": getattr(cfg, "vm_polling_interval", 300),
-            "manager_timer": getattr(cfg, "manager_timer", 30),
-            "driver_threads": getattr(cfg, "driver_threads", 8) or 8,
+            "vm_dir": cfg.vm_dir,
+            "vm_polling_interval": cfg.vm_polling_interval,
+            "manager_timer": cfg.manager_timer,
+            "driver_threads": cfg.driver_threads,
         }
         values.update(overrides)
         return cls(**values)
@@ -77,7 +81,7 @@ class Engine:
         self,
         *,
         pool: VMPool,
-        drivers: Any,
+        drivers: DriverSet,
         hosts: HostPort,
         cfg: EngineConfig,
         build_context: Callable[[VirtualMachine, VMPaths], str] | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from one_core.drivers import DriverSet
 from one_core.engine.core import Engine, EngineConfig
 from one_core.logs import VMLogWriter
 from one_core.vm.pool import VMPool
@@ -56,7 +57,7 @@ def build(core: Core, **overrides: Any) -> Engine:
     )
     return Engine(
         pool=pool,
-        drivers=core.drivers,
+        drivers=core.drivers if core.drivers is not None else DriverSet(),
         hosts=PoolHosts(core.hosts),
         cfg=cfg,
         log=logging.getLogger("one.LCM"),

@@ -24,6 +24,7 @@ from typing import Any
 
 from one_core import db
 from one_core.cnum import stream_int
+from one_core.db import monitoring_models
 from one_core.db.models import SHARE_FIELDS, HostRow
 from one_core.pools import IdCounter, fast_insert, fast_update, xml_text
 from one_core.vm.states import HostState
@@ -95,6 +96,8 @@ class HostPool:
         self._lock = threading.RLock()
         self._hosts: dict[int, Host] = {}
         self._pool_xml: str | None = None
+        self.history_retention = monitoring_models.DEFAULT_RETENTION
+        """Seconds of monitoring history kept (oned.conf ``MONITORING_HISTORY``; 0: none)."""
         for row in HostRow.select().order_by(HostRow.oid):
             h = Host(
                 row.oid,
@@ -189,6 +192,7 @@ class HostPool:
         """Remove the host (VMs on it are not checked, S3)."""
         with db.writer(), self._lock:
             HostRow.delete().where(HostRow.oid == hid).execute()
+            monitoring_models.forget(hid)
             self._hosts.pop(hid, None)
             self._pool_xml = None
 
@@ -218,7 +222,8 @@ class HostPool:
         """Apply a monitoring reply (§6.4); ``attrs`` None means failure.
 
         Success: replace-mode update of the template, share read from the
-        whole template, ``last_mon_time = now``, state MONITORED. Failure:
+        whole template, ``last_mon_time = now``, state MONITORED, a row of
+        monitoring history (:mod:`one_core.db.monitoring_models`). Failure:
         ``last_mon_time = now``, state ERROR. A DISABLED host keeps its state.
         Returns False when the host no longer exists.
         """
@@ -246,6 +251,8 @@ class HostPool:
                 h.state = HostState.MONITORED if attrs is not None else HostState.ERROR
                 cols["state"] = int(h.state)
             self._save(h, **cols)
+            if attrs is not None:
+                monitoring_models.record(hid, h.last_mon_time, h.share, self.history_retention)
             return True
 
     def add_capacity(self, hid: int, cpu: int, mem: int, disk: int = 0) -> None:

@@ -199,7 +199,8 @@ def _run_wsgi(
 class UvicornHTTPServer:
     """Serve a WSGI ``app`` on ``host:port`` from a background thread; :meth:`start` / :meth:`stop`.
 
-    The socket is bound in the constructor (``OSError`` if the port is taken).
+    The socket is bound in the constructor (``OSError`` if the port is taken) and
+    listens from :meth:`start` on.
     """
 
     def __init__(
@@ -220,8 +221,7 @@ class UvicornHTTPServer:
         self.sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            self.sock.bind((host, port))
-            self.sock.listen(1024)
+            self.sock.bind((host, port))  # listen() in start(): no connection before that
         except OSError:
             self.sock.close()
             raise
@@ -258,6 +258,8 @@ class UvicornHTTPServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        """Accept connections from now on (queued until the event loop runs)."""
+        self.sock.listen(1024)
         self._thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.sock]}, name="rpc-http", daemon=True
         )

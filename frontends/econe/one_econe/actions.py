@@ -342,7 +342,8 @@ class EconeActions:
     def describe_instances(self, user: CloudUser, p: Mapping[str, str], rid: str) -> bytes:
         """The caller's VMs (oneadmin: all), one reservation ``default`` (§3.8).
 
-        ``InstanceId.N`` (``InvalidInstanceID.NotFound`` for any not visible),
+        ``InstanceId.N`` (``InvalidInstanceID.NotFound`` for any not visible; the
+        caller's DONE VMs are ``terminated``, so boto3's ``instance_terminated`` waiter works),
         ``Filter.N`` (:data:`INSTANCE_FILTERS` and ``tag:<key>``) and
         ``MaxResults``/``NextToken`` paging.
         """
@@ -359,11 +360,13 @@ class EconeActions:
         if wanted:
             by_id = {i.vid: i for i in instances}
             picked = []
+            lookup = self.lookup(user)
             for raw in wanted:
                 vid = parse_instance_id(raw)
-                if vid not in by_id:
+                inst = by_id.get(vid) or lookup.terminated(raw)
+                if inst is None:
                     raise not_found(raw)
-                picked.append(by_id[vid])
+                picked.append(inst)
             instances = picked
         instances = [i for i in instances if matches(i, flts)]
         page, token = params.page(instances, p)

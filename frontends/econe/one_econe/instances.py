@@ -3,8 +3,8 @@
 An instance is an OpenNebula VM; its key pair name is the VM template's
 ``EC2_KEY_NAME`` (written by RunInstances), its tags live in econe's store
 (:mod:`one_econe.store`, 1.4 has no ``one.vm.update``). ``one.vmpool.info``
-does not list DONE VMs, so terminated instances disappear once oned is done
-with them.
+does not list DONE VMs, so terminated instances disappear from listings once
+oned is done with them; asked for by id, the caller's DONE VMs are ``terminated``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 
-from one_core.api import Client, OneClientError
+from one_core.api import Client, OneClientError, VmState
 from one_econe import views
 from one_econe.errors import EC2Error, bad_request
 from one_econe.params import Filter
@@ -167,11 +167,25 @@ class InstanceLookup:
             vm = self.client.vm_info(vid)
         except OneClientError as exc:  # oned's message, as the 1.4 tools print it
             raise EC2Error(400, "InvalidInstanceID.NotFound", exc.message) from None
-        if int(vm.findtext("STATE") or 0) == 6:  # type: ignore[union-attr]  # DONE
+        if int(vm.findtext("STATE") or 0) == VmState.DONE:  # type: ignore[union-attr]
             raise not_found(raw)
         owner = int(vm.findtext("UID") or -1)  # type: ignore[union-attr]
         if owner != self.user.id and self.user.id != 0:
             raise unauthorized(vid)
+        return Instance(vid, vm, self.store.tags([vid]).get(vid, {}))  # type: ignore[arg-type]
+
+    def terminated(self, raw: str) -> Instance | None:
+        """A DONE VM of the caller's by id (``one.vmpool.info`` no longer lists it), else
+        ``None``: DescribeInstances shows it as ``terminated``, as AWS does for a while."""
+        try:
+            vid = parse_instance_id(raw)
+            vm = self.client.vm_info(vid)
+        except (OneClientError, EC2Error):
+            return None
+        owner = int(vm.findtext("UID") or -1)  # type: ignore[union-attr]
+        done = int(vm.findtext("STATE") or 0) == VmState.DONE  # type: ignore[union-attr]
+        if not done or (owner != self.user.id and self.user.id != 0):
+            return None
         return Instance(vid, vm, self.store.tags([vid]).get(vid, {}))  # type: ignore[arg-type]
 
     def get_all(self, raws: list[str]) -> list[Instance]:

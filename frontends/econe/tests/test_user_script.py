@@ -179,7 +179,10 @@ def test_user_script(sched_stack, user, image_file):
             "PreviousState": {"Code": 16, "Name": "running"},
         }
     ]
-    wait_until(lambda: _ids_in(user, "stopped") == [target], 60, "instance stopped")
+    user.ec2.get_waiter("instance_stopped").wait(
+        InstanceIds=[target], WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )
+    assert _ids_in(user, "stopped") == [target]
     assert _ids_in(user, "running") == ids[1:]
     start = user.aws("start-instances", "--instance-ids", target)["StartingInstances"]
     assert start == [
@@ -206,7 +209,12 @@ def test_user_script(sched_stack, user, image_file):
     for item in term:
         assert item["CurrentState"] == {"Code": 32, "Name": "shutting-down"}
         assert item["PreviousState"] == {"Code": 16, "Name": "running"}
-    wait_until(lambda: _ids_in(user, "running") == [], 60, "instances gone")
+    user.ec2.get_waiter("instance_terminated").wait(
+        InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )
+    gone = user.instances(InstanceIds=ids)
+    assert {(i["State"]["Code"], i["State"]["Name"]) for i in gone} == {(48, "terminated")}
+    assert _ids_in(user, "running") == []
 
     # 6. Errors as AWS answers them.
     res = user.aws("describe-instances", "--filters", "Name=no-such-filter,Values=x", check=False)

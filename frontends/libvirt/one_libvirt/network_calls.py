@@ -28,6 +28,9 @@ LIST_INACTIVE, LIST_ACTIVE, LIST_PERSISTENT, LIST_TRANSIENT = 1, 2, 4, 8
 LIST_AUTOSTART, LIST_NO_AUTOSTART = 16, 32
 
 _CLASS_PREFIX = {"A": 8, "B": 16, "C": 24}
+RANGED = "0"  # VNET TYPE
+DEFAULT_SIZE_PREFIX = 24
+"""oned's default NETWORK_SIZE (254 hosts)."""
 
 
 def net_uuid(nid: int) -> bytes:
@@ -172,12 +175,14 @@ def get_xml_desc(s: Session, u: Unpacker) -> bytes:
 
 def network_prefix(vnet: Element) -> int | None:
     """The prefix length of a RANGED network (NETWORK_SIZE: A/B/C or a host count)."""
+    if (vnet.findtext("TYPE") or "").strip() != RANGED:
+        return None
     size = (vnet.findtext("TEMPLATE/NETWORK_SIZE") or "").strip().upper()
     if size in _CLASS_PREFIX:
         return _CLASS_PREFIX[size]
     if size.isdigit() and int(size) > 0:
         return max(0, 32 - (int(size) + 1).bit_length())
-    return None
+    return DEFAULT_SIZE_PREFIX
 
 
 def network_xml(vnet: Element) -> str:

@@ -207,3 +207,65 @@ def test_sasl_plain_login_on_the_unix_socket(libvirtd_sasl: Daemon) -> None:
     tcp = libvirt.open(libvirtd_sasl.uri)
     assert tcp.numOfDomains() == 1
     tcp.close()
+
+
+def test_unimplemented_calls_name_the_api(libvirtd: Daemon) -> None:
+    """VIR_ERR_NO_SUPPORT with the API name, as libvirt's own drivers report it."""
+    conn = libvirt.open(libvirtd.uri)
+    dom = conn.defineXML(XML.format(name="noreboot"))
+    with pytest.raises(libvirt.libvirtError) as err:
+        dom.reboot(0)
+    assert err.value.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT
+    assert str(err.value) == (
+        "this function is not supported by the connection driver: virDomainReboot"
+    )
+    with pytest.raises(libvirt.libvirtError) as err:
+        conn.listAllInterfaces()
+    assert err.value.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT
+    assert "virConnectListAllInterfaces" in str(err.value)
+    with pytest.raises(libvirt.libvirtError) as err:
+        dom.managedSave(0)
+    assert "virDomainManagedSave" in str(err.value)
+    dom.setMemory(1024 * 1024)  # a defined domain changes: it is redefined
+    assert libvirtd.template(1).findtext("MEMORY") == "1024" and libvirtd.vm(0)[0] == DONE
+    conn.close()
+
+
+def test_node_memory_and_networks(libvirtd: Daemon) -> None:
+    libvirtd.wait_host_monitored()
+    conn = libvirt.open(libvirtd.uri)
+    assert conn.getFreeMemory() == 1048576 * 1024  # host01's FREEMEMORY (KiB), in bytes
+    assert conn.getCellsFreeMemory(0, 1) == [1048576 * 1024]
+    assert conn.getMemoryStats(-1) == {"total": 1048576, "free": 1048576}
+    assert conn.getCPUStats(-1) == {"utilization": 0}
+    assert [n.name() for n in conn.listAllNetworks()] == ["Private LAN"]
+    assert conn.listNetworks() == ["Private LAN"] and conn.listDefinedNetworks() == []
+    net = conn.networkLookupByName("Private LAN")
+    assert net.bridgeName() == "br0" and net.isActive() == 1 and net.autostart() == 1
+    assert conn.networkLookupByUUID(net.UUID()).name() == "Private LAN"
+    assert "<ip address=\"10.0.0.1\" prefix=\"24\">" in net.XMLDesc(0)
+    with pytest.raises(libvirt.libvirtError) as err:
+        conn.networkLookupByName("nope")
+    assert err.value.get_error_code() == libvirt.VIR_ERR_NO_NETWORK
+    conn.close()
+
+
+def test_domain_stats_and_addresses(libvirtd: Daemon) -> None:
+    conn = libvirt.open(libvirtd.uri)
+    dom = conn.createXML(XML.format(name="stats"), 0)
+    libvirtd.deploy(dom.ID())
+    [(got, stats)] = conn.getAllDomainStats()
+    assert got.name() == "stats"
+    assert stats["state.state"] == libvirt.VIR_DOMAIN_RUNNING
+    assert stats["balloon.maximum"] == 65536 and stats["vcpu.maximum"] == 2
+    assert stats["net.count"] == 1 and stats["block.0.path"] == "/img/disk.img"
+    [(_, only_state)] = conn.domainListGetStats([dom], libvirt.VIR_DOMAIN_STATS_STATE)
+    assert set(only_state) == {"state.state", "state.reason"}
+    addresses = dom.interfaceAddresses(libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE)
+    [(name, iface)] = addresses.items()
+    assert iface["addrs"] == [{"type": libvirt.VIR_IP_ADDR_TYPE_IPV4, "addr": "10.0.0.1", "prefix": 24}]
+    assert iface["hwaddr"] == libvirtd.template(dom.ID()).findtext("NIC/MAC")
+    with pytest.raises(libvirt.libvirtError) as err:
+        dom.setMemory(32768)
+    assert err.value.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID
+    conn.close()

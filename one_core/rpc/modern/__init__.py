@@ -9,7 +9,7 @@ Modules, one job each: :mod:`.errors` (codes), :mod:`.auth` (sessions),
 :mod:`.tokens` (``one.user.login``), :mod:`.api` (the ``@api`` decorator and the
 registry), :mod:`.documents` (modern-shaped XML), :mod:`.vm_query` (VM reads in
 SQL), :mod:`.paging`, and the methods: :mod:`.system`, :mod:`.user`,
-:mod:`.host`, :mod:`.vn`, :mod:`.vm`, :mod:`.unsupported`.
+:mod:`.host`, :mod:`.vn`, :mod:`.vm`, :mod:`.monitoring`, :mod:`.unsupported`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,15 @@ PATH = "/RPC2/modern"
 
 def load() -> Registry:
     """Register every method of the dialect; returns its registry."""
-    from one_core.rpc.modern import host, system, unsupported, user, vm, vn  # noqa: F401
+    from one_core.rpc.modern import (  # noqa: F401
+        host,
+        monitoring,
+        system,
+        unsupported,
+        user,
+        vm,
+        vn,
+    )
     from one_core.rpc.modern.api import REGISTRY
 
     return REGISTRY

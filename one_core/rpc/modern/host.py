@@ -73,7 +73,7 @@ def hostpool_info(call: Call) -> str:
 
 
 unsupported(
-    ["one.host.update", "one.host.rename", "one.host.monitoring", "one.hostpool.monitoring"],
+    ["one.host.update", "one.host.rename"],
     "This host operation",
     errors.ACTION,
 )

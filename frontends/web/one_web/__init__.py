@@ -1,0 +1,1 @@
+"""one-web: the web dashboard of OpenNebula-py (docs/web.md)."""
