@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from one_core.rpc.codec import encode_call  # noqa: E402
-from tests.conftest import DRIVER_SECTIONS, OnedProcess, render_conf  # noqa: E402
+from one_core.testing.oned import DRIVER_SECTIONS, OnedProcess, render_conf  # noqa: E402
 
 TEMPLATE = 'NAME = "s"\nCPU = 0.8\nMEMORY = 64\nRANK = FREECPU\n'
 INTERNAL = DRIVER_SECTIONS.replace('mode = "external" ]', 'mode = "internal", interval = 30 ]')

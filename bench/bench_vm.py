@@ -34,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from one_core.rpc.codec import encode_call, parse_response  # noqa: E402
-from tests.conftest import OnedProcess  # noqa: E402
+from one_core.testing.oned import OnedProcess  # noqa: E402
 
 TEMPLATE = 'NAME="perf"\nCPU=0.1\nMEMORY=64\n'
 DISK_TEMPLATE = TEMPLATE + 'DISK=[SOURCE="/images/a.img", TARGET=hda]\n'

@@ -101,11 +101,14 @@ class Engine:
         self.executor = DriverExecutor(
             self.dispatcher, cfg.driver_threads, describe=engine_describe(pool, drivers)
         )
-        # one transaction per event; driver work it started is issued after the commit
+        # one transaction per batch of queued events (a SAVEPOINT each); the driver work
+        # and deferred side effects of the batch are issued after its commit
         self._deferred: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
         self.dispatcher.scope = db.writer
         self.dispatcher.before = self._before_event
         self.dispatcher.after = self._after_event
+        self.dispatcher.mark = self._mark_event
+        self.dispatcher.undo = self._undo_event
         pool.defer = self.defer
         if hasattr(pool.hooks, "defer"):
             pool.hooks.defer = self.defer
@@ -137,6 +140,24 @@ class Engine:
         self._in_event = True
         self._deferred = []
         self.executor.hold()
+
+    def _mark_event(self) -> tuple[int, int]:
+        """Before each event of a batch: how much work the batch has queued so far."""
+        held = getattr(self.executor, "_held", None)
+        return len(self._deferred), len(held) if held is not None else 0
+
+    def _undo_event(self, mark: tuple[int, int]) -> None:
+        """An event of a batch failed and was rolled back: drop the work it queued."""
+        deferred, submitted = mark
+        del self._deferred[deferred:]
+        held = getattr(self.executor, "_held", None)
+        if held is None or len(held) <= submitted:
+            return
+        # the executor drops a held list with release(False) (and its in-flight count)
+        self.executor._held = held[submitted:]
+        self.executor.release(False)
+        del held[submitted:]
+        self.executor._held = held
 
     def _after_event(self, ok: bool) -> None:
         self._in_event = False

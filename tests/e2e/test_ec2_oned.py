@@ -96,11 +96,14 @@ def instance(ec2: Any, instance_id: str) -> dict[str, Any]:
 ACTIVE, RUNNING, DONE, FAILED = "3", "3", "6", "7"
 
 
-def test_ec2_vm_runs_polls_refuses_stop_and_terminates(one, ec2: Any, ami: str) -> None:
-    ec2.create_key_pair(KeyName="e2e-key")
+def test_ec2_vm_runs_polls_refuses_stop_and_terminates(
+    one, ec2: Any, ami: str, db_backend: str
+) -> None:
+    key = f"e2e-key-{db_backend}"  # one moto server for the session: one key per run
+    ec2.create_key_pair(KeyName=key)
     vid = one.rpc.vm_allocate(
         'NAME = web\nCPU = 1\nMEMORY = 1700\nREQUIREMENTS = "HOSTNAME = \\"ec2\\""\n'
-        f'EC2 = [ AMI = "{ami}", KEYPAIR = "e2e-key", INSTANCETYPE = "m1.large",\n'
+        f'EC2 = [ AMI = "{ami}", KEYPAIR = "{key}", INSTANCETYPE = "m1.large",\n'
         '        AUTHORIZEDPORTS = "22,8000-8010" ]\n'
     )
     doc = wait(one, vid, lambda d: d.findtext("LCM_STATE") == RUNNING, "ran")
@@ -109,7 +112,7 @@ def test_ec2_vm_runs_polls_refuses_stop_and_terminates(one, ec2: Any, ami: str) 
     instance_id = doc.findtext("DEPLOY_ID")
     assert instance_id.startswith("i-")
     inst = instance(ec2, instance_id)
-    assert (inst["ImageId"], inst["InstanceType"], inst["KeyName"]) == (ami, "m1.large", "e2e-key")
+    assert (inst["ImageId"], inst["InstanceType"], inst["KeyName"]) == (ami, "m1.large", key)
     assert [g["GroupName"] for g in inst["SecurityGroups"]] == ["one-ports-22_8000-8010"]
     group = ec2.describe_security_groups(GroupNames=["one-ports-22_8000-8010"])["SecurityGroups"]
     assert sorted((p["FromPort"], p["ToPort"]) for p in group[0]["IpPermissions"]) == [

@@ -8,6 +8,9 @@ import statistics
 import threading
 import time
 
+import pytest
+
+from one_core.client import OneCallError
 from one_core.rpc.codec import encode_call, parse_response
 from tests.faults.helpers import VM_TEMPLATE, call_on, read_response, request_bytes, tcp_states
 
@@ -22,7 +25,14 @@ def test_connection_answers_after_rejected_calls(oned):
         second = call_on(s, "one.vm.action", oned.session, "hold", vid)
         assert second[0] is False  # rejected: wrong state
         assert call_on(s, "one.vm.info", oned.session, vid)[0] is True
+        client = oned.client()  # the project's own client, as the repro
+        with pytest.raises(OneCallError):
+            client.vm_action("hold", vid)
         time.sleep(16)  # past the keep-alive timeout: the server must have closed it
+        t0 = time.monotonic()
+        assert client.vm_info(vid) is not None  # reconnects at once, no 60 s "execution expired"
+        assert time.monotonic() - t0 < 5
+        client.close()
         s.settimeout(5)
         try:
             s.sendall(request_bytes(encode_call("one.vm.info", [oned.session, vid])))

@@ -75,6 +75,8 @@ def lifecycle_event(old: Vm | None, new: Vm | None) -> tuple[int, int] | None:
     if nm.state == DomState.RUNNING:
         if om.state == DomState.PAUSED:
             return RESUMED, 0
+        if om.state == DomState.SHUTDOWN:  # a shutdown that failed: it kept running
+            return None
         return STARTED, STARTED_RESTORED if old.state == VmState.STOPPED else STARTED_BOOTED
     if nm.state == DomState.PAUSED and om.state == DomState.RUNNING:
         return SUSPENDED, 0

@@ -216,7 +216,7 @@ def test_lifecycle_events_reach_virsh_event(stack: Stack, lan: int) -> None:
     stack.wait_vm(vid, ACTIVE, RUNNING)
     registered = stack.log.read_text().count("proc 167 ")
     watcher = subprocess.Popen(
-        ["virsh", "-c", stack.uri, "event", "--loop", "--event", "lifecycle", "--timeout", "15"],
+        ["virsh", "-c", stack.uri, "event", "--loop", "--event", "lifecycle", "--timeout", "25"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
@@ -246,12 +246,16 @@ def test_networks(stack: Stack, lan: int) -> None:
     assert info["Name"] == "Private LAN" and info["Active"] == "yes"
     assert info["Bridge"] == "br0" and info["UUID"].endswith(f"{lan:012x}")
     xml = virsh(stack, "net-dumpxml", "Private LAN")
-    assert "<bridge name=\"br0\"" in xml and 'prefix="24"' in xml
+    assert '<bridge name="br0"' in xml and 'prefix="24"' in xml
     missing = run_virsh(stack.uri, "net-info", "nope")
     assert missing.returncode == 1 and "Network not found" in missing.stderr
 
 
 def test_node_figures(stack: Stack) -> None:
+    wait_until(
+        lambda: stack.client.host_info(stack.host_id).findtext("STATE") == "2",
+        what="host01 MONITORED",
+    )
     free = virsh(stack, "freecell")
     assert free.strip().startswith("Total:") and not free.strip().startswith("Total: 0 ")
     mem = fields(virsh(stack, "nodememstats"))
@@ -269,6 +273,5 @@ def test_unimplemented_calls_name_the_api(stack: Stack) -> None:
     result = run_virsh(stack.uri, "reboot", "no-reboot")
     assert result.returncode == 1
     assert (
-        "this function is not supported by the connection driver: virDomainReboot"
-        in result.stderr
+        "this function is not supported by the connection driver: virDomainReboot" in result.stderr
     )
