@@ -104,6 +104,9 @@ def check_shares(one: OnedProcess, vms: int) -> int:
     return total
 
 
+BATCH_SIZE: int | None = None
+"""``--batch``: the dispatcher's group-commit batch size for the in-process run (1: off)."""
+
 CONF: dict[str, object] = {"HOST_MONITORING_INTERVAL": 1, "VM_POLLING_INTERVAL": 600}
 
 
@@ -189,6 +192,8 @@ def bench_inproc(base: Path, hosts: int, vms: int) -> float:
         driver_threads=16,
     )  # fmt: skip
     engine = Engine(pool=VMPool(), drivers=drivers, hosts=PoolHosts(pool), cfg=cfg)
+    if BATCH_SIZE is not None:
+        engine.dispatcher.batch_size = BATCH_SIZE
     engine.start(recover=False, timers=False)
     try:
         monitored = {"TOTALCPU": "800", "FREECPU": "800", "TOTALMEMORY": "16777216",
@@ -213,7 +218,8 @@ def bench_inproc(base: Path, hosts: int, vms: int) -> float:
             assert h.share["cpu_usage"] <= h.share["max_cpu"], h.share
         print(
             f"in-process: {vms} VMs on {hosts} hosts RUNNING {took:.2f} s after the cycle "
-            f"started (cycle {cycle:.2f} s, {svc.busy:.2f} s of it deploying on the dispatcher)"
+            f"started (cycle {cycle:.2f} s, {svc.busy:.2f} s of it deploying on the dispatcher; "
+            f"{engine.dispatcher.batched_events} events in {engine.dispatcher.batches} batches)"
         )
         result("sched_e2e_inproc_s", took, "s")
         return took
@@ -255,7 +261,10 @@ def main() -> None:
     ap.add_argument("--only", choices=["inproc", "daemon", "enable", "mm"])
     ap.add_argument("--keep", metavar="DIR", help="run in DIR and keep the logs")
     ap.add_argument("--debug-level", type=int, default=3, help="oned.conf DEBUG_LEVEL")
+    ap.add_argument("--batch", type=int, help="in-process run: dispatcher batch size (1: off)")
     args = ap.parse_args()
+    global BATCH_SIZE
+    BATCH_SIZE = args.batch
     CONF["DEBUG_LEVEL"] = args.debug_level
     with tempfile.TemporaryDirectory(prefix="bench-sched-e2e-") as tmp:
         base = Path(args.keep or tmp)

@@ -62,7 +62,8 @@ class DatabaseLock:
         self._fd = fd
 
     def _lock_postgresql(self) -> None:
-        conn = self.dbobj._connect()  # a connection of its own, outside peewee's pool
+        pg: Any = self.dbobj
+        conn = pg._connect()  # a connection of its own, outside peewee's pool
         conn.autocommit = True
         with conn.cursor() as cur:
             cur.execute("SELECT pg_try_advisory_lock(%s)", (ADVISORY_KEY,))

@@ -16,6 +16,7 @@ from one_core.engine.dm import DispatchManager
 from one_core.engine.executor import DriverExecutor, engine_describe
 from one_core.engine.lcm import LifeCycleManager
 from one_core.engine.tm import TransferManager
+from one_core.engine.vmlog import BatchedVMLog
 from one_core.engine.vmm import VMManager
 from one_core.logs import VMLogWriter
 from one_core.vm.model import VirtualMachine
@@ -94,7 +95,8 @@ class Engine:
         self.cfg = cfg
         self.build_context = build_context or write_context
         self.log = log or logging.getLogger("one.engine")
-        self.vm_log = vm_log or VMLogWriter(cfg.var_dir)
+        self.vm_log = BatchedVMLog(vm_log or VMLogWriter(cfg.var_dir))
+        """vm.log lines of a dispatcher batch are written after its commit, by VM."""
         if pool.vm_log is None:
             pool.vm_log = self.vm_log
         self.dispatcher = Dispatcher()
@@ -139,6 +141,7 @@ class Engine:
     def _before_event(self) -> None:
         self._in_event = True
         self._deferred = []
+        self.vm_log.hold()
         self.executor.hold()
 
     def _mark_event(self) -> tuple[int, int]:
@@ -161,6 +164,10 @@ class Engine:
 
     def _after_event(self, ok: bool) -> None:
         self._in_event = False
+        try:
+            self.vm_log.flush()
+        except Exception:
+            self.log.exception("cannot write vm.log")
         self.executor.release(ok)
         deferred, self._deferred = self._deferred, []
         for fn, args in deferred if ok else ():

@@ -83,13 +83,12 @@ def running_engine(
     var.mkdir(parents=True, exist_ok=True)
     db.close()
     db.connect(db_options or {"backend": "sqlite", "path": str(var / "one.db")}, var_dir=str(var))
-    dirs: dict[str, str] = {"vm_dir": str(vm_dir)} if vm_dir is not None else {}
     drivers = load_drivers_from_specs(
         [vmm, DriverSpec(role="tm", name="tm_dummy", driver="dummy")],
         var_dir=str(var),
+        vm_dir=str(vm_dir) if vm_dir is not None else None,
         vm_log_func=VMLogWriter(str(var)),
         remote_factory=remote_factory,
-        **dirs,
     )
     hosts = HostPool()
     hid = hosts.allocate(host, im, vmm.name, "tm_dummy")
@@ -99,7 +98,7 @@ def running_engine(
         vm_polling_interval=0,
         manager_timer=3600,
         driver_threads=2,
-        **dirs,
+        vm_dir=str(vm_dir) if vm_dir is not None else "",
     )
     engine = Engine(pool=VMPool(), drivers=drivers, hosts=PoolHosts(hosts), cfg=config)
     engine.start(recover=False, timers=False)

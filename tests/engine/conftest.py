@@ -116,6 +116,12 @@ class Env:
         self.settle()
         assert self.states(vid) == ("ACTIVE", "RUNNING"), self.log(vid)
 
+    def poll_now(self) -> None:
+        """Poll every running VM at once (no interval) and wait for the results."""
+        self.engine.cfg.vm_polling_interval = 0
+        self.engine.poll_all()
+        self.settle()
+
     def share(self, hid: int) -> dict[str, int]:
         host = self.hosts.get(hid)
         assert host is not None

@@ -64,51 +64,68 @@ def test_deploy_failure_from_template_attribute(env):
     assert env.states(vid) == ("FAILED", "LCM_INIT")
 
 
-def test_shutdown_failure_back_to_running(env):
+def running_vm_failing(env, driver_op: str) -> int:
+    """A VM running on node1 whose next ``driver_op`` driver call fails."""
     vid = env.allocate()
     env.running(vid)
-    env.fail(vid, "shutdown")
-    env.engine.action("shutdown", vid)
+    env.fail(vid, driver_op)
+    return vid
+
+
+SAVE_FAILED = (
+    "Error saving VM state, dummy save failure injected",
+    "Fail to save VM state. Assuming that the VM is still RUNNING (will poll VM).",
+)
+
+
+@pytest.mark.parametrize(
+    ("driver_op", "action", "messages"),
+    [
+        pytest.param(
+            "shutdown",
+            "shutdown",
+            (
+                "Error shuting down VM, dummy shutdown failure injected",
+                "Fail to shutdown VM. Assuming that the VM is still RUNNING (will poll VM).",
+            ),
+            id="shutdown",
+        ),
+        pytest.param(
+            "cancel",
+            "cancel",
+            ("Fail to cancel VM. Assuming that the VM is still RUNNING (will poll VM).",),
+            id="cancel",
+        ),
+        pytest.param("save", "stop", SAVE_FAILED, id="stop"),
+        pytest.param("save", "suspend", SAVE_FAILED, id="suspend"),
+    ],
+)
+def test_failure_back_to_running(env, driver_op, action, messages):
+    vid = running_vm_failing(env, driver_op)
+    env.engine.action(action, vid)
     env.settle()
     assert env.states(vid) == ("ACTIVE", "RUNNING")
     log = env.log(vid)
-    assert "Error shuting down VM, dummy shutdown failure injected" in log
-    assert "Fail to shutdown VM. Assuming that the VM is still RUNNING (will poll VM)." in log
-
-
-def test_cancel_failure_back_to_running(env):
-    vid = env.allocate()
-    env.running(vid)
-    env.fail(vid, "cancel")
-    env.engine.action("cancel", vid)
-    env.settle()
-    assert env.states(vid) == ("ACTIVE", "RUNNING")
-    assert "Fail to cancel VM. Assuming that the VM is still RUNNING (will poll VM)." in env.log(
-        vid
-    )
-
-
-@pytest.mark.parametrize("op", ["stop", "suspend"])
-def test_save_failure_back_to_running(env, op):
-    vid = env.allocate()
-    env.running(vid)
-    env.fail(vid, "save")
-    env.engine.action(op, vid)
-    env.settle()
-    assert env.states(vid) == ("ACTIVE", "RUNNING")
-    assert "Error saving VM state, dummy save failure injected" in env.log(vid)
-    assert (
-        "Fail to save VM state. Assuming that the VM is still RUNNING (will poll VM)."
-        in env.log(vid)
-    )
+    for message in messages:
+        assert message in log
     assert env.share(env.node1)["running_vms"] == 1
 
 
-def test_cold_migration_save_failure(env):
-    vid = env.allocate()
-    env.running(vid)
-    env.fail(vid, "save")
-    env.engine.migrate(vid, env.node2, False)
+@pytest.mark.parametrize(
+    ("live", "driver_op", "messages"),
+    [
+        pytest.param(False, "save", ("Fail to save VM state while migrating.",), id="cold"),
+        pytest.param(
+            True,
+            "migrate",
+            ("Error live-migrating VM, dummy migrate failure injected", "Fail to life migrate VM."),
+            id="live",
+        ),
+    ],
+)
+def test_migration_failure_back_to_source(env, live, driver_op, messages):
+    vid = running_vm_failing(env, driver_op)
+    env.engine.migrate(vid, env.node2, live)
     env.settle()
     assert env.states(vid) == ("ACTIVE", "RUNNING")
     h = env.history(vid)
@@ -120,25 +137,9 @@ def test_cold_migration_save_failure(env):
     assert h[2].stime and h[2].rstime
     assert env.share(env.node1)["running_vms"] == 1  # quirk 10: source kept its count
     assert env.share(env.node2)["running_vms"] == 0
-    assert "Fail to save VM state while migrating." in env.log(vid)
-
-
-def test_live_migration_failure(env):
-    vid = env.allocate()
-    env.running(vid)
-    env.fail(vid, "migrate")
-    env.engine.migrate(vid, env.node2, True)
-    env.settle()
-    assert env.states(vid) == ("ACTIVE", "RUNNING")
-    h = env.history(vid)
-    assert [(x.seq, x.host_name, x.reason) for x in h] == [
-        (0, "node1", Reason.USER),
-        (1, "node2", Reason.ERROR),
-        (2, "node1", Reason.NONE),
-    ]
-    assert "Error live-migrating VM, dummy migrate failure injected" in env.log(vid)
-    assert "Fail to life migrate VM." in env.log(vid)
-    assert env.share(env.node2)["running_vms"] == 0
+    log = env.log(vid)
+    for message in messages:
+        assert message in log
 
 
 def test_restore_failure_fails(env):
@@ -154,26 +155,22 @@ def test_restore_failure_fails(env):
     assert env.share(env.node1)["running_vms"] == 0
 
 
-def test_epilog_failure_fails(env):
-    vid = env.allocate()
-    env.running(vid)
-    env.fail(vid, "delete")
-    env.engine.action("shutdown", vid)
+@pytest.mark.parametrize(
+    ("driver_op", "action", "message"),
+    [
+        ("delete", "shutdown", "You may need to manually clean node1:"),
+        ("mv", "stop", "Error excuting image transfer script: dummy mv failure injected"),
+    ],
+)
+def test_epilog_failure_fails(env, driver_op, action, message):
+    vid = running_vm_failing(env, driver_op)
+    env.engine.action(action, vid)
     env.settle()
     assert env.states(vid) == ("FAILED", "LCM_INIT")
     h = env.vm(vid).history
     assert h.eetime and h.reason == Reason.ERROR
     assert env.share(env.node1)["running_vms"] == 0
-    assert "You may need to manually clean node1:" in env.log(vid)
-
-
-def test_stop_epilog_failure_fails(env):
-    vid = env.allocate()
-    env.running(vid)
-    env.fail(vid, "mv")
-    env.engine.action("stop", vid)
-    env.settle()
-    assert env.states(vid) == ("FAILED", "LCM_INIT")
+    assert message in env.log(vid)
 
 
 def test_resume_transfer_failure_fails(env):
@@ -189,12 +186,8 @@ def test_resume_transfer_failure_fails(env):
 
 
 def test_poll_failure_only_logs(env):
-    vid = env.allocate()
-    env.running(vid)
-    env.fail(vid, "poll")
-    env.engine.cfg.vm_polling_interval = 0
-    env.engine.poll_all()
-    env.settle()
+    vid = running_vm_failing(env, "poll")
+    env.poll_now()
     assert env.states(vid) == ("ACTIVE", "RUNNING")
     assert "Error monitoring VM, dummy poll failure injected" in env.log(vid)
 

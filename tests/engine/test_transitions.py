@@ -235,18 +235,14 @@ def test_poll_updates_counters_and_template(env):
 def test_poll_timer_polls_running_vms(env):
     vid = env.allocate()
     env.running(vid)
-    env.engine.cfg.vm_polling_interval = 0
-    env.engine.poll_all()
-    env.settle()
+    env.poll_now()
     assert env.vm(vid).last_poll > 0
     env.set_domain(vid, None)  # the domain vanished: STATE=d
-    env.engine.poll_all()
-    env.settle()
+    env.poll_now()
     assert env.states(vid) == ("ACTIVE", "UNKNOWN")
     assert "VM running but it was not found." in env.log(vid)
     env.set_domain(vid, "running node1")
-    env.engine.poll_all()
-    env.settle()
+    env.poll_now()
     assert env.states(vid) == ("ACTIVE", "RUNNING")
     assert "VM was now found, new state is RUNNING" in env.log(vid)
 
@@ -255,9 +251,7 @@ def test_poll_paused_suspends(env):
     vid = env.allocate()
     env.running(vid)
     env.set_domain(vid, "saved node1")
-    env.engine.cfg.vm_polling_interval = 0
-    env.engine.poll_all()
-    env.settle()
+    env.poll_now()
     assert env.states(vid) == ("SUSPENDED", "LCM_INIT")
     assert "VM is suspended." in env.log(vid)
     h = env.vm(vid).history

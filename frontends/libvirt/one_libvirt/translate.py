@@ -338,6 +338,8 @@ def _graphics(el: Element, notes: _Notes) -> dict[str, str] | None:
         raise UnsupportedXML(f"unsupported graphics type '{kind}' (supported: vnc, sdl)")
     _check_attrs(el, where, {"type", "port", "autoport", "listen", "passwd", "keymap"})
     graphics = {"TYPE": kind}
+    if "keymap" in el.attrib:
+        notes.items.append(f"<{where} keymap=...> ignored: not in OpenNebula 1.4")
     listen = el.get("listen")
     for child in el:
         if child.tag == "listen" and child.get("type", "address") == "address":

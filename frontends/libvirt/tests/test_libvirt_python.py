@@ -271,3 +271,26 @@ def test_domain_stats_and_addresses(libvirtd: Daemon) -> None:
         dom.setMemory(32768)
     assert err.value.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID
     conn.close()
+
+
+def test_failed_domain_cannot_start(libvirtd: Daemon) -> None:
+    """A VM whose prolog failed is FAILED in 1.4: start/resume say so; undefine removes it."""
+    failed = 7  # VM STATE FAILED
+    conn = libvirt.open(libvirtd.uri)
+    dom = conn.createXML(XML.format(name="doomed"), 0)
+    vid = dom.ID()
+    vm_dir = libvirtd.oned.var / str(vid)
+    vm_dir.mkdir(parents=True, exist_ok=True)
+    (vm_dir / "dummy_fail").write_text("clone,ln\n")  # the dummy TM fails the prolog
+    libvirtd.client.vm_deploy(vid, libvirtd.host_id)
+    libvirtd.wait_vm(vid, failed)
+    assert dom.state() == [libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_FAILED]
+    for call in (dom.create, dom.resume):
+        with pytest.raises(libvirt.libvirtError) as err:
+            call()
+        assert err.value.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID
+        assert "is FAILED in OpenNebula and cannot run again" in str(err.value)
+    assert libvirtd.vm(vid)[0] == failed
+    dom.undefine()
+    assert libvirtd.vm(vid)[0] == DONE
+    conn.close()

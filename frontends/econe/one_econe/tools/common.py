@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import http.client
 import os
@@ -166,6 +167,31 @@ def headers_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("-H", "--headers", "headers", is_flag=True)(func)
 
 
+Connect = Callable[[], EC2QueryClient]
+"""What a tool's command gets in place of ``-K``/``-S``/``-U``: builds the client when called."""
+
+
+def tool_command(headers: bool = False) -> Callable[[Callable[..., Any]], click.Command]:
+    """A tool's click command with the common options (and ``-H`` when ``headers``).
+
+    The decorated function takes a :data:`Connect` first, then its own parameters;
+    it calls it once its arguments are checked, so a missing operand is reported
+    before a missing credential or a bad URL (1.4's order).
+    """
+
+    def decorate(func: Callable[..., Any]) -> click.Command:
+        @functools.wraps(func)
+        def with_connect(
+            access_key: str | None, secret_key: str | None, url: str | None, **kwargs: Any
+        ) -> Any:
+            return func(lambda: client_from(access_key, secret_key, url), **kwargs)
+
+        wrapped = common_options(headers_option(with_connect) if headers else with_connect)
+        return click.command(context_settings=context_settings())(wrapped)
+
+    return decorate
+
+
 def client_from(access_key: str | None, secret_key: str | None, url: str | None) -> EC2QueryClient:
     return EC2QueryClient(credentials(access_key, secret_key), endpoint(url))
 
@@ -177,3 +203,69 @@ def run(name: str, command: click.Command, usage: str, argv: list[str] | None = 
 
 def context_settings() -> dict[str, Any]:
     return {"help_option_names": [], "ignore_unknown_options": False}
+
+
+# -- usage text and output ---------------------------------------------------------
+
+COMMON_OPTIONS_HELP = """-h, --help:
+   show help
+
+--access-key <id>, -K <id>
+   The username of the user
+
+--secret-key <key>, -S <key>
+   The password of the user
+
+--url <url>, -U <url>
+   Set url as the web service url to use
+"""
+"""The usage lines of the options every tool takes (1.4's wording)."""
+
+HEADERS_HELP = """--headers, -H
+   Display column headers
+"""
+
+IMAGE_ID_HELP = """IMAGE-ID: The image identification as returned by
+the econe-upload command
+"""
+
+
+def usage(
+    tool: str,
+    synopsis: str,
+    operand: str = "",
+    options: tuple[str, ...] = (),
+    headers: bool = False,
+    footer: str = "",
+) -> str:
+    """A tool's ``-h`` text in 1.4's layout: synopsis, usage line, options, operand note.
+
+    ``options`` are the tool's own option blocks; ``headers`` adds ``-H`` after them.
+    """
+    blocks = [COMMON_OPTIONS_HELP, *options]
+    if headers:
+        blocks.append(HEADERS_HELP)
+    if footer:
+        blocks.append(footer)
+    line = f"{tool} <OPTIONS> {operand}" if operand else f"{tool} <OPTIONS>"
+    return f"\n== Synopsis\n{tool}\n\n{synopsis}\n\n== Usage\n\n{line}\n\n" + "\n".join(blocks)
+
+
+def fields(item: Element, *paths: str) -> tuple[str, ...]:
+    """The text at each of ``paths`` below ``item`` ("" where missing)."""
+    return tuple(item.findtext(path) or "" for path in paths)
+
+
+def echo_table(
+    fmt: str,
+    titles: tuple[str, ...],
+    rule: int,
+    rows: Iterable[tuple[str, ...]],
+    headers: bool,
+) -> None:
+    """Print ``rows`` through ``fmt``; with ``headers``, the titles and a rule first."""
+    if headers:
+        click.echo(fmt % titles)
+        click.echo("-" * rule)
+    for row in rows:
+        click.echo(fmt % row)

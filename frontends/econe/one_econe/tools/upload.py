@@ -16,44 +16,28 @@ import click
 from one_cloudkit.tools import streamed_file_part
 
 from one_econe.tools.common import (
+    Connect,
     EC2QueryClient,
     ToolError,
-    client_from,
-    common_options,
-    context_settings,
     error_message,
     parse_answer,
     run,
+    tool_command,
+    usage,
 )
 
-USAGE = """
-== Synopsis
-econe-upload
-
-Uploads an image for use with an OpenNebula Cloud. This image should
-be later register with econe-register using the returned ImageId
-
-== Usage
-
-econe-upload <OPTIONS> IMAGE-PATH
-
--h, --help:
-   show help
-
---access-key <id>, -K <id>
-   The username of the user
-
---secret-key <key>, -S <key>
-   The password of the user
-
---url <url>, -U <url>
-   Set url as the web service url to use
-
---multipart, -M:
+MULTIPART_HELP = """--multipart, -M:
    Use 'multipart-post' library instead of Curb/Curl
-
-IMAGE-PATH: Path to the image to upload
 """
+
+USAGE = usage(
+    "econe-upload",
+    "Uploads an image for use with an OpenNebula Cloud. This image should\n"
+    "be later register with econe-register using the returned ImageId",
+    "IMAGE-PATH",
+    options=(MULTIPART_HELP,),
+    footer="IMAGE-PATH: Path to the image to upload\n",
+)
 
 UPLOAD_VERSION = "2008-12-01"
 CHUNK = 1024 * 1024
@@ -97,20 +81,17 @@ def upload(client: EC2QueryClient, path: Path) -> str:
     return parse_answer(status, answer).findtext("imageId") or ""
 
 
-@click.command(context_settings=context_settings())
-@common_options
+@tool_command()
 @click.option("-M", "--multipart", "use_multipart", is_flag=True)
 @click.argument("image_path", required=False)
 def command(
-    access_key: str | None,
-    secret_key: str | None,
-    url: str | None,
+    connect: Connect,
     use_multipart: bool,
     image_path: str | None,
 ) -> None:
     if not image_path or not Path(image_path).is_file():
         raise ToolError("missing IMAGE-PATH parameter or file not found")
-    client = client_from(access_key, secret_key, url)
+    client = connect()
     image_id = upload(client, Path(image_path))
     click.echo(f"Success: ImageId {image_id}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 
 from starlette.responses import Response
@@ -53,10 +54,9 @@ def logout(ctx: Ctx) -> Response:
     """Revoke the login token and forget the session."""
     s = ctx.session
     if s.logged_in:
-        try:
+        # expired already, or oned is down: the cookie is dropped anyway
+        with contextlib.suppress(OneClientError):
             ctx.web.oned.logout(s.user, s.token)
-        except OneClientError:
-            pass  # expired already, or oned is down: the cookie is dropped anyway
     s.user, s.uid, s.token = "", -1, ""
     s.changed = True
     return ctx.redirect("/login", flash="Logged out.")

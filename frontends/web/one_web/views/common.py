@@ -81,9 +81,15 @@ class Ctx:
     def fragment(self, template: str, data: Any, **values: Any) -> Response:
         """A live part of a page: 304 when ``data`` did not change since the
         ``If-None-Match`` the poller sent, else the part with its ``ETag``."""
-        etag = '"' + hashlib.sha1(
-            json.dumps([template, data], sort_keys=True, default=str).encode()
-        ).hexdigest()[:20] + '"'
+        etag = (
+            '"'
+            + hashlib.sha1(
+                json.dumps(
+                    [template, self.session.csrf, data], sort_keys=True, default=str
+                ).encode()
+            ).hexdigest()[:20]
+            + '"'
+        )
         if self.request.headers.get("if-none-match") == etag:
             return Response(status_code=304, headers={"ETag": etag})
         html = self.web.templates.get_template(template).render(

@@ -29,8 +29,7 @@ def summary(ctx: Ctx) -> dict[str, Any]:
     failures += [
         {"kind": "vm", "id": v["id"], "name": v["name"], "state": v["state_text"]}
         for v in vms
-        if v["state"] == VmState.ACTIVE
-        and v["lcm_state"] in (LcmState.FAILURE, LcmState.UNKNOWN)
+        if v["state"] == VmState.ACTIVE and v["lcm_state"] in (LcmState.FAILURE, LcmState.UNKNOWN)
     ]
     failures += [
         {"kind": "host", "id": h["id"], "name": h["name"], "state": h["state_text"]}

@@ -1,0 +1,5 @@
+"""``python -m one_web``."""
+
+from one_web.cli import main
+
+main()

@@ -1,0 +1,37 @@
+"""The dashboard served by uvicorn on a thread, for tests (a real HTTP server)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import uvicorn
+
+from one_core.testing.oned import free_port
+from one_web.app import create_app
+from one_web.settings import Settings
+
+
+class WebServer:
+    """``one_web`` for the oned at ``oned_url`` (its ``/RPC2`` URL); ``url`` once started."""
+
+    def __init__(self, oned_url: str, **settings: object):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        app = create_app(Settings(oned=oned_url + "/modern", **settings))  # type: ignore[arg-type]
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self, timeout: float = 15.0) -> WebServer:
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the web dashboard did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
