@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 .PHONY: help setup demo demo-stop test test-deps bench lint format clean
 
 help:
-	@echo "make demo   - set up, start oned with dummy drivers, create a host, a network and VMs"
+	@echo "make demo   - set up, start oned with dummy drivers, create a host, a network and VMs, start the web dashboard"
 	@echo "make test   - set up what the tests need and run the whole suite"
 	@echo "make bench  - run the benchmarks (figures in docs/performance.md)"
 	@echo "make lint   - ruff and mypy"
@@ -21,6 +21,8 @@ demo: setup
 demo-stop:
 	@if [ -f demo/oned.pid ] && kill -0 $$(cat demo/oned.pid) 2>/dev/null; then \
 		kill $$(cat demo/oned.pid) && echo "oned stopped"; else echo "no demo oned running"; fi
+	@if [ -f demo/web.pid ] && kill -0 $$(cat demo/web.pid) 2>/dev/null; then \
+		kill $$(cat demo/web.pid) && echo "web dashboard stopped"; fi
 
 test-deps:
 	@bash scripts/install-test-deps.sh

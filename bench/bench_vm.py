@@ -175,10 +175,50 @@ def deploy_latency(one: OnedProcess, n: int, tpl: str) -> list[float]:
     return lat
 
 
+def lifecycle(one: OnedProcess, m: int, tpl: str) -> None:
+    """``m`` VMs create → running → shutdown → done with 4 clients (one host, node 0)."""
+    s = one.session
+    t0 = time.perf_counter()
+    _, vids = allocate_many(one, m, 4, tpl)
+
+    def in_parallel(fn, parts: list[list[int]]) -> None:
+        threads = [threading.Thread(target=fn, args=(part,)) for part in parts]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    def deployer(part: list[int]) -> None:
+        q = proxy(one)
+        for vid in part:
+            assert q.one.vm.deploy(s, vid, 0) == [True]
+
+    def shutter(part: list[int]) -> None:
+        q = proxy(one)
+        for vid in part:
+            assert q.one.vm.action(s, "shutdown", vid) == [True]
+
+    parts = [vids[i::4] for i in range(4)]
+    in_parallel(deployer, parts)
+    wait_all(one, vids, (3, 3))
+    t_running = time.perf_counter() - t0
+    in_parallel(shutter, parts)
+    wait_all(one, vids, (6, 0))
+    t_done = time.perf_counter() - t0
+    print(
+        f"{m} VMs create->running->shutdown->done, 4 clients: running after {t_running:.1f} s, "
+        f"done after {t_done:.1f} s ({m / t_done:.0f} VMs/s end to end)"
+    )
+    result("vm.lifecycle_1000", t_done, "s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="smaller sizes")
     ap.add_argument("--disk", action="store_true", help="template with a DISK (TM commands)")
+    ap.add_argument(
+        "--only", choices=["lifecycle"], help="only the 1,000-VM life cycle (before/after runs)"
+    )
     args = ap.parse_args()
     scale = 10 if args.quick else 1
     tpl = DISK_TEMPLATE if args.disk else TEMPLATE
@@ -188,7 +228,14 @@ def main() -> None:
         )
         one.start()
         try:
-            run(one, scale, tpl)
+            if args.only == "lifecycle":
+                s = one.session
+                assert proxy(one).one.host.allocate(
+                    s, "node1", "im_dummy", "vmm_dummy", "tm_dummy"
+                )[0]
+                lifecycle(one, 1000 // scale, tpl)
+            else:
+                run(one, scale, tpl)
         finally:
             one.stop()
 
@@ -231,40 +278,7 @@ def run(one: OnedProcess, scale: int, tpl: str) -> None:
     )
     result("vm.deploy_latency", statistics.median(lat) * 1000, "ms")
 
-    # full life cycle, 4 clients
-    m = 1000 // scale
-    t0 = time.perf_counter()
-    _, vids = allocate_many(one, m, 4, tpl)
-
-    def in_parallel(fn, parts: list[list[int]]) -> None:
-        threads = [threading.Thread(target=fn, args=(part,)) for part in parts]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-
-    def deployer(part: list[int]) -> None:
-        q = proxy(one)
-        for vid in part:
-            assert q.one.vm.deploy(s, vid, 0) == [True]
-
-    def shutter(part: list[int]) -> None:
-        q = proxy(one)
-        for vid in part:
-            assert q.one.vm.action(s, "shutdown", vid) == [True]
-
-    parts = [vids[i::4] for i in range(4)]
-    in_parallel(deployer, parts)
-    wait_all(one, vids, (3, 3))
-    t_running = time.perf_counter() - t0
-    in_parallel(shutter, parts)
-    wait_all(one, vids, (6, 0))
-    t_done = time.perf_counter() - t0
-    print(
-        f"{m} VMs create->running->shutdown->done, 4 clients: running after {t_running:.1f} s, "
-        f"done after {t_done:.1f} s ({m / t_done:.0f} VMs/s end to end)"
-    )
-    result("vm.lifecycle_1000", t_done, "s")
+    lifecycle(one, 1000 // scale, tpl)
 
     # pool of 10,000 live VMs (allocated, pending)
     big = 10000 // scale

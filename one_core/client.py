@@ -187,12 +187,8 @@ class Client:
         """Call ``method`` with exactly ``params`` (no session added); return the value."""
         try:
             body = encode_call(method, list(params))
-        except UnicodeEncodeError as exc:  # e.g. a Latin-1 file read with surrogateescape
-            raise OneCallError(
-                f"Text is not valid UTF-8 (byte 0x{ord(exc.object[exc.start]) & 0xFF:02x} "
-                f"at position {exc.start}); convert it to UTF-8",
-                method,
-            ) from None
+        except UnicodeEncodeError:  # e.g. a Latin-1 file read with surrogateescape
+            raise OneCallError(_not_utf8(params), method) from None
         ok, value = parse_response(self.post(body))
         if not ok:
             code, message = value
@@ -284,6 +280,22 @@ class Client:
 
     def list_methods(self) -> list[str]:
         return self.call_raw("system.listMethods")
+
+
+def _not_utf8(params: tuple[Any, ...]) -> str:
+    """The message for a parameter that cannot be sent as UTF-8 (names the byte and line)."""
+    for value in params:
+        if not isinstance(value, str):
+            continue
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            byte = ord(value[exc.start]) & 0xFF
+            line = value.count("\n", 0, exc.start) + 1
+            return (
+                f"Text is not valid UTF-8 (byte 0x{byte:02x} on line {line}); convert it to UTF-8"
+            )
+    return "Text is not valid UTF-8; convert it to UTF-8"
 
 
 def _transport_message(exc: BaseException) -> str:

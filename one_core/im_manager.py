@@ -30,7 +30,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from one_core.engine.executor import TimedCall, action_timeout
+from one_core.deadlines import TimedCall, action_timeout
 from one_core.pools.host import HostPool
 from one_core.vm.states import HostState
 

@@ -78,8 +78,11 @@ class VMLogWriter:
                 pass
             self._drop(vid)
         path = self.path(vid)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 - kept open on purpose
+        try:  # the directory usually exists: one open() instead of mkdir + open
+            fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 - kept open on purpose
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            fh = open(path, "a", encoding="utf-8")  # noqa: SIM115
         self._open[vid] = fh
         while len(self._open) > self.max_open:
             self._drop(next(iter(self._open)))

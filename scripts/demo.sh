@@ -15,6 +15,9 @@ if [ -f "$DEMO/oned.pid" ] && kill -0 "$(cat "$DEMO/oned.pid")" 2>/dev/null; the
     step "stopping the previous demo oned (pid $(cat "$DEMO/oned.pid"))"
     kill "$(cat "$DEMO/oned.pid")"; sleep 1
 fi
+if [ -f "$DEMO/web.pid" ] && kill -0 "$(cat "$DEMO/web.pid")" 2>/dev/null; then
+    kill "$(cat "$DEMO/web.pid")"   # the previous demo's web dashboard
+fi
 rm -rf "$DEMO"
 mkdir -p "$DEMO/etc" "$DEMO/var"
 
@@ -101,7 +104,18 @@ run onehost list
 run onevnet list
 run onevm list
 
+step "the web dashboard (docs/web.md)"
+WEB_PORT=$(python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+nohup one-web --oned "http://127.0.0.1:$PORT/RPC2/modern" --port "$WEB_PORT" > "$DEMO/web.out" 2>&1 &
+echo $! > "$DEMO/web.pid"
+for _ in $(seq 50); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$WEB_PORT") 2>/dev/null && break
+    sleep 0.2
+done
+
 cat <<MSG
+
+Web dashboard: http://127.0.0.1:$WEB_PORT/  (user oneadmin, password $(cut -d: -f2- "$ONE_AUTH"))
 
 oned is running (pid $(cat "$DEMO/oned.pid"), log: demo/var/oned.log). Try:
 

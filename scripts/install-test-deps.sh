@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Debian packages the test suite uses for real parts (sshd, PostgreSQL, ISO tools).
+# Debian packages the test suite uses for real parts (sshd, PostgreSQL, ISO tools,
+# chromium for the web dashboard's browser tests).
 # Installed only when running as root and missing; otherwise the tests that need
 # them say why they are skipped.
 #
@@ -7,7 +8,7 @@
 # is serialised with flock on a machine-wide lock, the list of missing packages is
 # read again once the lock is held, and apt waits for dpkg's own lock instead of failing.
 set -euo pipefail
-PACKAGES=(openssh-server openssh-client postgresql genisoimage cpio libvirt-daemon-system libvirt-clients qemu-system-x86 busybox-static linux-image-amd64 iproute2 libvirt-dev pkg-config python3-dev libsasl2-modules)
+PACKAGES=(openssh-server openssh-client postgresql genisoimage cpio libvirt-daemon-system libvirt-clients qemu-system-x86 busybox-static linux-image-amd64 iproute2 libvirt-dev pkg-config python3-dev libsasl2-modules chromium)
 LOCK=/run/lock/one-install-test-deps.lock
 APT_WAIT=(-o DPkg::Lock::Timeout=900)
 

@@ -26,6 +26,7 @@ hooks              :data:`hookimpl`, :mod:`hookspecs` (the manual: one module
                    per role, ``hookspecs.vmm``...)
 driver context     :class:`DriverContext` (``ctx``)
 errors             :class:`DriverError`, :class:`ContextError`
+deadlines          :func:`on_expiry` (``on_expiry(proc.kill)``: killed if the call times out)
 records            :class:`VMRecord` (what VMM/TM hooks get), :func:`remote_images_dir`
                    (``<VM_DIR>/<vid>/images`` on a host)
 placement          :class:`PendingVM`, :class:`HostSnapshot`, :class:`Placement`
@@ -51,6 +52,7 @@ from one_core.client import (
     read_one_auth,
 )
 from one_core.context import DriverContext
+from one_core.deadlines import on_expiry
 from one_core.errors import DriverError
 from one_core.hookspecs import hookimpl
 from one_core.logs import LEVEL_LETTERS, format_line
@@ -70,6 +72,8 @@ __all__ = [
     # errors
     "DriverError",
     "ContextError",
+    # deadlines: what to kill when the call times out
+    "on_expiry",
     # records and placement
     "VMRecord",
     "remote_images_dir",

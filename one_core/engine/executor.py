@@ -25,8 +25,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from one_core.deadlines import ROLE_TIMEOUTS, TimedCall, action_timeout, on_expiry
 from one_core.engine.dispatcher import Dispatcher
 from one_core.errors import DriverError
+
+__all__ = [
+    "ROLE_TIMEOUTS",
+    "DriverExecutor",
+    "TaskInfo",
+    "TimedCall",
+    "action_timeout",
+    "engine_describe",
+    "on_expiry",
+]
 
 log = logging.getLogger("one.engine")
 
@@ -34,80 +45,8 @@ Done = Callable[[Any, "DriverError | None"], None]
 """``on_done(result, error)``: run on the dispatcher when the driver call ends."""
 
 
-ROLE_TIMEOUTS: dict[str, dict[str, float]] = {
-    "vmm": {"": 600.0, "POLL": 60.0, "CANCEL": 120.0},
-    "tm": {"": 3600.0},
-    "im": {"": 120.0},
-}
-"""Seconds an action may take when its driver section sets no ``TIMEOUT_<ACTION>`` /
-``TIMEOUT`` (``""``: any other action of the role). 1.4 had no timeouts."""
-
 DEFAULT_PER_HOST = 4
 """Driver calls in flight for one host (oned.conf ``DRIVER_HOST_THREADS``)."""
-
-
-def action_timeout(role: str, section: Mapping[str, Any], action: str) -> float | None:
-    """The timeout of ``action`` (``DEPLOY``, ``PROLOG``, ``MONITOR``...) for a driver of
-    ``role`` configured by ``section``; ``None`` or ``0``: no limit."""
-    action = action.upper()
-    for key in (f"TIMEOUT_{action}", "TIMEOUT"):
-        raw = str(section.get(key, "") or "").strip()
-        if raw:
-            try:
-                value = float(raw)
-            except ValueError:
-                log.warning("%s = %r is not a number of seconds; ignored", key, raw)
-                continue
-            return value if value > 0 else None
-    defaults = ROLE_TIMEOUTS.get(role, {})
-    return defaults.get(action, defaults.get(""))
-
-
-_current = threading.local()
-
-
-def on_expiry(callback: Callable[[], Any]) -> None:
-    """Register ``callback`` to run if the driver call running in this thread times out
-    (e.g. ``proc.kill``). Outside a timed call it is ignored."""
-    callbacks = getattr(_current, "callbacks", None)
-    if callbacks is not None:
-        callbacks.append(callback)
-
-
-class TimedCall:
-    """Run ``fn`` in a thread of its own and wait at most ``timeout`` seconds."""
-
-    def __init__(self, fn: Callable[[], Any], timeout: float):
-        self.fn = fn
-        self.timeout = timeout
-        self.callbacks: list[Callable[[], Any]] = []
-        self.result: Any = None
-        self.error: BaseException | None = None
-
-    def _body(self) -> None:
-        _current.callbacks = self.callbacks
-        try:
-            self.result = self.fn()
-        except BaseException as exc:  # handed to the waiting thread
-            self.error = exc
-        finally:
-            _current.callbacks = None
-
-    def run(self, what: str) -> Any:
-        """The call's result; its exception; or DriverError on expiry."""
-        thread = threading.Thread(target=self._body, name="one-driver-call", daemon=True)
-        thread.start()
-        thread.join(self.timeout)
-        if thread.is_alive():
-            for callback in list(self.callbacks):
-                try:
-                    callback()
-                except Exception:
-                    log.exception("expiry callback of %s failed", what)
-            raise DriverError(f"{what} timed out after {self.timeout:g} s")
-        if self.error is not None:
-            raise self.error
-        return self.result
 
 
 @dataclass

@@ -43,43 +43,24 @@ MSG_UNEXPECTED = (
     "registry code.  Method did not fail; rather, it did not complete at all.  "
 )
 
-_TYPE_NAMES = {
-    "s": ("string", "a string"),
-    "i": ("int", "integer"),
-    "b": ("boolean", "boolean"),
-    "d": ("double", "floating point number"),
-    "I": ("i8", "64-bit integer"),
-    "A": ("array", "an array"),
-    "S": ("struct", "a structure"),
-    "6": ("base64", "a byte string"),
-    "8": ("dateTime.iso8601", "a datetime"),
-    "n": ("nil", "nil"),
+_TYPES: dict[str, tuple[str, str, type]] = {
+    # letter: (XML-RPC type name, xmlrpc-c's words in a type fault, the decoded Python type)
+    "s": ("string", "a string", str),
+    "i": ("int", "integer", int),
+    "b": ("boolean", "boolean", bool),
+    "d": ("double", "floating point number", float),
+    "I": ("i8", "64-bit integer", I8),
+    "A": ("array", "an array", list),
+    "S": ("struct", "a structure", dict),
+    "6": ("base64", "a byte string", bytes),
+    "8": ("dateTime.iso8601", "a datetime", DateTime),
+    "n": ("nil", "nil", type(None)),
 }
 
 
 def _is(kind: str, v: Any) -> bool:
-    t = type(v)
-    if kind == "s":
-        return t is str
-    if kind == "i":
-        return t is int
-    if kind == "b":
-        return t is bool
-    if kind == "d":
-        return t is float
-    if kind == "I":
-        return t is I8
-    if kind == "A":
-        return t is list
-    if kind == "S":
-        return t is dict
-    if kind == "6":
-        return t is bytes
-    if kind == "8":
-        return t is DateTime
-    if kind == "n":
-        return v is None
-    return True
+    """``v`` decodes an XML-RPC value of type ``kind`` (exactly: a bool is not an int)."""
+    return kind not in _TYPES or type(v) is _TYPES[kind][2]
 
 
 class Fault(Exception):
@@ -118,14 +99,14 @@ class MethodSpec:
                 raise Fault(FAULT_TYPE, MSG_NOT_ENOUGH)
             if not _is(kind, params[i]):
                 raise Fault(
-                    FAULT_TYPE, f"Parameter that is supposed to be {_TYPE_NAMES[kind][1]} is not"
+                    FAULT_TYPE, f"Parameter that is supposed to be {_TYPES[kind][1]} is not"
                 )
         return params[: len(self.params)]
 
     def xmlrpc_signature(self) -> list[str]:
         """``["array", "string", "int"]`` for ``"A:si"``."""
         ret, _, params = self.signature.partition(":")
-        return [_TYPE_NAMES[c][0] for c in ret + params]
+        return [_TYPES[c][0] for c in ret + params]
 
 
 class Request:

@@ -7,6 +7,7 @@ Failures of deploy/action/migrate are not logged by the RM (1.4).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from one_core.engine.errors import EngineError
@@ -41,59 +42,72 @@ def vm_allocate(rq: Request, template: str) -> list[Any]:
     return ok(vid)
 
 
-@method("one.vm.deploy", "A:sii", "Deploys a virtual machine")
-def vm_deploy(rq: Request, vid: int, hid: int) -> list[Any]:
-    if strict(rq.core) and rq.authenticate() == -1:  # 1.4 told anyone what exists first
-        return rq.fail("User not authenticated, aborting RequestManagerDeploy call.")
+def _vm_request(
+    rq: Request,
+    call: str,
+    vid: int,
+    hid: int | None,
+    denied: str,
+    apply: Callable[[Engine], object],
+) -> list[Any]:
+    """deploy, action and migrate: 1.4's checks, in 1.4's order and words, then ``apply``.
+
+    The caller is authenticated first only in strict mode (1.4 told anyone what
+    exists first); then the host ``hid`` (when given) and the VM must exist and
+    the caller must own the VM (``denied`` otherwise). Engine errors are not
+    logged by the RM.
+    """
+    if strict(rq.core) and rq.authenticate() == -1:
+        return rq.fail(f"User not authenticated, aborting RequestManager{call} call.")
     engine = _engine(rq)
-    if engine.hosts.host_info(hid) is None:
+    if hid is not None and engine.hosts.host_info(hid) is None:
         return rq.fail(f"The host {hid} does not exists")
     owner = engine.pool.owner(vid)
     if owner is None:
         return rq.fail(f"The virtual machine {vid} does not exists")
     if not _owner_ok(rq, owner):
-        return rq.fail("User not authorized to perform the deploy")
+        return rq.fail(denied)
     try:
-        engine.deploy(vid, hid)
+        apply(engine)
     except EngineError as exc:
         return rq.fail(exc.message, log_it=False)
     return ok()
+
+
+@method("one.vm.deploy", "A:sii", "Deploys a virtual machine")
+def vm_deploy(rq: Request, vid: int, hid: int) -> list[Any]:
+    return _vm_request(
+        rq,
+        "Deploy",
+        vid,
+        hid,
+        "User not authorized to perform the deploy",
+        lambda engine: engine.deploy(vid, hid),
+    )
 
 
 @method("one.vm.action", "A:ssi", "Performs an action on a virtual machine")
 def vm_action(rq: Request, action: str, vid: int) -> list[Any]:
-    if strict(rq.core) and rq.authenticate() == -1:  # 1.4 told anyone what exists first
-        return rq.fail("User not authenticated, aborting RequestManagerAction call.")
-    engine = _engine(rq)
-    owner = engine.pool.owner(vid)
-    if owner is None:
-        return rq.fail(f"The virtual machine {vid} does not exists")
-    if not _owner_ok(rq, owner):
-        return rq.fail(f"User not authorized to perform operation upon VirtualMachine [{vid}]")
-    try:
-        engine.action(action, vid)
-    except EngineError as exc:
-        return rq.fail(exc.message, log_it=False)
-    return ok()
+    return _vm_request(
+        rq,
+        "Action",
+        vid,
+        None,
+        f"User not authorized to perform operation upon VirtualMachine [{vid}]",
+        lambda engine: engine.action(action, vid),
+    )
 
 
 @method("one.vm.migrate", "A:siib", "Migrates a virtual machine")
 def vm_migrate(rq: Request, vid: int, hid: int, live: bool) -> list[Any]:
-    if strict(rq.core) and rq.authenticate() == -1:  # 1.4 told anyone what exists first
-        return rq.fail("User not authenticated, aborting RequestManagerMigrate call.")
-    engine = _engine(rq)
-    if engine.hosts.host_info(hid) is None:
-        return rq.fail(f"The host {hid} does not exists")
-    owner = engine.pool.owner(vid)
-    if owner is None:
-        return rq.fail(f"The virtual machine {vid} does not exists")
-    if not _owner_ok(rq, owner):
-        return rq.fail("User not authorized to perform migration upon this VM")
-    try:
-        engine.migrate(vid, hid, live)
-    except EngineError as exc:
-        return rq.fail(exc.message, log_it=False)
-    return ok()
+    return _vm_request(
+        rq,
+        "Migrate",
+        vid,
+        hid,
+        "User not authorized to perform migration upon this VM",
+        lambda engine: engine.migrate(vid, hid, live),
+    )
 
 
 @method("one.vm.info", "A:si", "Returns virtual machine information")

@@ -116,6 +116,13 @@ class Env:
         self.settle()
         assert self.states(vid) == ("ACTIVE", "RUNNING"), self.log(vid)
 
+    def running_vm(self, hid: int | None = None) -> int:
+        """A new VM, RUNNING on ``hid`` (node1), its transfer commands so far forgotten."""
+        vid = self.allocate()
+        self.running(vid, hid)
+        self.reset_commands()
+        return vid
+
     def poll_now(self) -> None:
         """Poll every running VM at once (no interval) and wait for the results."""
         self.engine.cfg.vm_polling_interval = 0

@@ -10,143 +10,44 @@ import pytest
 
 from one_core.vm.states import Reason
 
+from .held_states import HELD, into_boot
+
 
 def rdir(env, vid):
     return f"{env.var}/{vid}/images"
 
 
-def _running(env):
-    vid = env.allocate()
-    env.running(vid)
-    env.reset_commands()
-    return vid
-
-
-def into_prolog(env):
-    vid = env.allocate()
-    g = env.gate(vid)
-    env.engine.deploy(vid, env.node1)
-    return vid, [g]
-
-
-def into_boot(env):
-    vid = env.allocate()
-    g1 = env.gate(vid)
-    env.engine.deploy(vid, env.node1)
-    g2 = env.gate(vid)
-    g1.open()
-    env.wait_state(vid, "ACTIVE", "BOOT")
-    env.reset_commands()
-    return vid, [g2]
-
-
-def _held(op):
-    def setup(env):
-        vid = _running(env)
-        g = env.gate(vid)
-        op(env, vid)
-        return vid, [g]
-
-    return setup
-
-
-def _two_step(op, state):
-    def setup(env):
-        vid = _running(env)
-        g1 = env.gate(vid)
-        op(env, vid)
-        g2 = env.gate(vid)
-        g1.open()
-        env.wait_state(vid, "ACTIVE", state)
-        env.reset_commands()
-        return vid, [g2]
-
-    return setup
-
-
-def into_prolog_resume(env):
-    vid = _running(env)
-    env.engine.action("stop", vid)
-    env.settle()
-    env.engine.action("resume", vid)
-    g = env.gate(vid)
-    env.engine.deploy(vid, env.node2)
-    env.reset_commands()
-    return vid, [g]
-
-
 def into_unknown(env):
-    vid = _running(env)
+    vid = env.running_vm()
     env.on_dispatcher(env.engine.vmm.poll_result, env.engine.pool.get(vid), {"STATE": "d"})
     return vid, []
 
 
+SETUPS = {**HELD, "UNKNOWN": into_unknown}
+
 CASES = {
-    "PROLOG": (into_prolog, ["DELETE node1:{r}"], "petime", []),
-    "BOOT": (into_boot, ["DELETE node1:{r}"], "retime", []),
-    "SHUTDOWN": (
-        _held(lambda e, v: e.engine.action("shutdown", v)),
-        ["DELETE node1:{r}"],
-        "retime",
-        [],
-    ),
-    "CANCEL": (
-        _held(lambda e, v: e.engine.action("cancel", v)),
-        ["DELETE node1:{r}"],
-        "retime",
-        [],
-    ),
-    "SAVE_STOP": (
-        _held(lambda e, v: e.engine.action("stop", v)),
-        ["DELETE node1:{r}"],
-        "retime",
-        [],
-    ),
-    "SAVE_SUSPEND": (
-        _held(lambda e, v: e.engine.action("suspend", v)),
-        ["DELETE node1:{r}"],
-        "retime",
-        [],
-    ),
-    "SAVE_MIGRATE": (
-        _held(lambda e, v: e.engine.migrate(v, e.node2, False)),
-        ["DELETE node1:{r}"],
-        "retime",
-        ["prev"],
-    ),
-    "MIGRATE": (
-        _held(lambda e, v: e.engine.migrate(v, e.node2, True)),
-        ["DELETE node2:{r}"],
-        "retime",
-        ["prev"],
-    ),
-    "PROLOG_MIGRATE": (
-        _two_step(lambda e, v: e.engine.migrate(v, e.node2, False), "PROLOG_MIGRATE"),
-        ["DELETE node2:{r}", "DELETE node1:{r}"],
-        "petime",
-        [],
-    ),
-    "PROLOG_RESUME": (into_prolog_resume, ["DELETE node2:{r}"], "petime", []),
-    "EPILOG": (
-        _two_step(lambda e, v: e.engine.action("shutdown", v), "EPILOG"),
-        ["DELETE node1:{r}"],
-        "eetime",
-        [],
-    ),
-    "EPILOG_STOP": (
-        _two_step(lambda e, v: e.engine.action("stop", v), "EPILOG_STOP"),
-        ["DELETE node1:{r}"],
-        "eetime",
-        [],
-    ),
-    "UNKNOWN": (into_unknown, ["DELETE node1:{r}"], "retime", []),
+    # LCM state: (transfer commands of the delete, history time set, "prev" if the
+    # previous record is closed too)
+    "PROLOG": (["DELETE node1:{r}"], "petime", []),
+    "BOOT": (["DELETE node1:{r}"], "retime", []),
+    "SHUTDOWN": (["DELETE node1:{r}"], "retime", []),
+    "CANCEL": (["DELETE node1:{r}"], "retime", []),
+    "SAVE_STOP": (["DELETE node1:{r}"], "retime", []),
+    "SAVE_SUSPEND": (["DELETE node1:{r}"], "retime", []),
+    "SAVE_MIGRATE": (["DELETE node1:{r}"], "retime", ["prev"]),
+    "MIGRATE": (["DELETE node2:{r}"], "retime", ["prev"]),
+    "PROLOG_MIGRATE": (["DELETE node2:{r}", "DELETE node1:{r}"], "petime", []),
+    "PROLOG_RESUME": (["DELETE node2:{r}"], "petime", []),
+    "EPILOG": (["DELETE node1:{r}"], "eetime", []),
+    "EPILOG_STOP": (["DELETE node1:{r}"], "eetime", []),
+    "UNKNOWN": (["DELETE node1:{r}"], "retime", []),
 }
 
 
 @pytest.mark.parametrize("state", list(CASES))
 def test_finalize_active(env, state):
-    setup, commands, time_field, extra = CASES[state]
-    vid, gates = setup(env)
+    commands, time_field, extra = CASES[state]
+    vid, gates = SETUPS[state](env)
     assert env.states(vid) == ("ACTIVE", state)
     env.engine.action("finalize", vid)
     assert env.states(vid) == ("DONE", "LCM_INIT")
@@ -207,8 +108,7 @@ def test_late_replies_are_ignored(env):
 
 def test_late_deploy_success_in_other_state_moves_to_running(env):
     """Quirk 4: DEPLOY_SUCCESS does not check the LCM state."""
-    vid = env.allocate()
-    env.running(vid)
+    vid = env.running_vm()
     g = env.gate(vid)
     env.engine.action("shutdown", vid)
     env.on_dispatcher(env.engine.vmm.reply, vid, "DEPLOY", f"one-{vid}", None)
@@ -218,8 +118,7 @@ def test_late_deploy_success_in_other_state_moves_to_running(env):
 
 
 def test_transfer_reply_in_wrong_state(env):
-    vid = env.allocate()
-    env.running(vid)
+    vid = env.running_vm()
     env.on_dispatcher(env.engine.tm.reply, vid, "prolog", None, None)
     assert env.states(vid) == ("ACTIVE", "RUNNING")
 

@@ -93,3 +93,30 @@ def test_close_drops_work_not_started():
     ex.submit(30, "POLL", lambda: ran.append(30), lambda r, e: None)  # refused after close
     time.sleep(0.2)
     assert ran == [] and ex.idle
+
+
+def test_expiry_kills_a_driver_kit_command(tmp_path):
+    """A command run through the driver kit registers its kill: a timed-out call's
+    child process does not live on."""
+    import pytest
+    from one_driverkit.remote import LocalHost
+
+    from one_core.deadlines import TimedCall
+    from one_core.errors import DriverError
+
+    marker = tmp_path / "pid"
+    script = f"echo $$ > {marker}; exec sleep 30"
+    with pytest.raises(DriverError, match="timed out after 0.5 s"):
+        TimedCall(lambda: LocalHost().run(["sh", "-c", script]), 0.5).run("test command")
+    pid = int(marker.read_text())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                if fh.read().split()[2] == "Z":
+                    break  # killed, waiting to be reaped
+        except FileNotFoundError:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError(f"process {pid} still running")

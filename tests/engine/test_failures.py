@@ -66,8 +66,7 @@ def test_deploy_failure_from_template_attribute(env):
 
 def running_vm_failing(env, driver_op: str) -> int:
     """A VM running on node1 whose next ``driver_op`` driver call fails."""
-    vid = env.allocate()
-    env.running(vid)
+    vid = env.running_vm()
     env.fail(vid, driver_op)
     return vid
 
@@ -143,8 +142,7 @@ def test_migration_failure_back_to_source(env, live, driver_op, messages):
 
 
 def test_restore_failure_fails(env):
-    vid = env.allocate()
-    env.running(vid)
+    vid = env.running_vm()
     env.engine.action("suspend", vid)
     env.settle()
     env.fail(vid, "restore")
@@ -174,8 +172,7 @@ def test_epilog_failure_fails(env, driver_op, action, message):
 
 
 def test_resume_transfer_failure_fails(env):
-    vid = env.allocate()
-    env.running(vid)
+    vid = env.running_vm()
     env.engine.action("stop", vid)
     env.settle()
     env.engine.action("resume", vid)
@@ -192,21 +189,20 @@ def test_poll_failure_only_logs(env):
     assert "Error monitoring VM, dummy poll failure injected" in env.log(vid)
 
 
-def test_missing_vmm_driver_fails_deploy(env):
-    hid = env.hosts.allocate("ghost", "im_dummy", "vmm_nope", "tm_dummy")
+@pytest.mark.parametrize(
+    ("vmm", "tm", "message"),
+    [
+        ("vmm_nope", "tm_dummy", "deploy_action, driver vmm_nope not loaded"),
+        ("vmm_dummy", "tm_nope", "prolog, driver tm_nope not loaded"),
+    ],
+)
+def test_missing_driver_fails_deploy(env, vmm, tm, message):
+    hid = env.hosts.allocate("ghost", "im_dummy", vmm, tm)
     vid = env.allocate()
     env.engine.deploy(vid, hid)
     env.settle()
     assert env.states(vid) == ("FAILED", "LCM_INIT")
-    assert "deploy_action, driver vmm_nope not loaded" in env.log(vid)
-
-
-def test_missing_tm_driver_fails_prolog(env):
-    hid = env.hosts.allocate("ghost", "im_dummy", "vmm_dummy", "tm_nope")
-    vid = env.allocate()
-    env.engine.deploy(vid, hid)
-    env.settle()
-    assert env.states(vid) == ("FAILED", "LCM_INIT")
+    assert message in env.log(vid)
 
 
 # -- invalid requests ------------------------------------------------------------
@@ -225,8 +221,7 @@ def test_wrong_state_on_pending(env, action):
 
 @pytest.mark.parametrize("action", ["hold", "release", "resume", "restart"])
 def test_wrong_state_on_running(env, action):
-    vid = env.allocate()
-    env.running(vid)
+    vid = env.running_vm()
     with pytest.raises(ActionError) as exc:
         env.engine.action(action, vid)
     assert exc.value.code == -2

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from one_core.db.vm_models import VMRow
+from one_core.engine.dm import ACTIONS
 from one_core.engine.errors import EngineError
 from one_core.vm.states import LcmState, VmState
 
@@ -32,19 +33,7 @@ step = st.one_of(
     st.tuples(st.just("migrate"), st.sampled_from([0, 1]), st.booleans()),
     st.tuples(
         st.just("action"),
-        st.sampled_from(
-            [
-                "shutdown",
-                "hold",
-                "release",
-                "stop",
-                "cancel",
-                "suspend",
-                "resume",
-                "restart",
-                "finalize",
-            ]
-        ),
+        st.sampled_from(ACTIONS),
     ),
     st.tuples(st.just("fail"), st.sampled_from(FAILABLE)),
     st.tuples(st.just("clear")),
@@ -92,8 +81,7 @@ def test_random_walk(env, steps):
                 env.clear(vid)
             elif s[0] == "vanish":
                 env.set_domain(vid, None)
-                env.engine.cfg.vm_polling_interval = 0
-                env.engine.poll_all()
+                env.poll_now()
         except EngineError:
             pass
         env.settle()

@@ -7,35 +7,7 @@ import pytest
 from one_core.vm.states import LcmState, Reason, VmState
 
 from .conftest import crash_and_restart
-
-
-def _running(env, hid=None):
-    vid = env.allocate()
-    env.running(vid, hid)
-    return vid
-
-
-def held(op):
-    def setup(env):
-        vid = _running(env)
-        g = env.gate(vid)
-        op(env, vid)
-        return vid, [g]
-
-    return setup
-
-
-def two_step(op, state):
-    def setup(env):
-        vid = _running(env)
-        g1 = env.gate(vid)
-        op(env, vid)
-        g2 = env.gate(vid)
-        g1.open()
-        env.wait_state(vid, "ACTIVE", state)
-        return vid, [g2]
-
-    return setup
+from .held_states import HELD
 
 
 def lcm_init_after_deploy(env):
@@ -53,7 +25,7 @@ def lcm_init_after_deploy(env):
 
 
 def lcm_init_after_resume(env):
-    vid = _running(env)
+    vid = env.running_vm()
     env.engine.action("suspend", vid)
     env.settle()
 
@@ -68,7 +40,7 @@ def lcm_init_after_resume(env):
 
 def forced(lcm):
     def setup(env):
-        vid = _running(env)
+        vid = env.running_vm()
 
         def force():
             vm = env.engine.pool.get(vid)
@@ -81,28 +53,8 @@ def forced(lcm):
     return setup
 
 
-def prolog_resume(env):
-    vid = _running(env)
-    env.engine.action("stop", vid)
-    env.settle()
-    env.engine.action("resume", vid)
-    g = env.gate(vid)
-    env.engine.deploy(vid, env.node2)
-    return vid, [g]
-
-
-def boot_held(env):
-    vid = env.allocate()
-    g1 = env.gate(vid)
-    env.engine.deploy(vid, env.node1)
-    g2 = env.gate(vid)
-    g1.open()
-    env.wait_state(vid, "ACTIVE", "BOOT")
-    return vid, [g2]
-
-
 def boot_after_restart_domain_gone(env):
-    vid = _running(env)
+    vid = env.running_vm()
     env.on_dispatcher(env.engine.vmm.poll_result, env.engine.pool.get(vid), {"STATE": "d"})
     env.set_domain(vid, None)
     g = env.gate(vid)
@@ -123,15 +75,13 @@ CASES = {
     "LCM_INIT deploy": (lcm_init_after_deploy, None, "deploy", ("ACTIVE", "RUNNING"), "node1"),
     "LCM_INIT restore": (lcm_init_after_resume, None, "restore", ("ACTIVE", "RUNNING"), "node1"),
     "PROLOG": (
-        lambda env: (lambda vid: (vid, [env.gate(vid)], env.engine.deploy(vid, env.node1))[:2])(
-            env.allocate()
-        ),
+        HELD["PROLOG"],
         None,
         "prolog",
         ("ACTIVE", "RUNNING"),
         "node1",
     ),
-    "BOOT": (boot_held, None, "deploy", ("ACTIVE", "RUNNING"), "node1"),
+    "BOOT": (HELD["BOOT"], None, "deploy", ("ACTIVE", "RUNNING"), "node1"),
     "BOOT domain gone": (
         boot_after_restart_domain_gone,
         None,
@@ -140,85 +90,85 @@ CASES = {
         "node1",
     ),
     "SHUTDOWN": (
-        held(lambda e, v: e.engine.action("shutdown", v)),
+        HELD["SHUTDOWN"],
         None,
         "probe",
         ("DONE", "LCM_INIT"),
         "node1",
     ),
     "SHUTDOWN done": (
-        held(lambda e, v: e.engine.action("shutdown", v)),
+        HELD["SHUTDOWN"],
         gone,
         "probe",
         ("DONE", "LCM_INIT"),
         "node1",
     ),
     "CANCEL": (
-        held(lambda e, v: e.engine.action("cancel", v)),
+        HELD["CANCEL"],
         None,
         "cancel",
         ("DONE", "LCM_INIT"),
         "node1",
     ),
     "SAVE_STOP": (
-        held(lambda e, v: e.engine.action("stop", v)),
+        HELD["SAVE_STOP"],
         None,
         "probe",
         ("STOPPED", "LCM_INIT"),
         "node1",
     ),
     "SAVE_STOP saved": (
-        held(lambda e, v: e.engine.action("stop", v)),
+        HELD["SAVE_STOP"],
         saved,
         "probe",
         ("STOPPED", "LCM_INIT"),
         "node1",
     ),
     "SAVE_SUSPEND": (
-        held(lambda e, v: e.engine.action("suspend", v)),
+        HELD["SAVE_SUSPEND"],
         None,
         "probe",
         ("SUSPENDED", "LCM_INIT"),
         "node1",
     ),
     "SAVE_MIGRATE": (
-        held(lambda e, v: e.engine.migrate(v, e.node2, False)),
+        HELD["SAVE_MIGRATE"],
         None,
         "probe",
         ("ACTIVE", "RUNNING"),
         "node2",
     ),
     "MIGRATE": (
-        held(lambda e, v: e.engine.migrate(v, e.node2, True)),
+        HELD["MIGRATE"],
         None,
         "probe",
         ("ACTIVE", "RUNNING"),
         "node2",
     ),
     "MIGRATE never happened": (
-        held(lambda e, v: e.engine.migrate(v, e.node2, True)),
+        HELD["MIGRATE"],
         gone,
         "probe",
         ("ACTIVE", "UNKNOWN"),
         "node1",
     ),
     "PROLOG_MIGRATE": (
-        two_step(lambda e, v: e.engine.migrate(v, e.node2, False), "PROLOG_MIGRATE"),
+        HELD["PROLOG_MIGRATE"],
         None,
         "prolog_migr",
         ("ACTIVE", "RUNNING"),
         "node2",
     ),
-    "PROLOG_RESUME": (prolog_resume, None, "prolog_resume", ("ACTIVE", "RUNNING"), "node2"),
+    "PROLOG_RESUME": (HELD["PROLOG_RESUME"], None, "prolog_resume", ("ACTIVE", "RUNNING"), "node2"),
     "EPILOG": (
-        two_step(lambda e, v: e.engine.action("shutdown", v), "EPILOG"),
+        HELD["EPILOG"],
         None,
         "epilog",
         ("DONE", "LCM_INIT"),
         "node1",
     ),
     "EPILOG_STOP": (
-        two_step(lambda e, v: e.engine.action("stop", v), "EPILOG_STOP"),
+        HELD["EPILOG_STOP"],
         None,
         "epilog_stop",
         ("STOPPED", "LCM_INIT"),
@@ -226,7 +176,7 @@ CASES = {
     ),
     "FAILURE": (forced(LcmState.FAILURE), None, "failed", ("FAILED", "LCM_INIT"), "node1"),
     "DELETE": (forced(LcmState.DELETE), None, "done", ("DONE", "LCM_INIT"), "node1"),
-    "RUNNING": (lambda env: (_running(env), []), None, "poll", ("ACTIVE", "RUNNING"), "node1"),
+    "RUNNING": (lambda env: (env.running_vm(), []), None, "poll", ("ACTIVE", "RUNNING"), "node1"),
     "UNKNOWN": (forced(LcmState.UNKNOWN), None, "poll", ("ACTIVE", "RUNNING"), "node1"),
 }
 
@@ -251,7 +201,7 @@ def test_recovery(env, case):
 
 
 def test_recovered_capacity_is_consistent(env):
-    a, b = _running(env), _running(env)
+    a, b = env.running_vm(), env.running_vm()
     gates = [env.gate(a), env.gate(b)]
     env.engine.migrate(a, env.node2, False)
     env.engine.action("shutdown", b)

@@ -97,9 +97,7 @@ def test_shutdown_epilog_done(env):
 
 
 def test_cancel_done_without_epilog(env):
-    vid = env.allocate()
-    env.running(vid)
-    env.reset_commands()
+    vid = env.running_vm()
     env.engine.action("cancel", vid)
     env.settle()
     assert env.states(vid) == ("DONE", "LCM_INIT")
@@ -121,9 +119,7 @@ def test_hold_release(env):
 
 
 def test_stop_and_resume_on_another_host(env):
-    vid = env.allocate()
-    env.running(vid)
-    env.reset_commands()
+    vid = env.running_vm()
     env.engine.action("stop", vid)
     env.settle()
     assert env.states(vid) == ("STOPPED", "LCM_INIT")
@@ -149,8 +145,7 @@ def test_stop_and_resume_on_another_host(env):
 
 
 def test_suspend_and_resume(env):
-    vid = env.allocate()
-    env.running(vid)
+    vid = env.running_vm()
     env.engine.action("suspend", vid)
     env.settle()
     assert env.states(vid) == ("SUSPENDED", "LCM_INIT")
@@ -170,9 +165,7 @@ def test_suspend_and_resume(env):
 
 
 def test_cold_migration(env):
-    vid = env.allocate()
-    env.running(vid)
-    env.reset_commands()
+    vid = env.running_vm()
     env.engine.migrate(vid, env.node2, False)
     env.settle()
     assert env.states(vid) == ("ACTIVE", "RUNNING")
@@ -191,9 +184,7 @@ def test_cold_migration(env):
 
 
 def test_live_migration(env):
-    vid = env.allocate()
-    env.running(vid)
-    env.reset_commands()
+    vid = env.running_vm()
     env.engine.migrate(vid, env.node2, True)
     env.settle()
     assert env.states(vid) == ("ACTIVE", "RUNNING")
@@ -208,8 +199,7 @@ def test_live_migration(env):
 
 
 def test_migrate_to_same_host_is_accepted(env):
-    vid = env.allocate()
-    env.running(vid)
+    vid = env.running_vm()
     env.engine.migrate(vid, env.node1, True)
     env.settle()
     assert env.states(vid) == ("ACTIVE", "RUNNING")
@@ -218,8 +208,7 @@ def test_migrate_to_same_host_is_accepted(env):
 
 
 def test_poll_updates_counters_and_template(env):
-    vid = env.allocate()
-    env.running(vid)
+    vid = env.running_vm()
     env.on_dispatcher(
         env.engine.vmm.poll_result,
         env.engine.pool.get(vid),
@@ -233,8 +222,7 @@ def test_poll_updates_counters_and_template(env):
 
 
 def test_poll_timer_polls_running_vms(env):
-    vid = env.allocate()
-    env.running(vid)
+    vid = env.running_vm()
     env.poll_now()
     assert env.vm(vid).last_poll > 0
     env.set_domain(vid, None)  # the domain vanished: STATE=d
@@ -248,8 +236,7 @@ def test_poll_timer_polls_running_vms(env):
 
 
 def test_poll_paused_suspends(env):
-    vid = env.allocate()
-    env.running(vid)
+    vid = env.running_vm()
     env.set_domain(vid, "saved node1")
     env.poll_now()
     assert env.states(vid) == ("SUSPENDED", "LCM_INIT")
@@ -270,8 +257,7 @@ def test_poll_error_fails(env):
 
 
 def test_restart_from_unknown(env):
-    vid = env.allocate()
-    env.running(vid)
+    vid = env.running_vm()
     env.on_dispatcher(env.engine.vmm.poll_result, env.engine.pool.get(vid), {"STATE": "d"})
     assert env.states(vid) == ("ACTIVE", "UNKNOWN")
     env.engine.action("restart", vid)
@@ -327,9 +313,7 @@ def test_finalize_suspended_deletes_images(env):
 
 
 def test_finalize_running(env):
-    vid = env.allocate()
-    env.running(vid)
-    env.reset_commands()
+    vid = env.running_vm()
     env.engine.action("finalize", vid)
     env.settle()
     assert env.states(vid) == ("DONE", "LCM_INIT")

@@ -163,3 +163,23 @@ def test_large_and_non_utf8_bodies_get_clear_faults(oned):
     ok, (code, message) = parse_response(body)
     assert (ok, code) == (False, -503) and "not valid XML" in message
     assert oned.call("one.vmpool.info", oned.session, -2)[1].count("<VM>") == 0
+
+
+def test_non_utf8_template_file_gets_a_clear_cli_error(oned, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    template = tmp_path / "latin1.one"
+    template.write_bytes(b'NAME = "caf\xe9"\nMEMORY = 64\nCPU = 1\n')
+    env = dict(os.environ, ONE_XMLRPC=oned.url, ONE_AUTH=str(oned.auth_file))
+    proc = subprocess.run(
+        [sys.executable, "-m", "one_core.cli.onevm", "create", str(template)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "UTF-8" in out and "Traceback" not in out and "\\udce9" not in out, out

@@ -58,7 +58,9 @@ def unhold(one, vid):
 
 
 def test_kill9_and_recover(oned_factory):
-    one = oned_factory(sections=HELD_SECTIONS)
+    # every transitional state is held at once on the same two hosts: let all of
+    # them hold a driver thread (the default per-host limit would queue some)
+    one = oned_factory(sections=HELD_SECTIONS, DRIVER_THREADS=32, DRIVER_HOST_THREADS=32)
     s = one.session
     assert one.call("one.host.allocate", s, "node1", "im_dummy", "vmm_dummy", "tm_dummy") == [
         True,

@@ -14,12 +14,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
 import multipart
 from one_cloudkit.images import ImageRepository, Upload, UploadFailed, UploadTooLarge
+from one_cloudkit.wsgi import CloudApp, FieldTooLarge, body_chunks, stream_multipart
 
 from one_econe.actions import EconeActions
 from one_econe.auth import SignedRequest, check_clock, is_sigv4, verify_sigv2, verify_sigv4
@@ -37,13 +38,19 @@ from one_econe.users import CloudUser, UserDirectory
 
 log = logging.getLogger("econe")
 
-CHUNK = 256 * 1024
 MAX_FORM_BODY = 16 * 1024 * 1024
 """Largest urlencoded body accepted (only uploads are big)."""
 MAX_FIELD = 64 * 1024
 """Largest text field of a multipart body."""
 
 XML_TYPE = "text/xml;charset=UTF-8"
+
+
+def _hashed(chunks: Iterable[bytes], sha256: Any) -> Iterator[bytes]:
+    """``chunks``, each added to ``sha256`` as it passes (SigV4 signs the raw body)."""
+    for chunk in chunks:
+        sha256.update(chunk)
+        yield chunk
 
 
 class _Body:
@@ -72,21 +79,10 @@ def _headers(environ: dict[str, Any]) -> dict[str, str]:
     return headers
 
 
-def _chunks(environ: dict[str, Any]) -> Iterable[bytes]:
-    stream = environ["wsgi.input"]
-    length_text = environ.get("CONTENT_LENGTH") or ""
-    remaining = int(length_text) if length_text.isdigit() else None
-    while remaining is None or remaining > 0:
-        chunk = stream.read(CHUNK if remaining is None else min(CHUNK, remaining))
-        if not chunk:
-            break
-        if remaining is not None:
-            remaining -= len(chunk)
-        yield chunk
-
-
-class EconeApp:
+class EconeApp(CloudApp):
     """``EconeApp(config)`` is the WSGI callable."""
+
+    config: EconeConfig
 
     def __init__(
         self,
@@ -94,9 +90,7 @@ class EconeApp:
         repo: ImageRepository | None = None,
         users: UserDirectory | None = None,
     ):
-        self.config = config
-        self.repo = repo or config.image_repository()
-        self.users = users or config.user_directory()
+        super().__init__(config, repo, users)
         self.actions = EconeActions(config, self.repo, self.users.client)
 
     # -- WSGI ------------------------------------------------------------------
@@ -179,12 +173,12 @@ class EconeApp:
 
     def _read_body(self, environ: dict[str, Any], headers: dict[str, str], body: _Body) -> None:
         ctype, options = multipart.parse_options_header(headers.get("content-type", ""))
+        chunks = _hashed(body_chunks(environ), body.sha256)
         if ctype == "multipart/form-data":
-            self._read_multipart(environ, options.get("boundary", ""), body)
+            self._read_multipart(chunks, options.get("boundary", ""), body)
             return
         data = bytearray()
-        for chunk in _chunks(environ):
-            body.sha256.update(chunk)
+        for chunk in chunks:
             if len(data) + len(chunk) > MAX_FORM_BODY:
                 raise EC2Error(413, "RequestEntityTooLarge", "Request body too large")
             data += chunk
@@ -192,40 +186,22 @@ class EconeApp:
             text = data.decode("utf-8", "surrogateescape")
             body.params.update(parse_qsl(text, keep_blank_values=True))
 
-    def _read_multipart(self, environ: dict[str, Any], boundary: str, body: _Body) -> None:
+    def _read_multipart(self, chunks: Iterable[bytes], boundary: str, body: _Body) -> None:
         if not boundary:
             raise bad_request("multipart/form-data without a boundary", "MalformedQueryString")
-        field: bytearray | None = None
-        name = ""
-        parser = multipart.PushMultipartParser(boundary, max_header_count=16)
         try:
-            with parser:
-                for chunk in _chunks(environ):
-                    body.sha256.update(chunk)
-                    for event in parser.parse(chunk):
-                        if isinstance(event, multipart.MultipartSegment):
-                            name = event.name or ""
-                            if name == "file" and body.upload is None:
-                                body.upload = self.repo.upload()
-                                field = None
-                            else:
-                                field = bytearray()
-                        elif event is None:
-                            if field is not None:
-                                body.params[name] = field.decode("utf-8", "surrogateescape")
-                            field = None
-                        elif field is not None:
-                            if len(field) + len(event) > MAX_FIELD:
-                                raise bad_request(f"Form field {name} too large")
-                            field += event
-                        elif body.upload is not None:
-                            body.upload.write(event)
+            parsed = stream_multipart(chunks, boundary, self.repo.upload, MAX_FIELD)
+        except FieldTooLarge as exc:
+            raise bad_request(str(exc)) from None
         except UploadTooLarge as exc:
             raise EC2Error(413, "RequestEntityTooLarge", exc.message) from None
         except UploadFailed as exc:
             raise EC2Error(500, "InternalError", exc.message) from None
         except multipart.MultipartError as exc:
             raise bad_request(f"Malformed multipart body: {exc}", "MalformedQueryString") from None
+        for name, value in parsed.fields:
+            body.params[name] = value.decode("utf-8", "surrogateescape")
+        body.upload = parsed.upload
 
     # -- authentication --------------------------------------------------------
 

@@ -24,14 +24,9 @@ __all__ = ["SCRIPT", "SLACK", "cli", "main", "serve"]
 USAGE = "Usage: econe-server {start|stop}"
 
 
-def _app(config: EconeConfig) -> object:
-    """The EC2 Query WSGI application (imported late: ``stop`` does not need it)."""
-    from one_econe.app import EconeApp
-
-    return EconeApp(config)
-
-
-SCRIPT = cloud_server_script("econe-server", "one_econe.server", EconeConfig, _app)
+SCRIPT = cloud_server_script(
+    "econe-server", "one_econe.server", EconeConfig, "one_econe.app:EconeApp"
+)
 serve = SCRIPT.serve
 """``serve(config, *, threads=8)``: the EC2 Query API on SERVER:PORT until interrupted."""
 main = SCRIPT.main

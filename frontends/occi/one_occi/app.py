@@ -23,6 +23,7 @@ from typing import Any
 import multipart
 from one_cloudkit.images import ImageRepository, Upload, UploadFailed, UploadTooLarge
 from one_cloudkit.users import CloudUser, UserDirectory
+from one_cloudkit.wsgi import CloudApp, FieldTooLarge, body_chunks, stream_multipart
 
 from one_occi import views
 from one_occi.config import OcciConfig
@@ -32,7 +33,6 @@ from one_occi.xmlbody import MAX_XML, parse
 
 log = logging.getLogger("occi")
 
-CHUNK = 256 * 1024
 MAX_FIELD = 64 * 1024
 XML_TYPE = "application/xml"
 TEXT_TYPE = "text/plain; charset=utf-8"
@@ -50,19 +50,6 @@ METHODS: dict[tuple[str, bool], tuple[str, ...]] = {
 }
 
 
-def _chunks(environ: dict[str, Any]) -> Iterable[bytes]:
-    stream = environ["wsgi.input"]
-    length_text = environ.get("CONTENT_LENGTH") or ""
-    remaining = int(length_text) if length_text.isdigit() else None
-    while remaining is None or remaining > 0:
-        chunk = stream.read(CHUNK if remaining is None else min(CHUNK, remaining))
-        if not chunk:
-            break
-        if remaining is not None:
-            remaining -= len(chunk)
-        yield chunk
-
-
 def route(path: str) -> tuple[str, int | None]:
     """``/compute`` → ("compute", None); ``/compute/7`` → ("compute", 7); else 404."""
     parts = path.split("/")
@@ -74,8 +61,10 @@ def route(path: str) -> tuple[str, int | None]:
     raise not_found()
 
 
-class OcciApp:
+class OcciApp(CloudApp):
     """``OcciApp(config)`` is the WSGI callable."""
+
+    config: OcciConfig
 
     def __init__(
         self,
@@ -83,9 +72,7 @@ class OcciApp:
         repo: ImageRepository | None = None,
         users: UserDirectory | None = None,
     ):
-        self.config = config
-        self.repo = repo or config.image_repository()
-        self.users = users or config.user_directory()
+        super().__init__(config, repo, users)
         self.resources = Resources(config, self.repo, self.users.client, self.users.admin)
 
     # -- WSGI ------------------------------------------------------------------
@@ -129,34 +116,24 @@ class OcciApp:
         if method not in allowed:
             raise OcciError(501, "Not Implemented", [("Allow", ", ".join(allowed))])
         res = self.resources
+        list_all, show, delete = {
+            "compute": (res.list_computes, res.show_compute, res.delete_compute),
+            "network": (res.list_networks, res.show_network, res.delete_network),
+            "storage": (res.list_storage, res.show_storage, res.delete_storage),
+        }[kind]
         if rid is None:
             if method == "GET":
-                lister = {
-                    "compute": res.list_computes,
-                    "network": res.list_networks,
-                    "storage": res.list_storage,
-                }[kind]
-                return 200, lister(user)
+                return 200, list_all(user)
             if kind == "storage":
                 return self._upload(environ, user)
             if kind == "compute":
                 return res.create_compute(user, self._xml(environ, ("COMPUTE",)))
             return res.create_network(user, self._xml(environ, ("NIC", "NETWORK")))
         if method == "GET":
-            shower = {
-                "compute": res.show_compute,
-                "network": res.show_network,
-                "storage": res.show_storage,
-            }[kind]
-            return 200, shower(user, rid)
+            return 200, show(user, rid)
         if method == "PUT":
             return res.update_compute(user, rid, self._xml(environ, ("COMPUTE",)))
-        deleter = {
-            "compute": res.delete_compute,
-            "network": res.delete_network,
-            "storage": res.delete_storage,
-        }[kind]
-        return deleter(user, rid)
+        return delete(user, rid)
 
     # -- authentication --------------------------------------------------------
 
@@ -187,7 +164,7 @@ class OcciApp:
         if ctype not in XML_CONTENT_TYPES and not ctype.endswith("+xml"):
             raise OcciError(415, f"Unsupported content type {ctype}: send application/xml")
         data = bytearray()
-        for chunk in _chunks(environ):
+        for chunk in body_chunks(environ):
             data += chunk
             if len(data) > MAX_XML:
                 raise OcciError(413, f"OCCI XML larger than {MAX_XML} bytes")
@@ -202,37 +179,22 @@ class OcciApp:
         if not boundary:
             raise bad_request("multipart/form-data without a boundary")
         upload: Upload | None = None
-        fields: dict[str, bytes] = {}
-        field: bytearray | None = None
-        name = ""
-        parser = multipart.PushMultipartParser(boundary, max_header_count=16)
         try:
-            with parser:
-                for chunk in _chunks(environ):
-                    for event in parser.parse(chunk):
-                        if isinstance(event, multipart.MultipartSegment):
-                            name = event.name or ""
-                            if name == "file" and upload is None:
-                                upload = self.repo.upload(owner=user.id)
-                                field = None
-                            else:
-                                field = bytearray()
-                        elif event is None:
-                            if field is not None:
-                                fields.setdefault(name, bytes(field))
-                            field = None
-                        elif field is not None:
-                            if len(field) + len(event) > MAX_FIELD:
-                                raise bad_request(f"Form field {name} too large")
-                            field += event
-                        elif upload is not None:
-                            upload.write(event)
+            parsed = stream_multipart(
+                body_chunks(environ), boundary, lambda: self.repo.upload(owner=user.id), MAX_FIELD
+            )
+            upload = parsed.upload
+            fields: dict[str, bytes] = {}
+            for name, value in parsed.fields:
+                fields.setdefault(name, value)
             if "occixml" not in fields:
                 raise bad_request("OCCI XML representation of Image not present in the request")
             if upload is None:
                 raise bad_request("File not present in the request")
             image_name, url = disk_metadata(parse(fields["occixml"], ("DISK",)))
             image = upload.commit(owner=user.id, name=image_name, description=url)
+        except FieldTooLarge as exc:
+            raise bad_request(str(exc)) from None
         except UploadTooLarge as exc:
             raise OcciError(413, exc.message) from None
         except UploadFailed as exc:

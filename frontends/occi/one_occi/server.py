@@ -9,14 +9,7 @@ from one_occi.config import OcciConfig
 __all__ = ["SCRIPT", "SLACK", "cli", "main", "serve"]
 
 
-def _app(config: OcciConfig) -> object:
-    """The OCCI WSGI application (imported late: ``stop`` does not need it)."""
-    from one_occi.app import OcciApp
-
-    return OcciApp(config)
-
-
-SCRIPT = cloud_server_script("occi-server", "one_occi.server", OcciConfig, _app)
+SCRIPT = cloud_server_script("occi-server", "one_occi.server", OcciConfig, "one_occi.app:OcciApp")
 serve = SCRIPT.serve
 """``serve(config, *, threads=8)``: the OCCI API on SERVER:PORT until interrupted."""
 main = SCRIPT.main

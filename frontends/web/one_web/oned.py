@@ -15,10 +15,10 @@ from collections import OrderedDict
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from one_core.client import Client, OneClientError
+from one_core.client import Client, OneClientError, OneTransportError
 from one_core.rpc.codec import safe_fromstring
 
-__all__ = ["OneClientError", "Oned", "Session"]
+__all__ = ["OneClientError", "OneTransportError", "Oned", "Session"]
 
 
 class Session:
@@ -57,7 +57,8 @@ class Oned:
         client = self._client(f"{user}:{password}")
         try:
             token = str(client.call("one.user.login", user, "", seconds, -1))
-            uid = int(safe_fromstring(client.call("one.user.info", -1).encode()).findtext("ID"))
+            me = safe_fromstring(str(client.call("one.user.info", -1)).encode())
+            uid = int(me.findtext("ID") or -1)
         finally:
             client.close()
         return token, uid

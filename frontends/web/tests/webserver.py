@@ -6,10 +6,10 @@ import threading
 import time
 
 import uvicorn
-
-from one_core.testing.oned import free_port
 from one_web.app import create_app
 from one_web.settings import Settings
+
+from one_core.testing.oned import free_port
 
 
 class WebServer:

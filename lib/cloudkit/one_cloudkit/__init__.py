@@ -5,6 +5,7 @@
 * :mod:`one_cloudkit.users` — user look-up and sessions through oned (§1.4).
 * :mod:`one_cloudkit.erb` — the ERB subset the instance-type templates use (§1.5).
 * :mod:`one_cloudkit.server` — ``<name>-server {start|stop|run}`` (§1.6).
+* :mod:`one_cloudkit.wsgi` — the apps' common base and streamed request bodies.
 
 The image repository (§2) is :mod:`one_cloudkit.images`.
 """

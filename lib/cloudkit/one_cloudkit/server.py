@@ -16,6 +16,7 @@ logic of 1.4's scripts was dead code and is dropped (§7 #43).
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import os
 import signal
@@ -180,14 +181,18 @@ def serve_cloud_app(
         app.repo.close()
 
 
-def cloud_server_script(
-    name: str, module: str, config_cls: Any, make_app: Callable[[Any], Any]
-) -> ServerScript:
+def cloud_server_script(name: str, module: str, config_cls: Any, app: str) -> ServerScript:
     """The :class:`ServerScript` of a cloud server.
 
     ``config_cls`` is a :class:`one_cloudkit.config.CloudConfig` subclass
-    (``location_paths`` and ``load``); ``make_app(config)`` builds its WSGI app.
+    (``location_paths`` and ``load``); ``app`` names its WSGI application class,
+    ``"package.module:Class"``, built as ``Class(config)``. The class is imported
+    only when the server is served (``stop`` does not need it).
     """
+
+    def make_app(config: Any) -> Any:
+        app_module, _, app_class = app.partition(":")
+        return getattr(importlib.import_module(app_module), app_class)(config)
 
     def serve(config: Any, *, threads: int = 8) -> None:
         serve_cloud_app(config, make_app, name=name, threads=threads)

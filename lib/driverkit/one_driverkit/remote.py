@@ -40,7 +40,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, BinaryIO
 
-from one_core.api import DriverError
+from one_core.api import DriverError, on_expiry
 
 
 def split_location(location: str) -> tuple[str, str]:
@@ -383,6 +383,7 @@ def _pump(
     ``limit`` is an idle limit: it fails the command only when no byte moved
     in any direction for that long.
     """
+    on_expiry(streams.kill)  # the driver call's deadline passed: kill the command
     err = bytearray()
     out = bytearray()
     last = [time.monotonic()]

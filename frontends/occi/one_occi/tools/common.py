@@ -251,3 +251,18 @@ def create_handler(path: str, missing: str) -> Handler:
         return client.xml("POST", path, read_xml_arg(arg, missing))
 
     return handler
+
+
+def resource_handlers(tool: str, path: str, id_name: str) -> dict[str, Handler]:
+    """``list``, ``create``, ``show`` and ``delete`` of the collection at ``path``.
+
+    A missing argument reads ``<tool> create: missing OCCI-XML or file not found``
+    or ``<tool> show: missing <id_name> parameter`` (likewise ``delete``), 1.4's
+    words; a tool replaces the handlers whose behaviour or wording differs.
+    """
+    return {
+        "list": list_handler(path),
+        "create": create_handler(path, f"{tool} create: missing OCCI-XML or file not found"),
+        "show": id_handler("GET", path, f"{tool} show: missing {id_name} parameter"),
+        "delete": id_handler("DELETE", path, f"{tool} delete: missing {id_name} parameter"),
+    }

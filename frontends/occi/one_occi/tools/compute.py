@@ -6,11 +6,9 @@ from one_occi.tools.common import (
     OCCIClient,
     Reply,
     ToolError,
-    create_handler,
-    id_handler,
-    list_handler,
     make_command,
     read_xml_arg,
+    resource_handlers,
     run,
     usage,
     xml_text,
@@ -49,16 +47,7 @@ def _update(client: OCCIClient, arg: str | None) -> Reply:
     return client.xml("PUT", f"/compute/{vid}", body)
 
 
-COMMAND = make_command(
-    TOOL,
-    {
-        "list": list_handler("/compute"),
-        "create": create_handler("/compute", f"{TOOL} create: missing OCCI-XML or file not found"),
-        "show": id_handler("GET", "/compute", f"{TOOL} show: missing VM-ID parameter"),
-        "update": _update,
-        "delete": id_handler("DELETE", "/compute", f"{TOOL} delete: missing VM-ID parameter"),
-    },
-)
+COMMAND = make_command(TOOL, {**resource_handlers(TOOL, "/compute", "VM-ID"), "update": _update})
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from one_occi.tools.common import (
-    create_handler,
-    id_handler,
-    list_handler,
-    make_command,
-    run,
-    usage,
-)
+from one_occi.tools.common import id_handler, make_command, resource_handlers, run, usage
 
 TOOL = "occi-network"
 USAGE = usage(
@@ -36,11 +29,9 @@ delete <network id>
 COMMAND = make_command(
     TOOL,
     {
-        "list": list_handler("/network"),
-        "create": create_handler("/network", f"{TOOL} create: missing OCCI-XML or file not found"),
+        **resource_handlers(TOOL, "/network", "NETWORK-ID"),
         # 1.4's message for a missing id of show, kept as it was
         "show": id_handler("GET", "/network", f"{TOOL} show: missing NETWORK-ID or file not found"),
-        "delete": id_handler("DELETE", "/network", f"{TOOL} delete: missing NETWORK-ID parameter"),
     },
 )
 

@@ -20,10 +20,9 @@ from one_occi.tools.common import (
     OCCIClient,
     Reply,
     ToolError,
-    id_handler,
-    list_handler,
     make_command,
     read_xml_arg,
+    resource_handlers,
     run,
     usage,
     xml_text,
@@ -95,12 +94,7 @@ def _create(client: OCCIClient, arg: str | None) -> Reply:
 
 COMMAND = make_command(
     TOOL,
-    {
-        "list": list_handler("/storage"),
-        "create": _create,
-        "show": id_handler("GET", "/storage", f"{TOOL} show: missing storage id parameter"),
-        "delete": id_handler("DELETE", "/storage", f"{TOOL} delete: missing storage id parameter"),
-    },
+    {**resource_handlers(TOOL, "/storage", "storage id"), "create": _create},
     multipart_flag=True,
 )
 

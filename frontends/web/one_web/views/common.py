@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from one_web.oned import OneClientError, Session
+from one_web.oned import OneClientError, OneTransportError, Session
 from one_web.websession import CSRF_FIELD, SAFE_METHODS, WebSession, csrf_ok
 
 if TYPE_CHECKING:
@@ -107,6 +107,8 @@ class Ctx:
 
 
 def _status_of(exc: OneClientError) -> int:
+    if isinstance(exc, OneTransportError):
+        return 502  # oned is down or unreachable
     text = exc.message or ""
     if "authenticated" in text or "User not recognized" in text:
         return 401
