@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make demo   - set up, start oned with dummy drivers, create a host, a network and VMs, start the web dashboard"
 	@echo "make test   - set up what the tests need and run the whole suite"
-	@echo "make bench  - run the benchmarks (figures in docs/performance.md)"
+	@echo "make bench  - run the benchmarks and the scaling sweep (docs/performance.md)"
 	@echo "make lint   - ruff and mypy"
 
 setup:
@@ -36,8 +36,11 @@ test: test-deps
 	fi
 	@$(UV) run --no-sync pytest $(PYTEST_ARGS)
 
+# make bench BENCH_ARGS="--sweep small"   (the sweep up to 10,000 VMs / 1,000 hosts)
+BENCH_ARGS ?=
+
 bench: setup
-	@$(UV) run python bench/run_all.py
+	@$(UV) run python bench/run_all.py $(BENCH_ARGS)
 
 lint: setup
 	@$(UV) run ruff check .

@@ -39,9 +39,11 @@ def _rows(path: Path, axis: str) -> list[dict[str, str]]:
 
 
 def _draw(rows: list[dict[str, str]], x: str, panels: list, title: str, out: Path) -> Path:
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6))
+    cols = min(3, len(panels))
+    nrows = (len(panels) + cols - 1) // cols
+    fig, grid = plt.subplots(nrows, cols, figsize=(4.6 * cols, 3.4 * nrows), squeeze=False)
     xs = [float(r[x]) for r in rows]
-    for ax, (key, label, goal) in zip(axes, panels, strict=True):
+    for ax, (key, label, goal) in zip(grid.flat, panels, strict=True):
         pts = [(xv, float(r[key]), r["load1"]) for xv, r in zip(xs, rows, strict=True) if r[key]]
         if pts:
             ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-")
@@ -52,6 +54,7 @@ def _draw(rows: list[dict[str, str]], x: str, panels: list, title: str, out: Pat
             ax.axhline(goal, color="red", linestyle="--", linewidth=1, label=f"goal {goal:g}")
             ax.legend(fontsize=7)
         ax.set_xscale("log")
+        ax.set_ylim(bottom=0)
         ax.set_xlabel(x)
         ax.set_title(label, fontsize=9)
         ax.grid(True, alpha=0.3)

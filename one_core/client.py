@@ -7,7 +7,9 @@ Credentials and endpoint as 1.4's Ruby OCA (``spec/xmlrpc-api.md`` §2.5):
   ``$HOME/.one/one_auth``; the session sent is ``user:sha1_hex(password)``.
   ``session=`` passes a ready session string unchanged.
 * endpoint: the ``endpoint`` argument, else ``$ONE_XMLRPC``, else
-  ``http://localhost:2633/RPC2``. An ``https://`` endpoint is verified against
+  ``http://localhost:2633/RPC2``; a comma-separated list names the oned of an
+  HA group (docs/ha.md): a refused connection or a follower's "not the leader"
+  answer moves the call to the next one. An ``https://`` endpoint is verified against
   the system's CAs, or the PEM file named by ``ca_file`` / ``$ONE_CA`` (e.g.
   oned's own self-signed ``TLS_CERT``).
 
@@ -28,6 +30,7 @@ import os
 import re
 import ssl
 import threading
+import time
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -72,7 +75,9 @@ class OneFault(OneClientError):
 
 
 class OneTransportError(OneClientError):
-    """HTTP or socket failure."""
+    """HTTP or socket failure; ``refused``: the connection was refused (nothing was sent)."""
+
+    refused = False
 
 
 def sha1_hex(text: str) -> str:
@@ -102,6 +107,29 @@ def read_one_auth(env: dict[str, str] | None = None) -> str:
         raise OneAuthError("ONE_AUTH file not present") from None
 
 
+def split_endpoints(text: str) -> list[str]:
+    """``"http://a:2633/RPC2, http://b:2633/RPC2"`` → the endpoints, in order."""
+    endpoints = [part.strip() for part in text.split(",") if part.strip()]
+    return endpoints or [DEFAULT_ENDPOINT]
+
+
+def _not_leader(data: bytes) -> bool:
+    """The response is ``[false, "not the leader: ..."]`` (an HA follower's refusal)."""
+    if b"not the leader" not in data:
+        return False
+    try:
+        ok, value = parse_response(data)
+    except Exception:
+        return False
+    return (
+        ok
+        and isinstance(value, list)
+        and len(value) > 1
+        and value[0] is False
+        and str(value[1]).startswith("not the leader")
+    )
+
+
 def default_endpoint(env: dict[str, str] | None = None) -> str:
     env = dict(os.environ if env is None else env)
     return env.get("ONE_XMLRPC") or DEFAULT_ENDPOINT
@@ -119,21 +147,21 @@ class Client:
         raw: bool = False,
         timeout: float = 60.0,
         ca_file: str | None = None,
+        failover_timeout: float = 30.0,
     ):
         if session is None:
             session = session_from_secret(secret if secret is not None else read_one_auth())
         self.session = session
-        self.endpoint = endpoint or default_endpoint()
+        self.endpoints = split_endpoints(endpoint or default_endpoint())
+        """Every endpoint given (``ONE_XMLRPC="http://a:2633/RPC2,http://b:2633/RPC2"``)."""
+        self.endpoint = self.endpoints[0]
         self.raw = raw
         self.timeout = timeout
-        url = urllib.parse.urlsplit(self.endpoint)
-        self._https = url.scheme == "https"
-        self._host = url.hostname or "localhost"
-        self._port = url.port or (443 if self._https else 80)
-        self._path = url.path or "/RPC2"
+        self.failover_timeout = failover_timeout
+        self._current = 0
         self._local = threading.local()
         self._ssl: ssl.SSLContext | None = None
-        if self._https:
+        if any(e.startswith("https://") for e in self.endpoints):
             ca = ca_file or os.environ.get("ONE_CA") or None
             try:
                 self._ssl = ssl.create_default_context(cafile=ca)
@@ -144,14 +172,24 @@ class Client:
 
     def _conn(self) -> http.client.HTTPConnection:
         conn = getattr(self._local, "conn", None)
+        index = self._current
+        if conn is not None and getattr(self._local, "index", index) != index:
+            conn.close()
+            conn = None
         if conn is None:
-            if self._https:
+            url = urllib.parse.urlsplit(self.endpoints[index])
+            https = url.scheme == "https"
+            host = url.hostname or "localhost"
+            port = url.port or (443 if https else 80)
+            if https:
                 conn = http.client.HTTPSConnection(
-                    self._host, self._port, timeout=self.timeout, context=self._ssl
+                    host, port, timeout=self.timeout, context=self._ssl
                 )
             else:
-                conn = http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
+                conn = http.client.HTTPConnection(host, port, timeout=self.timeout)
             self._local.conn = conn
+            self._local.index = index
+            self._local.path = url.path or "/RPC2"
         return conn
 
     def close(self) -> None:
@@ -161,11 +199,44 @@ class Client:
             self._local.conn = None
 
     def post(self, body: bytes) -> bytes:
-        """POST one XML-RPC body, return the response body (retries once on a stale connection)."""
+        """POST one XML-RPC body, return the response body.
+
+        With several endpoints, the next one is tried when an endpoint refuses the
+        connection (the call was not sent) or answers ``[false, "not the leader: ..."]``
+        (a follower of an HA group, docs/ha.md), round after round for up to
+        ``failover_timeout`` seconds; any other failure is raised at once (the call
+        may have run).
+        """
+        if len(self.endpoints) == 1:
+            return self._post_one(body)
+        deadline = time.monotonic() + self.failover_timeout
+        while True:
+            for _ in self.endpoints:
+                try:
+                    data = self._post_one(body)
+                except OneTransportError as exc:
+                    if not exc.refused or time.monotonic() > deadline:
+                        raise
+                    self._next_endpoint()
+                    continue
+                if not _not_leader(data) or time.monotonic() > deadline:
+                    return data
+                self._next_endpoint()
+            time.sleep(0.1)
+
+    def _next_endpoint(self) -> None:
+        self.close()
+        self._current = (self._current + 1) % len(self.endpoints)
+        self.endpoint = self.endpoints[self._current]
+
+    def _post_one(self, body: bytes) -> bytes:
+        """POST to the current endpoint (retries once on a stale connection)."""
         for attempt in (0, 1):
             conn = self._conn()
             try:
-                conn.request("POST", self._path, body=body, headers={"Content-Type": "text/xml"})
+                conn.request(
+                    "POST", self._local.path, body=body, headers={"Content-Type": "text/xml"}
+                )
                 resp = conn.getresponse()
                 data = resp.read()
             except (http.client.HTTPException, OSError) as exc:
@@ -174,7 +245,9 @@ class Client:
                     exc, (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
                 ):
                     continue
-                raise OneTransportError(_transport_message(exc)) from None
+                error = OneTransportError(_transport_message(exc))
+                error.refused = isinstance(exc, ConnectionRefusedError)
+                raise error from None
             if resp.status != 200:
                 self.close()
                 raise OneTransportError(f"HTTP-Error: {resp.status} {resp.reason}")

@@ -35,6 +35,9 @@ Our extensions (docs/decisions/templates.md):
     ``127.0.0.1`` in strict mode).
 ``TLS_CERT`` / ``TLS_KEY``
     PEM certificate and key files: the XML-RPC port speaks HTTPS.
+``HA = [ node = "a", endpoint = "http://a:2633/RPC2", lease = 3 ]``
+    high availability on PostgreSQL (docs/ha.md): several oned share one database,
+    one leads; absent, oned runs alone exactly as without it.
 Driver sections (``IM_MAD``, ``VM_MAD``, ``TM_MAD``) take ``TIMEOUT`` (seconds
 for any action) and ``TIMEOUT_<ACTION>`` (``TIMEOUT_DEPLOY``); defaults per role
 in :mod:`one_core.engine.executor`.
@@ -51,6 +54,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from one_core.errors import ConfigError
@@ -104,11 +108,12 @@ KNOWN_KEYS = frozenset(
         "LISTEN_ADDRESS",
         "TLS_CERT",
         "TLS_KEY",
+        "HA",
     }
 )
 """Top-level keys oned knows; any other one gets a warning."""
 
-_VECTOR_KEYS = frozenset({*ROLE_SECTIONS.values(), "VM_HOOK", "DB", "SCHED"})
+_VECTOR_KEYS = frozenset({*ROLE_SECTIONS.values(), "VM_HOOK", "DB", "SCHED", "HA"})
 _MAC_PREFIX = re.compile(r"[0-9A-Fa-f]{1,2}:[0-9A-Fa-f]{1,2}")
 
 DEFAULT_ONED_CONF = """\
@@ -203,6 +208,15 @@ def startup_error_message(exc: BaseException) -> str:
 # ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class HaSettings:
+    """oned.conf ``HA = [ node = "a", endpoint = "http://a:2633/RPC2", lease = 3 ]``."""
+
+    node: str
+    endpoint: str
+    lease: float = 3.0
+
+
 class OnedConfig:
     """A loaded oned.conf with 1.4's defaults applied and every setting checked.
 
@@ -276,6 +290,7 @@ class OnedConfig:
         self.sched: dict[str, str] = self._sched()
         self.sched_mode: str = self.sched["MODE"]
         self.sched_interval: int = int(self.sched["INTERVAL"])
+        self.ha: HaSettings | None = self._ha()
 
     # ------------------------------------------------------------------ constructors
 
@@ -436,6 +451,31 @@ class OnedConfig:
                 opts.get("name") or opts.get("database") or opts.get("db_name") or ("opennebula")
             )
         return opts
+
+    def _ha(self) -> HaSettings | None:
+        """The ``HA = [ node, endpoint, lease ]`` section (docs/ha.md); None without one."""
+        sections = self._vectors("HA")
+        if not sections:
+            return None
+        opts = {k.lower(): str(v).strip() for k, v in sections[0].items()}
+        unknown = sorted(set(opts) - {"node", "endpoint", "lease"})
+        if unknown:
+            self._fail("HA", f"unknown key(s) {', '.join(unknown)} (use node, endpoint, lease)")
+        node = opts.get("node", "")
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,50}", node):
+            self._fail("HA", f"node {node!r} must be 1-50 letters, digits, '.', '_' or '-'")
+        endpoint = opts.get("endpoint", "")
+        if not re.fullmatch(r"https?://[^\s,]+", endpoint):
+            self._fail("HA", f"endpoint {endpoint!r} is not an http(s):// URL")
+        try:
+            lease = float(opts.get("lease") or 3)
+        except ValueError:
+            self._fail("HA", f"lease {opts.get('lease')!r} is not a number of seconds")
+        if not 0.5 <= lease <= 300:
+            self._fail("HA", f"lease {lease} must be between 0.5 and 300 seconds")
+        if self.db.get("backend") != "postgresql":
+            self._fail("HA", 'needs the PostgreSQL database (DB = [ backend = "postgresql", ... ])')
+        return HaSettings(node=node, endpoint=endpoint, lease=lease)
 
     def _sched(self) -> dict[str, str]:
         sections = self._vectors("SCHED")

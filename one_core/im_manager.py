@@ -6,8 +6,13 @@ each host is looked at:
 * MONITORING for 600 s or more since ``last_mon_time`` → INIT (not monitored this tick);
 * neither MONITORING nor DISABLED, ``now − last_mon_time ≥ HOST_MONITORING_INTERVAL``
   and no probe in flight → ``Monitoring host <name> (<hid>)``, state MONITORING and
-  the IM driver's ``im_monitor`` is called on a bounded thread pool; no IM
+  the IM driver's ``im_monitor`` is called on the driver executor; no IM
   driver of that name → ``Could not find information driver <name>``, ERROR.
+
+One mechanism (docs/architecture.md §4): the tick is a dispatcher timer, every
+host state change is written on the dispatcher (the single writer), the probe
+runs on the driver executor (``DRIVER_HOST_THREADS`` per host like any driver
+call) and its answer comes back to the dispatcher as an event.
 
 A probe's answer goes to :meth:`one_core.pools.host.HostPool.monitor_result`
 (replace-mode template, share, MONITORED / ERROR, ``last_mon_time``).
@@ -25,12 +30,11 @@ consider every host on every tick.
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from one_core.deadlines import TimedCall, action_timeout
+from one_core.engine.work import Work
 from one_core.pools.host import HostPool
 from one_core.vm.states import HostState
 
@@ -50,54 +54,58 @@ class InformationManager:
         self,
         hosts: HostPool,
         drivers: Any,
+        work: Work,
         interval: int = 300,
         timer: int = 30,
-        threads: int = 16,
     ):
         self.hosts = hosts
         self.drivers = drivers
+        self.work = work
         self.interval = max(0, int(interval))
         self.timer = max(0.05, min(float(timer), float(self.interval) or 1.0))
-        self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="im")
         self._inflight: set[int] = set()
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        """Hosts with a probe submitted and not answered (dispatcher thread only)."""
+        self._stopped = True
+        self._timer_added = False
         self._mark = 0.0
 
     # -- service -----------------------------------------------------------
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="im-timer", daemon=True)
-        self._thread.start()
+        """Register the monitoring timer on the dispatcher."""
+        self._stopped = False
+        if not self._timer_added:
+            self._timer_added = True
+            self.work.every(self.timer, self._on_timer)
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._pool.shutdown(wait=False, cancel_futures=True)  # a hung probe must not hold oned
+        """No more ticks; probes in flight end (or time out) on the driver executor."""
+        self._stopped = True
 
-    def _loop(self) -> None:
-        while not self._stop.wait(self.timer):
-            try:
-                self.tick()
-            except Exception:
-                log.exception("Monitoring timer failed")
-            self._mark += self.timer
-            if self._mark >= MARK_PERIOD:
-                self._mark = 0.0
-                log.info("--Mark--")
+    def _on_timer(self) -> None:
+        if self._stopped:
+            return
+        self._tick(time.time())
+        self._mark += self.timer
+        if self._mark >= MARK_PERIOD:
+            self._mark = 0.0
+            log.info("--Mark--")
 
     # -- work ----------------------------------------------------------------
 
     def inflight(self) -> int:
         """Number of probes currently running or queued."""
-        with self._lock:
-            return len(self._inflight)
+        return len(self._inflight)
 
     def tick(self, now: float | None = None) -> int:
-        """One timer action; returns the number of probes started."""
-        now = time.time() if now is None else now
+        """One timer action (on the dispatcher); returns the number of probes started."""
+        return self.work.call(self._tick, time.time() if now is None else now)
+
+    def monitor(self, hid: int) -> bool:
+        """Send one probe now (if the host exists and has none in flight)."""
+        return self.work.call(self._monitor, hid)
+
+    def _tick(self, now: float) -> int:
         started = 0
         for h in self.hosts.hosts():
             age = now - h.last_mon_time
@@ -107,22 +115,16 @@ class InformationManager:
                 continue
             if h.state == HostState.DISABLED or age < self.interval:
                 continue
-            with self._lock:
-                if h.oid in self._inflight:
-                    continue
-            if self.monitor(h.oid):
+            if h.oid in self._inflight:
+                continue
+            if self._monitor(h.oid):
                 started += 1
         return started
 
-    def monitor(self, hid: int) -> bool:
-        """Send one probe now (if the host exists and has none in flight)."""
+    def _monitor(self, hid: int) -> bool:
         h = self.hosts.get(hid)
-        if h is None:
+        if h is None or hid in self._inflight:
             return False
-        with self._lock:
-            if hid in self._inflight:
-                return False
-            self._inflight.add(hid)
         log.info("Monitoring host %s (%s)", h.name, hid)
         driver = None
         if self.drivers is not None:
@@ -133,35 +135,39 @@ class InformationManager:
         if driver is None:
             log.error("Could not find information driver %s", h.im_mad)
             self.hosts.set_state(hid, HostState.ERROR)
-            with self._lock:
-                self._inflight.discard(hid)
             return False
+        self._inflight.add(hid)
         self.hosts.start_monitoring(hid)
-        try:
-            self._pool.submit(self._probe, driver, hid, h.name)
-        except RuntimeError:  # shutting down
-            with self._lock:
-                self._inflight.discard(hid)
-            return False
+        self.work.run(
+            ("host", hid), "MONITOR", lambda: _probe(driver, hid, h.name), self._answer(hid),
+            host=h.name,
+        )  # fmt: skip
         return True
 
-    def _probe(self, driver: Any, hid: int, name: str) -> None:
-        try:
-            try:
-                section = getattr(getattr(driver, "spec", None), "section", {})
-                timeout = action_timeout("im", section, "MONITOR")
-                probe = lambda: driver.call("im_monitor", hid=hid, host=name)  # noqa: E731
-                if timeout:
-                    attrs = TimedCall(probe, timeout).run(f"monitoring of host {name}")
-                else:
-                    attrs = probe()
-                if attrs is None:
-                    raise ValueError(f"Could not monitor host {name}.")
-            except Exception as exc:
-                log.error("Error monitoring host %s : %s", hid, exc)
+    def _answer(self, hid: int) -> Any:
+        def done(attrs: Any, error: Any) -> None:
+            """On the dispatcher: apply the probe's answer (None: failure)."""
+            self._inflight.discard(hid)
+            if error is not None:
+                log.error("Error monitoring host %s : %s", hid, error)
                 attrs = None
             if not self.hosts.monitor_result(hid, attrs):
                 log.error("Could not get host %s", hid)
-        finally:
-            with self._lock:
-                self._inflight.discard(hid)
+
+        return done
+
+
+def _probe(driver: Any, hid: int, name: str) -> Any:
+    """On a driver thread: ``im_monitor`` under the IM driver's timeout; None on failure."""
+    try:
+        section = getattr(getattr(driver, "spec", None), "section", {})
+        timeout = action_timeout("im", section, "MONITOR")
+        probe = lambda: driver.call("im_monitor", hid=hid, host=name)  # noqa: E731
+        what = f"monitoring of host {name}"
+        attrs = TimedCall(probe, timeout).run(what) if timeout else probe()
+        if attrs is None:
+            raise ValueError(f"Could not monitor host {name}.")
+        return attrs
+    except Exception as exc:
+        log.error("Error monitoring host %s : %s", hid, exc)
+        return None

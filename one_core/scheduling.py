@@ -7,8 +7,11 @@ PENDING (:meth:`SchedulerService.wake`, called by the engine when a VM is
 allocated, released or resumed from STOPPED).
 
 A cycle: snapshot the PENDING VMs and the eligible hosts (not DISABLED nor
-ERROR, ascending id), ask the driver's ``sched_place`` for placements, then
-deploy them on the dispatcher — the single writer — in batches. Each
+ERROR, ascending id) on the dispatcher, ask the driver's ``sched_place`` for
+placements on the driver executor (a slow driver never stalls the
+dispatcher), then deploy them on the dispatcher — the single writer — in
+batches. The interval is a dispatcher timer; the scheduler has no thread of
+its own (docs/architecture.md §4). Each
 placement is re-checked there against the live host share (1.4's
 ``HostShare::test``) and the live VM state, so VMs that arrived or hosts that
 filled up while the driver was thinking can never over-commit a host: the
@@ -20,9 +23,9 @@ XML-RPC.
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from one_core.errors import OneError
 from one_core.placement import HostSnapshot, Placement
@@ -43,9 +46,6 @@ PENDING = int(VmState.PENDING)
 
 BATCH = 200
 """Placements deployed per dispatcher event."""
-
-WAKE_DELAY = 0.05
-"""Seconds a wake-up waits, so a burst of new VMs is scheduled in one cycle."""
 
 
 def host_snapshot(host: Host) -> HostSnapshot:
@@ -79,7 +79,14 @@ def fits(share: dict[str, int], cpu: int, mem: int, disk: int) -> bool:
 
 
 class SchedulerService:
-    """Runs scheduling cycles on a thread of its own (never on the dispatcher)."""
+    """Scheduling cycles on the engine's one mechanism of timed and queued work.
+
+    Woken one way, :meth:`wake` — by the interval timer (a dispatcher timer) and by
+    the engine when a VM becomes PENDING (``engine.pending_listeners``). A cycle
+    starts on the dispatcher (the snapshot), runs ``sched_place`` on the driver
+    executor, and deploys the placements back on the dispatcher in batches of
+    :data:`BATCH`. Wake-ups during a cycle run one more cycle after it.
+    """
 
     def __init__(
         self, *, engine: Engine, hosts: HostPool, driver: LoadedDriver, interval: float
@@ -91,62 +98,89 @@ class SchedulerService:
         self.cycles = 0
         self.busy = 0.0
         """Seconds spent deploying on the dispatcher (all cycles)."""
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._stopping = True
+        self._timer_added = False
+        self._running = False
+        """A cycle is between its snapshot and its last deploy batch (dispatcher only)."""
+        self._again = False
+        """Woken during a cycle: run another one after it (dispatcher only)."""
 
     # -- service -------------------------------------------------------------
     def start(self) -> None:
-        """Start the loop; the first cycle runs at once, so VMs left PENDING by a previous
-        run of oned are placed without waiting a whole interval."""
-        self._stopping.clear()
-        self._wake.set()
-        self._thread = threading.Thread(target=self._loop, name="one-scheduler", daemon=True)
-        self._thread.start()
+        """Register the interval timer and run a first cycle at once, so VMs left
+        PENDING by a previous run of oned are placed without waiting an interval."""
+        self._stopping = False
+        if self.interval > 0 and not self._timer_added:
+            self._timer_added = True
+            self.engine.work.every(self.interval, self.wake)
+        self.wake()
 
     def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        """No more cycles; placements not deployed yet are dropped (they stay PENDING)."""
+        self._stopping = True
 
     def wake(self) -> None:
-        """Run a cycle soon (a VM became PENDING)."""
-        self._wake.set()
+        """Run a cycle soon (the interval elapsed, or a VM became PENDING). Any thread."""
+        if not self._stopping:
+            self.engine.work.post(self._begin)
 
-    def _loop(self) -> None:
-        while not self._stopping.is_set():
-            self._wake.wait(self.interval if self.interval > 0 else None)
-            if self._stopping.is_set():
-                break
-            if self._wake.is_set():
-                self._stopping.wait(WAKE_DELAY)
-            self._wake.clear()
-            try:
-                self.cycle()
-            except Exception:  # a cycle never kills the scheduler
-                log.exception("scheduling cycle failed")
-
-    # -- one cycle -----------------------------------------------------------
-    def cycle(self) -> list[Placement]:
-        """Place what can be placed now; return the placements that were deployed."""
-        self.cycles += 1
-        t0 = time.perf_counter()
+    # -- a cycle on the dispatcher and the executor ----------------------------
+    def _snapshot(self) -> tuple[list[Any], list[HostSnapshot]]:
         pending = self.engine.pool.pending()
-        if not pending:
-            return []
         hosts = [
             host_snapshot(h)
             for h in sorted(self.hosts.hosts(), key=lambda h: h.oid)
             if h.state not in UNPLACEABLE
         ]
+        return pending, hosts
+
+    def _begin(self) -> None:
+        """On the dispatcher: snapshot, then ``sched_place`` on the driver executor."""
+        if self._stopping:
+            return
+        if self._running:
+            self._again = True
+            return
+        self._again = False
+        self.cycles += 1
+        pending, hosts = self._snapshot()
+        if not pending:
+            return
+        self._running = True
+        place = partial(self.driver.call, "sched_place", pending=pending, hosts=hosts)
+        self.engine.work.run(("sched", 0), "SCHED", place, self._placed)
+
+    def _placed(self, placements: list[Placement] | None, error: Exception | None) -> None:
+        """On the dispatcher: deploy the placements, a batch per event, then end the cycle."""
+        if error is not None:  # a cycle never kills the scheduler
+            log.error("scheduling cycle failed: %s", error)
+        if error is not None or self._stopping:  # stopping: the VMs stay PENDING
+            placements = []
+        placements = list(placements or [])
+        for start in range(0, len(placements), BATCH):
+            self.engine.work.post(self._deploy_batch, placements[start : start + BATCH])
+        self.engine.work.post(self._end)
+
+    def _end(self) -> None:
+        self._running = False
+        if self._again:
+            self._begin()
+
+    # -- one cycle, synchronously (tests, tools) ---------------------------------
+    def cycle(self) -> list[Placement]:
+        """Place what can be placed now; return the placements that were deployed."""
+        self.cycles += 1
+        t0 = time.perf_counter()
+        pending, hosts = self._snapshot()
+        if not pending:
+            return []
         t1 = time.perf_counter()
         placements = self.driver.call("sched_place", pending=pending, hosts=hosts) or []
         t2, busy = time.perf_counter(), self.busy
         deployed: list[Placement] = []
         dispatcher = self.engine.dispatcher
         for start in range(0, len(placements), BATCH):
-            if self._stopping.is_set() or not dispatcher.running:
+            if not dispatcher.running:
                 break  # oned is stopping: never deploy off the dispatcher thread
             batch = placements[start : start + BATCH]
             deployed += dispatcher.call(self._deploy_batch, batch, timeout=None)

@@ -33,6 +33,10 @@ record's host name; ``""``/``None`` without history) — e.g. a
 one, hooks are silently skipped as in 1.4) or a single ``LoadedDriver``.
 ``fire``/``state_changed`` return the list of :class:`concurrent.futures.Future`
 of the submitted hook runs (tests wait on them; the engine may ignore them).
+The runs go to the ``executor`` given to :class:`HookManager`: in oned the
+engine's driver executor (``engine.work.executor_for("hook")``, one run at a
+time per VM, docs/architecture.md §4); without one they run in the caller's
+thread.
 Pass ``lookup=`` (``vid -> Template | None``) to resolve ``$<vid>.VAR``.
 
 Lower-level pieces, also used by :mod:`one_core.vm_context`:
@@ -56,7 +60,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -407,16 +411,12 @@ class HookManager:
         hooks: Sequence[VMHook],
         *,
         executor: Executor | None = None,
-        max_workers: int = 4,
         vm_log: VMLog | None = None,
         oned_log: logging.Logger | None = None,
         lookup: Lookup | None = None,
     ):
         self.hooks = list(hooks)
-        self._own_executor = executor is None
-        self._executor = executor or ThreadPoolExecutor(
-            max_workers=max_workers, thread_name_prefix="hook"
-        )
+        self._executor: Executor = executor or _InCaller()
         self._vm_log = vm_log
         self.log = oned_log or log
         self.lookup = lookup
@@ -523,6 +523,16 @@ class HookManager:
         writer(vid, module, level, message)
 
     def shutdown(self, wait: bool = True) -> None:
-        """Stop the hook executor (only one this manager created)."""
-        if self._own_executor:
-            self._executor.shutdown(wait=wait)
+        """Nothing to stop: the executor belongs to whoever passed it (oned: the engine)."""
+
+
+class _InCaller(Executor):
+    """Runs each submitted call at once in the caller's thread (no ``executor`` given)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to whoever waits on the future
+            future.set_exception(exc)
+        return future

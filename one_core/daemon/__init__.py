@@ -44,7 +44,9 @@ from one_core.daemon.core import Component, Core, components
 if TYPE_CHECKING:
     from one_core.config import OnedConfig
     from one_core.drivers import DriverSet
+    from one_core.ha.node import HaNode
     from one_core.logs import VMLogWriter
+    from one_core.pools.user import UserPool
     from one_core.rpc.app import RpcServer
 
 __all__ = ["Core", "Daemon", "Locations", "components", "main"]
@@ -232,12 +234,11 @@ class Daemon:
         self.drivers: DriverSet | None = None
         self._log_handler: logging.Handler | None = None
         self.db_lock: Any = None
+        self.ha: HaNode | None = None
+        """The HA node (oned.conf ``HA``; :mod:`one_core.daemon.ha`), else None."""
         self.stopped = threading.Event()
 
     def start(self) -> None:
-        from one_core.pools.host import HostPool
-        from one_core.pools.user import BootstrapError, UserPool
-
         cfg = self.cfg
         self.lock.acquire()
         self._log_handler = setup_logging(os.path.join(self.locs.log, "oned.log"), cfg.debug_level)
@@ -246,12 +247,26 @@ class Daemon:
         log.info("     OpenNebula Configuration File")
         log.info("%s", cfg.template.to_str())
         setups = load_modules()
-        var_dir = cfg.var_dir
-        fresh = self._open_database(var_dir)
+        if cfg.ha is not None:  # several oned on one PostgreSQL database (docs/ha.md)
+            from one_core.daemon.ha import start_ha
+
+            start_ha(self, setups)
+            return
+        fresh = self._open_database(cfg.var_dir)
         if fresh:
             log.info("Bootstraping OpenNebula database.")
+        self.build_core(setups, self.make_users())
+        assert self.core is not None
+        self.core.start_services()
+        self._start_rpc()
+
+    def make_users(self) -> UserPool:
+        """The user pool (strict mode's password hashing and login guard), oneadmin
+        bootstrapped in a fresh database."""
+        from one_core.pools.user import BootstrapError, UserPool
+
         users = UserPool()
-        if cfg.strict:  # docs/security.md
+        if self.cfg.strict:  # docs/security.md
             from one_core.rpc.security import LoginGuard, RepeatFilter
 
             users.hash_passwords = True
@@ -262,11 +277,17 @@ class Daemon:
         except BootstrapError as exc:
             log.error("%s", exc)
             raise StartupError(str(exc)) from None
+        return users
+
+    def build_core(self, setups: list[Component], users: UserPool) -> Core:
+        """Drivers, the :class:`Core` and its components, monitoring (not started yet)."""
+        from one_core.logs import VMLogWriter
+        from one_core.pools.host import HostPool
+
+        cfg = self.cfg
         hosts = HostPool()
         hosts.history_retention = cfg.monitoring_history
-        from one_core.logs import VMLogWriter
-
-        vm_log = VMLogWriter(var_dir)  # one writer for the engine and the drivers' ctx.vm_log
+        vm_log = VMLogWriter(cfg.var_dir)  # one writer for the engine and the drivers' ctx.vm_log
         self.drivers = self._load_drivers(vm_log)
         self.core = Core(
             users=users,
@@ -280,8 +301,7 @@ class Daemon:
         if self.core.engine is not None:
             self.core.engine.executor.per_host = cfg.driver_host_threads
         self._add_monitoring()
-        self.core.start_services()
-        self._start_rpc()
+        return self.core
 
     def _open_database(self, var_dir: str) -> bool:
         """Lock and open the database; returns whether it was just created."""
@@ -333,19 +353,23 @@ class Daemon:
         im = InformationManager(
             self.core.hosts,
             self.drivers,
+            self.core.need_engine().work,  # probes on the driver executor, ticks on the dispatcher
             interval=cfg.host_monitoring_interval,
             timer=cfg.manager_timer,
-            threads=cfg.driver_threads,
         )
         self.core.im = im
         self.core.add_service(im)
 
-    def _start_rpc(self) -> None:
+    def _start_rpc(self, core: Core | None = None, refuse: Any = None) -> None:
+        """Open the API port serving ``core`` (default: the daemon's); ``refuse``: the
+        HA follower's refusal hook (:attr:`one_core.rpc.app.RpcApp.refuse`)."""
         from one_core.rpc.app import RpcApp, RpcServer
 
-        assert self.core is not None
+        core = core or self.core
+        assert core is not None
         port = self.port_override if self.port_override is not None else self.cfg.port
-        app = RpcApp(self.core)
+        app = RpcApp(core)
+        app.refuse = refuse
         try:
             self.server = RpcServer(
                 app,
@@ -372,6 +396,8 @@ class Daemon:
         if self.server is not None:
             self.server.stop()
             self.server = None
+        if self.ha is not None:
+            self.ha.stop_follower()
         executor = getattr(self.core.engine if self.core else None, "executor", None)
         if executor is not None and hasattr(executor, "close"):
             executor.close()  # queued driver work is dropped (recovery re-issues it)
@@ -383,6 +409,8 @@ class Daemon:
             except Exception:
                 log.exception("Error stopping drivers")
         db.close()
+        if self.ha is not None:
+            self.ha.stop()  # ends the lock session last: nothing of this node runs after it
         self.finish()
 
     def finish(self) -> None:

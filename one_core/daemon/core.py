@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from one_core.pools.host import HostPool
     from one_core.pools.user import UserPool
     from one_core.pools.vnet import VNetPool
+    from one_core.pools.writes import PoolWrites
     from one_core.scheduling import SchedulerService
     from one_core.vm.pool import VMPool
 
@@ -86,6 +87,8 @@ class Core:
         with an external ``mm_sched``).
     :ivar im: the host monitoring manager.
     :ivar services: started in order, stopped in reverse order.
+    :ivar writes: the one write path of hosts, users and networks (on the
+        engine's dispatcher, :mod:`one_core.pools.writes`).
     """
 
     users: UserPool
@@ -100,6 +103,12 @@ class Core:
     scheduler: SchedulerService | None = None
     im: InformationManager | None = None
     services: list[Service] = field(default_factory=list)
+    writes: PoolWrites = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        from one_core.pools.writes import PoolWrites
+
+        self.writes = PoolWrites(self)
 
     def need_vnet(self) -> VNetPool:
         """The vnet pool; :class:`MissingComponent` if it was not set up."""

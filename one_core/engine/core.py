@@ -18,6 +18,7 @@ from one_core.engine.lcm import LifeCycleManager
 from one_core.engine.tm import TransferManager
 from one_core.engine.vmlog import BatchedVMLog
 from one_core.engine.vmm import VMManager
+from one_core.engine.work import Work
 from one_core.logs import VMLogWriter
 from one_core.vm.model import VirtualMachine
 from one_core.vm.paths import VMPaths
@@ -103,6 +104,8 @@ class Engine:
         self.executor = DriverExecutor(
             self.dispatcher, cfg.driver_threads, describe=engine_describe(pool, drivers)
         )
+        self.work = Work(self.dispatcher, self.executor)
+        """Timed and queued work of host monitoring, the scheduler and VM hooks."""
         # one transaction per batch of queued events (a SAVEPOINT each); the driver work
         # and deferred side effects of the batch are issued after its commit
         self._deferred: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
@@ -120,7 +123,8 @@ class Engine:
         self.dm = DispatchManager(self)
         self._started = False
         self.pending_listeners: list[Callable[[], Any]] = []
-        """Called (after the commit) whenever a VM becomes PENDING: the scheduler's wake-up."""
+        """Called (after the commit, on the dispatcher) whenever a VM becomes PENDING: the
+        scheduler's wake-up (:meth:`one_core.scheduling.SchedulerService.wake`)."""
 
     def notify_pending(self) -> None:
         """A VM became PENDING: tell the listeners once the event has committed."""
@@ -221,9 +225,11 @@ class Engine:
         """``one.vm.allocate`` (``on_hold``: the VM starts in HOLD, not PENDING);
         raises :class:`~one_core.vm.pool.AllocateError`."""
         vid = self.dispatcher.call_unscoped(partial(self.pool.allocate, on_hold=on_hold), uid, text)
-        if not on_hold:
-            for listener in self.pending_listeners:
-                listener()
+        if not on_hold:  # the listeners run on the dispatcher, as for every other PENDING VM
+            if self.dispatcher.running:
+                self.dispatcher.post(self.notify_pending)
+            else:
+                self.notify_pending()
         return vid
 
     def deploy(self, vid: int, hid: int) -> None:

@@ -205,6 +205,7 @@ class Dispatcher:
         scope = self.scope
         t0 = time.monotonic()
         answers: list[tuple[Future[Any], Any]] = []
+        taken: list[_Item] = [first]
         ran = 0
         carry: Any = None
         if self.before is not None:
@@ -224,13 +225,15 @@ class Dispatcher:
                             break
                         if self._batchable(nxt):
                             item = nxt
+                            taken.append(nxt)
                         else:
                             carry = nxt
             ok = True
         except BaseException as exc:  # the commit failed: no event of the batch happened
             log.exception("dispatcher batch of %d events failed to commit", ran)
-            for future, _ in answers:
-                future.set_exception(exc)
+            for _, _, future in taken:
+                if future is not None and not future.done():
+                    future.set_exception(exc)
             answers = []
         finally:
             if self.after is not None:
@@ -242,7 +245,7 @@ class Dispatcher:
                 future.set_result(value)
             self.batches += 1
             self.batched_events += ran
-            self._done(ran)
+            self._done(len(taken))
         return carry
 
     def _batch_event(

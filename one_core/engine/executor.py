@@ -44,6 +44,10 @@ log = logging.getLogger("one.engine")
 Done = Callable[[Any, "DriverError | None"], None]
 """``on_done(result, error)``: run on the dispatcher when the driver call ends."""
 
+Key = int | tuple[str, int]
+"""What work runs one at a time for: a VM id, or ``(kind, id)`` for other work
+(``("host", hid)`` monitoring probes, ``("hook", vid)`` hook runs, ``("sched", 0)``)."""
+
 
 DEFAULT_PER_HOST = 4
 """Driver calls in flight for one host (oned.conf ``DRIVER_HOST_THREADS``)."""
@@ -63,10 +67,10 @@ Describe = Callable[[int, str], TaskInfo]
 
 @dataclass
 class _Task:
-    vid: int
+    vid: Key
     label: str
     fn: Callable[[], Any]
-    on_done: Done
+    on_done: Done | None
     info: TaskInfo = field(default_factory=TaskInfo)
 
 
@@ -127,14 +131,16 @@ class DriverExecutor:
             max_workers=max(1, threads), thread_name_prefix="one-driver"
         )
         self._lock = threading.Lock()
-        self._queues: dict[int, deque[_Task]] = {}
-        self._active: set[int] = set()
+        self._queues: dict[Key, deque[_Task]] = {}
+        self._active: set[Key] = set()
         self._host_busy: dict[str, int] = {}
         self._host_wait: dict[str, deque[_Task]] = {}
         self._count = 0
         self._cond = threading.Condition(self._lock)
         self._held: list[_Task] | None = None
         self._closed = False
+        self.gate: Callable[[], bool] | None = None
+        """Asked before each driver call (HA leader: its lock is confirmed); False: not issued."""
 
     # -- commit first, then issue ----------------------------------------------
     def hold(self) -> None:
@@ -155,10 +161,22 @@ class DriverExecutor:
         for task in held:
             self._start(task)
 
-    def submit(self, vid: int, label: str, fn: Callable[[], Any], on_done: Done) -> None:
-        """Run ``fn`` for VM ``vid``; inside a dispatcher event, only once the event committed."""
-        task = _Task(vid, label, fn, on_done)
-        if self.describe is not None:
+    def submit(
+        self,
+        vid: Key,
+        label: str,
+        fn: Callable[[], Any],
+        on_done: Done | None,
+        *,
+        info: TaskInfo | None = None,
+    ) -> None:
+        """Run ``fn`` for VM ``vid``; inside a dispatcher event, only once the event committed.
+
+        Work that is not a VM's passes a ``(kind, id)`` key and its :class:`TaskInfo`
+        (host for the per-host limit); ``on_done`` None: nothing is posted back.
+        """
+        task = _Task(vid, label, fn, on_done, info or TaskInfo())
+        if info is None and self.describe is not None:
             try:
                 task.info = self.describe(vid, label)
             except Exception:
@@ -266,6 +284,9 @@ class DriverExecutor:
         if self._closed:  # queued in the pool before close(): left for recovery
             self._finish(task)
             return
+        if self.gate is not None and not self.gate():  # HA fencing (one_core.ha.fence)
+            self._finish(task)  # not issued: the next leader's recovery re-issues it
+            return
         result: Any = None
         error: DriverError | None = None
         try:
@@ -282,7 +303,8 @@ class DriverExecutor:
             error = DriverError(f"{type(exc).__name__}: {exc}")
         if error is not None and "timed out" in str(error):
             log.error("%s", error)
-        self.dispatcher.post(task.on_done, result, error)
+        if task.on_done is not None:
+            self.dispatcher.post(task.on_done, result, error)
         self._finish(task)
 
     def _finish(self, task: _Task) -> None:

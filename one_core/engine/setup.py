@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from one_core.drivers import DriverSet
 from one_core.engine.core import Engine, EngineConfig
+from one_core.engine.work import Work
 from one_core.logs import VMLogWriter
 from one_core.vm.pool import VMPool
 from one_core.vm.ports import ManagerHooks, NoHooks, PoolHosts, VNetLeases
@@ -28,19 +29,20 @@ class EngineService:
 
     def stop(self) -> None:
         self.engine.stop()
-        manager = getattr(self.engine.pool.hooks, "manager", None)
-        if manager is not None:
-            manager.shutdown(wait=False)
 
 
-def _hooks(core: Core, var_dir: str, vm_log: VMLogWriter) -> Any:
+def _hooks(core: Core, var_dir: str, vm_log: VMLogWriter, work: Work) -> ManagerHooks | None:
+    """The VM hooks of oned.conf, run on the engine's driver executor (None: no hooks)."""
     entries = core.cfg.vm_hooks
     if not entries:
-        return NoHooks()
+        return None
     from one_core.vm_hooks import HookManager
 
     manager = HookManager.from_entries(
-        entries, vm_log=vm_log, oned_log=logging.getLogger("one.HKM")
+        entries,
+        vm_log=vm_log,
+        oned_log=logging.getLogger("one.HKM"),
+        executor=work.executor_for("hook"),
     )
     return ManagerHooks(manager, core.drivers, var_dir)
 
@@ -52,10 +54,10 @@ def build(core: Core, **overrides: Any) -> Engine:
     vnet = core.vnet
     pool = VMPool(
         leases=VNetLeases(vnet) if vnet is not None else None,
-        hooks=_hooks(core, cfg.var_dir, vm_log),
+        hooks=NoHooks(),
         vm_log=vm_log,
     )
-    return Engine(
+    engine = Engine(
         pool=pool,
         drivers=core.drivers if core.drivers is not None else DriverSet(),
         hosts=PoolHosts(core.hosts),
@@ -63,6 +65,11 @@ def build(core: Core, **overrides: Any) -> Engine:
         log=logging.getLogger("one.LCM"),
         vm_log=vm_log,
     )
+    hooks = _hooks(core, cfg.var_dir, vm_log, engine.work)  # needs the engine's executor
+    if hooks is not None:
+        hooks.defer = engine.defer  # fire after the event's commit
+        pool.hooks = hooks
+    return engine
 
 
 def setup(core: Core) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from one_core.engine.transitions import EPILOG_STATES, PROLOG_STATES, Event
 from one_core.errors import DriverError
 from one_core.vm import transfer
-from one_core.vm.model import History, VirtualMachine
+from one_core.vm.model import History, VirtualMachine, host_of
 from one_core.vm.paths import VMPaths
 from one_core.vm.states import IGNORE_REPLIES
 from one_core.vm.transfer import TransferCommand, TransferError
@@ -77,7 +78,7 @@ class TransferManager:
     # -- phases ----------------------------------------------------------------
     def prolog(self, vm: VirtualMachine) -> None:
         snap = vm.snapshot()
-        host = vm.history.host_name if vm.history else ""
+        host = host_of(vm.history)
         front = self.e.cfg.front
         vid = vm.oid
 
@@ -98,8 +99,8 @@ class TransferManager:
         self._phase(vm, "prolog", vm.history, build, kind="prolog")
 
     def prolog_migr(self, vm: VirtualMachine) -> None:
-        prev_host = vm.previous.host_name if vm.previous else ""
-        host = vm.history.host_name if vm.history else ""
+        prev_host = host_of(vm.previous)
+        host = host_of(vm.history)
         self._phase(
             vm,
             "migrate",
@@ -108,45 +109,37 @@ class TransferManager:
             kind="prolog",
         )
 
+    def _host_and_front(
+        self,
+        vm: VirtualMachine,
+        suffix: str,
+        commands: Callable[[str, VMPaths, str], list[TransferCommand]],
+        *,
+        kind: str,
+    ) -> None:
+        """A phase between the VM's host and the front-end: ``commands(host, paths, front)``."""
+        host, front = host_of(vm.history), self.e.cfg.front
+        self._phase(vm, suffix, vm.history, lambda p: commands(host, p, front), kind=kind)
+
     def prolog_resume(self, vm: VirtualMachine) -> None:
-        host = vm.history.host_name if vm.history else ""
-        front = self.e.cfg.front
-        self._phase(
-            vm,
-            "resume",
-            vm.history,
-            lambda p: transfer.resume_commands(host, p, front),
-            kind="prolog",
-        )
+        self._host_and_front(vm, "resume", transfer.resume_commands, kind="prolog")
 
     def epilog(self, vm: VirtualMachine) -> None:
-        snap = vm.snapshot()
-        host = vm.history.host_name if vm.history else ""
-        front = self.e.cfg.front
-        self._phase(
-            vm,
-            "epilog",
-            vm.history,
-            lambda p: transfer.epilog_commands(snap.template, host, p, front),
-            kind="epilog",
-        )
+        commands = functools.partial(transfer.epilog_commands, vm.snapshot().template)
+        self._host_and_front(vm, "epilog", commands, kind="epilog")
 
     def epilog_stop(self, vm: VirtualMachine) -> None:
-        host = vm.history.host_name if vm.history else ""
-        front = self.e.cfg.front
-        self._phase(
-            vm, "stop", vm.history, lambda p: transfer.stop_commands(host, p, front), kind="epilog"
-        )
+        self._host_and_front(vm, "stop", transfer.stop_commands, kind="epilog")
 
     def epilog_delete(self, vm: VirtualMachine) -> None:
-        host = vm.history.host_name if vm.history else ""
+        host = host_of(vm.history)
         self._phase(
             vm, "delete", vm.history, lambda p: transfer.delete_commands(host, p), kind="delete"
         )
 
     def epilog_delete_previous(self, vm: VirtualMachine) -> None:
         """``DELETE <prev host>:<cur rdir>`` through the prev record's TM driver (quirk 34)."""
-        host = vm.previous.host_name if vm.previous else ""
+        host = host_of(vm.previous)
         self._phase(
             vm,
             "delete_prev",

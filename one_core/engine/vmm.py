@@ -11,7 +11,7 @@ from one_core.cnum import stream_int_or_none
 from one_core.engine.errors import CapabilityError
 from one_core.engine.transitions import Event
 from one_core.errors import DriverError
-from one_core.vm.model import History, VirtualMachine
+from one_core.vm.model import History, VirtualMachine, host_of
 from one_core.vm.states import IGNORE_REPLIES, LcmState, VmState
 
 if TYPE_CHECKING:
@@ -170,7 +170,7 @@ class VMManager:
 
     def restore(self, vm: VirtualMachine) -> None:
         record, did = vm.history, self._deploy_id(vm)
-        host = record.host_name if record else ""
+        host = host_of(record)
         checkpoint = vm.paths(self.e.cfg.var_dir).checkpoint
 
         def work(driver: LoadedDriver) -> str | None:
@@ -189,7 +189,7 @@ class VMManager:
                 return
             host = vm.previous.host_name  # quirk 38: the target's driver, the source host
         else:
-            host = record.host_name if record else ""
+            host = host_of(record)
         checkpoint = vm.paths(self.e.cfg.var_dir).checkpoint
 
         def work(driver: LoadedDriver) -> None:
@@ -197,40 +197,47 @@ class VMManager:
 
         self._issue(vm, "SAVE", record, work, on_error=Event.SAVE_FAILURE)
 
-    def shutdown(self, vm: VirtualMachine) -> None:
-        record, did = vm.history, self._deploy_id(vm)
-        host = record.host_name if record else ""
+    def _call_on_host(
+        self,
+        vm: VirtualMachine,
+        action: str,
+        hook: str,
+        record: History | None,
+        *,
+        on_error: Event | None,
+        track: bool = True,
+    ) -> None:
+        """Issue ``hook(vid, host, deploy_id)`` as ``action`` on the host of ``record``."""
+        did = self._deploy_id(vm)
+        host = host_of(record)
         self._issue(
             vm,
-            "SHUTDOWN",
+            action,
             record,
-            lambda d: d.call("vmm_shutdown", vid=vm.oid, host=host, deploy_id=did()),
-            on_error=Event.SHUTDOWN_FAILURE,
+            lambda d: d.call(hook, vid=vm.oid, host=host, deploy_id=did()),
+            on_error=on_error,
+            track=track,
+        )
+
+    def shutdown(self, vm: VirtualMachine) -> None:
+        self._call_on_host(
+            vm, "SHUTDOWN", "vmm_shutdown", vm.history, on_error=Event.SHUTDOWN_FAILURE
         )
 
     def cancel(self, vm: VirtualMachine) -> None:
-        record, did = vm.history, self._deploy_id(vm)
-        host = record.host_name if record else ""
-        on_error = Event.CANCEL_FAILURE if vm.lcm_state == L.CANCEL else None
-        self._issue(
+        cancelling = vm.lcm_state == L.CANCEL
+        self._call_on_host(
             vm,
             "CANCEL",
-            record,
-            lambda d: d.call("vmm_cancel", vid=vm.oid, host=host, deploy_id=did()),
-            on_error=on_error,
-            track=vm.lcm_state == L.CANCEL,
+            "vmm_cancel",
+            vm.history,
+            on_error=Event.CANCEL_FAILURE if cancelling else None,
+            track=cancelling,
         )
 
     def cancel_previous(self, vm: VirtualMachine) -> None:
-        record, did = vm.previous, self._deploy_id(vm)
-        host = record.host_name if record else ""
-        self._issue(
-            vm,
-            "CANCEL_PREVIOUS",
-            record,
-            lambda d: d.call("vmm_cancel", vid=vm.oid, host=host, deploy_id=did()),
-            on_error=None,
-            track=False,
+        self._call_on_host(
+            vm, "CANCEL_PREVIOUS", "vmm_cancel", vm.previous, on_error=None, track=False
         )
 
     def migrate(self, vm: VirtualMachine) -> None:
@@ -239,7 +246,7 @@ class VMManager:
             self._log(vm, "migrate_action, no previous history", "E")
             self.e.dispatcher.post(self._internal_failure, vm.oid, Event.DEPLOY_FAILURE)
             return
-        source, target = vm.previous.host_name, record.host_name if record else ""
+        source, target = vm.previous.host_name, host_of(record)
         self._issue(
             vm,
             "MIGRATE",
@@ -251,19 +258,10 @@ class VMManager:
         )
 
     def poll(self, vm: VirtualMachine) -> None:
-        record, did = vm.history, self._deploy_id(vm)
-        if record is None:
+        if vm.history is None:
             log.error("Monitoring VM %s but it has no history.", vm.oid)
             return
-        host = record.host_name
-        self._issue(
-            vm,
-            "POLL",
-            record,
-            lambda d: d.call("vmm_poll", vid=vm.oid, host=host, deploy_id=did()),
-            on_error=None,
-            track=False,
-        )
+        self._call_on_host(vm, "POLL", "vmm_poll", vm.history, on_error=None, track=False)
 
     # -- replies (§3.3) --------------------------------------------------------
     def reply(self, vid: int, action: str, result: Any, error: DriverError | None) -> None:

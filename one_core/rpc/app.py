@@ -74,6 +74,8 @@ class RpcApp:
         self.max_body = max_body
         self.requests = 0
         self._count_lock = threading.Lock()
+        self.refuse: Callable[[str], str | None] | None = None
+        """HA follower (docs/ha.md): ``refuse(method)`` → why this node does not run it."""
 
     def _error(self, start_response: Callable[..., Any], code: int) -> list[bytes]:
         body = _STATUS[code].encode() + b"\n"
@@ -124,6 +126,10 @@ class RpcApp:
             return encode_fault(FAULT_LIMIT, str(exc))
         except RequestError as exc:
             return encode_fault(FAULT_PARSE, str(exc))
+        refuse = self.refuse
+        why = refuse(name) if refuse is not None else None
+        if why is not None:
+            return encode_response(self._refusal(name, why, registry))
         try:
             return encode_response(dispatch(registry or self.registry, self.core, name, params))
         except Fault as f:
@@ -131,6 +137,15 @@ class RpcApp:
         except Exception as exc:  # e.g. a value that cannot be encoded: still an answer
             log.exception("Call %s failed", name)
             return encode_fault(FAULT_INTERNAL, f"Internal error: {type(exc).__name__}")
+
+
+    def _refusal(self, name: str, why: str, registry: Registry | None) -> list[Any]:
+        """``[false, why]`` on the 1.4 wire; ``[false, "[name] why", ACTION]`` in the modern one."""
+        if registry is None or registry is self.registry:
+            return [False, why]
+        from one_core.rpc.modern.errors import ACTION
+
+        return [False, f"[{name}] {why}", ACTION]
 
 
 class RpcServer:

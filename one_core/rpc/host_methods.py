@@ -12,7 +12,7 @@ def host_allocate(rq: Request, hostname: str, im_mad: str, vmm_mad: str, tm_mad:
     if rq.authenticate() != 0:
         return rq.fail("User not authorized to add new hosts")
     try:
-        hid = rq.core.hosts.allocate(hostname, im_mad, vmm_mad, tm_mad)
+        hid = rq.core.writes.host_allocate(hostname, im_mad, vmm_mad, tm_mad)
     except Exception:  # decision R3: DB failure is an error, not [true, -1]
         return rq.fail(
             f"Can not allocate host {hostname} in the HostPool, returned error code [-1]"
@@ -38,7 +38,7 @@ def host_delete(rq: Request, hid: int) -> list[Any]:
     if hosts.get(hid) is None:
         return rq.fail(f"Error getting host with HID = {hid}")
     try:
-        hosts.delete(hid)
+        rq.core.writes.host_delete(hid)
     except Exception:
         return [False]  # R2: bare [false] when the SQL delete fails
     return ok()
@@ -51,7 +51,7 @@ def host_enable(rq: Request, hid: int, enable: bool) -> list[Any]:
     hosts = rq.core.hosts
     if hosts.get(hid) is None:
         return rq.fail(f"Error getting host with HID = {hid}")
-    hosts.enable(hid, enable)
+    rq.core.writes.host_enable(hid, enable)
     return ok()
 
 

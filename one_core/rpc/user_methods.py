@@ -17,7 +17,7 @@ def user_allocate(rq: Request, username: str, password: str) -> list[Any]:
     if users.by_name(username) is not None:
         return rq.fail("Existing user, cannot duplicate")
     try:
-        uid = users.allocate(username, password)
+        uid = rq.core.writes.user_allocate(username, password)
     except ValueError:
         return rq.fail("Existing user, cannot duplicate")
     except Exception:  # decision R3: DB failure is an error, not [true, -1]
@@ -45,7 +45,7 @@ def user_delete(rq: Request, uid: int) -> list[Any]:
     if users.get(uid) is None:
         return rq.fail(f"Error retrieving user {uid}")
     try:
-        users.delete(uid)
+        rq.core.writes.user_delete(uid)
     except Exception:
         return rq.fail(f"Error deleting user {uid}")
     return ok()

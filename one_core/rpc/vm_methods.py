@@ -42,20 +42,22 @@ def vm_allocate(rq: Request, template: str) -> list[Any]:
     return ok(vid)
 
 
+_DENIED = {
+    "Deploy": "User not authorized to perform the deploy",
+    "Action": "User not authorized to perform operation upon VirtualMachine [{vid}]",
+    "Migrate": "User not authorized to perform migration upon this VM",
+}
+"""1.4's answer when the caller does not own the VM, per request."""
+
+
 def _vm_request(
-    rq: Request,
-    call: str,
-    vid: int,
-    hid: int | None,
-    denied: str,
-    apply: Callable[[Engine], object],
+    rq: Request, call: str, vid: int, hid: int | None, apply: Callable[[Engine], object]
 ) -> list[Any]:
     """deploy, action and migrate: 1.4's checks, in 1.4's order and words, then ``apply``.
 
     The caller is authenticated first only in strict mode (1.4 told anyone what
     exists first); then the host ``hid`` (when given) and the VM must exist and
-    the caller must own the VM (``denied`` otherwise). Engine errors are not
-    logged by the RM.
+    the caller must own the VM. Engine errors are not logged by the RM.
     """
     if strict(rq.core) and rq.authenticate() == -1:
         return rq.fail(f"User not authenticated, aborting RequestManager{call} call.")
@@ -66,7 +68,7 @@ def _vm_request(
     if owner is None:
         return rq.fail(f"The virtual machine {vid} does not exists")
     if not _owner_ok(rq, owner):
-        return rq.fail(denied)
+        return rq.fail(_DENIED[call].format(vid=vid))
     try:
         apply(engine)
     except EngineError as exc:
@@ -76,38 +78,17 @@ def _vm_request(
 
 @method("one.vm.deploy", "A:sii", "Deploys a virtual machine")
 def vm_deploy(rq: Request, vid: int, hid: int) -> list[Any]:
-    return _vm_request(
-        rq,
-        "Deploy",
-        vid,
-        hid,
-        "User not authorized to perform the deploy",
-        lambda engine: engine.deploy(vid, hid),
-    )
+    return _vm_request(rq, "Deploy", vid, hid, lambda engine: engine.deploy(vid, hid))
 
 
 @method("one.vm.action", "A:ssi", "Performs an action on a virtual machine")
 def vm_action(rq: Request, action: str, vid: int) -> list[Any]:
-    return _vm_request(
-        rq,
-        "Action",
-        vid,
-        None,
-        f"User not authorized to perform operation upon VirtualMachine [{vid}]",
-        lambda engine: engine.action(action, vid),
-    )
+    return _vm_request(rq, "Action", vid, None, lambda engine: engine.action(action, vid))
 
 
 @method("one.vm.migrate", "A:siib", "Migrates a virtual machine")
 def vm_migrate(rq: Request, vid: int, hid: int, live: bool) -> list[Any]:
-    return _vm_request(
-        rq,
-        "Migrate",
-        vid,
-        hid,
-        "User not authorized to perform migration upon this VM",
-        lambda engine: engine.migrate(vid, hid, live),
-    )
+    return _vm_request(rq, "Migrate", vid, hid, lambda engine: engine.migrate(vid, hid, live))
 
 
 @method("one.vm.info", "A:si", "Returns virtual machine information")

@@ -29,7 +29,7 @@ def vn_allocate(rq: Request, template: str) -> list[Any]:
     if uid < 0:
         return rq.fail("User not recognized, cannot allocate VirtualNetwork")
     try:
-        nid = _pool(rq).allocate(uid, template)
+        nid = rq.core.writes.vnet_allocate(uid, template)
     except VNetAllocateError:
         return rq.fail("Error allocating VN with template: \n" + template)
     return ok(nid)
@@ -58,7 +58,7 @@ def vn_delete(rq: Request, nid: int) -> list[Any]:
     uid = rq.authenticate()
     if uid != 0 and uid != net.uid:
         return rq.fail("User cannot delete VN")
-    return [pool.delete(nid)]
+    return [rq.core.writes.vnet_delete(nid)]
 
 
 @method("one.vnpool.info", "A:si", "Returns the virtual network pool information")

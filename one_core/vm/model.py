@@ -57,6 +57,11 @@ class History:
         )
 
 
+def host_of(record: History | None) -> str:
+    """The host name of ``record``; ``""`` when there is no record."""
+    return record.host_name if record else ""
+
+
 @dataclass(frozen=True, slots=True)
 class Requirements:
     """What a VM takes from its host: cpu in % of a core, memory in KB, disk."""
@@ -110,7 +115,7 @@ class VirtualMachine:
             uid=self.uid,
             name=self.name,
             template=copy.deepcopy(self.template),
-            host=h.host_name if h else "",
+            host=host_of(h),
             vm_dir=(h.vm_dir if h else var_dir),
             seq=h.seq if h else 0,
             deploy_id=self.deploy_id,

@@ -188,36 +188,44 @@ class VMPool:
     # loading
     # ------------------------------------------------------------------
     def load(self, oid: int) -> VirtualMachine | None:
-        """Read VM ``oid`` from the database (any thread; not cached)."""
-        row = VMRow.get_or_none(VMRow.oid == oid)
-        if row is None:
+        """Read VM ``oid`` from the database (any thread; not cached).
+
+        Two cached statements on the raw cursor: a cold load (after a restart, every
+        deploy) no longer pays for peewee's query building and model instances.
+        """
+        from one_core.db.base import database
+
+        cols = ("oid", "template", *self._ROW_COLUMNS)
+        found = database.execute_sql(self._sql("load"), (oid,)).fetchone()
+        if found is None:
             return None
+        row = dict(zip(cols, found, strict=True))
         vm = VirtualMachine(
-            oid=row.oid,
-            uid=row.uid,
-            name=row.name,
-            template=Template.parse(row.template) if row.template else Template(),
-            state=row.state,
-            lcm_state=row.lcm_state,
-            stime=row.stime,
-            etime=row.etime,
-            last_poll=row.last_poll,
-            deploy_id=row.deploy_id,
-            memory=row.memory,
-            cpu=row.cpu,
-            net_tx=row.net_tx,
-            net_rx=row.net_rx,
-            pending_action=row.pending_action,
+            oid=row["oid"],
+            uid=row["uid"],
+            name=row["name"],
+            template=Template.parse(row["template"]) if row["template"] else Template(),
+            state=row["state"],
+            lcm_state=row["lcm_state"],
+            stime=row["stime"],
+            etime=row["etime"],
+            last_poll=row["last_poll"],
+            deploy_id=row["deploy_id"],
+            memory=row["memory"],
+            cpu=row["cpu"],
+            net_tx=row["net_tx"],
+            net_rx=row["net_rx"],
+            pending_action=row["pending_action"],
         )
-        if row.last_seq >= 0:
-            records = list(
-                HistoryRow.select()
-                .where((HistoryRow.vid == oid) & (HistoryRow.seq >= row.last_seq - 1))
-                .order_by(HistoryRow.seq)
-            )
-            by_seq = {r.seq: _history_from_row(r) for r in records}
-            vm.history = by_seq.get(row.last_seq)
-            vm.previous = by_seq.get(row.last_seq - 1)
+        last_seq = row["last_seq"]
+        if last_seq >= 0:
+            records = database.execute_sql(self._sql("load-history"), (oid, last_seq - 1))
+            by_seq = {
+                rec[1]: _history_from_row(dict(zip(self._HIST_COLUMNS_ALL, rec, strict=True)))
+                for rec in records.fetchall()
+            }
+            vm.history = by_seq.get(last_seq)
+            vm.previous = by_seq.get(last_seq - 1)
         return vm
 
     def get(self, oid: int) -> VirtualMachine | None:
@@ -280,7 +288,13 @@ class VMPool:
         p = database.param
         sql = cls._sql_cache.get((p, kind))
         if sql is None:
-            if kind in ("row", "row+template"):
+            if kind == "load":
+                cols = ", ".join(("oid", "template", *cls._ROW_COLUMNS))
+                sql = f"SELECT {cols} FROM vm_pool WHERE oid = {p}"
+            elif kind == "load-history":
+                cols = ", ".join(cls._HIST_COLUMNS_ALL)
+                sql = f"SELECT {cols} FROM history WHERE vid = {p} AND seq >= {p} ORDER BY seq"
+            elif kind in ("row", "row+template"):
                 cols = list(cls._ROW_COLUMNS) + (
                     ["template", "template_xml"] if kind == "row+template" else []
                 )

@@ -9,6 +9,9 @@ import time
 import pytest
 
 from one_core import db
+from one_core.engine.dispatcher import Dispatcher
+from one_core.engine.executor import DriverExecutor
+from one_core.engine.work import Work
 from one_core.errors import DriverError
 from one_core.im_manager import InformationManager
 from one_core.pools.host import HostPool
@@ -65,6 +68,23 @@ def hosts(tmp_path):
     db.close()
 
 
+@pytest.fixture
+def work():
+    """The engine's mechanism: a running dispatcher (one transaction per event) and a
+    driver executor of 16 threads."""
+    dispatcher = Dispatcher()
+    dispatcher.scope = db.writer
+    executor = DriverExecutor(dispatcher, threads=16)
+    dispatcher.start()
+    yield Work(dispatcher, executor)
+    executor.shutdown(wait=False)
+    dispatcher.stop()
+
+
+def manager(work, hosts, drivers, interval):
+    return InformationManager(hosts, drivers, work, interval=interval)
+
+
 def wait_for(pred, timeout=10.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -74,10 +94,10 @@ def wait_for(pred, timeout=10.0):
     return False
 
 
-def test_success_updates_template_share_state(hosts):
+def test_success_updates_template_share_state(hosts, work):
     drv = FakeDriver()
     hid = hosts.allocate("n1", "im", "vmm", "tm")
-    im = InformationManager(hosts, FakeDrivers(im=drv), interval=0, threads=2)
+    im = manager(work, hosts, FakeDrivers(im=drv), 0)
     now = time.time() + 1
     assert im.tick(now) == 1
     assert wait_for(lambda: hosts.get(hid).state == HostState.MONITORED)
@@ -105,30 +125,30 @@ def test_success_updates_template_share_state(hosts):
     )
 
 
-def test_failure_sets_error_and_time(hosts):
+def test_failure_sets_error_and_time(hosts, work):
     hid = hosts.allocate("n1", "im", "vmm", "tm")
     t0 = hosts.get(hid).last_mon_time
-    im = InformationManager(hosts, FakeDrivers(im=FakeDriver(fail=True)), interval=0)
+    im = manager(work, hosts, FakeDrivers(im=FakeDriver(fail=True)), 0)
     im.tick(time.time() + 5)
     assert wait_for(lambda: hosts.get(hid).state == HostState.ERROR)
     assert hosts.get(hid).last_mon_time >= t0
     im.stop()
 
 
-def test_unknown_driver_is_error(hosts):
+def test_unknown_driver_is_error(hosts, work):
     hid = hosts.allocate("n1", "im_nope", "vmm", "tm")
-    im = InformationManager(hosts, FakeDrivers(), interval=0)
+    im = manager(work, hosts, FakeDrivers(), 0)
     assert im.tick(time.time() + 1) == 0
     assert hosts.get(hid).state == HostState.ERROR
     im.stop()
 
 
-def test_interval_disabled_and_monitoring_timeout(hosts):
+def test_interval_disabled_and_monitoring_timeout(hosts, work):
     drv = FakeDriver()
     a = hosts.allocate("a", "im", "v", "t")
     b = hosts.allocate("b", "im", "v", "t")
     hosts.enable(b, False)
-    im = InformationManager(hosts, FakeDrivers(im=drv), interval=60)
+    im = manager(work, hosts, FakeDrivers(im=drv), 60)
     now = time.time()
     assert im.tick(now) == 0  # new hosts wait one interval
     assert im.tick(now + 61) == 1  # the disabled one is skipped
@@ -142,12 +162,12 @@ def test_interval_disabled_and_monitoring_timeout(hosts):
     im.stop()
 
 
-def test_one_probe_in_flight_per_host_and_1000_hosts_per_tick(hosts):
+def test_one_probe_in_flight_per_host_and_1000_hosts_per_tick(hosts, work):
     gate = threading.Event()
     drv = FakeDriver(gate=gate)
     for i in range(1000):
         hosts.allocate(f"h{i}", "im", "v", "t")
-    im = InformationManager(hosts, FakeDrivers(im=drv), interval=0, threads=16)
+    im = manager(work, hosts, FakeDrivers(im=drv), 0)
     now = time.time() + 1
     assert im.tick(now) == 1000
     assert im.tick(now) == 0  # every host already has a probe in flight (and is MONITORING)
@@ -161,10 +181,10 @@ def test_one_probe_in_flight_per_host_and_1000_hosts_per_tick(hosts):
     im.stop()
 
 
-def test_disable_while_probe_in_flight_keeps_disabled(hosts):
+def test_disable_while_probe_in_flight_keeps_disabled(hosts, work):
     gate = threading.Event()
     hid = hosts.allocate("n1", "im", "vmm", "tm")
-    im = InformationManager(hosts, FakeDrivers(im=FakeDriver(gate=gate)), interval=0)
+    im = manager(work, hosts, FakeDrivers(im=FakeDriver(gate=gate)), 0)
     im.tick(time.time() + 1)
     hosts.enable(hid, False)
     gate.set()

@@ -12,27 +12,19 @@ from __future__ import annotations
 
 import re
 import socket
-import subprocess
-import sys
-import time
-from typing import Any
 from xml.etree import ElementTree
 
-import pytest
-
-HEADER_VM = (
-    "\x1b[1m\x1b[4m  ID     USER     NAME STAT CPU     MEM        HOSTNAME        TIME\x1b[0m\n"
-)
-HEADER_HISTORY = "\x1b[1m\x1b[4m  ID SEQ        HOSTNAME          STIME          ETIME        TIME REASON\x1b[0m\n"
-TIME = r"\d\d \d\d:\d\d:\d\d"
-STAMP = r"\d\d/\d\d \d\d:\d\d:\d\d"
-# VM states (STATE, LCM_STATE) of one.vm.info
-PENDING, RUNNING, STOPPED, SUSPENDED, DONE = (
-    ("1", "0"),
-    ("3", "3"),
-    ("4", "0"),
-    ("5", "0"),
-    ("6", "0"),
+from .cli_runner import (
+    DONE,
+    HEADER_HISTORY,
+    HEADER_VM,
+    PENDING,
+    RUNNING,
+    STAMP,
+    STOPPED,
+    SUSPENDED,
+    TIME,
+    vm_row,
 )
 
 
@@ -40,55 +32,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-class Cli:
-    """Runs a tool as a subprocess with oned's ONE_AUTH / ONE_XMLRPC (stderr must stay empty)."""
-
-    def __init__(self, oned: Any, env: dict[str, str] | None = None):
-        self.oned = oned
-        self.dir = oned.location
-        self.env = dict(oned.env, TZ="UTC", **(env or {}))
-        self.rpc = oned.client()
-
-    def __call__(self, tool: str, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
-        proc = subprocess.run(
-            [sys.executable, "-m", f"one_core.cli.{tool}", *args],
-            env={**self.env, **(env or {})}, cwd=self.dir, capture_output=True, timeout=60,
-        )  # fmt: skip
-        assert proc.stderr == b"", proc.stderr.decode()
-        return proc.returncode, proc.stdout.decode()
-
-    def out(self, tool: str, *args: str, env: dict[str, str] | None = None) -> str:
-        rc, out = self(tool, *args, env=env)
-        assert rc == 0, out
-        return out
-
-    def state(self, vid: int) -> tuple[str, str]:
-        doc = self.rpc.vm_info(vid)
-        return doc.findtext("STATE"), doc.findtext("LCM_STATE")
-
-    def wait(self, vids: list[int], state: tuple[str, str]) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if all(self.state(v) == state for v in vids):
-                return
-            time.sleep(0.1)
-        raise AssertionError(
-            f"{vids} never reached {state}: {[self.state(v) for v in vids]}\n{self.oned.log()}"
-        )
-
-
-@pytest.fixture
-def cli(oned) -> Any:
-    c = Cli(oned)
-    yield c
-    c.rpc.close()
-
-
-def vm_row(vid: int, name: str, stat: str, host: str = "", user: str = "oneadmin") -> str:
-    """A regex of one ``onevm list`` row (CPU and MEM stay 0: the dummy VMM is not polled)."""
-    return re.escape(f"{vid:>4} {user:>8} {name:>8} {stat:>4} {0:>3} {0:>7} {host:>15} ") + TIME
 
 
 def assert_list(out: str, *rows: str) -> None:

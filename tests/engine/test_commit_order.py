@@ -107,22 +107,19 @@ def test_driver_sees_committed_state(env):
     h2 = env.hosts.allocate("w2", "im_dummy", "wvmm", "wtm")
     vid = env.allocate("NAME=x\nDISK=[SOURCE=/a]\n")
     env.running(vid, h1)
-    for op in ("stop",):
-        env.engine.action(op, vid)
+    engine = env.engine
+    steps = [
+        lambda: engine.action("stop", vid),
+        lambda: (engine.action("resume", vid), engine.deploy(vid, h2)),
+        lambda: engine.migrate(vid, h1, False),
+        lambda: engine.migrate(vid, h2, True),
+        lambda: engine.action("suspend", vid),
+        lambda: engine.action("resume", vid),
+        lambda: engine.action("shutdown", vid),
+    ]
+    for step in steps:
+        step()
         env.settle()
-    env.engine.action("resume", vid)
-    env.engine.deploy(vid, h2)
-    env.settle()
-    env.engine.migrate(vid, h1, False)
-    env.settle()
-    env.engine.migrate(vid, h2, True)
-    env.settle()
-    env.engine.action("suspend", vid)
-    env.settle()
-    env.engine.action("resume", vid)
-    env.settle()
-    env.engine.action("shutdown", vid)
-    env.settle()
     assert env.states(vid) == ("DONE", "LCM_INIT")
     assert vmm.seen == [
         ("deploy", "BOOT", "DEPLOY"),

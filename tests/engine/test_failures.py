@@ -12,12 +12,17 @@ def rdir(env, vid):
     return f"{env.var}/{vid}/images"
 
 
+def deploy_fails(env, vid: int, hid: int | None = None) -> None:
+    """Deploy ``vid`` (on node1 by default) and check it ends FAILED."""
+    env.engine.deploy(vid, env.node1 if hid is None else hid)
+    env.settle()
+    assert env.states(vid) == ("FAILED", "LCM_INIT")
+
+
 def test_prolog_failure_fails_and_deletes(env):
     vid = env.allocate()
     env.fail(vid, "clone")
-    env.engine.deploy(vid, env.node1)
-    env.settle()
-    assert env.states(vid) == ("FAILED", "LCM_INIT")
+    deploy_fails(env, vid)
     h = env.vm(vid).history
     assert h.reason == Reason.ERROR and h.petime and h.etime
     assert env.share(env.node1)["running_vms"] == 0
@@ -31,9 +36,7 @@ def test_prolog_failure_fails_and_deletes(env):
 
 def test_prolog_without_source_fails(env):
     vid = env.allocate("NAME=x\nDISK=[TARGET=hda]\n")
-    env.engine.deploy(vid, env.node1)
-    env.settle()
-    assert env.states(vid) == ("FAILED", "LCM_INIT")
+    deploy_fails(env, vid)
     assert "prolog, undefined source disk image in VM template" in env.log(vid)
 
 
@@ -48,9 +51,7 @@ def test_swap_without_size_is_skipped_with_warning(env):
 def test_deploy_failure_fails(env):
     vid = env.allocate()
     env.fail(vid, "deploy")
-    env.engine.deploy(vid, env.node1)
-    env.settle()
-    assert env.states(vid) == ("FAILED", "LCM_INIT")
+    deploy_fails(env, vid)
     h = env.vm(vid).history
     assert h.reason == Reason.ERROR and h.retime
     assert "Error deploying virtual machine: dummy deploy failure injected" in env.log(vid)
@@ -59,9 +60,7 @@ def test_deploy_failure_fails(env):
 
 def test_deploy_failure_from_template_attribute(env):
     vid = env.allocate('NAME=x\nDUMMY_FAIL="deploy"\n')
-    env.engine.deploy(vid, env.node1)
-    env.settle()
-    assert env.states(vid) == ("FAILED", "LCM_INIT")
+    deploy_fails(env, vid)
 
 
 def running_vm_failing(env, driver_op: str) -> int:
@@ -177,9 +176,7 @@ def test_resume_transfer_failure_fails(env):
     env.settle()
     env.engine.action("resume", vid)
     env.fail(vid, "mv")
-    env.engine.deploy(vid, env.node1)
-    env.settle()
-    assert env.states(vid) == ("FAILED", "LCM_INIT")
+    deploy_fails(env, vid)
 
 
 def test_poll_failure_only_logs(env):
@@ -199,9 +196,7 @@ def test_poll_failure_only_logs(env):
 def test_missing_driver_fails_deploy(env, vmm, tm, message):
     hid = env.hosts.allocate("ghost", "im_dummy", vmm, tm)
     vid = env.allocate()
-    env.engine.deploy(vid, hid)
-    env.settle()
-    assert env.states(vid) == ("FAILED", "LCM_INIT")
+    deploy_fails(env, vid, hid)
     assert message in env.log(vid)
 
 

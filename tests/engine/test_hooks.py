@@ -43,7 +43,8 @@ def test_state_hooks_fire_once_per_entry(env):
             {"NAME": "s", "ON": "SHUTDOWN", "COMMAND": "/bin/s"},
             {"NAME": "st", "ON": "STOP", "COMMAND": "/bin/st"},
             {"NAME": "d", "ON": "DONE", "COMMAND": "/bin/d", "ARGUMENTS": "$VMID"},
-        ]
+        ],
+        executor=env.engine.work.executor_for("hook"),  # as oned wires it
     )
     hooks = ManagerHooks(manager, env.drivers, str(env.var))
     hooks.defer = env.engine.defer  # fire after the event's commit, as oned wires it

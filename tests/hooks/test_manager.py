@@ -12,6 +12,9 @@ import pytest
 
 from one_core.context import DriverContext
 from one_core.drivers import DriverSet, DriverSpec, LoadedDriver, make_plugin_manager
+from one_core.engine.dispatcher import Dispatcher
+from one_core.engine.executor import DriverExecutor
+from one_core.engine.work import Work
 from one_core.errors import DriverError
 from one_core.hookspecs import hookimpl
 from one_core.logs import VMLogWriter
@@ -286,7 +289,23 @@ def test_hooks_run_off_the_calling_thread(hm: tuple[Recorder, DriverSet]) -> Non
 
     pm = make_plugin_manager("hm", Slow(), "hm:slow")
     driver = LoadedDriver(DriverSpec("hm", "exec", "slow"), pm, DriverContext(role="hm", name="x"))
-    manager = HookManager.from_entries([{"ON": "CREATE", "COMMAND": "/bin/true"}])
-    run(manager, manager.fire("CREATE", vm(), driver))
+    dispatcher = Dispatcher()
+    executor = DriverExecutor(dispatcher, threads=2)
+    try:  # oned's wiring: the engine's driver executor, through Work
+        manager = HookManager.from_entries(
+            [{"ON": "CREATE", "COMMAND": "/bin/true"}],
+            executor=Work(dispatcher, executor).executor_for("hook"),
+        )
+        run(manager, manager.fire("CREATE", vm(), driver))
+        assert executor.wait_idle(10)
+    finally:
+        executor.shutdown()
     assert seen and seen[0] != threading.current_thread().name
-    manager.shutdown()
+    assert seen[0].startswith("one-driver")
+
+
+def test_without_an_executor_hooks_run_in_the_caller(hm: tuple[Recorder, DriverSet]) -> None:
+    plugin, drivers = hm
+    manager = HookManager.from_entries([{"ON": "CREATE", "COMMAND": "/bin/true"}])
+    futures = manager.fire("CREATE", vm(), drivers)
+    assert [f.done() for f in futures] == [True] and len(plugin.calls) == 1

@@ -206,8 +206,7 @@ def test_a_failing_cycle_does_not_kill_the_loop(senv: SchedEnv) -> None:
         wait_for(lambda: senv.state(vid) == ("ACTIVE", "RUNNING"), what="VM running")
     finally:
         svc.stop()
-    assert len(calls) >= 2
-    assert svc._thread is not None and not svc._thread.is_alive()
+    assert len(calls) >= 2 and svc.cycles >= 2
 
 
 def test_wake_runs_a_cycle_without_waiting_for_the_interval(senv: SchedEnv) -> None:

@@ -97,33 +97,38 @@ def test_unknown_user_is_auth_failure(stack, boto3_client):
     assert err.value.response["Error"]["Code"] == "AuthFailure"
 
 
-def test_tampered_signature_is_auth_failure(stack, boto3_client):
+def _flip_last_signature_char(request, **kwargs):
+    auth = request.headers["Authorization"]
+    auth = auth.decode() if isinstance(auth, bytes) else auth
+    request.headers["Authorization"] = auth[:-1] + ("0" if auth[-1] != "0" else "1")
+
+
+def _change_image_id(request, **kwargs):
+    body = request.body.decode() if isinstance(request.body, bytes) else request.body
+    assert "ImageId=1&" in body
+    request.body = body.replace("ImageId=1&", "ImageId=2&")  # same length
+
+
+@pytest.mark.parametrize(
+    ("tamper", "call"),
+    [
+        pytest.param(_flip_last_signature_char, lambda ec2: ec2.describe_images(), id="signature"),
+        pytest.param(
+            _change_image_id,
+            lambda ec2: ec2.run_instances(
+                ImageId="1", MinCount=1, MaxCount=1, InstanceType="small"
+            ),
+            id="body",
+        ),
+    ],
+)
+def test_tampered_request_is_auth_failure(stack, boto3_client, tamper, call):
+    """A request changed after botocore signed it is refused."""
     user, password = stack.new_user()
     ec2 = boto3_client(user, password)
-
-    def tamper(request, **kwargs):
-        auth = request.headers["Authorization"]
-        auth = auth.decode() if isinstance(auth, bytes) else auth
-        request.headers["Authorization"] = auth[:-1] + ("0" if auth[-1] != "0" else "1")
-
     ec2.meta.events.register_last("before-send.ec2.*", tamper)
     with pytest.raises(ClientError) as err:
-        ec2.describe_images()
-    assert err.value.response["Error"]["Code"] == "AuthFailure"
-
-
-def test_tampered_body_is_auth_failure(stack, boto3_client):
-    user, password = stack.new_user()
-    ec2 = boto3_client(user, password)
-
-    def tamper(request, **kwargs):
-        body = request.body.decode() if isinstance(request.body, bytes) else request.body
-        assert "ImageId=1&" in body
-        request.body = body.replace("ImageId=1&", "ImageId=2&")  # same length
-
-    ec2.meta.events.register_last("before-send.ec2.*", tamper)
-    with pytest.raises(ClientError) as err:
-        ec2.run_instances(ImageId="1", MinCount=1, MaxCount=1, InstanceType="small")
+        call(ec2)
     assert err.value.response["Error"]["Code"] == "AuthFailure"
 
 

@@ -132,16 +132,37 @@ def test_spec_vector_request_gets_the_14_document(stack, econe_tool, image_file)
     assert b"<Code>RequestExpired</Code>" in body
 
 
+class GemUser:
+    """A new user of ``stack`` whose requests are signed as the 1.4 gem signed them."""
+
+    def __init__(self, stack):
+        self.name, self.password = stack.new_user()
+        self.secret = hashlib.sha1(self.password.encode()).hexdigest()
+
+    def signed(
+        self,
+        action: str,
+        extra: dict[str, str] | None = None,
+        *,
+        drop: tuple[str, ...] = (),
+        host: str = "myhost.example.com",
+        method: str = "POST",
+        secret: str | None = None,
+    ) -> dict[str, str]:
+        """The parameters of ``action`` plus ``extra``, less ``drop``, signed for ``host``."""
+        params = gem_params(self.name, action, extra)
+        for name in drop:
+            del params[name]
+        params["Signature"] = gem_sign(params, secret or self.secret, host, method)
+        return params
+
+
 def test_gem_style_request_with_blanks_and_tilde(stack):
     """``~`` → ``%7E`` and ``+`` for spaces, as the 1.4 gem sent them; unknown params signed."""
-    user, password = stack.new_user()
-    secret = hashlib.sha1(password.encode()).hexdigest()
-    params = gem_params(
-        user,
+    params = GemUser(stack).signed(
         "DescribeImages",
         {"Owner.1": "a b~c", "Filter.1.Name": "image-id", "Filter.1.Value.1": "x*y"},
     )
-    params["Signature"] = gem_sign(params, secret, "myhost.example.com")
     status, body, _ = post(stack.main.port, params)
     assert status == 200, body
 
@@ -149,19 +170,15 @@ def test_gem_style_request_with_blanks_and_tilde(stack):
 @pytest.mark.parametrize("method", ["POST", "GET"])
 def test_sigv2_with_the_host_header_and_real_method(stack, method):
     """§7 #10: a client signing ``host:port`` and the real method (GET accepted, §7 #5)."""
-    user, password = stack.new_user()
-    secret = hashlib.sha1(password.encode()).hexdigest()
-    params = gem_params(user, "DescribeInstances")
-    params["Signature"] = gem_sign(params, secret, f"127.0.0.1:{stack.main.port}", method)
+    host = f"127.0.0.1:{stack.main.port}"
+    params = GemUser(stack).signed("DescribeInstances", host=host, method=method)
     status, body, _ = post(stack.main.port, params, method)
     assert status == 200, body
     assert ET.fromstring(body).tag == NS + "DescribeInstancesResponse"
 
 
 def test_bad_signature_is_an_ec2_error_document(stack):
-    user, password = stack.new_user()
-    params = gem_params(user, "DescribeImages")
-    params["Signature"] = gem_sign(params, "not-the-secret", "myhost.example.com")
+    params = GemUser(stack).signed("DescribeImages", secret="not-the-secret")
     status, body, _ = post(stack.main.port, params)
     assert status == 401
     root = ET.fromstring(body)
@@ -174,39 +191,26 @@ def test_bad_signature_is_an_ec2_error_document(stack):
 
 def test_signature_over_other_params_is_refused(stack):
     """Changing a signed parameter after signing breaks the signature."""
-    user, password = stack.new_user()
-    secret = hashlib.sha1(password.encode()).hexdigest()
-    params = gem_params(user, "TerminateInstances", {"InstanceId.1": "1"})
-    params["Signature"] = gem_sign(params, secret, "myhost.example.com")
+    params = GemUser(stack).signed("TerminateInstances", {"InstanceId.1": "1"})
     params["InstanceId.1"] = "2"
     status, body, _ = post(stack.main.port, params)
     assert status == 401
     assert b"<Code>AuthFailure</Code>" in body
 
 
-def test_unknown_and_missing_action(stack):
-    user, password = stack.new_user()
-    secret = hashlib.sha1(password.encode()).hexdigest()
-    params = gem_params(user, "AttachVolume")
-    params["Signature"] = gem_sign(params, secret, "myhost.example.com")
-    status, body, _ = post(stack.main.port, params)
+@pytest.mark.parametrize(
+    ("action", "drop", "code"),
+    [("AttachVolume", (), "InvalidAction"), ("", ("Action",), "MissingAction")],
+)
+def test_unknown_and_missing_action(stack, action, drop, code):
+    status, body, _ = post(stack.main.port, GemUser(stack).signed(action, drop=drop))
     assert status == 400
-    assert b"<Code>InvalidAction</Code>" in body
-    params = gem_params(user, "")
-    del params["Action"]
-    params["Signature"] = gem_sign(params, secret, "myhost.example.com")
-    status, body, _ = post(stack.main.port, params)
-    assert status == 400
-    assert b"<Code>MissingAction</Code>" in body
+    assert f"<Code>{code}</Code>".encode() in body
 
 
 def test_missing_timestamp_with_clock_check(stack):
-    user, password = stack.new_user()
-    secret = hashlib.sha1(password.encode()).hexdigest()
-    params = gem_params(user, "DescribeImages")
-    del params["Timestamp"]
-    params["Signature"] = gem_sign(params, secret, "myhost.example.com")
-    status, body, _ = post(stack.main.port, params)
+    gem = GemUser(stack)
+    status, body, _ = post(stack.main.port, gem.signed("DescribeImages", drop=("Timestamp",)))
     assert status == 400
     assert b"<Code>MissingParameter</Code>" in body
     # An Expires in the future replaces the Timestamp; one in the past is refused.
@@ -214,10 +218,8 @@ def test_missing_timestamp_with_clock_check(stack):
         (time.time() + 60, 200),
         (time.time() - 60, 400),
     ):
-        params = gem_params(user, "DescribeImages")
-        del params["Timestamp"]
-        params["Expires"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires))
-        params["Signature"] = gem_sign(params, secret, "myhost.example.com")
+        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires))
+        params = gem.signed("DescribeImages", {"Expires": when}, drop=("Timestamp",))
         status, body, _ = post(stack.main.port, params)
         assert status == want, body
 
@@ -240,11 +242,7 @@ def test_botocore_sigv2_is_accepted(stack, boto3_client):
 
 
 def test_wrong_path_after_authentication(stack):
-    user, password = stack.new_user()
-    secret = hashlib.sha1(password.encode()).hexdigest()
-    params = gem_params(user, "DescribeImages")
-    params["Signature"] = gem_sign(params, secret, "myhost.example.com")
-    body = urllib.parse.urlencode(params)
+    body = urllib.parse.urlencode(GemUser(stack).signed("DescribeImages"))
     conn = http.client.HTTPConnection("127.0.0.1", stack.main.port, timeout=30)
     conn.request(
         "POST", "/other", body=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
@@ -257,17 +255,14 @@ def test_wrong_path_after_authentication(stack):
 
 def test_gem_run_instances_with_addressing_type(stack, econe_tool, image_file):
     """The 0.5.x gem adds ``AddressingType=public``: honoured; another value is refused."""
-    user, password = stack.new_user()
-    secret = hashlib.sha1(password.encode()).hexdigest()
-    res = econe_tool("econe-upload", str(image_file), env=stack.tool_env(user, password))
+    gem = GemUser(stack)
+    res = econe_tool("econe-upload", str(image_file), env=stack.tool_env(gem.name, gem.password))
     image_id = res.stdout.split()[-1]
     run = {"ImageId": image_id, "MinCount": "1", "MaxCount": "1", "InstanceType": "small"}
-    params = gem_params(user, "RunInstances", dict(run, AddressingType="private"))
-    params["Signature"] = gem_sign(params, secret, "myhost.example.com")
+    params = gem.signed("RunInstances", dict(run, AddressingType="private"))
     status, body, _ = post(stack.main.port, params)
     assert status == 400 and b"<Code>InvalidParameterValue</Code>" in body
-    params = gem_params(user, "RunInstances", dict(run, AddressingType="public"))
-    params["Signature"] = gem_sign(params, secret, "myhost.example.com")
+    params = gem.signed("RunInstances", dict(run, AddressingType="public"))
     status, body, _ = post(stack.main.port, params)
     assert status == 200, body
     vid = ET.fromstring(body).findtext(f"{NS}instancesSet/{NS}item/{NS}instanceId")

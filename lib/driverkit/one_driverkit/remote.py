@@ -83,6 +83,20 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def _checked(name: str, result: RunResult, check: bool) -> RunResult:
+    """``result``; with ``check``, a non-zero exit is a :class:`DriverError` naming the host
+    ``name``, the exit code and the command's standard error (else output) on one line."""
+    if check and result.exit_code != 0:
+        detail = _one_line(result.stderr) or _one_line(result.stdout)
+        raise DriverError(
+            f"{name}: command failed with exit code {result.exit_code}"
+            + (f": {detail}" if detail else ""),
+            stderr=result.stderr,
+            exit_code=result.exit_code,
+        )
+    return result
+
+
 class RemoteHost:
     """Commands on one host through a pooled connection (thread-safe)."""
 
@@ -134,16 +148,7 @@ class RemoteHost:
         if result.exited == -1 and limit and time.monotonic() - started >= limit:
             # invoke may see the channel closed by its own timer before it flags the timeout
             raise timed_out
-        out = RunResult(result.stdout, result.stderr, result.exited)
-        if check and out.exit_code != 0:
-            detail = _one_line(out.stderr) or _one_line(out.stdout)
-            raise DriverError(
-                f"{self.name}: command failed with exit code {out.exit_code}"
-                + (f": {detail}" if detail else ""),
-                stderr=out.stderr,
-                exit_code=out.exit_code,
-            )
-        return out
+        return _checked(self.name, RunResult(result.stdout, result.stderr, result.exited), check)
 
     def pipe(
         self,
@@ -452,16 +457,8 @@ def _pump(
         raise DriverError(f"{name}: command did not exit after {limit} s: {command}")
     for thread in threads:
         thread.join(limit or None)
-    stderr = err.decode("utf-8", "replace")
-    result = RunResult(out.decode("utf-8", "replace"), stderr, code)
-    if check and code != 0:
-        detail = _one_line(stderr) or _one_line(result.stdout)
-        raise DriverError(
-            f"{name}: command failed with exit code {code}" + (f": {detail}" if detail else ""),
-            stderr=stderr,
-            exit_code=code,
-        )
-    return result
+    result = RunResult(out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), code)
+    return _checked(name, result, check)
 
 
 # ---------------------------------------------------------------------------

@@ -32,7 +32,7 @@ def host_allocate(call: Call, name: str, im_mad: str, vmm_mad: str, cluster: int
         raise not_supported("Clusters other than 0 (default)", errors.ALLOCATE)
     if not name.strip():
         raise ApiError(errors.ALLOCATE, "Host name cannot be empty.")
-    return call.core.hosts.allocate(name, im_mad, vmm_mad, default_tm_mad(call))
+    return call.core.writes.host_allocate(name, im_mad, vmm_mad, default_tm_mad(call))
 
 
 @api("one.host.info", "A:si", "Returns host information", optional="b")
@@ -47,7 +47,7 @@ def host_info(call: Call, hid: int, decrypt: bool = False) -> str:
 def host_delete(call: Call, hid: int) -> int:
     _existing(call, hid)
     call.authorize("ADMIN", "HOST", hid)
-    call.core.hosts.delete(hid)
+    call.core.writes.host_delete(hid)
     return hid
 
 
@@ -59,7 +59,7 @@ def host_status(call: Call, hid: int, status: int) -> int:
         raise not_supported("The OFFLINE host status", errors.ACTION)
     if status not in (ENABLED, DISABLED):
         raise ApiError(errors.ACTION, f"Wrong status {status}.")
-    call.core.hosts.enable(hid, status == ENABLED)
+    call.core.writes.host_enable(hid, status == ENABLED)
     return hid
 
 

@@ -35,7 +35,7 @@ def user_allocate(
     if call.core.users.by_name(name) is not None:
         raise ApiError(errors.ALLOCATE, f"NAME is already taken by USER {name}.")
     try:
-        return call.core.users.allocate(name, legacy_secret(password))
+        return call.core.writes.user_allocate(name, legacy_secret(password))
     except ValueError as exc:
         raise ApiError(errors.ALLOCATE, str(exc)) from None
 
@@ -54,7 +54,7 @@ def user_delete(call: Call, uid: int) -> int:
     if uid == 0:
         raise ApiError(errors.ACTION, "User oneadmin cannot be deleted.")
     tokens.revoke(uid)
-    call.core.users.delete(uid)
+    call.core.writes.user_delete(uid)
     return uid
 
 

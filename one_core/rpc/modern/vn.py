@@ -89,7 +89,7 @@ def vn_allocate(call: Call, text: str, cluster: int = -1) -> int:
     if taken is not None:
         raise ApiError(errors.ALLOCATE, f"NAME is already taken by NET {taken.oid}.")
     try:
-        return pool.allocate_template(call.uid, ranges_to_leases(template))
+        return call.core.writes.vnet_allocate_template(call.uid, ranges_to_leases(template))
     except VNetAllocateError as exc:
         raise ApiError(errors.ALLOCATE, f"Error allocating virtual network: {exc}") from None
 
@@ -118,7 +118,7 @@ def vn_delete(call: Call, nid: int) -> int:
     call.authorize("MANAGE", "NET", nid, net.uid)
     if net.leases.used_count():
         raise ApiError(errors.ACTION, "Cannot delete a virtual network with leases in use.")
-    if not pool.delete(nid):
+    if not call.core.writes.vnet_delete(nid):
         raise ApiError(errors.INTERNAL, f"Error deleting virtual network [{nid}].")
     return nid
 

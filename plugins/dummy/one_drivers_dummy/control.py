@@ -13,6 +13,10 @@ Action names: ``monitor`` (IM); ``deploy``, ``shutdown``, ``cancel``,
   ``dummy_delay_<action>`` (``dummy_delay_mv``) one for that action only.
 * Per VM, in the template (seen by the VMM from the deployment file):
   ``DUMMY_FAIL = "shutdown"``.
+* ``RECORD = "/path/actions.log"`` (driver section): every action appends a line
+  ``<unix time> <pid> <action> <vid> <host> <note>`` when it starts (``O_APPEND``:
+  several oned may share the file, e.g. the HA tests, docs/ha.md); the VMM adds
+  ``deployed <vid> <host> new|existing`` once a deploy has made its domain.
 """
 
 from __future__ import annotations
@@ -63,8 +67,24 @@ def delay_for(ctx: DriverContext, action: str, vid: int | None) -> float:
         return 0.0
 
 
+def record(
+    ctx: DriverContext, action: str, vid: int | None, host: str = "", note: str = ""
+) -> None:
+    """Append one line to the ``RECORD`` action log, if the section names one."""
+    path = str(ctx.config.get("RECORD") or "")
+    if not path:
+        return
+    line = f"{time.time():.6f} {os.getpid()} {action} {vid} {host or '-'} {note or '-'}\n"
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    try:
+        os.write(fd, line.encode())
+    finally:
+        os.close(fd)
+
+
 def act(ctx: DriverContext, action: str, vid: int | None = None) -> None:
-    """Wait the configured delay, then fail if the action is to fail."""
+    """Record the action, wait the configured delay, then fail if it is to fail."""
+    record(ctx, action, vid)
     delay = delay_for(ctx, action, vid)
     if delay:
         time.sleep(delay)

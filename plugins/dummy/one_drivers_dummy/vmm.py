@@ -1,7 +1,8 @@
 """``dummy`` virtualization driver: a pretend hypervisor.
 
-Domains are files under ``$VAR/dummy_vmm/`` (``dummy-<vid>``, as 1.4's dummy
-named them, holding
+Domains are files under ``$VAR/dummy_vmm/`` (or the section's ``DOMAINS``
+directory, which several oned of an HA group share as they share real hosts)
+(``dummy-<vid>``, as 1.4's dummy named them, holding
 ``running <host>`` or ``saved <host>``), so they outlive an oned restart as
 real domains do, which is what recovery needs. Every action succeeds after
 the configured delay unless a failure is injected (see
@@ -17,13 +18,14 @@ import os
 import re
 
 from one_core.api import DriverContext, DriverError, hookimpl
-from one_drivers_dummy.control import act, remember_template_failures
+from one_drivers_dummy.control import act, record, remember_template_failures
 
 _FAIL_TAG = re.compile(r"<DUMMY_FAIL>(?:<!\[CDATA\[)?([^<\]]*)", re.IGNORECASE)
 
 
 def _domain_path(ctx: DriverContext, deploy_id: str) -> str:
-    return os.path.join(ctx.var_dir, "dummy_vmm", os.path.basename(deploy_id))
+    base = str(ctx.config.get("DOMAINS") or "") or os.path.join(ctx.var_dir, "dummy_vmm")
+    return os.path.join(base, os.path.basename(deploy_id))
 
 
 def _write(ctx: DriverContext, deploy_id: str, status: str, host: str) -> None:
@@ -59,7 +61,9 @@ def vmm_deploy(ctx: DriverContext, vid: int, host: str, deployment: str) -> str:
         remember_template_failures(ctx, vid, re.split(r"[,\s]+", match.group(1).lower()))
     act(ctx, "deploy", vid)
     deploy_id = f"dummy-{vid}"  # as 1.4's dummy driver
+    existed = domain_status(ctx, deploy_id) is not None
     _write(ctx, deploy_id, "running", host)
+    record(ctx, "deployed", vid, host, "existing" if existed else "new")
     return deploy_id
 
 
@@ -77,25 +81,28 @@ def vmm_cancel(ctx: DriverContext, vid: int, deploy_id: str) -> None:
         os.unlink(_domain_path(ctx, deploy_id))
 
 
+def _move(
+    ctx: DriverContext, action: str, vid: int, deploy_id: str, was: str, now: str, host: str
+) -> None:
+    """``action`` on a domain that must be ``was``: it becomes ``now`` on ``host``."""
+    act(ctx, action, vid)
+    _require(ctx, deploy_id, was)
+    _write(ctx, deploy_id, now, host)
+
+
 @hookimpl
 def vmm_save(ctx: DriverContext, vid: int, host: str, deploy_id: str) -> None:
-    act(ctx, "save", vid)
-    _require(ctx, deploy_id, "running")
-    _write(ctx, deploy_id, "saved", host)
+    _move(ctx, "save", vid, deploy_id, "running", "saved", host)
 
 
 @hookimpl
 def vmm_restore(ctx: DriverContext, vid: int, host: str, deploy_id: str) -> None:
-    act(ctx, "restore", vid)
-    _require(ctx, deploy_id, "saved")
-    _write(ctx, deploy_id, "running", host)
+    _move(ctx, "restore", vid, deploy_id, "saved", "running", host)
 
 
 @hookimpl
 def vmm_migrate(ctx: DriverContext, vid: int, deploy_id: str, dest_host: str) -> None:
-    act(ctx, "migrate", vid)
-    _require(ctx, deploy_id, "running")
-    _write(ctx, deploy_id, "running", dest_host)
+    _move(ctx, "migrate", vid, deploy_id, "running", "running", dest_host)
 
 
 @hookimpl

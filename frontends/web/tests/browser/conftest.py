@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from one_core.testing.oned import DRIVER_SECTIONS_SCHED, ONEADMIN_PASSWORD, OnedProcess
 
@@ -30,6 +30,7 @@ CHROMIUM_ARGS = [
 SHOTS = Path(__file__).resolve().parents[4] / "docs" / "web"
 """Screenshots land in the repository's docs/web/ (shown in docs/web.md)."""
 DESKTOP = {"width": 1280, "height": 900}
+expect.set_options(timeout=15_000)  # the machine running the tests may be busy
 PHONE = {"width": 390, "height": 844}
 
 
@@ -51,7 +52,7 @@ class Tab:
         self.base = base
         self.dialogs: list[str] = []
         page.on("dialog", self._dialog)
-        page.set_default_timeout(20_000)
+        page.set_default_timeout(30_000)
 
     def _dialog(self, dialog: Any) -> None:
         self.dialogs.append(f"{dialog.type}: {dialog.message}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -80,6 +81,17 @@ def test_hostile_names_render_as_text(web, tabs) -> None:
     assert tab.page.locator("main script").count() == 0
     tab.goto("/vms/1")
     expect(tab.page.get_by_role("heading", level=1)).to_contain_text(HOSTILE[1])
+    # a network and a template value too
+    quoted = HOSTILE[1].replace('"', '\\"')
+    tab.goto("/vnets")
+    tab.page.get_by_label("Template").fill(
+        f'NAME = "{quoted}"\nTYPE = FIXED\nBRIDGE = "{HOSTILE[0]}"\nLEASES = [ IP = 10.0.0.9 ]\n'
+    )
+    tab.page.get_by_role("button", name="Create network").click()
+    expect(tab.page.get_by_role("heading", level=1)).to_have_text(f"Network 0: {HOSTILE[1]}")
+    expect(tab.page.locator(".facts")).to_contain_text(HOSTILE[0])
+    assert tab.page.locator("main img").count() == 0
+    assert tab.page.locator("main script").count() == 0
     tab.goto("/")
     tab.page.wait_for_timeout(500)
     assert tab.dialogs == []
@@ -124,3 +136,10 @@ def test_cookie_and_headers(web: WebServer, tabs) -> None:
     (cookie,) = tab.page.context.cookies()
     assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict"
     assert "onepass" not in cookie["value"]
+    # logging out revokes the oned login token: the old cookie is worth nothing
+    tab.page.get_by_role("button", name="Log out").click()
+    expect(tab.page.get_by_role("status")).to_have_text("Logged out.")
+    tab.page.context.add_cookies([cookie])
+    tab.goto("/vms")
+    expect(tab.page).to_have_url(re.compile(r"/login"))
+    expect(tab.page.get_by_role("status")).to_contain_text("session has ended")
