@@ -54,8 +54,6 @@ def _read_core(daemon: Daemon, setups: list[Component], engine_of: Core | None) 
 
 def start_ha(daemon: Daemon, setups: list[Component]) -> None:
     """Start ``daemon`` as a node of an HA group (a follower until it takes the lock)."""
-    import peewee
-
     from one_core import db
     from one_core.daemon import StartupError
     from one_core.daemon.dblock import describe
@@ -76,9 +74,9 @@ def start_ha(daemon: Daemon, setups: list[Component]) -> None:
                 log.info("Bootstraping OpenNebula database.")
             daemon.make_users()
             elector.register(os.getpid())
-    except (peewee.PeeweeException, OSError, Exception) as exc:
-        if isinstance(exc, StartupError):
-            raise
+    except StartupError:
+        raise
+    except Exception as exc:  # peewee / psycopg2 / OS errors: one line naming the database
         reason = " ".join(str(exc).split()) or type(exc).__name__
         message = f"Error: Can not open the database {describe(dbobj)} ({reason})"
         log.error("%s", message)

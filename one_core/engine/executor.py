@@ -176,7 +176,7 @@ class DriverExecutor:
         (host for the per-host limit); ``on_done`` None: nothing is posted back.
         """
         task = _Task(vid, label, fn, on_done, info or TaskInfo())
-        if info is None and self.describe is not None:
+        if info is None and self.describe is not None and isinstance(vid, int):
             try:
                 task.info = self.describe(vid, label)
             except Exception:

@@ -1,8 +1,9 @@
 """Object pools (users, hosts, virtual networks, VMs) and their XML documents.
 
 Each pool keeps its objects in memory (loaded from the DB at start-up, like
-1.4's pool caches), writes through to the DB inside :func:`one_core.db.writer`,
-and keeps a pre-rendered XML body per object so that info calls are string
+1.4's pool caches), writes through to the DB inside :func:`one_core.db.writer`
+on the engine's dispatcher thread (API changes go through
+:class:`one_core.pools.writes.PoolWrites`, docs/architecture.md §4), and keeps a pre-rendered XML body per object so that info calls are string
 joins. Helpers shared by the pool modules live here.
 """
 

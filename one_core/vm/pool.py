@@ -289,11 +289,11 @@ class VMPool:
         sql = cls._sql_cache.get((p, kind))
         if sql is None:
             if kind == "load":
-                cols = ", ".join(("oid", "template", *cls._ROW_COLUMNS))
-                sql = f"SELECT {cols} FROM vm_pool WHERE oid = {p}"
+                names = ", ".join(("oid", "template", *cls._ROW_COLUMNS))
+                sql = f"SELECT {names} FROM vm_pool WHERE oid = {p}"
             elif kind == "load-history":
-                cols = ", ".join(cls._HIST_COLUMNS_ALL)
-                sql = f"SELECT {cols} FROM history WHERE vid = {p} AND seq >= {p} ORDER BY seq"
+                names = ", ".join(cls._HIST_COLUMNS_ALL)
+                sql = f"SELECT {names} FROM history WHERE vid = {p} AND seq >= {p} ORDER BY seq"
             elif kind in ("row", "row+template"):
                 cols = list(cls._ROW_COLUMNS) + (
                     ["template", "template_xml"] if kind == "row+template" else []

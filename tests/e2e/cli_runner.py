@@ -23,6 +23,18 @@ HEADER_VM = (
 HEADER_HISTORY = "\x1b[1m\x1b[4m  ID SEQ        HOSTNAME          STIME          ETIME        TIME REASON\x1b[0m\n"
 TIME = r"\d\d \d\d:\d\d:\d\d"
 STAMP = r"\d\d/\d\d \d\d:\d\d:\d\d"
+
+
+def history(vid: int, seq: int, reason: str, *, running: bool = False, host: str = "host01") -> str:
+    """A regex of ``onevm history <vid>`` with one record; ETIME is ``--`` while ``running``."""
+    end = f" {'--':>14}" if running else f" {STAMP}"
+    return (
+        f"History for VM {vid}\n\n"
+        + re.escape(HEADER_HISTORY)
+        + rf"{vid:>4} {seq:>3} {host:>15} {STAMP}{end} {TIME}   {reason}\n\n"
+    )
+
+
 # (STATE, LCM_STATE) of one.vm.info
 PENDING, BOOT, RUNNING = ("1", "0"), ("3", "2"), ("3", "3")
 STOPPED, SUSPENDED, DONE = ("4", "0"), ("5", "0"), ("6", "0")

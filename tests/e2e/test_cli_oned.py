@@ -20,10 +20,10 @@ from .cli_runner import (
     HEADER_VM,
     PENDING,
     RUNNING,
-    STAMP,
     STOPPED,
     SUSPENDED,
     TIME,
+    history,
     vm_row,
 )
 
@@ -77,15 +77,10 @@ def test_lifecycle_purely_through_the_clis(cli) -> None:
     rc, out = cli("onevnet", "show", "lan")
     assert re.findall(r"^LEASE=\[ IP=192\.168\.0\.(\d+), .*, VID=(\d) \]$", out, re.M) == [
         ("1", "0"), ("2", "1"), ("3", "2")]  # fmt: skip
-    running = r"\s+--"
     assert_history(
         cli.out("onevm", "history", "0", "web1"),
-        *(
-            f"History for VM {i}\n\n" + re.escape(HEADER_HISTORY)
-            + rf"{i:>4}   0          host01 {STAMP}{running} {TIME}   none\n\n"
-            for i in range(2)
-        ),
-    )  # fmt: skip
+        *(history(i, 0, "none", running=True) for i in range(2)),
+    )
     assert cli.out("onehost", "list") == (
         "\x1b[1m\x1b[4m  ID NAME                      RVM   TCPU   FCPU   ACPU    TMEM    FMEM "
         "STAT\x1b[0m\n   0 host01                      3      0      0    100       0       0   on\n"
@@ -100,11 +95,7 @@ def test_lifecycle_purely_through_the_clis(cli) -> None:
         vm_row(1, "web1", "runn", "host01"),
         vm_row(2, "web2", "runn", "host01"),
     )
-    assert_history(
-        cli.out("onevm", "history", "0"),
-        "History for VM 0\n\n" + re.escape(HEADER_HISTORY)
-        + rf"   0   0          host01 {STAMP} {STAMP} {TIME}   stop\n\n",
-    )  # fmt: skip
+    assert_history(cli.out("onevm", "history", "0"), history(0, 0, "stop"))
     assert cli("onevm", "resume", "0", "-v") == (0, "Resuming VM\n")
     cli.wait([0], PENDING)
     out = cli.out("onevm", "list", "-l", "id,name,stat,hostname")
@@ -116,28 +107,17 @@ def test_lifecycle_purely_through_the_clis(cli) -> None:
     )
     assert cli("onevm", "deploy", "web0", "host01") == (0, "")
     cli.wait([0], RUNNING)
-    assert_history(
-        cli.out("onevm", "history", "0"),
-        "History for VM 0\n\n" + re.escape(HEADER_HISTORY)
-        + rf"   0   1          host01 {STAMP}\s+-- {TIME}   none\n\n",
-    )  # fmt: skip
+    assert_history(cli.out("onevm", "history", "0"), history(0, 1, "none", running=True))
 
     # suspend / resume web1 (same host, same history record)
     assert cli("onevm", "suspend", "web1", "-v") == (0, "Suspending VM\n")
     cli.wait([1], SUSPENDED)
-    assert_history(
-        cli.out("onevm", "history", "1"),
-        "History for VM 1\n\n" + re.escape(HEADER_HISTORY)
-        + rf"   1   0          host01 {STAMP} {STAMP} {TIME}   stop\n\n",
-    )  # fmt: skip
+    assert_history(cli.out("onevm", "history", "1"), history(1, 0, "stop"))
     assert_list(cli.out("onevm", "list", "-f", "name=web1"), vm_row(1, "web1", "susp", "host01"))
     assert cli("onevm", "resume", "web1") == (0, "")
     cli.wait([1], RUNNING)
-    assert_history(  # 1.4's restore copies the history record (cp_history): SEQ 1
-        cli.out("onevm", "history", "1"),
-        "History for VM 1\n\n" + re.escape(HEADER_HISTORY)
-        + rf"   1   1          host01 {STAMP}\s+-- {TIME}   none\n\n",
-    )  # fmt: skip
+    # 1.4's restore copies the history record (cp_history): SEQ 1
+    assert_history(cli.out("onevm", "history", "1"), history(1, 1, "none", running=True))
 
     # shutdown by range, delete, and what is left
     assert cli("onevm", "shutdown", "[0-1]", "-v") == (0, "Shutting down VM\n" * 2)
@@ -146,13 +126,10 @@ def test_lifecycle_purely_through_the_clis(cli) -> None:
     assert cli.out("onevm", "list") == HEADER_VM + "\n"
     assert_history(
         cli.out("onevm", "history", "0", "1", "2"),
-        "History for VM 0\n\n" + re.escape(HEADER_HISTORY)
-        + rf"   0   1          host01 {STAMP} {STAMP} {TIME}   none\n\n",
-        "History for VM 1\n\n" + re.escape(HEADER_HISTORY)
-        + rf"   1   1          host01 {STAMP} {STAMP} {TIME}   none\n\n",
-        "History for VM 2\n\n" + re.escape(HEADER_HISTORY)
-        + rf"   2   0          host01 {STAMP} {STAMP} {TIME}   user\n\n",
-    )  # fmt: skip
+        history(0, 1, "none"),
+        history(1, 1, "none"),
+        history(2, 0, "user"),
+    )
     rc, out = cli("onevnet", "show", "lan")
     assert rc == 0 and "LEASE=" not in out, out  # the leases came back
     assert cli("onevnet", "delete", "lan", "-v") == (0, "Virtual Network deleted\n")

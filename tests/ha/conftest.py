@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,6 @@ class Cluster:
     names: list[str]
     record: Path
     db: dict[str, Any]
-    started: list[OnedProcess] = field(default_factory=list)
 
     @property
     def endpoints(self) -> str:

@@ -129,6 +129,7 @@ def test_leader_sigkill_under_load(ha_cluster: Any, size: int, round_: int) -> N
     killed = time.monotonic()
     new = cluster.leader(exclude=old)
     took = time.monotonic() - killed
+    assert took < 10, took  # a follower leads (marked in ha_node) soon after the kill
     for t in threads:
         t.join(150)
     assert not any(t.is_alive() for t in threads)
@@ -138,5 +139,4 @@ def test_leader_sigkill_under_load(ha_cluster: Any, size: int, round_: int) -> N
     on_leader = Client(session=ONEADMIN_SESSION, endpoint=new.url, raw=True)
     check_outcome(cluster, on_leader, allocated, hosts)
     on_leader.close()
-    assert "Recovering" in new.log() or took >= 0  # recovery ran on take-over (logged per VM)
     admin.close()

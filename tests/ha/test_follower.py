@@ -92,8 +92,8 @@ def test_onehactl_without_ha(tmp_path: Any) -> None:
         ('HA = [ node = "a", endpoint = "http://a/RPC2", leese = 3 ]', "unknown key(s) leese"),
     ],
 )
-def test_ha_section_checked(section: str, problem: str) -> None:
+def test_ha_section_checked(section: str, problem: str, tmp_path: Any) -> None:
     db = 'DB = [ backend = "postgresql" ]\n' if "postgresql" not in problem.lower() else ""
     with pytest.raises(ConfigError, match=problem.replace("(", r"\(").replace(")", r"\)")):
-        OnedConfig.from_text(f"PORT = 2633\n{db}{section}\n", "/tmp")
-    assert OnedConfig.from_text("PORT = 2633\n", "/tmp").ha is None
+        OnedConfig.from_text(f"PORT = 2633\n{db}{section}\n", str(tmp_path))
+    assert OnedConfig.from_text("PORT = 2633\n", str(tmp_path)).ha is None

@@ -9,6 +9,9 @@ from one_web.views.dashboard import cloud_series
 from one_web.views.vm_actions import available, progress
 from one_web.views.vms import syntax_error
 
+from one_core.config import OnedConfig
+from one_core.db.monitoring_models import DEFAULT_RETENTION
+from one_core.errors import ConfigError
 from one_core.vm.states import LcmState, VmState
 
 
@@ -83,3 +86,12 @@ def test_syntax_error_points_at_the_line() -> None:
 )
 def test_login_redirects_stay_on_the_site(target: str, safe: str) -> None:
     assert _safe_next(target) == safe
+
+
+def test_monitoring_history_setting() -> None:
+    assert (
+        OnedConfig.from_text("PORT = 2633\n", var_dir="/v").monitoring_history == DEFAULT_RETENTION
+    )
+    assert OnedConfig.from_text("MONITORING_HISTORY = 0\n", var_dir="/v").monitoring_history == 0
+    with pytest.raises(ConfigError, match="MONITORING_HISTORY"):
+        OnedConfig.from_text("MONITORING_HISTORY = -5\n", var_dir="/v")
