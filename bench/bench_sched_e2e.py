@@ -28,6 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench_vm import cpu_seconds  # noqa: E402
+
 from one_core.rpc.codec import encode_call  # noqa: E402
 from one_core.testing.oned import DRIVER_SECTIONS, OnedProcess, render_conf  # noqa: E402
 
@@ -126,10 +128,14 @@ def bench_daemon(base: Path, hosts: int, vms: int) -> float:
         one.start(wait=True)
         ready = time.perf_counter() - t0
         took = wait_running(one, vms, t0)
+        assert one.proc is not None
+        cpu = cpu_seconds(one.proc.pid)
         check_shares(one, vms)
         print(f"in-daemon: {vms} VMs on {hosts} hosts RUNNING {took:.2f} s after oned start "
-              f"(oned ready after {ready:.2f} s); no host over capacity")  # fmt: skip
+              f"(oned ready after {ready:.2f} s; oned used {cpu:.2f} s of CPU by then); "
+              "no host over capacity")  # fmt: skip
         result("sched_e2e_daemon_s", took, "s")
+        result("sched_e2e_daemon_cpu_s", cpu, "s")
         return took
     finally:
         one.stop()

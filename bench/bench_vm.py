@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import os
 import re
 import statistics
 import sys
@@ -44,6 +45,13 @@ POOL_ENTRY = re.compile(r"<VM><ID>(\d+)</ID>.*?<STATE>(\d+)</STATE><LCM_STATE>(\
 
 def result(key: str, value: float, unit: str) -> None:
     print(f"RESULT {key} {value:.4g} {unit}", flush=True)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` (all threads): steadier than wall time
+    on a loaded machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> tuple[float, float]:
@@ -178,6 +186,8 @@ def deploy_latency(one: OnedProcess, n: int, tpl: str) -> list[float]:
 def lifecycle(one: OnedProcess, m: int, tpl: str) -> None:
     """``m`` VMs create → running → shutdown → done with 4 clients (one host, node 0)."""
     s = one.session
+    assert one.proc is not None
+    cpu0 = cpu_seconds(one.proc.pid)
     t0 = time.perf_counter()
     _, vids = allocate_many(one, m, 4, tpl)
 
@@ -205,11 +215,13 @@ def lifecycle(one: OnedProcess, m: int, tpl: str) -> None:
     in_parallel(shutter, parts)
     wait_all(one, vids, (6, 0))
     t_done = time.perf_counter() - t0
+    cpu = cpu_seconds(one.proc.pid) - cpu0
     print(
         f"{m} VMs create->running->shutdown->done, 4 clients: running after {t_running:.1f} s, "
-        f"done after {t_done:.1f} s ({m / t_done:.0f} VMs/s end to end)"
+        f"done after {t_done:.1f} s ({m / t_done:.0f} VMs/s end to end; oned CPU {cpu:.1f} s)"
     )
     result("vm.lifecycle_1000", t_done, "s")
+    result("vm.lifecycle_1000_cpu", cpu, "s")
 
 
 def main() -> None:

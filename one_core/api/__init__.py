@@ -31,13 +31,14 @@ records            :class:`VMRecord` (what VMM/TM hooks get), :func:`remote_imag
                    (``<VM_DIR>/<vid>/images`` on a host)
 placement          :class:`PendingVM`, :class:`HostSnapshot`, :class:`Placement`
                    (the ``sched`` role)
-templates          :class:`Template`
+templates          :class:`Template`, :class:`TemplateSyntaxError`
 VM context         :func:`write_context_sh`, :func:`context_files` (the kit's ISO builder)
 VM/host states    :class:`VmState`, :class:`LcmState`, :class:`HostState`, :func:`short_status`
 C numbers          :mod:`cnum` (1.4's ``atoi``/``atof``/stream conversions)
 logs               :data:`LEVEL_LETTERS`, :func:`format_line`
 XML-RPC client     :class:`Client`, :func:`read_one_auth`, :class:`OneClientError`,
                    :class:`OneCallError`, :class:`OneTransportError` (front-ends)
+XML documents      :func:`safe_fromstring` (oned's answers, refusing DTDs and entities)
 =================  ==============================================================
 """
 
@@ -58,7 +59,8 @@ from one_core.hookspecs import hookimpl
 from one_core.logs import LEVEL_LETTERS, format_line
 from one_core.placement import HostSnapshot, PendingVM, Placement
 from one_core.records import VMRecord
-from one_core.template import Template
+from one_core.rpc.codec import safe_fromstring
+from one_core.template import Template, TemplateSyntaxError
 from one_core.vm.paths import remote_images_dir
 from one_core.vm.states import HostState, LcmState, VmState, short_status
 from one_core.vm_context import ContextError, context_files, write_context_sh
@@ -82,6 +84,7 @@ __all__ = [
     "Placement",
     # templates and the VM context
     "Template",
+    "TemplateSyntaxError",
     "write_context_sh",
     "context_files",
     # VM states
@@ -100,4 +103,5 @@ __all__ = [
     "OneClientError",
     "OneCallError",
     "OneTransportError",
+    "safe_fromstring",
 ]

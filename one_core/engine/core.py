@@ -123,8 +123,9 @@ class Engine:
         self.dm = DispatchManager(self)
         self._started = False
         self.pending_listeners: list[Callable[[], Any]] = []
-        """Called (after the commit, on the dispatcher) whenever a VM becomes PENDING: the
-        scheduler's wake-up (:meth:`one_core.scheduling.SchedulerService.wake`)."""
+        """Called (after the commit) whenever a VM becomes PENDING: the scheduler's one
+        wake-up (:meth:`one_core.scheduling.SchedulerService.wake`, which queues the cycle
+        on the dispatcher)."""
 
     def notify_pending(self) -> None:
         """A VM became PENDING: tell the listeners once the event has committed."""
@@ -225,11 +226,8 @@ class Engine:
         """``one.vm.allocate`` (``on_hold``: the VM starts in HOLD, not PENDING);
         raises :class:`~one_core.vm.pool.AllocateError`."""
         vid = self.dispatcher.call_unscoped(partial(self.pool.allocate, on_hold=on_hold), uid, text)
-        if not on_hold:  # the listeners run on the dispatcher, as for every other PENDING VM
-            if self.dispatcher.running:
-                self.dispatcher.post(self.notify_pending)
-            else:
-                self.notify_pending()
+        if not on_hold:
+            self.notify_pending()  # committed already: the listeners run now
         return vid
 
     def deploy(self, vid: int, hid: int) -> None:

@@ -20,13 +20,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from one_core.testing.cloud import wait_until
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -113,18 +114,6 @@ def run_canned(canned: FakeOned, auth_file: Path, tmp_path: Path) -> Runner:
 # -- a real oned with things in it ------------------------------------------------------------
 
 
-def wait_until(predicate: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
-    """Poll ``predicate`` until truthy (a wait for the dummy drivers, not a timing check)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
 def vm_state(client: Any, vid: int) -> tuple[int, int, str]:
     """``(STATE, LCM_STATE, HID of the last history record or "")`` of VM ``vid``."""
     el = client.vm_info(vid)
@@ -137,7 +126,7 @@ def wait_vm(client: Any, vid: int, state: int, lcm: int = 0, hid: int | None = N
         s, lc, h = vm_state(client, vid)
         return s == state and lc == lcm and (hid is None or h == str(hid))
 
-    wait_until(reached, f"VM {vid} in {state}/{lcm} on {hid}")
+    wait_until(reached, 60.0, f"VM {vid} in {state}/{lcm} on {hid}")
 
 
 def deploy(client: Any, vid: int, hid: int) -> None:

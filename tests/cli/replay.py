@@ -36,7 +36,9 @@ from pathlib import Path
 from typing import Any
 
 import transcripts as T
-from conftest import vm_state, wait_until, wait_vm
+from conftest import vm_state, wait_vm
+
+from one_core.testing.cloud import wait_until
 
 NONET_TEMPLATE = 'NAME   = "nonet"\nCPU    = 1\nMEMORY = 128\n'
 """``templates/nonet.template`` (the recording created a VM from it but never printed it)."""
@@ -221,7 +223,7 @@ class Replay:
 
     def monitor_hosts(self) -> None:
         self.restart(**FAST_MONITORING)
-        wait_until(lambda: self.host_states() == [2, 2], "both hosts MONITORED")
+        wait_until(lambda: self.host_states() == [2, 2], 60.0, "both hosts MONITORED")
         self.restart()
 
     def schedule(self) -> None:

@@ -28,12 +28,12 @@ from conftest import (
     deploy,
     fill_to,
     vm_state,
-    wait_until,
     wait_vm,
 )
 from fake_oned import vm_pool_of_pending
 
 from one_core.cli import texts
+from one_core.testing.cloud import wait_until
 
 HOLD, PENDING, ACTIVE, STOPPED, SUSPENDED, DISABLED = 2, 1, 3, 4, 5, 4
 
@@ -306,7 +306,7 @@ def test_onehost_list_json_and_enable_verbose(oned_factory, auth_file, tmp_path)
     run = Runner(oned.url, auth_file, tmp_path, oned)
     client = oned.client()
     hosts(client, "h", "i")
-    wait_until(lambda: client.host_info(0).findtext("STATE") == "2", "host h MONITORED")
+    wait_until(lambda: client.host_info(0).findtext("STATE") == "2", 60.0, "host h MONITORED")
     assert json.loads(run("onehost", "list", "--json").out)[0]["HOST_SHARE"]["MAX_CPU"] == "800"
     client.host_enable(0, False)
     client.host_enable(1, False)

@@ -28,6 +28,7 @@ S = "oneadmin:" + hashlib.sha1(b"onepass").hexdigest()
 class FakeDriver:
     def __init__(self, answer=None, fail=False, gate=None):
         self.calls: list[tuple[int, str]] = []
+        self.threads: list[str] = []
         self.answer = answer or {"TOTALCPU": 400, "FREECPU": "187.5", "TOTALMEMORY": 1024}
         self.fail = fail
         self.gate = gate
@@ -39,6 +40,7 @@ class FakeDriver:
         assert hook == "im_monitor"
         with self.lock:
             self.calls.append((hid, host))
+            self.threads.append(threading.current_thread().name)
             self.concurrent[hid] = self.concurrent.get(hid, 0) + 1
             self.max_concurrent_per_host = max(self.max_concurrent_per_host, self.concurrent[hid])
         try:
@@ -101,6 +103,9 @@ def test_success_updates_template_share_state(hosts, work):
     now = time.time() + 1
     assert im.tick(now) == 1
     assert wait_for(lambda: hosts.get(hid).state == HostState.MONITORED)
+    assert drv.threads[0].startswith(
+        "one-driver"
+    )  # the engine's driver executor, no pool of its own
     h = hosts.get(hid)
     assert h.share["max_cpu"] == 400 and h.share["free_cpu"] == 187 and h.share["max_mem"] == 1024
     assert h.share["used_cpu"] == 0  # not reported: 0

@@ -85,6 +85,7 @@ def test_api_writes_of_every_pool_run_on_the_dispatcher(core: Core) -> None:
         "UserPool.allocate",
         "UserPool.delete",
         "VNetPool.allocate",
+        "VNetPool.allocate_template",  # called by allocate
         "VNetPool.delete",
     ]
     assert {thread for _, thread in seen} == {"one-dispatcher"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from one_core.vm.states import HostState, LcmState, VmState
+from one_core.api import HostState, LcmState, VmState
 
 LCM_NAMES: dict[int, str] = {int(s): s.name for s in LcmState}
 LCM_NAMES[23] = "DELETE"  # the modern dialect shows 1.4's DELETE (15) as CLEANUP_DELETE (23)

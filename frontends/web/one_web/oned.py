@@ -15,8 +15,7 @@ from collections import OrderedDict
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from one_core.client import Client, OneClientError, OneTransportError
-from one_core.rpc.codec import safe_fromstring
+from one_core.api import Client, OneClientError, OneTransportError, safe_fromstring
 
 __all__ = ["OneClientError", "OneTransportError", "Oned", "Session"]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
-from one_core.vm.states import HostState, LcmState, VmState
+from one_core.api import HostState, LcmState, VmState
 from one_web import documents
 from one_web.views.common import Ctx, view
 

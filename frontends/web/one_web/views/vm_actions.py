@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from one_core.vm.states import LcmState, VmState
+from one_core.api import LcmState, VmState
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from one_core.template import Template, TemplateSyntaxError
-from one_core.vm.states import VmState
+from one_core.api import Template, TemplateSyntaxError, VmState
 from one_web import documents
 from one_web.oned import OneClientError
 from one_web.views.common import Ctx, HttpError, view
