@@ -24,10 +24,12 @@ Connections are kept alive and reused per thread.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import os
 import re
+import select
 import ssl
 import threading
 import time
@@ -130,6 +132,25 @@ def _not_leader(data: bytes) -> bool:
     )
 
 
+def _only_tls_records(sock: Any) -> bool:
+    """A readable TLS socket may hold only protocol records (TLS 1.3 session tickets):
+    True when reading finds no data and no end of file (the connection is alive)."""
+    if not isinstance(sock, ssl.SSLSocket):
+        return False
+    timeout = sock.gettimeout()
+    try:
+        sock.setblocking(False)
+        sock.recv(1)
+    except ssl.SSLWantReadError:
+        return True
+    except OSError:
+        return False
+    finally:
+        with contextlib.suppress(OSError):
+            sock.settimeout(timeout)
+    return False  # data nobody asked for, or end of file: do not reuse it
+
+
 def default_endpoint(env: dict[str, str] | None = None) -> str:
     env = dict(os.environ if env is None else env)
     return env.get("ONE_XMLRPC") or DEFAULT_ENDPOINT
@@ -192,6 +213,20 @@ class Client:
             self._local.path = url.path or "/RPC2"
         return conn
 
+    def _drop_if_closed(self) -> None:
+        """Close this thread's kept-alive connection if the server has closed it (its
+        socket reads as ready: end of file or a reset; a server sends nothing unasked)."""
+        conn = getattr(self._local, "conn", None)
+        sock = getattr(conn, "sock", None)
+        if sock is None:
+            return
+        try:
+            ready, _, _ = select.select([sock], [], [], 0)
+        except (OSError, ValueError):
+            ready = [sock]
+        if ready and not _only_tls_records(sock):
+            self.close()
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
@@ -204,8 +239,8 @@ class Client:
         With several endpoints, the next one is tried when an endpoint refuses the
         connection (the call was not sent) or answers ``[false, "not the leader: ..."]``
         (a follower of an HA group, docs/ha.md), round after round for up to
-        ``failover_timeout`` seconds; any other failure is raised at once (the call
-        may have run).
+        ``failover_timeout`` seconds; any other failure is raised at once, not retried
+        (the call may have run).
         """
         if len(self.endpoints) == 1:
             return self._post_one(body)
@@ -230,8 +265,16 @@ class Client:
         self.endpoint = self.endpoints[self._current]
 
     def _post_one(self, body: bytes) -> bytes:
-        """POST to the current endpoint (retries once on a stale connection)."""
+        """POST to the current endpoint.
+
+        One endpoint: retried once on a stale keep-alive connection (as always). Several
+        (an HA group): a connection the server has closed is replaced *before* sending,
+        and a failure after sending is raised, never retried: the call may have run.
+        """
+        several = len(self.endpoints) > 1
         for attempt in (0, 1):
+            if several:
+                self._drop_if_closed()
             conn = self._conn()
             try:
                 conn.request(
@@ -241,8 +284,13 @@ class Client:
                 data = resp.read()
             except (http.client.HTTPException, OSError) as exc:
                 self.close()
-                if attempt == 0 and isinstance(
-                    exc, (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
+                if (
+                    attempt == 0
+                    and not several
+                    and isinstance(
+                        exc,
+                        (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError),
+                    )
                 ):
                     continue
                 error = OneTransportError(_transport_message(exc))

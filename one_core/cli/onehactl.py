@@ -55,7 +55,7 @@ def read_status(config_path: str | None) -> list[NodeRow]:
     dbobj = db.make_database(cfg.db, var_dir=cfg.var_dir)
     if not isinstance(dbobj, peewee.PostgresqlDatabase):
         raise OneError("HA needs the PostgreSQL database: oned.conf has no DB = [ backend = ... ]")
-    elector = Elector(dbobj._connect, "onehactl", "")
+    elector = Elector(dbobj._connect, "onehactl", "")  # type: ignore[attr-defined]
     try:
         return elector.nodes()
     finally:

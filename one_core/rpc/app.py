@@ -138,7 +138,6 @@ class RpcApp:
             log.exception("Call %s failed", name)
             return encode_fault(FAULT_INTERNAL, f"Internal error: {type(exc).__name__}")
 
-
     def _refusal(self, name: str, why: str, registry: Registry | None) -> list[Any]:
         """``[false, why]`` on the 1.4 wire; ``[false, "[name] why", ACTION]`` in the modern one."""
         if registry is None or registry is self.registry:

@@ -123,6 +123,11 @@ class Env:
         self.reset_commands()
         return vid
 
+    def act(self, action: str, vid: int) -> None:
+        """Request ``action`` (``one.vm.action``) on ``vid`` and wait until the engine settles."""
+        self.engine.action(action, vid)
+        self.settle()
+
     def poll_now(self) -> None:
         """Poll every running VM at once (no interval) and wait for the results."""
         self.engine.cfg.vm_polling_interval = 0

@@ -73,8 +73,7 @@ def into_boot(env: Env) -> tuple[int, list[Gate]]:
 def into_prolog_resume(env: Env) -> tuple[int, list[Gate]]:
     """Stopped, resumed and deployed again on node2; the PROLOG_RESUME transfer is held."""
     vid = env.running_vm()
-    env.engine.action("stop", vid)
-    env.settle()
+    env.act("stop", vid)
     env.engine.action("resume", vid)
     gate = env.gate(vid)
     env.engine.deploy(vid, env.node2)

@@ -100,8 +100,7 @@ SAVE_FAILED = (
 )
 def test_failure_back_to_running(env, driver_op, action, messages):
     vid = running_vm_failing(env, driver_op)
-    env.engine.action(action, vid)
-    env.settle()
+    env.act(action, vid)
     assert env.states(vid) == ("ACTIVE", "RUNNING")
     log = env.log(vid)
     for message in messages:
@@ -142,11 +141,9 @@ def test_migration_failure_back_to_source(env, live, driver_op, messages):
 
 def test_restore_failure_fails(env):
     vid = env.running_vm()
-    env.engine.action("suspend", vid)
-    env.settle()
+    env.act("suspend", vid)
     env.fail(vid, "restore")
-    env.engine.action("resume", vid)
-    env.settle()
+    env.act("resume", vid)
     assert env.states(vid) == ("FAILED", "LCM_INIT")
     assert "Error restoring VM, dummy restore failure injected" in env.log(vid)
     assert env.share(env.node1)["running_vms"] == 0
@@ -161,8 +158,7 @@ def test_restore_failure_fails(env):
 )
 def test_epilog_failure_fails(env, driver_op, action, message):
     vid = running_vm_failing(env, driver_op)
-    env.engine.action(action, vid)
-    env.settle()
+    env.act(action, vid)
     assert env.states(vid) == ("FAILED", "LCM_INIT")
     h = env.vm(vid).history
     assert h.eetime and h.reason == Reason.ERROR
@@ -172,8 +168,7 @@ def test_epilog_failure_fails(env, driver_op, action, message):
 
 def test_resume_transfer_failure_fails(env):
     vid = env.running_vm()
-    env.engine.action("stop", vid)
-    env.settle()
+    env.act("stop", vid)
     env.engine.action("resume", vid)
     env.fail(vid, "mv")
     deploy_fails(env, vid)
@@ -284,6 +279,5 @@ def test_driver_without_migrate_refuses(env):
 def test_nosave_driver_shutdown_works(env):
     vid = env.allocate()
     env.running(vid, env.nosave)
-    env.engine.action("shutdown", vid)
-    env.settle()
+    env.act("shutdown", vid)
     assert env.states(vid) == ("DONE", "LCM_INIT")

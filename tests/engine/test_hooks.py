@@ -51,12 +51,10 @@ def test_state_hooks_fire_once_per_entry(env):
     env.engine.pool.hooks = hooks
     vid = env.allocate("NAME=web\n")
     env.running(vid)
-    env.engine.action("stop", vid)
-    env.settle()
+    env.act("stop", vid)
     env.engine.action("resume", vid)
     env.running(vid)
-    env.engine.action("shutdown", vid)
-    env.settle()
+    env.act("shutdown", vid)
     manager.shutdown(wait=True)
     names = [c[1] for c in hm.calls]
     assert names == ["c", "r", "st", "r", "s", "d"]

@@ -26,8 +26,7 @@ def lcm_init_after_deploy(env):
 
 def lcm_init_after_resume(env):
     vid = env.running_vm()
-    env.engine.action("suspend", vid)
-    env.settle()
+    env.act("suspend", vid)
 
     def dm_step_only():
         vm = env.engine.pool.get(vid)

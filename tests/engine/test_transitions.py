@@ -77,8 +77,7 @@ def test_shutdown_epilog_done(env):
     vid = env.allocate("NAME=x\nCPU=1\nMEMORY=64\nDISK=[SOURCE=/a,SAVE=yes]\nDISK=[SOURCE=/b]\n")
     env.running(vid)
     env.reset_commands()
-    env.engine.action("shutdown", vid)
-    env.settle()
+    env.act("shutdown", vid)
     assert env.states(vid) == ("DONE", "LCM_INIT")
     r = rdir(env, vid)
     assert env.commands(vid) == [
@@ -98,8 +97,7 @@ def test_shutdown_epilog_done(env):
 
 def test_cancel_done_without_epilog(env):
     vid = env.running_vm()
-    env.engine.action("cancel", vid)
-    env.settle()
+    env.act("cancel", vid)
     assert env.states(vid) == ("DONE", "LCM_INIT")
     assert env.commands(vid) == []  # quirk 5: no epilog
     h = env.vm(vid).history
@@ -120,8 +118,7 @@ def test_hold_release(env):
 
 def test_stop_and_resume_on_another_host(env):
     vid = env.running_vm()
-    env.engine.action("stop", vid)
-    env.settle()
+    env.act("stop", vid)
     assert env.states(vid) == ("STOPPED", "LCM_INIT")
     r = rdir(env, vid)
     assert env.commands(vid) == [f"MV node1:{r} front:{env.var}/{vid}"]
@@ -146,14 +143,12 @@ def test_stop_and_resume_on_another_host(env):
 
 def test_suspend_and_resume(env):
     vid = env.running_vm()
-    env.engine.action("suspend", vid)
-    env.settle()
+    env.act("suspend", vid)
     assert env.states(vid) == ("SUSPENDED", "LCM_INIT")
     h0 = env.vm(vid).history
     assert h0.reason == Reason.STOP_RESUME and h0.retime and h0.etime
     assert env.share(env.node1)["running_vms"] == 0
-    env.engine.action("resume", vid)
-    env.settle()
+    env.act("resume", vid)
     assert env.states(vid) == ("ACTIVE", "RUNNING")
     vm = env.vm(vid)
     assert vm.history.seq == 1 and vm.history.host_name == "node1"
@@ -260,8 +255,7 @@ def test_restart_from_unknown(env):
     vid = env.running_vm()
     env.on_dispatcher(env.engine.vmm.poll_result, env.engine.pool.get(vid), {"STATE": "d"})
     assert env.states(vid) == ("ACTIVE", "UNKNOWN")
-    env.engine.action("restart", vid)
-    env.settle()
+    env.act("restart", vid)
     assert env.states(vid) == ("ACTIVE", "RUNNING")
     assert "New VM state is BOOT" in env.log(vid)
 
@@ -291,8 +285,7 @@ def test_finalize_pending_hold_stopped_failed_done(env):
     env.engine.action("finalize", a)  # DONE: nothing, still success
     c = env.allocate()
     env.running(c)
-    env.engine.action("stop", c)
-    env.settle()
+    env.act("stop", c)
     env.engine.action("finalize", c)
     assert env.states(c) == ("DONE", "LCM_INIT")
 
@@ -300,11 +293,9 @@ def test_finalize_pending_hold_stopped_failed_done(env):
 def test_finalize_suspended_deletes_images(env):
     vid = env.allocate()
     env.running(vid)
-    env.engine.action("suspend", vid)
-    env.settle()
+    env.act("suspend", vid)
     env.reset_commands()
-    env.engine.action("finalize", vid)
-    env.settle()
+    env.act("finalize", vid)
     assert env.states(vid) == ("DONE", "LCM_INIT")
     assert env.commands(vid) == [f"DELETE node1:{rdir(env, vid)}"]
     assert (env.var / str(vid) / "transfer.1.delete").exists() or (
@@ -314,8 +305,7 @@ def test_finalize_suspended_deletes_images(env):
 
 def test_finalize_running(env):
     vid = env.running_vm()
-    env.engine.action("finalize", vid)
-    env.settle()
+    env.act("finalize", vid)
     assert env.states(vid) == ("DONE", "LCM_INIT")
     h = env.vm(vid).history
     assert h.reason == Reason.USER and h.etime and h.retime

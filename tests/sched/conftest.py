@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,14 +80,6 @@ class SchedEnv:
             vm_log_func=VMLogWriter(str(self.var)),
         )
         return drivers.get("sched", "rank")
-
-
-def wait_for(cond: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
-    """Wait for a condition (not a duration)."""
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, f"timed out waiting for {what or cond}"
-        time.sleep(0.01)
 
 
 @pytest.fixture

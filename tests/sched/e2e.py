@@ -6,12 +6,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
+
+from one_core.testing.cloud import wait_until
 
 MONITORED = 2
 
@@ -22,14 +23,6 @@ def write_host_files(var: Path, hosts: dict[str, str]) -> None:
     d.mkdir(parents=True, exist_ok=True)
     for name, text in hosts.items():
         (d / name).write_text(text)
-
-
-def wait_for(cond: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def xml(oned: Any, method: str, *params: Any) -> ET.Element:
@@ -50,7 +43,7 @@ def add_monitored_hosts(oned: Any, names: list[str]) -> list[int]:
                           "tm_dummy")  # fmt: skip
         assert value[0] is True, value
         ids.append(value[1])
-    wait_for(
+    wait_until(
         lambda: all(host_states(oned).get(i) == MONITORED for i in ids),
         what="hosts monitored",
     )

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from one_core.testing.cloud import wait_until
+
 from .e2e import (
     add_monitored_hosts,
     allocate,
@@ -15,7 +17,6 @@ from .e2e import (
     mm_sched,
     read,
     vm_states,
-    wait_for,
     write_host_files,
 )
 
@@ -69,7 +70,7 @@ def allocate_cases(oned: Any) -> dict[str, int]:
 
 def check_placements(oned: Any, vids: dict[str, int]) -> None:
     placed = [vids[name] for name, _, _, hid in CASES if hid is not None]
-    wait_for(
+    wait_until(
         lambda: all(vm_states(oned)[v][:2] == (ACTIVE, RUNNING) for v in placed),
         what="placed VMs RUNNING",
     )
@@ -87,7 +88,7 @@ def check_reasons(oned: Any, vids: dict[str, int]) -> None:
     def log(name: str) -> str:
         return read(oned.var / str(vids[name]) / "vm.log")
 
-    wait_for(lambda: "[SCHED][I]" in log("bad-syntax"), what="reason logged")
+    wait_until(lambda: "[SCHED][I]" in log("bad-syntax"), what="reason logged")
     assert "REQUIREMENTS not met by host(s) 0, 1, 2" in log("sparc")
     assert "[SCHED][I]" in log("too-big") and "capacity" in log("too-big").lower()
     assert "syntax error" in log("bad-syntax")
@@ -121,5 +122,5 @@ def test_external_mode_leaves_vms_pending_without_mm_sched(
     vid = allocate(oned, VM.format(name="x", cpu=1))
     # a fresh VM on an in-daemon oned is placed well within this; here nothing may place it
     with pytest.raises(AssertionError):
-        wait_for(lambda: vm_states(oned)[vid][0] != PENDING, timeout=3, what="deploy")
+        wait_until(lambda: vm_states(oned)[vid][0] != PENDING, timeout=3, what="deploy")
     assert "sched.log" not in [p.name for p in oned.var.iterdir()]

@@ -10,8 +10,9 @@ from one_core.config import OnedConfig
 from one_core.drivers import load_drivers
 from one_core.placement import HostSnapshot, PendingVM, Placement
 from one_core.scheduling import SchedulerService, fits, host_snapshot, setup
+from one_core.testing.cloud import wait_until
 
-from .conftest import SchedEnv, wait_for
+from .conftest import SchedEnv
 
 
 class FakeDriver:
@@ -173,9 +174,9 @@ def test_vms_arriving_during_cycles_are_placed_without_overcommit(senv: SchedEnv
     try:
         first = [senv.allocate() for _ in range(2)]
         vids = first + arrivals
-        wait_for(lambda: len(arrivals) >= 6, what="arrivals")
+        wait_until(lambda: len(arrivals) >= 6, what="arrivals")
         vids = first + arrivals
-        wait_for(
+        wait_until(
             lambda: sum(senv.state(v) == ("ACTIVE", "RUNNING") for v in vids) == 6,
             what="six VMs running",
         )
@@ -203,7 +204,7 @@ def test_a_failing_cycle_does_not_kill_the_loop(senv: SchedEnv) -> None:
     svc.start()
     try:
         vid = senv.allocate()
-        wait_for(lambda: senv.state(vid) == ("ACTIVE", "RUNNING"), what="VM running")
+        wait_until(lambda: senv.state(vid) == ("ACTIVE", "RUNNING"), what="VM running")
     finally:
         svc.stop()
     assert len(calls) >= 2 and svc.cycles >= 2
@@ -215,9 +216,9 @@ def test_wake_runs_a_cycle_without_waiting_for_the_interval(senv: SchedEnv) -> N
     senv.engine.pending_listeners.append(svc.wake)
     svc.start()
     try:
-        wait_for(lambda: svc.cycles >= 1, what="start-up cycle")
+        wait_until(lambda: svc.cycles >= 1, what="start-up cycle")
         vid = senv.allocate()
-        wait_for(lambda: senv.state(vid)[0] == "ACTIVE", timeout=10, what="woken cycle")
+        wait_until(lambda: senv.state(vid)[0] == "ACTIVE", timeout=10, what="woken cycle")
     finally:
         svc.stop()
 

@@ -19,7 +19,9 @@ from typing import Any
 
 import pytest
 
-from .e2e import add_monitored_hosts, allocate, host_shares, vm_states, wait_for
+from one_core.testing.cloud import wait_until
+
+from .e2e import add_monitored_hosts, allocate, host_shares, vm_states
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "one-sched-first"
@@ -61,7 +63,7 @@ def place_three(oned_factory: Callable[..., Any], sched: str, env: dict[str, str
     assert f"Loaded sched driver {sched} ({sched})" in oned.log()
     hids = add_monitored_hosts(oned, ["n0", "n1", "n2"])
     vids = [allocate(oned, VM) for _ in range(3)]
-    wait_for(lambda: all(vm_states(oned)[v][0] == 3 for v in vids), what="VMs ACTIVE")
+    wait_until(lambda: all(vm_states(oned)[v][0] == 3 for v in vids), what="VMs ACTIVE")
     for share in host_shares(oned).values():
         assert share["cpu_usage"] <= share["max_cpu"]
     states = vm_states(oned)

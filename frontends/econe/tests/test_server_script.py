@@ -8,32 +8,27 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from one_core.testing.cloud import free_port, wait_until
 
 BIN = Path(sys.executable).parent / "econe-server"
 
 
-def _wait_port(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("econe-server did not open its port")
+def _connects(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
 
 
-def _wait_gone(pid: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.1)
-    raise AssertionError("econe-server did not stop")
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -41,9 +36,7 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
 
 
 def test_start_stop_usage(tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     loc = tmp_path / "one"
     (loc / "etc" / "ec2query_templates").mkdir(parents=True)
     (loc / "etc" / "econe.conf").write_text(
@@ -63,11 +56,11 @@ def test_start_stop_usage(tmp_path):
     pid = int(pid_file.read_text())
     assert (loc / "images" / "tmp").is_dir()
     try:
-        _wait_port(port)
+        wait_until(lambda: _connects(port), 30, "econe-server port")
         out = _run(["stop"], env)
         assert (out.returncode, out.stdout) == (0, "econe-server stopped\n")
         assert not pid_file.exists()
-        _wait_gone(pid)
+        wait_until(lambda: not _alive(pid), 30, "econe-server exit")
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)

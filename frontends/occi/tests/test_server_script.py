@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 
+from one_core.testing.cloud import free_port, wait_until
+
 BIN = os.path.join(os.path.dirname(sys.executable), "occi-server")
 
 
@@ -17,9 +19,7 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
 
 
 def test_start_stop_usage(stack, tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     loc = tmp_path / "one"
     (loc / "etc" / "occi_templates").mkdir(parents=True)
     (loc / "etc" / "occi-server.conf").write_text(
@@ -38,7 +38,7 @@ def test_start_stop_usage(stack, tmp_path):
     pid_file = loc / "var" / "occi-server.pid"
     pid = int(pid_file.read_text())
     try:
-        stack.wait_until(lambda: _connects(port), 30, "occi-server port")
+        wait_until(lambda: _connects(port), 30, "occi-server port")
         import requests
 
         resp = requests.get(f"http://127.0.0.1:{port}/compute", auth=("oneadmin", "x"), timeout=30)
@@ -46,7 +46,7 @@ def test_start_stop_usage(stack, tmp_path):
         out = _run(["stop"], env)
         assert (out.returncode, out.stdout) == (0, "occi-server stopped\n")
         assert not pid_file.exists()
-        stack.wait_until(lambda: not _alive(pid), 30, "occi-server exit")
+        wait_until(lambda: not _alive(pid), 30, "occi-server exit")
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)

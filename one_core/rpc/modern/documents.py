@@ -40,6 +40,11 @@ def _els(pairs: Iterable[tuple[str, Any]]) -> str:
     return "".join(_el(tag, value) for tag, value in pairs)
 
 
+def _block(tag: str, pairs: Iterable[tuple[str, Any]]) -> str:
+    """``<tag>`` holding one element per ``(name, value)`` pair."""
+    return f"<{tag}>{_els(pairs)}</{tag}>"
+
+
 def permissions_xml(owner_manage: bool = True) -> str:
     """``um- --- ---`` (modern's default umask 177)."""
     bits = (1, int(owner_manage), 0, 0, 0, 0, 0, 0, 0)
@@ -47,7 +52,7 @@ def permissions_xml(owner_manage: bool = True) -> str:
         "OWNER_U", "OWNER_M", "OWNER_A", "GROUP_U", "GROUP_M", "GROUP_A",
         "OTHER_U", "OTHER_M", "OTHER_A",
     )  # fmt: skip
-    return "<PERMISSIONS>" + _els(zip(names, bits, strict=True)) + "</PERMISSIONS>"
+    return _block("PERMISSIONS", zip(names, bits, strict=True))
 
 
 def _owner(uid: int, uname: str) -> str:
@@ -60,54 +65,48 @@ def _owner(uid: int, uname: str) -> str:
 
 def history_xml(vid: int, h: Mapping[str, Any]) -> str:
     """One ``HISTORY`` record (``h``: a row of the ``history`` table)."""
-    return (
-        "<HISTORY>"
-        + _els(
-            (
-                ("OID", vid),
-                ("SEQ", h["seq"]),
-                ("HOSTNAME", h["host_name"]),
-                ("HID", h["hid"]),
-                ("CID", -1),
-                ("STIME", h["stime"]),
-                ("ETIME", h["etime"]),
-                ("VM_MAD", h["vm_mad"]),
-                ("TM_MAD", h["tm_mad"]),
-                ("DS_ID", 0),
-                ("PLAN_ID", -1),
-                ("ACTION_ID", -1),
-                ("PSTIME", h["pstime"]),
-                ("PETIME", h["petime"]),
-                ("RSTIME", h["rstime"]),
-                ("RETIME", h["retime"]),
-                ("ESTIME", h["estime"]),
-                ("EETIME", h["eetime"]),
-                ("ACTION", 0),
-                ("UID", -1),
-                ("GID", -1),
-                ("REQUEST_ID", -1),
-            )
-        )
-        + "</HISTORY>"
+    return _block(
+        "HISTORY",
+        (
+            ("OID", vid),
+            ("SEQ", h["seq"]),
+            ("HOSTNAME", h["host_name"]),
+            ("HID", h["hid"]),
+            ("CID", -1),
+            ("STIME", h["stime"]),
+            ("ETIME", h["etime"]),
+            ("VM_MAD", h["vm_mad"]),
+            ("TM_MAD", h["tm_mad"]),
+            ("DS_ID", 0),
+            ("PLAN_ID", -1),
+            ("ACTION_ID", -1),
+            ("PSTIME", h["pstime"]),
+            ("PETIME", h["petime"]),
+            ("RSTIME", h["rstime"]),
+            ("RETIME", h["retime"]),
+            ("ESTIME", h["estime"]),
+            ("EETIME", h["eetime"]),
+            ("ACTION", 0),
+            ("UID", -1),
+            ("GID", -1),
+            ("REQUEST_ID", -1),
+        ),
     )
 
 
 def _monitoring(v: Mapping[str, Any]) -> str:
     if not v["last_poll"]:
         return "<MONITORING/>"
-    return (
-        "<MONITORING>"
-        + _els(
-            (
-                ("CPU", v["cpu"]),
-                ("ID", v["oid"]),
-                ("MEMORY", v["memory"]),
-                ("NETRX", v["net_rx"]),
-                ("NETTX", v["net_tx"]),
-                ("TIMESTAMP", v["last_poll"]),
-            )
-        )
-        + "</MONITORING>"
+    return _block(
+        "MONITORING",
+        (
+            ("CPU", v["cpu"]),
+            ("ID", v["oid"]),
+            ("MEMORY", v["memory"]),
+            ("NETRX", v["net_rx"]),
+            ("NETTX", v["net_tx"]),
+            ("TIMESTAMP", v["last_poll"]),
+        ),
     )
 
 
@@ -209,9 +208,9 @@ def user_xml(u: User, tokens: Iterable[Token] = ()) -> str:
     """A ``USER`` (with its live login tokens)."""
     gid, gname = group_of(u.oid)
     login = "".join(
-        "<LOGIN_TOKEN>"
-        + _els((("TOKEN", t.token), ("EXPIRATION_TIME", t.expires), ("EGID", t.egid)))
-        + "</LOGIN_TOKEN>"
+        _block(
+            "LOGIN_TOKEN", (("TOKEN", t.token), ("EXPIRATION_TIME", t.expires), ("EGID", t.egid))
+        )
         for t in tokens
     )
     return (
