@@ -2,6 +2,8 @@
 
 * :mod:`.dispatcher` — the event loop (commands, driver results, timers);
 * :mod:`.executor` — driver calls on a bounded pool, one at a time per VM;
+* :mod:`.work` — timers and blocking work of host monitoring, the scheduler and hooks
+  on the same dispatcher and executor (no threads of their own);
 * :mod:`.transitions` — the VM state machine: one table of every transition (spec §1,
   recovery), rendered into ``docs/state-machine.md`` by :mod:`.statedoc`;
 * :mod:`.lcm` — applies the table's rows (the one dispatch of their driver actions);

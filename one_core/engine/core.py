@@ -149,22 +149,25 @@ class Engine:
         self.vm_log.hold()
         self.executor.hold()
 
-    def _mark_event(self) -> tuple[int, int]:
-        """Before each event of a batch: how much work the batch has queued so far."""
-        held = getattr(self.executor, "_held", None)
-        return len(self._deferred), len(held) if held is not None else 0
+    def _mark_event(self) -> tuple[int, set[int]]:
+        """Before each event of a batch: what the batch has queued so far."""
+        held = getattr(self.executor, "_held", None) or []
+        return len(self._deferred), {id(task) for task in held}
 
-    def _undo_event(self, mark: tuple[int, int]) -> None:
+    def _undo_event(self, mark: tuple[int, set[int]]) -> None:
         """An event of a batch failed and was rolled back: drop the work it queued."""
-        deferred, submitted = mark
+        deferred, earlier = mark
         del self._deferred[deferred:]
         held = getattr(self.executor, "_held", None)
-        if held is None or len(held) <= submitted:
+        if not held:
+            return
+        mine = [task for task in held if id(task) not in earlier]
+        if not mine:
             return
         # the executor drops a held list with release(False) (and its in-flight count)
-        self.executor._held = held[submitted:]
+        held[:] = [task for task in held if id(task) in earlier]
+        self.executor._held = mine
         self.executor.release(False)
-        del held[submitted:]
         self.executor._held = held
 
     def _after_event(self, ok: bool) -> None:

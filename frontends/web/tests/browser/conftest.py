@@ -16,8 +16,6 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from one_core.testing.oned import DRIVER_SECTIONS_SCHED, ONEADMIN_PASSWORD, OnedProcess
 
-from ..webserver import WebServer
-
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -36,8 +34,9 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is not installed (scripts/install-test-deps.sh installs it)")
+    assert os.path.exists(CHROMIUM), (
+        f"{CHROMIUM} is not installed (scripts/install-test-deps.sh installs it)"
+    )
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield b
@@ -79,7 +78,7 @@ def tabs(browser: Browser) -> Iterator[Callable[..., Tab]]:
     """``tabs(web, phone=False)``: a new browser context (its own cookies) on ``web``."""
     contexts = []
 
-    def make(web: WebServer, phone: bool = False) -> Tab:
+    def make(web: Any, phone: bool = False) -> Tab:
         # bypass_csp: the escaping must hold on its own, not because the CSP blocks
         # inline scripts (the CSP header is checked in test_security.py)
         context = browser.new_context(viewport=PHONE if phone else DESKTOP, bypass_csp=True)
@@ -98,7 +97,5 @@ def cloud(oned_factory: Callable[..., OnedProcess]) -> OnedProcess:
 
 
 @pytest.fixture
-def web(cloud: OnedProcess) -> Iterator[WebServer]:
-    server = WebServer(cloud.url).start()
-    yield server
-    server.stop()
+def web(cloud: OnedProcess, start_web: Callable[..., Any]) -> Any:
+    return start_web(cloud.url)

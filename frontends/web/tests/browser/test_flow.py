@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 from playwright.sync_api import expect
-
-from .conftest import Tab
 
 VM_TEMPLATE = 'NAME = "web1"\nCPU = 1\nMEMORY = 256\nNIC = [ NETWORK = "lan" ]\n'
 NET_TEMPLATE = 'NAME = "lan"\nTYPE = FIXED\nBRIDGE = br0\nLEASES = [ IP = 10.0.0.5 ]\n'
 
 
-def vm_state(tab: Tab) -> str:
+def vm_state(tab: Any) -> str:
     return tab.page.locator("#vm-live .vm-state").inner_text().strip()
 
 
-def wait_state(tab: Tab, want: str, timeout: float = 60.0) -> list[str]:
+def wait_state(tab: Any, want: str, timeout: float = 60.0) -> list[str]:
     """Watch the VM page (no reload) until its state is ``want``; the states seen, in order."""
     seen: list[str] = []
     deadline = time.monotonic() + timeout

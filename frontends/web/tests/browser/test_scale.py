@@ -11,8 +11,6 @@ from playwright.sync_api import expect
 from one_core.client import Client
 from one_core.testing.oned import OnedProcess
 
-from ..webserver import WebServer
-
 VMS = 10_000
 BATCH = 500
 LIMIT_SECONDS = 1.0
@@ -39,13 +37,13 @@ def allocate_many(oned: OnedProcess, count: int) -> None:
 
 
 def test_first_page_of_10000_vms_within_a_second(
-    oned_factory: Callable[..., OnedProcess], tabs
+    oned_factory: Callable[..., OnedProcess], tabs, start_web
 ) -> None:
     oned = oned_factory()  # no scheduler: the VMs stay PENDING
     started = time.monotonic()
     allocate_many(oned, VMS)
     allocated = time.monotonic() - started
-    web = WebServer(oned.url).start()
+    web = start_web(oned.url)
     try:
         tab = tabs(web)
         tab.login()

@@ -11,18 +11,14 @@ from playwright.sync_api import expect
 from one_core.client import Client
 from one_core.testing.oned import DRIVER_SECTIONS_SCHED, OnedProcess
 
-from ..webserver import WebServer
-
 HOSTILE = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>']
 
 
 @pytest.fixture
-def strict_web(oned_factory: Callable[..., OnedProcess]):
+def strict_web(oned_factory: Callable[..., OnedProcess], start_web):
     """The dashboard on an oned in strict mode (``API_SECURITY = "strict"``)."""
     oned = oned_factory(sections=DRIVER_SECTIONS_SCHED, API_SECURITY='"strict"')
-    server = WebServer(oned.url).start()
-    yield server
-    server.stop()
+    return start_web(oned.url)
 
 
 def test_a_user_sees_only_their_vms(strict_web, tabs) -> None:
@@ -125,7 +121,7 @@ def test_posts_without_csrf_token_are_refused(web, tabs, cloud) -> None:
     pool.close()
 
 
-def test_cookie_and_headers(web: WebServer, tabs) -> None:
+def test_cookie_and_headers(web, tabs) -> None:
     tab = tabs(web)
     response = tab.page.goto(web.url + "/login")
     assert response is not None

@@ -1,10 +1,12 @@
-"""The dashboard served by uvicorn on a thread, for tests (a real HTTP server)."""
+"""Fixtures of the dashboard's tests: ``start_web(oned_url)`` serves one_web on a free port."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator
 
+import pytest
 import uvicorn
 from one_web.app import create_app
 from one_web.settings import Settings
@@ -35,3 +37,18 @@ class WebServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(10)
+
+
+@pytest.fixture
+def start_web() -> Iterator[Callable[..., WebServer]]:
+    """``start_web(oned_url, **settings)``: a started dashboard, stopped after the test."""
+    servers: list[WebServer] = []
+
+    def start(oned_url: str, **settings: object) -> WebServer:
+        server = WebServer(oned_url, **settings).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
