@@ -3,7 +3,7 @@
     uv run python bench/run_all.py                # each oned benchmark once, the others once
     uv run python bench/run_all.py --repeat 3     # oned benchmarks 3 times: medians
     uv run python bench/run_all.py --quick        # smaller sizes (a smoke run, not for figures)
-    uv run python bench/run_all.py --only vm      # only bench_vm.py (api, vm, vnet, template, sched, rss)
+    uv run python bench/run_all.py --only vm      # only bench_vm.py (api, vm, vnet, template, sched, rss, sweep)
 
 The oned benchmarks (``bench_api.py``, ``bench_vm.py``) print ``RESULT <key> <value> <unit>``
 lines; the summary shows the median of each key over the repeats, the goal, and the load
@@ -113,7 +113,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=1, help="runs of each oned benchmark")
     ap.add_argument("--quick", action="store_true", help="smaller sizes (smoke run)")
     ap.add_argument(
-        "--only", choices=["api", "vm", "vnet", "template", "sched", "rss"], default=None
+        "--only", choices=["api", "vm", "vnet", "template", "sched", "rss", "sweep"], default=None
     )
     ap.add_argument("--econe", action="store_true", help="also run bench_econe_upload.py")
     ap.add_argument(
