@@ -42,8 +42,8 @@ GOALS: dict[str, tuple[str, str, str, str, float]] = {
     "api.rss_1000_hosts": ("oned RSS, 1,000 hosts", "-", "<= 80 MB", "<=", 80),
     "vm.allocate_1": ("one.vm.allocate, 1 client", "225/s", ">= 600/s", ">=", 600),
     "vm.allocate_4": ("one.vm.allocate, 4 clients", "189/s", ">= 1,000/s", ">=", 1000),
-    "vm.pool_1000": ("one.vmpool.info, 1,000 VMs", "18 ms", "<= 15 ms", "<=", 15),
-    "vm.pool_10000": ("one.vmpool.info, 10,000 VMs", "201 ms", "<= 150 ms", "<=", 150),
+    "vm.pool_1000": ("one.vmpool.info, 1,000 VMs", "18 ms †", "<= 15 ms", "<=", 15),
+    "vm.pool_10000": ("one.vmpool.info, 10,000 VMs", "201 ms †", "<= 150 ms", "<=", 150),
     "vm.info": ("one.vm.info, 2,000 VMs", "0.25 ms", "<= 0.5 ms", "<=", 0.5),
     "vm.info_10000": ("one.vm.info, 10,000 VMs", "0.25 ms", "<= 0.5 ms", "<=", 0.5),
     "vm.deploy_latency": ("allocate+deploy -> RUNNING", "12.3 ms", "<= 10 ms", "<=", 10),
@@ -58,20 +58,21 @@ GOALS: dict[str, tuple[str, str, str, str, float]] = {
 
 # issue 19's Goals table (the 1.4 column: see docs/performance.md for how each was measured)
 GOALS_19: dict[str, tuple[str, str, str, str, float]] = {
-    "sweep.pool_1500": ("vmpool.info 1,500 VMs, raw HTTP", "9.7 ms*", "<= 5 ms", "<=", 5),
-    "sweep.pool_10000": ("vmpool.info 10,000 VMs, raw HTTP", "45.1 ms*", "<= 22 ms", "<=", 22),
+    "sweep.pool_1500": ("vmpool.info 1,500 VMs, raw HTTP", "9.7 ms b", "<= 5 ms", "<=", 5),
+    "sweep.pool_10000": ("vmpool.info 10,000 VMs, raw HTTP", "45.1 ms b", "<= 22 ms", "<=", 22),
     "sweep.page_100000": ("first page of 100, 100,000 VMs", "-", "<= 2 ms", "<=", 2),
-    "sweep.rss_10000": ("oned RSS, 10,000 VMs", "12.7 MB*", "<= 40 MiB", "<=", 40),
+    "sweep.rss_10000": ("oned RSS, 10,000 VMs", "12.7 MB b", "<= 40 MiB", "<=", 40),
     "sweep.rss_100000": ("oned RSS, 100,000 VMs", "-", "<= 120 MiB", "<=", 120),
-    "sched_e2e_daemon_s": ("1,000 pending x 100 hosts -> RUNNING", "24 s*", "<= 2 s", "<=", 2),
+    "sched_e2e_daemon_s": ("1,000 pending x 100 hosts -> RUNNING", "24 s a‡", "<= 2 s", "<=", 2),
     "vm.lifecycle_1000": ("1,000 VMs to DONE, 4 clients", "-", "<= 5 s", "<=", 5),
     "sweep.allocate_ratio": ("allocate rate 100,000 VMs / empty", "-", ">= 0.9", ">=", 0.9),
     "sweep.startup_100000": ("start-up, 100,000 VMs", "-", "<= 5 s", "<=", 5),
     "sweep.monitor_10000": ("10,000 hosts monitored, after interval", "-", "<= 60 s", "<=", 60),
     "sweep.api_p99_10000": ("API p99 while 10,000 hosts monitored", "-", "<= 20 ms", "<=", 20),
 }
-"""``*``: measured by an earlier session with the real 1.4 oned, not side by side with
-this run (the 1.4 source cannot be built here); the listing figures were raw HTTP like ours."""
+"""1.4 figures, none measured in this run (the 1.4 source cannot be built here): ``b`` an
+earlier session's side-by-side run (listings raw HTTP, like ours); ``a`` given by issue 6,
+``‡`` its ``mm_sched``, not an in-daemon scheduler (docs/performance.md)."""
 
 
 def loadavg() -> float:
@@ -171,6 +172,8 @@ def main() -> int:
         f"{time.monotonic() - t0:.0f} s)"
     )
     print(f"load average (1 min) before each run: {', '.join(f'{x:.2f}' for x in loads)}")
+    print("1.4 column: figures given by issues 4-6, not measured in this run;")
+    print("† = not like with like (1.4 time includes xmlrpc.client parsing; ours raw HTTP)")
     print(f"{'benchmark':<40} {'1.4':>9} {'goal':>11} {'ours':>10}  {'':6} runs")
     for key, (label, one14, goal, _cmp, _v) in GOALS.items():
         if key not in results:
@@ -187,7 +190,8 @@ def main() -> int:
         shown = f"{med:,.0f}{unit}" if med >= 100 else f"{med:.2f}{unit}"
         spread = ", ".join(f"{v:.3g}" for v in values)
         print(f"{label:<40} {one14:>9} {goal:>11} {shown:>10}  {verdict(key, med):6} {spread}")
-    print("\n=== issue 19 goals (* = 1.4 figure from an earlier session, not side by side)")
+    print("\n=== issue 19 goals (1.4: b = earlier session, a = issue 6, ‡ = its mm_sched;")
+    print("    none measured side by side with this run, see docs/performance.md)")
     print(f"{'goal':<40} {'1.4':>9} {'goal':>11} {'ours':>10}  {'':6} runs")
     for key, (label, one14, goal, _cmp, _v) in GOALS_19.items():
         values = results.get(key)

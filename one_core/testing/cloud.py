@@ -1,20 +1,25 @@
 """Test helpers of cloud front-ends (frontends/econe, frontends/occi) and their tests.
 
 * :func:`start_oned` — oned with the host ``host01`` and one ranged network.
+* :func:`cloud_site` — that oned as a context, plus what its cloud servers share (:class:`CloudSite`).
 * :class:`ServerProcess` — a cloud server subprocess (``python -m <module> --config X run``).
 * :func:`write_server_config` — a server configuration and its VM type templates.
-* :func:`free_port`, :func:`wait_until`, :func:`sha1_hex`.
+* :func:`check_server_script` — the ``<name>-server {start|stop}`` script's whole life cycle.
+* :func:`free_port`, :func:`wait_until`, :func:`sha1_hex`, :func:`port_open`, :func:`pid_alive`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -23,8 +28,13 @@ from one_core.testing.oned import OnedProcess, free_port
 
 __all__ = [
     "ADMIN_PASSWORD",
+    "CloudSite",
     "ServerProcess",
+    "check_server_script",
+    "cloud_site",
     "free_port",
+    "pid_alive",
+    "port_open",
     "sha1_hex",
     "start_oned",
     "wait_until",
@@ -46,6 +56,27 @@ def wait_until(
         time.sleep(interval)
 
 
+def port_open(port: int) -> bool:
+    """Whether something accepts TCP connections on ``127.0.0.1:port``."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie child of ours is reaped and counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with contextlib.suppress(ChildProcessError):
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    return True
+
+
 def sha1_hex(text: str) -> str:
     """The SHA-1 hex digest of ``text`` (OpenNebula's password hash)."""
     return hashlib.sha1(text.encode()).hexdigest()
@@ -60,6 +91,69 @@ def start_oned(path: Path, network: str, *oned_args: Any) -> tuple[OnedProcess, 
     admin.host_allocate("host01", "im_dummy", "vmm_dummy", "tm_dummy")
     admin.vn_allocate(network)
     return oned, admin
+
+
+@dataclass
+class CloudSite:
+    """A running oned and what the cloud servers in front of it share."""
+
+    oned: OnedProcess
+    admin: Any
+    env: dict[str, str]
+    """oned's environment plus ``ONE_LOCATION`` (the servers' environment)."""
+    image_dir: Path
+    database: Path
+    servers: list[ServerProcess] = field(default_factory=list)
+
+    def start_server(
+        self,
+        server_class: type[ServerProcess],
+        write_config: Callable[..., Path],
+        folder: Path,
+        config_name: str,
+        log_name: str,
+        **config: Any,
+    ) -> ServerProcess:
+        """Start ``server_class`` on a free port with ``write_config(folder / config_name, port=,
+        database=, image_dir=, **config)``, logging to ``folder / log_name``; it is stopped when
+        the :func:`cloud_site` context ends.
+        """
+        port = free_port()
+        path = write_config(
+            folder / config_name,
+            port=port,
+            database=self.database,
+            image_dir=self.image_dir,
+            **config,
+        )
+        server = server_class(path, port, self.env, folder / log_name).start()
+        self.servers.append(server)
+        return server
+
+
+@contextlib.contextmanager
+def cloud_site(base: Path, label: str, networks: list[str], *oned_args: Any) -> Iterator[CloudSite]:
+    """oned under ``base / "one"`` with the host ``host01`` and ``networks`` (the first one
+    through :func:`start_oned`); the servers share ``ONE_LOCATION = base / "<label>-location"``,
+    ``base / "images"`` and ``base / "var" / "<label>.db"``. Everything stops on exit.
+    """
+    oned, admin = start_oned(base / "one", networks[0], *oned_args)
+    for network in networks[1:]:
+        admin.vn_allocate(network)
+    site = CloudSite(
+        oned,
+        admin,
+        dict(oned.env, ONE_LOCATION=str(base / f"{label}-location")),
+        base / "images",
+        base / "var" / f"{label}.db",
+    )
+    try:
+        yield site
+    finally:
+        for server in site.servers:
+            server.stop()
+        admin.close()
+        oned.stop()
 
 
 def write_server_config(
@@ -120,11 +214,7 @@ class ServerProcess:
             assert self.proc is not None
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.LABEL} exited: {self.log()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return True
-            except OSError:
-                return False
+            return port_open(self.port)
 
         wait_until(ready, 30, f"{self.LABEL} port")
         return self
@@ -142,3 +232,54 @@ class ServerProcess:
                 self.proc.wait()
         self.proc = None
         self._log.close()
+
+
+def check_server_script(
+    name: str,
+    loc: Path,
+    conf_file: str,
+    env: dict[str, str],
+    port: int,
+    while_up: Callable[[], None] = lambda: None,
+) -> None:
+    """Drive ``<name>-server {start|stop}`` (spec cloud-apis §1.6) through its whole life cycle.
+
+    ``loc`` is ``ONE_LOCATION`` in ``env``; ``loc/etc/<conf_file>`` must already name ``port``
+    and the password ``onepass``. Checks the usage and no-pid messages, start (pid file), the
+    port answering, ``while_up()``, stop (pid file gone, process gone), the log (which must not
+    hold the password) and that a configuration without DATABASE fails to start.
+    """
+    script = str(Path(sys.executable).parent / f"{name}-server")
+
+    def run(arg: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [script, arg], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+
+    out = run("bogus")
+    assert (out.returncode, out.stderr) == (3, f"Usage: {name}-server {{start|stop}}\n")
+    out = run("stop")
+    assert (out.returncode, out.stdout) == (1, f"Couldn't find {name}-server process pid.\n")
+
+    out = run("start")
+    assert (out.returncode, out.stdout) == (0, f"{name}-server started\n"), out.stderr
+    pid_file = loc / "var" / f"{name}-server.pid"
+    pid = int(pid_file.read_text())
+    try:
+        wait_until(lambda: port_open(port), 30, f"{name}-server port")
+        while_up()
+        out = run("stop")
+        assert (out.returncode, out.stdout) == (0, f"{name}-server stopped\n")
+        assert not pid_file.exists()
+        wait_until(lambda: not pid_alive(pid), 30, f"{name}-server exit")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    log = (loc / "var" / f"{name}-server.log").read_text()
+    assert f"{name}-server configuration" in log
+    assert "onepass" not in log
+
+    (loc / "etc" / conf_file).write_text("PORT=1\n")
+    out = run("start")
+    assert out.returncode == 1
+    assert "DB not defined" in out.stderr

@@ -48,8 +48,6 @@ class EconeServer(cloud.ServerProcess):
     MODULE = "one_econe.server"
     LABEL = "econe-server"
 
-    name: str = ""
-
 
 TINY_NETWORK = (
     'NAME = "Tiny"\nTYPE = FIXED\nBRIDGE = br0\n'
@@ -143,76 +141,48 @@ class Stack:
         return env
 
 
+PUBLIC_NETWORK = (
+    'NAME = "Public EC2"\nTYPE = RANGED\nBRIDGE = br0\n'
+    "NETWORK_SIZE = C\nNETWORK_ADDRESS = 192.168.0.0\n"
+)
+
+
+def _stack(site: cloud.CloudSite, main: cloud.ServerProcess, legacy: cloud.ServerProcess) -> Stack:
+    (site.image_dir.parent / "home").mkdir(exist_ok=True)
+    return Stack(site.oned, main, legacy, site.image_dir, site.database, site.admin)
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     base = tmp_path_factory.mktemp("econe")
-    oned, admin = cloud.start_oned(
-        base / "one",
-        'NAME = "Public EC2"\nTYPE = RANGED\nBRIDGE = br0\n'
-        "NETWORK_SIZE = C\nNETWORK_ADDRESS = 192.168.0.0\n",
-    )
-    admin.vn_allocate(TINY_NETWORK)
-    admin.vn_allocate(TINY2_NETWORK)
-    image_dir = base / "images"
-    database = base / "var" / "econe.db"
-    env = dict(oned.env)
-    env["ONE_LOCATION"] = str(base / "econe-location")
-    servers = []
-    for name, extra in (
-        ("main", f"MAX_SKEW=900\nSSL_SERVER={SSL_HOST}\nMAX_UPLOAD=1048576\n"),
-        ("legacy", f"MAX_SKEW=0\nSSL_SERVER={SSL_HOST}\n"),
-    ):
-        port = free_port()
-        cfg = write_config(
-            base / name / "econe.conf",
-            port=port,
-            database=database,
-            image_dir=image_dir,
-            extra=extra,
+    with cloud.cloud_site(base, "econe", [PUBLIC_NETWORK, TINY_NETWORK, TINY2_NETWORK]) as site:
+        main, legacy = (
+            site.start_server(
+                EconeServer, write_config, base / name, "econe.conf", "econe.log", extra=extra
+            )
+            for name, extra in (
+                ("main", f"MAX_SKEW=900\nSSL_SERVER={SSL_HOST}\nMAX_UPLOAD=1048576\n"),
+                ("legacy", f"MAX_SKEW=0\nSSL_SERVER={SSL_HOST}\n"),
+            )
         )
-        server = EconeServer(cfg, port, env, base / name / "econe.log", name=name)
-        servers.append(server.start())
-    st = Stack(oned, servers[0], servers[1], image_dir, database, admin)
-    (image_dir.parent / "home").mkdir(exist_ok=True)
-    try:
-        yield st
-    finally:
-        for server in servers:
-            server.stop()
-        admin.close()
-        oned.stop()
+        yield _stack(site, main, legacy)
 
 
 @pytest.fixture(scope="session")
 def sched_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """oned with the in-daemon scheduler + one econe-server (see the module docstring)."""
     base = tmp_path_factory.mktemp("econe-sched")
-    oned, admin = cloud.start_oned(
-        base / "one",
-        'NAME = "Public EC2"\nTYPE = RANGED\nBRIDGE = br0\n'
-        "NETWORK_SIZE = C\nNETWORK_ADDRESS = 192.168.0.0\n",
+    with cloud.cloud_site(
+        base,
+        "econe",
+        [PUBLIC_NETWORK, TINY_NETWORK, TINY2_NETWORK],
         {"HOST_MONITORING_INTERVAL": 1, "MANAGER_TIMER": 1},
         DRIVER_SECTIONS_SCHED,
-    )
-    admin.vn_allocate(TINY_NETWORK)
-    admin.vn_allocate(TINY2_NETWORK)
-    image_dir = base / "images"
-    database = base / "var" / "econe.db"
-    env = dict(oned.env)
-    env["ONE_LOCATION"] = str(base / "econe-location")
-    port = free_port()
-    cfg = write_config(
-        base / "main" / "econe.conf", port=port, database=database, image_dir=image_dir
-    )
-    server = EconeServer(cfg, port, env, base / "main" / "econe.log", name="main").start()
-    st = Stack(oned, server, server, image_dir, database, admin)
-    (image_dir.parent / "home").mkdir(exist_ok=True)
-    try:
-        yield st
-    finally:
-        server.stop()
-        admin.close()
-        oned.stop()
+    ) as site:
+        main = site.start_server(
+            EconeServer, write_config, base / "main", "econe.conf", "econe.log"
+        )
+        yield _stack(site, main, main)
 
 
 @pytest.fixture

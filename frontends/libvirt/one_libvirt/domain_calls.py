@@ -180,31 +180,19 @@ def domain_create_with_flags(s: Session, u: Unpacker) -> bytes:
 
 @handles(Proc.DOMAIN_DESTROY, Proc.DOMAIN_DESTROY_FLAGS)
 def domain_destroy(s: Session, u: Unpacker) -> bytes:
-    dom = WireDomain.unpack(u)
-    if u.remaining:
-        u.uint()
-    u.done()
-    s.domains.destroy(s.domains.resolve(dom))
+    s.domains.destroy(dom_arg(s, u, flags_optional=True))
     return b""
 
 
 @handles(Proc.DOMAIN_SHUTDOWN, Proc.DOMAIN_SHUTDOWN_FLAGS)
 def domain_shutdown(s: Session, u: Unpacker) -> bytes:
-    dom = WireDomain.unpack(u)
-    if u.remaining:
-        u.uint()
-    u.done()
-    s.domains.shutdown(s.domains.resolve(dom))
+    s.domains.shutdown(dom_arg(s, u, flags_optional=True))
     return b""
 
 
 @handles(Proc.DOMAIN_UNDEFINE, Proc.DOMAIN_UNDEFINE_FLAGS)
 def domain_undefine(s: Session, u: Unpacker) -> bytes:
-    dom = WireDomain.unpack(u)
-    if u.remaining:
-        u.uint()
-    u.done()
-    s.domains.undefine(s.domains.resolve(dom))
+    s.domains.undefine(dom_arg(s, u, flags_optional=True))
     return b""
 
 
@@ -214,24 +202,25 @@ def domain_suspend(s: Session, u: Unpacker) -> bytes:
     return b""
 
 
-@handles(Proc.DOMAIN_SET_MEMORY)
-def domain_set_memory(s: Session, u: Unpacker) -> bytes:
+def _set_memory(s: Session, u: Unpacker, with_flags: bool) -> bytes:
     dom = WireDomain.unpack(u)
     kib = u.uhyper()
+    if with_flags:
+        u.uint()
     u.done()
     s.domains.set_memory(s.domains.resolve(dom), kib)
     return b""
+
+
+@handles(Proc.DOMAIN_SET_MEMORY)
+def domain_set_memory(s: Session, u: Unpacker) -> bytes:
+    return _set_memory(s, u, with_flags=False)
 
 
 @handles(Proc.DOMAIN_SET_MEMORY_FLAGS)
 def domain_set_memory_flags(s: Session, u: Unpacker) -> bytes:
     """virsh setmem: any of the current/live/config flags; only a defined domain changes."""
-    dom = WireDomain.unpack(u)
-    kib = u.uhyper()
-    u.uint()
-    u.done()
-    s.domains.set_memory(s.domains.resolve(dom), kib)
-    return b""
+    return _set_memory(s, u, with_flags=True)
 
 
 @handles(Proc.DOMAIN_RESUME)
@@ -296,15 +285,20 @@ def has_managed_save(s: Session, u: Unpacker) -> bytes:
     return ret_int(0)
 
 
+def _cpu_bits(cpus: int, maplen: int) -> bytes:
+    """A CPU map of ``maplen`` bytes with the bits of CPUs ``0 .. cpus - 1`` set."""
+    cpumap = bytearray(maplen)
+    for i in range(min(cpus, maplen * 8)):
+        cpumap[i // 8] |= 1 << (i % 8)
+    return bytes(cpumap)
+
+
 def _cpumap(s: Session, maplen: int) -> bytes:
     """A CPU map of ``maplen`` bytes with every CPU of the cloud-node set (no pinning here)."""
     if maplen == 0:
         return b""
     _, cpus = node_totals(s.domains.oned.hosts())
-    cpumap = bytearray(maplen)
-    for i in range(min(cpus, maplen * 8)):
-        cpumap[i // 8] |= 1 << (i % 8)
-    return bytes(cpumap)
+    return _cpu_bits(cpus, maplen)
 
 
 @handles(Proc.NODE_GET_CPU_MAP)
@@ -315,11 +309,8 @@ def node_get_cpu_map(s: Session, u: Unpacker) -> bytes:
     u.done()
     _, cpus = node_totals(s.domains.oned.hosts())
     cpus = min(cpus, CPUMAP_MAX * 8)
-    cpumap = bytearray((cpus + 7) // 8)
-    for i in range(cpus):
-        cpumap[i // 8] |= 1 << (i % 8)
     p = Packer()
-    p.opaque(bytes(cpumap) if need_map else b"", CPUMAP_MAX)
+    p.opaque(_cpu_bits(cpus, (cpus + 7) // 8) if need_map else b"", CPUMAP_MAX)
     p.uint(cpus if need_online else 0)
     return p.int(cpus).bytes()
 

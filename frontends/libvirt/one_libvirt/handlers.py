@@ -75,9 +75,14 @@ def handles(*procs: Proc) -> Callable[[Handler], Handler]:
     return register
 
 
-def dom_arg(s: Session, u: Unpacker, with_flags: bool = False) -> Vm:
+def dom_arg(
+    s: Session, u: Unpacker, with_flags: bool = False, *, flags_optional: bool = False
+) -> Vm:
+    """The domain argument (then a ``flags`` word if ``with_flags``, or if ``flags_optional`` and
+    the payload has one: one handler serving both a procedure and its ``_FLAGS`` variant).
+    """
     dom = WireDomain.unpack(u)
-    if with_flags:
+    if with_flags or (flags_optional and u.remaining):
         u.uint()
     u.done()
     return s.domains.resolve(dom)
@@ -126,36 +131,6 @@ def connect_close(s: Session, u: Unpacker) -> bytes:
     return b""
 
 
-@handles(Proc.CONNECT_GET_TYPE)
-def get_type(s: Session, u: Unpacker) -> bytes:
-    u.done()
-    return Packer().string(HV_TYPE).bytes()
-
-
-@handles(Proc.CONNECT_GET_VERSION)
-def get_version(s: Session, u: Unpacker) -> bytes:
-    u.done()
-    return Packer().uhyper(HV_VERSION).bytes()
-
-
-@handles(Proc.CONNECT_GET_LIB_VERSION)
-def get_lib_version(s: Session, u: Unpacker) -> bytes:
-    u.done()
-    return Packer().uhyper(LIB_VERSION).bytes()
-
-
-@handles(Proc.CONNECT_GET_HOSTNAME)
-def get_hostname(s: Session, u: Unpacker) -> bytes:
-    u.done()
-    return Packer().string(socket.gethostname()).bytes()
-
-
-@handles(Proc.CONNECT_GET_URI)
-def get_uri(s: Session, u: Unpacker) -> bytes:
-    u.done()
-    return Packer().string(URI).bytes()
-
-
 @handles(Proc.CONNECT_IS_SECURE)
 def is_secure(s: Session, u: Unpacker) -> bytes:
     u.done()
@@ -179,10 +154,27 @@ CAPABILITIES = """<capabilities>
 """
 
 
-@handles(Proc.CONNECT_GET_CAPABILITIES)
-def get_capabilities(s: Session, u: Unpacker) -> bytes:
-    u.done()
-    return Packer().string(CAPABILITIES).bytes()
+CONSTANT_REPLIES: dict[Proc, Callable[[], Packer]] = {
+    Proc.CONNECT_GET_TYPE: lambda: Packer().string(HV_TYPE),
+    Proc.CONNECT_GET_VERSION: lambda: Packer().uhyper(HV_VERSION),
+    Proc.CONNECT_GET_LIB_VERSION: lambda: Packer().uhyper(LIB_VERSION),
+    Proc.CONNECT_GET_HOSTNAME: lambda: Packer().string(socket.gethostname()),
+    Proc.CONNECT_GET_URI: lambda: Packer().string(URI),
+    Proc.CONNECT_GET_CAPABILITIES: lambda: Packer().string(CAPABILITIES),
+}
+"""The procedures without arguments whose reply does not depend on the connection."""
+
+
+def _constant_handler(reply: Callable[[], Packer]) -> Handler:
+    def handler(s: Session, u: Unpacker) -> bytes:
+        u.done()
+        return reply().bytes()
+
+    return handler
+
+
+for _proc, _reply in CONSTANT_REPLIES.items():
+    handles(_proc)(_constant_handler(_reply))
 
 
 @handles(Proc.CONNECT_GET_MAX_VCPUS)

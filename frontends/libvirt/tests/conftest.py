@@ -17,7 +17,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from one_libvirt.oned import ClientOned
 from one_libvirt.server import Servers, TCPServer, UnixServer, session_factory_for
 
 from one_core.client import Client
+from one_core.testing.cloud import free_port, wait_until
 from one_core.testing.oned import ONEADMIN_PASSWORD
 
 PASSWORD = ONEADMIN_PASSWORD
@@ -43,24 +43,6 @@ PRIVATE_LAN = 'NAME = "Private LAN"\nTYPE = RANGED\nBRIDGE = br0\nNETWORK_ADDRES
 PENDING, HOLD, ACTIVE, STOPPED, SUSPENDED, DONE = 1, 2, 3, 4, 5, 6
 RUNNING = 3
 """VM STATE values (and LCM_STATE RUNNING)."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
-    """Poll ``predicate`` until it returns something truthy (a wait, not a timing assertion)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or predicate}")
-        time.sleep(0.1)
 
 
 class OnedView:
@@ -116,7 +98,8 @@ class Daemon(OnedView):
         )
 
 
-def _serve(oned: Any, tmp_path: Path, sasl: bool) -> tuple[Servers, Daemon]:
+def _serve(oned: Any, tmp_path: Path, sasl: bool) -> Iterator[Daemon]:
+    """Serve one-libvirtd in front of ``oned`` until the fixture ends."""
     client = oned.client()
     (oned.var / "dummy_hosts").mkdir(exist_ok=True)
     (oned.var / "dummy_hosts" / "host01").write_text(HOST_FIGURES)
@@ -134,7 +117,9 @@ def _serve(oned: Any, tmp_path: Path, sasl: bool) -> tuple[Servers, Daemon]:
     tcp = servers.add(TCPServer(("127.0.0.1", 0), factory))
     unix = tmp_path / "one-libvirt.sock"
     servers.add(UnixServer(str(unix), factory))
-    return servers, Daemon(tcp.server_address[1], unix, oned, client, hid)
+    yield Daemon(tcp.server_address[1], unix, oned, client, hid)
+    servers.shutdown()
+    client.close()
 
 
 @pytest.fixture
@@ -146,19 +131,13 @@ def real_oned(oned_factory: Callable[..., Any]) -> Any:
 @pytest.fixture
 def libvirtd(real_oned: Any, tmp_path: Path) -> Iterator[Daemon]:
     """one-libvirtd in this process (TCP + UNIX) in front of a real oned, as oneadmin."""
-    servers, daemon = _serve(real_oned, tmp_path, sasl=False)
-    yield daemon
-    servers.shutdown()
-    daemon.client.close()
+    yield from _serve(real_oned, tmp_path, sasl=False)
 
 
 @pytest.fixture
 def libvirtd_sasl(real_oned: Any, tmp_path: Path) -> Iterator[Daemon]:
     """The same with ``--sasl``: UNIX-socket clients log in with SASL PLAIN."""
-    servers, daemon = _serve(real_oned, tmp_path, sasl=True)
-    yield daemon
-    servers.shutdown()
-    daemon.client.close()
+    yield from _serve(real_oned, tmp_path, sasl=True)
 
 
 # -- a real stack: oned (dummy drivers) + mm_sched + one-libvirtd subprocess ---------

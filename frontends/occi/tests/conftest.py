@@ -157,34 +157,22 @@ class Stack:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     base = tmp_path_factory.mktemp("occi")
-    oned, admin = cloud.start_oned(
-        base / "one",
-        'NAME = "Public"\nTYPE = RANGED\nBRIDGE = br0\n'
-        "NETWORK_SIZE = C\nNETWORK_ADDRESS = 10.0.0.0\n",
+    with cloud.cloud_site(
+        base,
+        "occi",
+        [
+            'NAME = "Public"\nTYPE = RANGED\nBRIDGE = br0\n'
+            "NETWORK_SIZE = C\nNETWORK_ADDRESS = 10.0.0.0\n"
+        ],
         {"HOST_MONITORING_INTERVAL": 1, "MANAGER_TIMER": 1},
         DRIVER_SECTIONS_SCHED,
-    )
-    image_dir = base / "images"
-    env = dict(oned.env)
-    env["ONE_LOCATION"] = str(base / "occi-location")
-    port = free_port()
-    database = base / "var" / "occi.db"
-    cfg = write_config(
-        base / "server" / "occi-server.conf",
-        port=port,
-        database=database,
-        image_dir=image_dir,
-    )
-    server = OcciServer(cfg, port, env, base / "server" / "occi.log").start()
-    home = base / "home"
-    home.mkdir()
-    st = Stack(oned, server, image_dir, admin, home, database)
-    try:
-        yield st
-    finally:
-        server.stop()
-        admin.close()
-        oned.stop()
+    ) as site:
+        server = site.start_server(
+            OcciServer, write_config, base / "server", "occi-server.conf", "occi.log"
+        )
+        home = base / "home"
+        home.mkdir()
+        yield Stack(site.oned, server, site.image_dir, site.admin, home, site.database)
 
 
 @pytest.fixture

@@ -17,11 +17,17 @@ Action names: ``monitor`` (IM); ``deploy``, ``shutdown``, ``cancel``,
   ``<unix time> <pid> <action> <vid> <host> <note>`` when it starts (``O_APPEND``:
   several oned may share the file, e.g. the HA tests, docs/ha.md); the VMM adds
   ``deployed <vid> <host> new|existing`` once a deploy has made its domain.
+* Random faults (driver section, for soak runs: ``bench/bench_soak.py``):
+  ``FAIL_RATE = "0.05"`` makes each action fail with that probability,
+  ``HANG_RATE = "0.02"`` makes it sleep ``HANG`` seconds (default 3600) first;
+  ``FAIL_RATE_<ACTION>`` / ``HANG_RATE_<ACTION>`` set one action's rate
+  (``FAIL_RATE_POLL = "0"`` spares polls).
 """
 
 from __future__ import annotations
 
 import os
+import random
 import re
 import time
 from collections.abc import Iterable
@@ -67,6 +73,19 @@ def delay_for(ctx: DriverContext, action: str, vid: int | None) -> float:
         return 0.0
 
 
+def rate_for(ctx: DriverContext, knob: str, action: str) -> float:
+    """Probability ``knob`` (``FAIL_RATE``, ``HANG_RATE``) sets for ``action`` (0 if unset)."""
+    text = ctx.config.get(f"{knob}_{action.upper()}") or ctx.config.get(knob) or "0"
+    try:
+        return min(1.0, max(0.0, float(text)))
+    except ValueError:
+        return 0.0
+
+
+def _chance(rate: float) -> bool:
+    return rate > 0 and random.random() < rate  # noqa: S311 - fault injection, not crypto
+
+
 def record(
     ctx: DriverContext, action: str, vid: int | None, host: str = "", note: str = ""
 ) -> None:
@@ -86,10 +105,16 @@ def act(ctx: DriverContext, action: str, vid: int | None = None) -> None:
     """Record the action, wait the configured delay, then fail if it is to fail."""
     record(ctx, action, vid)
     delay = delay_for(ctx, action, vid)
+    if _chance(rate_for(ctx, "HANG_RATE", action)):
+        record(ctx, "hang", vid)
+        delay = max(delay, float(ctx.config.get("HANG") or 3600))
     if delay:
         time.sleep(delay)
     if action in failing_actions(ctx, vid):
         raise DriverError(f"dummy {action} failure injected")
+    if _chance(rate_for(ctx, "FAIL_RATE", action)):
+        record(ctx, "fail", vid)
+        raise DriverError(f"dummy {action} random failure injected")
 
 
 def remember_template_failures(ctx: DriverContext, vid: int, actions: Iterable[str]) -> None:
