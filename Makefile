@@ -44,11 +44,11 @@ bench: setup
 
 lint: setup
 	@$(UV) run ruff check .
-	@$(UV) run ruff format --check one_core plugins frontends tests bench
+	@$(UV) run ruff format --check one_core lib plugins frontends tests bench
 	@$(UV) run mypy
 
 format: setup
-	@$(UV) run ruff format one_core plugins frontends tests bench
+	@$(UV) run ruff format one_core lib plugins frontends tests bench
 	@$(UV) run ruff check --fix .
 
 clean:

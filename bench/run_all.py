@@ -4,6 +4,7 @@
     uv run python bench/run_all.py --repeat 3     # oned benchmarks 3 times: medians
     uv run python bench/run_all.py --quick        # smaller sizes (a smoke run, not for figures)
     uv run python bench/run_all.py --only vm      # only bench_vm.py (api, vm, vnet, template, sched, rss, sweep)
+    uv run python bench/run_all.py --only soak --minutes 2   # issue 17's soak, shorter
 
 The oned benchmarks (``bench_api.py``, ``bench_vm.py``) print ``RESULT <key> <value> <unit>``
 lines; the summary shows the median of each key over the repeats, the goal, and the load
@@ -114,7 +115,9 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=1, help="runs of each oned benchmark")
     ap.add_argument("--quick", action="store_true", help="smaller sizes (smoke run)")
     ap.add_argument(
-        "--only", choices=["api", "vm", "vnet", "template", "sched", "rss", "sweep"], default=None
+        "--only",
+        choices=["api", "vm", "vnet", "template", "sched", "rss", "sweep", "soak"],
+        default=None,
     )
     ap.add_argument("--econe", action="store_true", help="also run bench_econe_upload.py")
     ap.add_argument(
@@ -123,6 +126,9 @@ def main() -> int:
         default="full",
         help="scaling sweep: full (1k..100k VMs, 10..10,000 hosts), "
         "small (up to 10,000 VMs and 1,000 hosts), off",
+    )
+    ap.add_argument(
+        "--minutes", type=float, default=10, help="soak duration (bench_soak.py; --quick: 2)"
     )
     args = ap.parse_args()
     quick = ["--quick"] if args.quick else []
@@ -162,6 +168,10 @@ def main() -> int:
         small, empty = results.get("sweep.allocate_100000"), results.get("sweep.allocate_1000")
         if small and empty:
             results["sweep.allocate_ratio"] = [a / b for a, b in zip(small, empty, strict=False)]
+    if want("soak"):  # issue 17: kill -9 every minute under mixed load; writes its doc figures
+        soak = ["--minutes", "2"] if args.quick else ["--minutes", str(args.minutes)]
+        if run("bench_soak.py", soak if args.quick else [*soak, "--write-doc"], results, loads):
+            failed.append("bench_soak.py")
     econe = args.econe and (BENCH / "bench_econe_upload.py").exists()
     if econe and run("bench_econe_upload.py", ["--size", "512M"], results, loads):
         failed.append("bench_econe_upload.py")

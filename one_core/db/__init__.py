@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -39,6 +40,9 @@ __all__ = [
     "SchemaVersion",
     "close",
     "connect",
+    "errors_seen",
+    "is_transient",
+    "reconnect",
     "import_model_modules",
     "database",
     "register_migration",
@@ -94,7 +98,106 @@ def import_model_modules() -> None:
     import one_core.db.vnet_models  # noqa: F401
 
 
-def _sqlite(path: str) -> peewee.SqliteDatabase:
+# -- database failures: what is transient, who saw one, reconnecting -------------------
+
+_TRANSIENT_WORDS = (
+    "locked",
+    "busy",
+    "disk",
+    "full",
+    "i/o",
+    "readonly",
+    "unable to open",
+    "no transaction is active",
+    "no such savepoint",
+    "connection",
+    "server closed",
+    "terminating",
+)
+"""Words of SQLite's and peewee's messages for failures that go away (a lock released,
+space freed, a connection back), unlike a syntax error or a missing table."""
+
+_CONNECTION_ERRORS: tuple[type[BaseException], ...] = ()
+with contextlib.suppress(ImportError):  # the PostgreSQL driver is optional
+    import psycopg2
+
+    _CONNECTION_ERRORS = (psycopg2.OperationalError, psycopg2.InterfaceError)
+
+
+def _transient_one(exc: BaseException) -> bool:
+    if _CONNECTION_ERRORS and isinstance(exc, _CONNECTION_ERRORS):
+        return True  # PostgreSQL: connection lost, server shutting down, serialization
+    if isinstance(exc, (peewee.OperationalError, peewee.InterfaceError, sqlite3.OperationalError)):
+        text = str(exc).lower()
+        return any(word in text for word in _TRANSIENT_WORDS)
+    return False
+
+
+def is_transient(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or what caused it) is a database failure worth retrying: locked,
+    busy, disk full or I/O error, a dropped or closed connection (not a constraint, a
+    syntax error or a missing table)."""
+    todo = [exc]
+    seen: set[int] = set()
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if _transient_one(e):
+            return True
+        todo += [e.__cause__, e.__context__]
+        todo += [a for a in e.args[:1] if isinstance(a, BaseException)]  # peewee wraps so
+    return False
+
+
+_errors = threading.local()
+
+
+def errors_seen() -> int:
+    """How many statements failed with a transient database error on this thread so far.
+
+    The engine compares it before and after an event: a failure the event's code caught
+    and logged (a scheduler deploy, a hook) still rolls the event back and retries it.
+    """
+    return getattr(_errors, "count", 0)
+
+
+def _note_query(event: Any) -> None:
+    """peewee query hook: count this thread's transient failures."""
+    if event.exception is not None and is_transient(event.exception):
+        _errors.count = getattr(_errors, "count", 0) + 1
+
+
+class _PostgresqlDatabase(peewee.PostgresqlDatabase):
+    """PostgreSQL whose thread connections come back after the server dropped them."""
+
+    def cursor(self, named_cursor: Any = None) -> Any:
+        conn = self._state.conn
+        if conn is not None and conn.closed and not self.in_transaction():
+            self._state.reset()  # terminated by the server: the next line opens a new one
+        return super().cursor(named_cursor)
+
+
+def reconnect() -> None:
+    """Make this thread's connection usable again after a failure (outside a transaction).
+
+    PostgreSQL: a connection the server dropped (``pg_terminate_backend``, a restart)
+    is discarded and a new one opened. SQLite: the file's connection survives its
+    errors (locked, disk full) and is kept.
+    """
+    obj = database.obj
+    if obj is None or isinstance(obj, peewee.SqliteDatabase) or obj.in_transaction():
+        return
+    conn = obj._state.conn
+    if conn is not None and getattr(conn, "closed", 0):
+        with contextlib.suppress(Exception):
+            conn.close()
+        obj._state.reset()
+    obj.connect(reuse_if_open=True)
+
+
+def _sqlite(path: str, busy_timeout: int = 10000) -> peewee.SqliteDatabase:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     return peewee.SqliteDatabase(
         path,
@@ -102,14 +205,14 @@ def _sqlite(path: str) -> peewee.SqliteDatabase:
             "journal_mode": "wal",
             "synchronous": "normal",
             "foreign_keys": 1,
-            "busy_timeout": 10000,
+            "busy_timeout": busy_timeout,
         },
         check_same_thread=False,
     )
 
 
 def _postgresql(opts: Mapping[str, Any]) -> peewee.Database:
-    return peewee.PostgresqlDatabase(
+    return _PostgresqlDatabase(
         str(opts.get("name") or opts.get("database") or "opennebula"),
         host=str(opts.get("host") or "localhost"),
         port=int(opts.get("port") or 5432),
@@ -123,7 +226,8 @@ def make_database(opts: Mapping[str, Any] | None, var_dir: str = ".") -> peewee.
 
     ``opts`` keys are case-insensitive: ``backend`` (``sqlite``, default, or
     ``postgresql``); SQLite: ``path`` (default ``<var_dir>/one.db``);
-    PostgreSQL: ``host``, ``port``, ``user``, ``password``, ``name``.
+    ``busy_timeout`` (milliseconds a write waits for another process's lock, default
+    10000); PostgreSQL: ``host``, ``port``, ``user``, ``password``, ``name``.
     """
     o = {str(k).lower(): v for k, v in (opts or {}).items()}
     backend = str(o.get("backend") or "sqlite").lower()
@@ -134,7 +238,7 @@ def make_database(opts: Mapping[str, Any] | None, var_dir: str = ".") -> peewee.
     path = str(o.get("path") or os.path.join(var_dir, "one.db"))
     if not os.path.isabs(path):
         path = os.path.join(var_dir, path)
-    return _sqlite(path)
+    return _sqlite(path, int(o.get("busy_timeout") or 10000))
 
 
 def connect(
@@ -148,6 +252,8 @@ def connect(
         created (1.4 logs ``Bootstraping OpenNebula database.`` then).
     """
     dbobj = opts if isinstance(opts, peewee.Database) else make_database(opts, var_dir)
+    if _note_query not in dbobj.query_hooks:
+        dbobj.query_hooks.append(_note_query)
     database.initialize(dbobj)
     database.connect(reuse_if_open=True)
     import_model_modules()

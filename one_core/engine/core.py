@@ -19,6 +19,7 @@ from one_core.engine.tm import TransferManager
 from one_core.engine.vmlog import BatchedVMLog
 from one_core.engine.vmm import VMManager
 from one_core.engine.work import Work
+from one_core.errors import OneError
 from one_core.logs import VMLogWriter
 from one_core.vm.model import VirtualMachine
 from one_core.vm.paths import VMPaths
@@ -114,6 +115,12 @@ class Engine:
         self.dispatcher.after = self._after_event
         self.dispatcher.mark = self._mark_event
         self.dispatcher.undo = self._undo_event
+        # a database failure: the batch is rolled back, memory reloaded, events retried
+        self.dispatcher.transient = db.is_transient
+        self.dispatcher.errors = db.errors_seen
+        self.dispatcher.recover = self._recover
+        self._touched: set[int] = set()
+        """VMs the events of the current batch got from the pool (before the last mark)."""
         pool.defer = self.defer
         if hasattr(pool.hooks, "defer"):
             pool.hooks.defer = self.defer
@@ -146,18 +153,29 @@ class Engine:
     def _before_event(self) -> None:
         self._in_event = True
         self._deferred = []
+        self._touched = set()
+        self.pool.touched.clear()
         self.vm_log.hold()
         self.executor.hold()
 
     def _mark_event(self) -> tuple[int, set[int]]:
         """Before each event of a batch: what the batch has queued so far."""
         held = getattr(self.executor, "_held", None) or []
+        self._touched |= self.pool.touched
+        self.pool.touched.clear()
         return len(self._deferred), {id(task) for task in held}
 
-    def _undo_event(self, mark: tuple[int, set[int]]) -> None:
-        """An event of a batch failed and was rolled back: drop the work it queued."""
+    def _undo_event(self, mark: tuple[int, set[int]], error: BaseException | None = None) -> None:
+        """An event of a batch failed and was rolled back: drop the work it queued and
+        what memory holds of the VMs (and, unless it was refused, the hosts) it touched:
+        they are read again from the database, where the event left no trace."""
         deferred, earlier = mark
         del self._deferred[deferred:]
+        self.pool.invalidate(self.pool.touched)
+        self._touched |= self.pool.touched
+        self.pool.touched.clear()
+        if not isinstance(error, OneError):  # a refusal changes nothing before raising
+            self._reload_hosts()
         held = getattr(self.executor, "_held", None)
         if not held:
             return
@@ -170,8 +188,35 @@ class Engine:
         self.executor.release(False)
         self.executor._held = held
 
+    def _reload_hosts(self, *, strict: bool = False) -> None:
+        """Read the hosts back from the database (their share may be ahead of it).
+
+        A database failure here is left to :meth:`_recover` (``strict``: raised).
+        """
+        reload = getattr(getattr(self.hosts, "host_pool", None), "reload", None)
+        if reload is None:
+            return
+        try:
+            with db.write_lock:
+                reload()
+        except Exception as exc:
+            if strict or not db.is_transient(exc):
+                raise
+
+    def _recover(self) -> None:
+        """Before retrying events after a database failure: a usable connection, and
+        memory read back from the database (every cached VM, every host)."""
+        db.reconnect()
+        self.pool.invalidate()
+        self._reload_hosts(strict=True)
+
     def _after_event(self, ok: bool) -> None:
         self._in_event = False
+        if not ok:  # rolled back: nothing the batch did in memory may stay
+            self.pool.invalidate(self._touched | self.pool.touched)
+            self._reload_hosts()
+        self._touched = set()
+        self.pool.touched.clear()
         try:
             self.vm_log.flush()
         except Exception:

@@ -7,6 +7,15 @@ in a nested scope (a SAVEPOINT), so a failing event rolls back alone and the oth
 commit. Callers of :meth:`Dispatcher.call` get their result once the batch committed,
 and the driver work and deferred side effects of the batch are issued after that one
 commit (:attr:`Dispatcher.after`), as they were after each event's own commit before.
+
+Database failures (:attr:`Dispatcher.transient`: locked, disk full, a dropped
+connection), whether an event raised them or caught and logged them
+(:attr:`Dispatcher.errors` grew), or the commit failed: the whole batch is rolled back,
+callers waiting on an event get the error (nothing happened), and the other events —
+driver results, scheduler cycles, deferred work — are queued again, ahead of newer
+ones, and retried after a back-off (0.1 s doubling to 5 s, for as long as the failure
+lasts) once :attr:`Dispatcher.recover` (reconnect, reload the memory the engine keeps)
+succeeded. An episode is logged once when it starts and once when it ends.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
@@ -40,6 +50,19 @@ class _Unscoped:
 
     def __call__(self, *args: Any) -> Any:
         return self.fn(*args)
+
+
+class DatabaseFailure(Exception):
+    """An event could not be committed because the database failed (the cause is
+    chained); nothing of it happened. Callers waiting on the event get this."""
+
+
+class _Retry(Exception):
+    """Aborts a batch whose event hit a database failure (the batch is retried)."""
+
+    def __init__(self, cause: BaseException | None):
+        super().__init__(str(cause) if cause is not None else "database error")
+        self.cause = cause
 
 
 class Dispatcher:
@@ -71,9 +94,10 @@ class Dispatcher:
         """Called after a batch (or a lone event), once its scope closed (``True``: committed)."""
         self.mark: Callable[[], Any] | None = None
         """Called before each event of a batch; its value is handed to :attr:`undo`."""
-        self.undo: Callable[[Any], None] | None = None
+        self.undo: Callable[[Any, BaseException], None] | None = None
         """An event of a batch failed (its SAVEPOINT was rolled back): drop the work it
-        queued since :attr:`mark` returned the token."""
+        queued since :attr:`mark` returned the token (and forget what it changed in memory;
+        the exception says why)."""
         self.batch_size = 64
         """Most events run in one batch (1: one transaction per event, the old behaviour)."""
         self.batch_window = 0.005
@@ -81,6 +105,27 @@ class Dispatcher:
         self.batches = 0
         self.batched_events = 0
         """Counters for benchmarks: batches committed and the events they held."""
+        self.transient: Callable[[BaseException], bool] = lambda exc: False
+        """Whether an exception is a database failure to retry (the engine:
+        :func:`one_core.db.is_transient`)."""
+        self.errors: Callable[[], int] = lambda: 0
+        """Database failures seen on this thread so far (the engine:
+        :func:`one_core.db.errors_seen`); growing during an event fails it even if its
+        code caught the error."""
+        self.recover: Callable[[], None] | None = None
+        """Called before events that failed on the database are retried: reconnect and
+        reload what memory holds; a transient error here backs off again."""
+        self.retry_first = 0.1
+        self.retry_max = 5.0
+        """Back-off of database retries: first delay, doubling up to this (seconds)."""
+        self.retries = 0
+        """Database retries so far (tests, benchmarks)."""
+        self._pending: deque[_Item] = deque()
+        """Events to run before the queue: retried ones, then those that arrived while
+        backing off."""
+        self._retry_at: float | None = None
+        self._delay = 0.0
+        self._episode: str | None = None
 
     # -- life ------------------------------------------------------------
     def start(self) -> None:
@@ -164,10 +209,17 @@ class Dispatcher:
         now = time.monotonic()
         while self._timers and self._timers[0][0] <= now:
             _, seq, period, fn = heapq.heappop(self._timers)
+            errors = self.errors()
             try:
                 self._execute(fn, ())
-            except Exception:
-                log.exception("timer %r failed", fn)
+            except Exception as exc:
+                if self.transient(exc):
+                    self._failed(exc)  # memory is reloaded; the next period runs it again
+                else:
+                    log.exception("timer %r failed", fn)
+            else:
+                if self.errors() != errors:
+                    self._failed(None)
             heapq.heappush(self._timers, (time.monotonic() + period, seq, period, fn))
 
     def _done(self, count: int = 1) -> None:
@@ -179,18 +231,35 @@ class Dispatcher:
     def _run_one(self, item: _Item) -> None:
         """Run one event alone (its own scope), as every event ran before group commit."""
         fn, args, future = item
+        retry = False
         try:
             if future is None:
-                self._execute(fn, args)
+                errors = self.errors()
+                try:
+                    self._execute(fn, args)
+                except Exception as exc:
+                    if not self.transient(exc):
+                        raise
+                    retry = not isinstance(fn, _Unscoped)
+                    self._failed(exc)
+                else:
+                    if self.errors() != errors and not isinstance(fn, _Unscoped):
+                        retry = True
+                        self._failed(None)
             elif future.set_running_or_notify_cancel():
                 try:
                     future.set_result(self._execute(fn, args))
                 except BaseException as exc:  # handed to the caller
+                    if self.transient(exc) and not isinstance(fn, _Unscoped):
+                        self._failed(exc)
                     future.set_exception(exc)
         except Exception:
             log.exception("dispatcher event %r failed", fn)
         finally:
-            self._done()
+            if retry:
+                self._pending.appendleft(item)  # still counted busy: it has not run
+            else:
+                self._done()
 
     def _batchable(self, item: Any) -> bool:
         return item is not _STOP and not isinstance(item[0], _Unscoped)
@@ -220,7 +289,11 @@ class Dispatcher:
                     item = None
                     if ran < self.batch_size and time.monotonic() - t0 < self.batch_window:
                         try:
-                            nxt = self._queue.get_nowait()
+                            nxt = (
+                                self._pending.popleft()
+                                if self._pending
+                                else self._queue.get_nowait()
+                            )
                         except queue.Empty:
                             break
                         if self._batchable(nxt):
@@ -230,10 +303,29 @@ class Dispatcher:
                             carry = nxt
             ok = True
         except BaseException as exc:  # the commit failed: no event of the batch happened
-            log.exception("dispatcher batch of %d events failed to commit", ran)
-            for _, _, future in taken:
-                if future is not None and not future.done():
-                    future.set_exception(exc)
+            retry = isinstance(exc, _Retry) or self.transient(exc)
+            cause = exc.cause if isinstance(exc, _Retry) else exc
+            if not retry:
+                log.exception("dispatcher batch of %d events failed to commit", ran)
+            else:
+                self._failed(cause)
+            failure: BaseException = exc
+            if retry:
+                failure = DatabaseFailure(f"database error, nothing changed: {cause}")
+                failure.__cause__ = cause
+            again: list[_Item] = []
+            for item in taken:
+                future = item[2]
+                if future is None:
+                    again.append(item)
+                elif not future.done():
+                    future.set_exception(failure)
+            if retry:
+                if carry is not None:
+                    self._pending.appendleft(carry)
+                    carry = None
+                self._pending.extendleft(reversed(again))
+                taken = [item for item in taken if item[2] is not None]
             answers = []
         finally:
             if self.after is not None:
@@ -259,12 +351,19 @@ class Dispatcher:
         if future is not None and not future.set_running_or_notify_cancel():
             return
         token = self.mark() if self.mark is not None else None
+        errors = self.errors()
         try:
             with scope():
                 result = fn(*args)
+            if self.errors() != errors:  # caught by the event's code: fail it all the same
+                raise _Retry(None)
         except BaseException as exc:
             if self.undo is not None:
-                self.undo(token)
+                self.undo(token, exc)
+            if isinstance(exc, _Retry):
+                raise
+            if self.transient(exc):
+                raise _Retry(exc) from exc
             if future is not None:
                 future.set_exception(exc)
             elif isinstance(exc, Exception):
@@ -275,11 +374,72 @@ class Dispatcher:
         if future is not None:
             answers.append((future, result))
 
+    # -- database failures ---------------------------------------------------------
+    def _failed(self, cause: BaseException | None) -> None:
+        """A database failure: back off before the next event (retried ones first)."""
+        self.retries += 1
+        self._delay = (
+            self.retry_first if self._episode is None else min(self._delay * 2, self.retry_max)
+        )
+        self._retry_at = time.monotonic() + self._delay
+        if self._episode is None:
+            self._episode = str(cause) if cause is not None else "an error the event caught"
+            log.error(
+                "Database error (%s): events are rolled back and retried "
+                "(back-off %.1f s doubling to %.0f s) until the database accepts them",
+                self._episode,
+                self.retry_first,
+                self.retry_max,
+            )
+
+    def _back_off(self) -> bool:
+        """Wait out the back-off, keeping what arrives; then :attr:`recover`.
+
+        Returns False when asked to stop while waiting.
+        """
+        while self._retry_at is not None:
+            left = self._retry_at - time.monotonic()
+            if left > 0:
+                try:
+                    item = self._queue.get(timeout=left)
+                except queue.Empty:
+                    continue
+                if item is _STOP:
+                    return False
+                self._pending.append(item)
+                continue
+            self._retry_at = None
+            if self.recover is not None:
+                try:
+                    self.recover()
+                except Exception as exc:
+                    if not self.transient(exc):
+                        raise
+                    self._failed(exc)
+        return True
+
+    def _recovered(self) -> None:
+        """A batch committed after a failure episode: log its end once."""
+        if self._episode is not None and self._retry_at is None:
+            log.info("Database available again after %d retries (%s)", self.retries, self._episode)
+            self._episode = None
+
     def _run(self) -> None:
         carry: Any = None
         while True:
+            if self._retry_at is not None:
+                if carry is not None:
+                    self._pending.appendleft(carry)
+                    carry = None
+                try:
+                    if not self._back_off():
+                        break
+                except Exception:
+                    log.exception("dispatcher recovery failed")
             if carry is not None:
                 item, carry = carry, None
+            elif self._pending:
+                item = self._pending.popleft()
             else:
                 try:
                     item = self._queue.get(timeout=self._next_timeout())
@@ -292,5 +452,7 @@ class Dispatcher:
                 carry = self._run_batch(item)
             else:
                 self._run_one(item)
+            if self._episode is not None:
+                self._recovered()
             if self._timers and self._timers[0][0] <= time.monotonic():
                 self._run_timers()

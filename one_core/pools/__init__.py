@@ -9,7 +9,9 @@ joins. Helpers shared by the pool modules live here.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 
 import peewee
 
@@ -24,6 +26,25 @@ def xml_text(value: object) -> str:
     if ">" in s:
         s = s.replace(">", "&gt;")
     return s
+
+
+@contextlib.contextmanager
+def pool_write(lock: contextlib.AbstractContextManager[object]) -> Iterator[None]:
+    """A pool change: :func:`one_core.db.writer` plus the pool's ``lock``.
+
+    On the dispatcher an event already runs inside the writer's transaction, in a
+    savepoint of its own that undoes a failed change: there no second savepoint is
+    opened (it would cost more than the change itself), only the locks are taken.
+    """
+    from one_core import db
+    from one_core.db.base import database
+
+    if database.in_transaction():
+        with db.write_lock, lock:  # re-entered: the writer of that transaction holds it
+            yield
+    else:
+        with db.writer(), lock:
+            yield
 
 
 class IdCounter:

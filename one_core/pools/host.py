@@ -22,11 +22,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from one_core import db
 from one_core.cnum import stream_int
 from one_core.db import monitoring_models
 from one_core.db.models import SHARE_FIELDS, HostRow
-from one_core.pools import IdCounter, fast_insert, fast_update, xml_text
+from one_core.pools import IdCounter, fast_insert, fast_update, pool_write, xml_text
 from one_core.vm.states import HostState
 
 MONITOR_SHARE: tuple[tuple[str, str], ...] = (
@@ -114,6 +113,35 @@ class HostPool:
             self._hosts[h.oid] = h
         self._ids = IdCounter(max(self._hosts) if self._hosts else None)
 
+    def reload(self) -> None:
+        """Read every host back from ``host_pool`` (state, share, template): after a
+        rolled-back write the memory must not stay ahead of the database."""
+        rows = list(HostRow.select().order_by(HostRow.oid))
+        with self._lock:
+            hosts: dict[int, Host] = {}
+            for row in rows:
+                h = Host(
+                    row.oid,
+                    row.host_name,
+                    row.im_mad,
+                    row.vm_mad,
+                    row.tm_mad,
+                    HostState(row.state),
+                    row.last_mon_time,
+                    {f: getattr(row, f) for f in SHARE_FIELDS},
+                    {k: v for k, v in json.loads(row.template or "[]")},
+                )
+                old = self._hosts.get(h.oid)
+                if old is not None:  # keep the object others may hold
+                    old.state, old.last_mon_time = h.state, h.last_mon_time
+                    old.share, old.template = h.share, h.template
+                    h = old
+                h.render()
+                hosts[h.oid] = h
+            self._hosts.clear()
+            self._hosts.update(hosts)
+            self._pool_xml = None
+
     # -- queries -------------------------------------------------------------
 
     def get(self, hid: int) -> Host | None:
@@ -161,7 +189,7 @@ class HostPool:
 
     def allocate(self, name: str, im_mad: str, vm_mad: str, tm_mad: str) -> int:
         """New host in INIT with ``last_mon_time = now``; returns its id (duplicates allowed)."""
-        with db.writer(), self._lock:
+        with pool_write(self._lock):
             hid = self._ids.take()
             now = int(time.time())
             try:
@@ -190,7 +218,7 @@ class HostPool:
 
     def delete(self, hid: int) -> None:
         """Remove the host (VMs on it are not checked, S3)."""
-        with db.writer(), self._lock:
+        with pool_write(self._lock):
             HostRow.delete().where(HostRow.oid == hid).execute()
             monitoring_models.forget(hid)
             self._hosts.pop(hid, None)
@@ -201,14 +229,14 @@ class HostPool:
         self.set_state(hid, HostState.INIT if enable else HostState.DISABLED)
 
     def set_state(self, hid: int, state: HostState) -> None:
-        with db.writer(), self._lock:
+        with pool_write(self._lock):
             h = self._hosts[hid]
             h.state = state
             self._save(h, state=int(state))
 
     def start_monitoring(self, hid: int) -> bool:
         """State → MONITORING unless DISABLED/MONITORING; returns whether it changed."""
-        with db.writer(), self._lock:
+        with pool_write(self._lock):
             h = self._hosts.get(hid)
             if h is None or h.state in (HostState.MONITORING, HostState.DISABLED):
                 return False
@@ -227,7 +255,7 @@ class HostPool:
         ``last_mon_time = now``, state ERROR. A DISABLED host keeps its state.
         Returns False when the host no longer exists.
         """
-        with db.writer(), self._lock:
+        with pool_write(self._lock):
             h = self._hosts.get(hid)
             if h is None:
                 return False
@@ -264,7 +292,7 @@ class HostPool:
         self._capacity(hid, -cpu, -mem, -disk, -1)
 
     def _capacity(self, hid: int, cpu: int, mem: int, disk: int, vms: int) -> None:
-        with db.writer(), self._lock:
+        with pool_write(self._lock):
             h = self._hosts.get(hid)
             if h is None:
                 return

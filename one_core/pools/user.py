@@ -27,7 +27,7 @@ from typing import Any
 
 from one_core import db
 from one_core.db.models import UserRow
-from one_core.pools import IdCounter, fast_insert, xml_text
+from one_core.pools import IdCounter, fast_insert, pool_write, xml_text
 
 log = logging.getLogger("one.ONE")
 
@@ -250,7 +250,7 @@ class UserPool:
 
     def allocate(self, name: str, password: str, enabled: bool = True) -> int:
         """Insert a user; returns its uid. Raises ``ValueError`` for a known name."""
-        with db.writer(), self._lock:
+        with pool_write(self._lock):
             if name in self._by_name:
                 raise ValueError("Existing user, cannot duplicate")
             uid = self._ids.take()
@@ -272,7 +272,7 @@ class UserPool:
 
     def delete(self, uid: int) -> None:
         """Remove a user (its VMs and networks are not touched)."""
-        with db.writer(), self._lock:
+        with pool_write(self._lock):
             u = self._by_id[uid]
             UserRow.delete().where(UserRow.oid == uid).execute()
             del self._by_id[uid]

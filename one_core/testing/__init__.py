@@ -13,6 +13,7 @@ PostgreSQL), ``sshd``, ``libvirt_guest``, ``moto_url``/``ec2``,
 * :mod:`.sshd`, :mod:`.guest`, :mod:`.moto` — real servers for driver tests;
 * :mod:`.recording` — a driver recording every hook call;
 * :mod:`.cloud` — cloud front-end server processes;
+* :mod:`.process` — :func:`~.process.stop_process`, ending a test's subprocess;
 * :mod:`.prefix` — a per-run prefix for machine-wide names (domains, bridges).
 
 Importing this package imports nothing else.

@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from one_core.testing.oned import DRIVER_SECTIONS_SCHED, OnedProcess, free_port
 from one_core.testing.oned import ONEADMIN_PASSWORD as ADMIN_PASSWORD
-from one_core.testing.oned import OnedProcess, free_port
+from one_core.testing.process import stop_process
 
 __all__ = [
     "ADMIN_PASSWORD",
@@ -132,11 +133,20 @@ class CloudSite:
 
 
 @contextlib.contextmanager
-def cloud_site(base: Path, label: str, networks: list[str], *oned_args: Any) -> Iterator[CloudSite]:
+def cloud_site(
+    base: Path, label: str, networks: list[str], *, scheduler: bool = False
+) -> Iterator[CloudSite]:
     """oned under ``base / "one"`` with the host ``host01`` and ``networks`` (the first one
-    through :func:`start_oned`); the servers share ``ONE_LOCATION = base / "<label>-location"``,
-    ``base / "images"`` and ``base / "var" / "<label>.db"``. Everything stops on exit.
+    through :func:`start_oned`); with ``scheduler``, oned runs its in-daemon scheduler and
+    monitors every second, so VMs reach RUNNING by themselves. The servers share
+    ``ONE_LOCATION = base / "<label>-location"``, ``base / "images"`` and
+    ``base / "var" / "<label>.db"``. Everything stops on exit.
     """
+    oned_args = (
+        ({"HOST_MONITORING_INTERVAL": 1, "MANAGER_TIMER": 1}, DRIVER_SECTIONS_SCHED)
+        if scheduler
+        else ()
+    )
     oned, admin = start_oned(base / "one", networks[0], *oned_args)
     for network in networks[1:]:
         admin.vn_allocate(network)
@@ -223,13 +233,8 @@ class ServerProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc is not None:
+            stop_process(self.proc, 15)
         self.proc = None
         self._log.close()
 

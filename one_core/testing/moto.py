@@ -32,6 +32,7 @@ from typing import Any
 import pytest
 
 from one_core.testing.oned import free_port
+from one_core.testing.process import stop_process
 
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 """The credentials moto accepts (environment-variable names → values)."""
@@ -91,12 +92,7 @@ def moto_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _wait_listening(proc, port, log)
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 @pytest.fixture(scope="session")

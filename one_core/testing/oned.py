@@ -20,13 +20,14 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from one_core.testing.process import stop_process
 
 ONEADMIN_PASSWORD = "onepass"
 ONEADMIN_SESSION = "oneadmin:" + hashlib.sha1(ONEADMIN_PASSWORD.encode()).hexdigest()
@@ -108,7 +109,41 @@ def render_conf(
     return "\n".join(lines) + "\n" + db_section(db) + sections
 
 
-class OnedProcess:
+class RpcEndpoint:
+    """Raw XML-RPC over HTTP to ``127.0.0.1:<port>`` (``/RPC2``): the ``post`` / ``call`` that
+    every test oned (subprocess or in-process) offers.
+    """
+
+    port: int
+
+    def post(
+        self,
+        body: bytes,
+        headers: dict[str, str] | None = None,
+        method: str = "POST",
+        path: str = "/RPC2",
+    ) -> tuple[int, bytes, dict[str, str]]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            hdrs = {"Content-Type": "text/xml"}
+            hdrs.update(headers or {})
+            conn.request(method, path, body=body, headers=hdrs)
+            resp = conn.getresponse()
+            return resp.status, resp.read(), {k.lower(): v for k, v in resp.getheaders()}
+        finally:
+            conn.close()
+
+    def call(self, method: str, *params: Any) -> Any:
+        """Raw call (params exactly as given): the response value, or ``("FAULT", code, msg)``."""
+        from one_core.rpc.codec import encode_call, parse_response
+
+        status, body, _ = self.post(encode_call(method, list(params)))
+        assert status == 200, (status, body)
+        ok, value = parse_response(body)
+        return value if ok else ("FAULT", *value)
+
+
+class OnedProcess(RpcEndpoint):
     """A running oned (subprocess) in its own ONE_LOCATION.
 
     ``db``: the ``DB`` section's options (``{"backend": "postgresql", "host": ...,
@@ -193,14 +228,7 @@ class OnedProcess:
     def stop(self, timeout: float = 15.0) -> int | None:
         if self.proc is None:
             return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        rc = self.proc.returncode
+        rc = stop_process(self.proc, timeout)
         self.proc = None
         self._stderr.close()
         return rc
@@ -216,33 +244,7 @@ class OnedProcess:
         self.stop()
         return self.start()
 
-    # -- talking to it ---------------------------------------------------------
-
-    def post(
-        self,
-        body: bytes,
-        headers: dict[str, str] | None = None,
-        method: str = "POST",
-        path: str = "/RPC2",
-    ) -> tuple[int, bytes, dict[str, str]]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            hdrs = {"Content-Type": "text/xml"}
-            hdrs.update(headers or {})
-            conn.request(method, path, body=body, headers=hdrs)
-            resp = conn.getresponse()
-            return resp.status, resp.read(), {k.lower(): v for k, v in resp.getheaders()}
-        finally:
-            conn.close()
-
-    def call(self, method: str, *params: Any) -> Any:
-        """Raw call (params exactly as given): the response value, or ``("FAULT", code, msg)``."""
-        from one_core.rpc.codec import encode_call, parse_response
-
-        status, body, _ = self.post(encode_call(method, list(params)))
-        assert status == 200, (status, body)
-        ok, value = parse_response(body)
-        return value if ok else ("FAULT", *value)
+    # -- talking to it: post/call from RpcEndpoint -------------------------------
 
     def client(self, secret: str | None = None, raw: bool = False) -> Any:
         from one_core.client import Client

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from one_core.testing.process import stop_process
+
 SSHD = "/usr/sbin/sshd"
 KEYGEN = shutil.which("ssh-keygen") or "/usr/bin/ssh-keygen"
 
@@ -130,10 +132,5 @@ def sshd() -> Iterator[SshServer]:
     try:
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         shutil.rmtree(directory, ignore_errors=True)

@@ -116,6 +116,9 @@ class VMPool:
         self.resolve_context: ContextResolver = resolve_context or self._default_resolver()
         self.vm_log = vm_log
         self._cache: dict[int, VirtualMachine] = {}
+        self.touched: set[int] = set()
+        """VMs :meth:`get` handed out since the engine last cleared it (the VMs an event
+        may have changed in memory: :meth:`invalidate` them when it is rolled back)."""
         self.defer: Callable[..., Any] = lambda fn, *args: fn(*args)
         """Set by the engine: run after the current event's commit."""
         last = VMRow.select(peewee.fn.MAX(VMRow.oid)).scalar()
@@ -230,6 +233,7 @@ class VMPool:
 
     def get(self, oid: int) -> VirtualMachine | None:
         """The dispatcher's object for VM ``oid`` (loaded once, then cached)."""
+        self.touched.add(oid)
         vm = self._cache.get(oid)
         if vm is None:
             vm = self.load(oid)
@@ -240,6 +244,15 @@ class VMPool:
     def forget(self, oid: int) -> None:
         """Drop a VM from the cache (after DONE: it will not change again)."""
         self._cache.pop(oid, None)
+
+    def invalidate(self, oids: set[int] | None = None) -> None:
+        """Drop VMs ``oids`` (default: all) from the cache: their next :meth:`get` reads
+        the database again (an event that changed them was rolled back)."""
+        if oids is None:
+            self._cache.clear()
+        else:
+            for oid in oids:
+                self._cache.pop(oid, None)
 
     # ------------------------------------------------------------------
     # writes (dispatcher thread)

@@ -39,6 +39,7 @@ import transcripts as T
 from conftest import vm_state, wait_vm
 
 from one_core.testing.cloud import wait_until
+from one_core.testing.process import stop_process
 
 NONET_TEMPLATE = 'NAME   = "nonet"\nCPU    = 1\nMEMORY = 128\n'
 """``templates/nonet.template`` (the recording created a VM from it but never printed it)."""
@@ -244,12 +245,7 @@ class Replay:
 
     def _stop_sched(self) -> None:
         assert self._sched is not None
-        self._sched.terminate()
-        try:
-            self._sched.wait(10)
-        except subprocess.TimeoutExpired:
-            self._sched.kill()
-            self._sched.wait()
+        stop_process(self._sched)
         self._sched = None
 
 

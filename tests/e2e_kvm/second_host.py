@@ -29,6 +29,7 @@ import zlib
 from dataclasses import dataclass, field
 
 from one_core.testing.prefix import run_prefix, scoped_name
+from one_core.testing.process import stop_process
 
 VIRSH = "/usr/bin/virsh"
 
@@ -69,13 +70,7 @@ class SecondHost:
     def stop(self) -> None:
         """Stop the daemons and the namespaces (the guests of the second libvirtd die)."""
         for proc in [*reversed(self.daemons), self.holder]:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_process(proc, 15)
         subprocess.run(["ip", "netns", "del", self.netns], capture_output=True)
         shutil.rmtree(self.directory, ignore_errors=True)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pyone
@@ -22,14 +20,3 @@ def endpoint(oned: OnedProcess) -> str:
 def connect(oned: OnedProcess, session: str = f"oneadmin:{ONEADMIN_PASSWORD}") -> Any:
     """A pyone client of the modern dialect."""
     return pyone.OneServer(endpoint(oned), session=session, timeout=30)
-
-
-def wait_for(probe: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    """Poll ``probe`` until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")

@@ -7,9 +7,10 @@ from typing import Any
 
 import pyone
 
+from one_core.testing.cloud import wait_until
 from one_core.testing.oned import OnedProcess
 
-from .helpers import connect, wait_for
+from .helpers import connect
 
 NET = 'NAME = "lan"\nBRIDGE = "br0"\nAR = [ TYPE = "IP4", IP = "10.1.0.10", SIZE = "3" ]\n'
 VM = 'NAME = "web"\nCPU = 1\nMEMORY = 64\nNIC = [ NETWORK = "lan" ]\n'
@@ -21,7 +22,7 @@ def _state(one: Any, vid: int) -> tuple[int, int]:
 
 
 def _reaches(one: Any, vid: int, state: int, lcm: int = 0) -> None:
-    wait_for(lambda: _state(one, vid) == (state, lcm), f"VM {vid} in {(state, lcm)}")
+    wait_until(lambda: _state(one, vid) == (state, lcm), what=f"VM {vid} in {(state, lcm)}")
 
 
 def test_host_network_vm_running_poweroff_resume_terminate(sched_oned: OnedProcess) -> None:
@@ -59,7 +60,7 @@ def test_host_network_vm_running_poweroff_resume_terminate(sched_oned: OnedProce
     _reaches(one, vid, pyone.VM_STATE.ACTIVE, pyone.LCM_STATE.RUNNING)
     assert one.vm.action("terminate", vid) == vid
     _reaches(one, vid, pyone.VM_STATE.DONE)
-    wait_for(lambda: one.vn.info(nid).USED_LEASES == 0, "the lease to be released")
+    wait_until(lambda: one.vn.info(nid).USED_LEASES == 0, what="the lease to be released")
     assert one.vmpool.info(-2, -1, -1, -1).VM == []
     assert [v.ID for v in one.vmpool.info(-2, -1, -1, pyone.VM_STATE.DONE).VM] == [vid]
 

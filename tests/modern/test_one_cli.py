@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
+from one_core.testing.cloud import wait_until
 from one_core.testing.oned import ONEADMIN_PASSWORD, OnedProcess
 
-from .helpers import endpoint, wait_for
+from .helpers import endpoint
 from .one_cli_env import one_cli_python
 
 
@@ -61,15 +62,15 @@ def test_one_cli_hosts_and_vms(cli: OneCli, tmp_path: Path) -> None:
     template = tmp_path / "vm.tpl"
     template.write_text('NAME = "clivm"\nCPU = 1\nMEMORY = 64\n')
     assert cli("vm", "create", str(template))["id"] == 0
-    running = wait_for(
-        lambda: [v for v in cli("vm", "list") if v["lcm_state"] == "RUNNING"], "VM 0 RUNNING"
+    running = wait_until(
+        lambda: [v for v in cli("vm", "list") if v["lcm_state"] == "RUNNING"], what="VM 0 RUNNING"
     )
     assert [(v["id"], v["name"], v["state"]) for v in running] == [(0, "clivm", "ACTIVE")]
     shown = cli("vm", "show", "0")
     assert (shown["name"], shown["state_id"], shown["template"]["MEMORY"]) == ("clivm", 3, "64")
 
     assert cli("vm", "terminate", "0")[0]["action"] == "terminate"
-    wait_for(lambda: cli("vm", "list") == [], "VM 0 gone from the list")
+    wait_until(lambda: cli("vm", "list") == [], what="VM 0 gone from the list")
     assert cli("vm", "show", "0")["state"] == "DONE"
 
 

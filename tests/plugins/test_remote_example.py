@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import os
 import re
-import time
 import tomllib
 from pathlib import Path
 
+from one_core.testing.cloud import wait_until
 from one_core.testing.oned import DRIVER_SECTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,16 +50,6 @@ def install_as_distribution(site: Path, module: str, source: str, hm: dict[str, 
     (info / "entry_points.txt").write_text(f"[one.hm]\n{lines}")
 
 
-def wait_for(predicate, what: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_the_guides_remote_driver_runs_a_hook_on_a_real_sshd(oned_factory, sshd, tmp_path) -> None:
     module, source, hm = guide_example()
     site = tmp_path / "site"
@@ -86,14 +76,14 @@ def test_the_guides_remote_driver_runs_a_hook_on_a_real_sshd(oned_factory, sshd,
         vid = client.vm_allocate('NAME = "web one"\nCPU = 1\nMEMORY = 64\n')
         client.vm_deploy(vid, hid)
         ran = out / f"ran-{vid}"
-        text = wait_for(lambda: ran.exists() and ran.read_text(), f"the hook on VM {vid}")
+        text = wait_until(lambda: ran.exists() and ran.read_text(), 60, f"the hook on VM {vid}")
     finally:
         client.close()
     connection, *args = text.splitlines()
     assert args == [str(vid), "web one"]  # each expanded word stays one argument
     assert connection.split()[2:] == ["127.0.0.1", str(sshd.port)]  # came in through sshd
     vm_log = oned.var / str(vid) / "vm.log"
-    assert "[HKM][I]: mark ran on 127.0.0.1: exit code 0" in wait_for(
-        lambda: vm_log.exists() and vm_log.read_text(), "vm.log"
+    assert "[HKM][I]: mark ran on 127.0.0.1: exit code 0" in wait_until(
+        lambda: vm_log.exists() and vm_log.read_text(), 60, "vm.log"
     )
     assert f"Loaded hm driver hm_remote ({driver})" in oned.log()

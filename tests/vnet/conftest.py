@@ -17,6 +17,7 @@ import pytest
 from one_core import db
 from one_core.pools.vnet import VNetPool
 from one_core.testing.databases import parametrize_databases as pytest_generate_tests  # noqa: F401
+from one_core.testing.oned import RpcEndpoint
 
 WIRE = Path(__file__).parents[1] / "data" / "one14" / "wire"
 """The wire captures recorded from the real 1.4 oned (shipped with the tests)."""
@@ -60,7 +61,7 @@ def pool(make_pool: Callable[..., VNetPool]) -> VNetPool:
     return make_pool()
 
 
-class InProcessOned:
+class InProcessOned(RpcEndpoint):
     """The RPC layer of oned in this process (RpcServer, real socket, real SQLite).
 
     Same ``post`` / ``call`` / ``restart`` / ``session`` interface as the
@@ -108,25 +109,6 @@ class InProcessOned:
         self.stop()
         self.start()
         return self
-
-    def post(self, body: bytes, method: str = "POST", path: str = "/RPC2") -> tuple:
-        import http.client
-
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            conn.request(method, path, body=body, headers={"Content-Type": "text/xml"})
-            resp = conn.getresponse()
-            return resp.status, resp.read(), {k.lower(): v for k, v in resp.getheaders()}
-        finally:
-            conn.close()
-
-    def call(self, method: str, *params: object) -> object:
-        from one_core.rpc.codec import encode_call, parse_response
-
-        status, body, _ = self.post(encode_call(method, list(params)))
-        assert status == 200, (status, body)
-        ok, value = parse_response(body)
-        return value if ok else ("FAULT", *value)
 
 
 @pytest.fixture(params=["inprocess", "oned"])

@@ -28,17 +28,11 @@ from typing import Any
 import pytest
 
 from one_core.testing import cloud
-from one_core.testing.oned import DRIVER_SECTIONS_SCHED
+from one_core.testing.cloud import sha1_hex, wait_until
 
 REPO = Path(__file__).resolve().parents[3]
 PACKAGE_ETC = REPO / "frontends" / "econe" / "one_econe" / "etc"
 SSL_HOST = "myhost.example.com"
-
-
-ADMIN_PASSWORD = cloud.ADMIN_PASSWORD
-free_port = cloud.free_port
-wait_until = cloud.wait_until
-sha1_hex = cloud.sha1_hex
 
 
 @dataclass
@@ -172,13 +166,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 def sched_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """oned with the in-daemon scheduler + one econe-server (see the module docstring)."""
     base = tmp_path_factory.mktemp("econe-sched")
-    with cloud.cloud_site(
-        base,
-        "econe",
-        [PUBLIC_NETWORK, TINY_NETWORK, TINY2_NETWORK],
-        {"HOST_MONITORING_INTERVAL": 1, "MANAGER_TIMER": 1},
-        DRIVER_SECTIONS_SCHED,
-    ) as site:
+    networks = [PUBLIC_NETWORK, TINY_NETWORK, TINY2_NETWORK]
+    with cloud.cloud_site(base, "econe", networks, scheduler=True) as site:
         main = site.start_server(
             EconeServer, write_config, base / "main", "econe.conf", "econe.log"
         )

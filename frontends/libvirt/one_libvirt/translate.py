@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterable
 from xml.etree.ElementTree import Element, SubElement, indent, tostring
 
 import defusedxml.ElementTree as DET
@@ -142,6 +143,16 @@ def _check_attrs(el: Element, where: str, allowed: set[str]) -> None:
     for name in el.attrib:
         if name not in allowed:
             raise UnsupportedXML(f"unsupported attribute '{name}' of <{el.tag}> ({where})")
+
+
+def _unsupported_element(
+    tag: str, where: str, supported: str, ignored: Iterable[str]
+) -> UnsupportedXML:
+    """The error for an element ``<tag>`` that ``where`` neither supports nor ignores."""
+    return UnsupportedXML(
+        f"unsupported element <{tag}> in {where} "
+        f"(supported: {supported}; ignored: {', '.join(sorted(ignored))})"
+    )
 
 
 def _no_children(el: Element, where: str) -> None:
@@ -328,14 +339,29 @@ def _interface(el: Element, notes: _Notes) -> dict[str, str]:
     return nic
 
 
+def _device_type(
+    el: Element, where: str, notes: _Notes, *, ignored: str, supported: tuple[str, ...]
+) -> str | None:
+    """The ``type`` of the device ``el`` at ``where``: ``None`` (and a note) when it is
+    ``ignored``; UnsupportedXML unless it is one of ``supported``.
+    """
+    kind = el.get("type")
+    if kind == ignored:
+        notes.ignore(f"{where}[@type='{ignored}']")
+        return None
+    if kind not in supported:
+        device = where.rsplit("/", 1)[-1]
+        raise UnsupportedXML(
+            f"unsupported {device} type '{kind}' (supported: {', '.join(supported)})"
+        )
+    return kind
+
+
 def _graphics(el: Element, notes: _Notes) -> dict[str, str] | None:
     where = "domain/devices/graphics"
-    kind = el.get("type")
-    if kind == "spice":
-        notes.ignore(f"{where}[@type='spice']")
+    kind = _device_type(el, where, notes, ignored="spice", supported=("vnc", "sdl"))
+    if kind is None:
         return None
-    if kind not in ("vnc", "sdl"):
-        raise UnsupportedXML(f"unsupported graphics type '{kind}' (supported: vnc, sdl)")
     _check_attrs(el, where, {"type", "port", "autoport", "listen", "passwd", "keymap"})
     graphics = {"TYPE": kind}
     if "keymap" in el.attrib:
@@ -359,12 +385,9 @@ def _graphics(el: Element, notes: _Notes) -> dict[str, str] | None:
 def _input(el: Element, notes: _Notes) -> dict[str, str] | None:
     where = "domain/devices/input"
     _check_attrs(el, where, {"type", "bus"})
-    kind = el.get("type")
-    if kind == "keyboard":
-        notes.ignore(f"{where}[@type='keyboard']")
+    kind = _device_type(el, where, notes, ignored="keyboard", supported=("mouse", "tablet"))
+    if kind is None:
         return None
-    if kind not in ("mouse", "tablet"):
-        raise UnsupportedXML(f"unsupported input type '{kind}' (supported: mouse, tablet)")
     for child in el:
         notes.items.append(f"<{where}/{child.tag}> ignored: the hypervisor driver places devices")
     device = {"TYPE": kind}
@@ -393,11 +416,8 @@ def _devices(el: Element, tmpl_parts: dict[str, list[dict[str, str]]], notes: _N
         elif dev.tag in _IGNORED_DEVICES:
             notes.ignore(f"domain/devices/{dev.tag}")
         else:
-            raise UnsupportedXML(
-                f"unsupported element <{dev.tag}> in domain/devices "
-                "(supported: disk, interface, graphics, input; ignored: "
-                + ", ".join(sorted(_IGNORED_DEVICES))
-                + ")"
+            raise _unsupported_element(
+                dev.tag, "domain/devices", "disk, interface, graphics, input", _IGNORED_DEVICES
             )
     if len(tmpl_parts["GRAPHICS"]) > 1:
         raise UnsupportedXML("more than one <graphics> in domain/devices")
@@ -467,11 +487,8 @@ def domain_to_template(xml: str) -> Template:
         elif tag in _IGNORED_TOP:
             notes.ignore(f"domain/{tag}")
         else:
-            raise UnsupportedXML(
-                f"unsupported element <{tag}> in domain "
-                "(supported: name, uuid, memory, vcpu, os, features, devices; ignored: "
-                + ", ".join(sorted(_IGNORED_TOP))
-                + ")"
+            raise _unsupported_element(
+                tag, "domain", "name, uuid, memory, vcpu, os, features, devices", _IGNORED_TOP
             )
     if not name:
         raise BadXML("missing <name> in domain")

@@ -30,6 +30,7 @@ from one_libvirt.server import Servers, TCPServer, UnixServer, session_factory_f
 from one_core.client import Client
 from one_core.testing.cloud import free_port, wait_until
 from one_core.testing.oned import ONEADMIN_PASSWORD
+from one_core.testing.process import stop_process
 
 PASSWORD = ONEADMIN_PASSWORD
 """oneadmin's password on the test oned."""
@@ -244,13 +245,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, oned_process_cls: type) -> I
         yield Stack(oned, client, port, unix, hid, lv_log_path)
     finally:
         for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_process(proc)
         for f in logs:
             f.close()
         oned.stop()

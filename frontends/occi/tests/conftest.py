@@ -20,17 +20,12 @@ import pytest
 import requests
 
 from one_core.testing import cloud
-from one_core.testing.oned import DRIVER_SECTIONS_SCHED
+from one_core.testing.cloud import ADMIN_PASSWORD, sha1_hex
 
 REPO = Path(__file__).resolve().parents[3]
 PACKAGE_ETC = REPO / "frontends" / "occi" / "one_occi" / "etc"
 BASE = "https://cloud.example.com:8443"
 """The SSL_SERVER of the test server: every href starts with it."""
-
-
-ADMIN_PASSWORD = cloud.ADMIN_PASSWORD
-free_port = cloud.free_port
-sha1_hex = cloud.sha1_hex
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 60.0, what: str = "") -> Any:
@@ -157,16 +152,11 @@ class Stack:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     base = tmp_path_factory.mktemp("occi")
-    with cloud.cloud_site(
-        base,
-        "occi",
-        [
-            'NAME = "Public"\nTYPE = RANGED\nBRIDGE = br0\n'
-            "NETWORK_SIZE = C\nNETWORK_ADDRESS = 10.0.0.0\n"
-        ],
-        {"HOST_MONITORING_INTERVAL": 1, "MANAGER_TIMER": 1},
-        DRIVER_SECTIONS_SCHED,
-    ) as site:
+    public = (
+        'NAME = "Public"\nTYPE = RANGED\nBRIDGE = br0\n'
+        "NETWORK_SIZE = C\nNETWORK_ADDRESS = 10.0.0.0\n"
+    )
+    with cloud.cloud_site(base, "occi", [public], scheduler=True) as site:
         server = site.start_server(
             OcciServer, write_config, base / "server", "occi-server.conf", "occi.log"
         )

@@ -6,8 +6,8 @@ import pytest
 from one_web.settings import Settings
 from one_web.views.auth import _safe_next
 from one_web.views.dashboard import cloud_series
+from one_web.views.template_form import syntax_error
 from one_web.views.vm_actions import available, progress
-from one_web.views.vms import syntax_error
 
 from one_core.config import OnedConfig
 from one_core.db.monitoring_models import DEFAULT_RETENTION

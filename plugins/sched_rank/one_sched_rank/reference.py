@@ -13,6 +13,7 @@ Nothing here is used by the scheduler itself.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -156,6 +157,10 @@ def _lookup(template: Mapping[str, str], name: str) -> str | None:
     return None
 
 
+_COMPARE = {"eq": operator.eq, "ne": operator.ne, "gt": operator.gt, "lt": operator.lt}
+"""The numeric comparisons of REQUIREMENTS, by rule name."""
+
+
 def _req(node: Tree, t: Mapping[str, str]) -> bool:
     op = node.data
     ch: list[Any] = node.children  # the grammar fixes each node's shape
@@ -174,23 +179,11 @@ def _req(node: Tree, t: Mapping[str, str]) -> bool:
     val = _lookup(t, str(ch[0].value))
     lit = ch[-1]
     if lit.type == "INTEGER":
-        ival = cnum.stream_int(val)
-        return {
-            "eq": ival == lit.value,
-            "ne": ival != lit.value,
-            "gt": ival > lit.value,
-            "lt": ival < lit.value,
-        }[op]
+        return _COMPARE[op](cnum.stream_int(val), lit.value)
     if lit.type == "FLOAT":
         if val is None:
             return False
-        d = cnum.atof(val)
-        return {
-            "eq": d == lit.value,
-            "ne": d != lit.value,
-            "gt": d > lit.value,
-            "lt": d < lit.value,
-        }[op]
+        return _COMPARE[op](cnum.atof(val), lit.value)
     if val is None:
         return False
     hit = fnmatch(lit.value, val)

@@ -71,21 +71,28 @@ def comparisons() -> st.SearchStrategy[str]:
     return st.one_of(eq, rel).map(lambda t: f"{t[0]} {t[1]} {t[2]}")
 
 
-REQ_EXPR = st.recursive(
-    comparisons(),
-    lambda inner: st.one_of(
-        st.tuples(inner, st.sampled_from(["&", "|", " & ", "|!"]), inner).map("".join),
-        inner.map(lambda e: "!" + e),
-        inner.map(lambda e: f"({e})"),
-    ),
-    max_leaves=6,
-)
-REQ_SOUP = st.lists(
-    st.sampled_from(
-        ["A", "=", "!", "&", "|", "(", ")", "1", "0.5", '"x*"', ">", "<", "-", "*", "."]
-    ),
-    max_size=8,
-).map(" ".join)
+def expressions(
+    atoms: st.SearchStrategy[str], operators: list[str], prefix: str, max_leaves: int
+) -> st.SearchStrategy[str]:
+    """Expressions over ``atoms``: binary ``operators``, the ``prefix`` operator, parentheses."""
+    return st.recursive(
+        atoms,
+        lambda inner: st.one_of(
+            st.tuples(inner, st.sampled_from(operators), inner).map("".join),
+            inner.map(lambda e: prefix + e),
+            inner.map(lambda e: f"({e})"),
+        ),
+        max_leaves=max_leaves,
+    )
+
+
+def soup(tokens: list[str]) -> st.SearchStrategy[str]:
+    """Up to 8 of ``tokens`` in any order: mostly not an expression at all."""
+    return st.lists(st.sampled_from(tokens), max_size=8).map(" ".join)
+
+
+REQ_EXPR = expressions(comparisons(), ["&", "|", " & ", "|!"], "!", max_leaves=6)
+REQ_SOUP = soup(["A", "=", "!", "&", "|", "(", ")", "1", "0.5", '"x*"', ">", "<", "-", "*", "."])
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -111,19 +118,8 @@ RANK_ATOMS = st.one_of(
     FLOATS,
     st.sampled_from(["16777217", "2147483647", "0"]),
 )
-RANK_EXPR = st.recursive(
-    RANK_ATOMS,
-    lambda inner: st.one_of(
-        st.tuples(inner, st.sampled_from([" + ", " - ", " * ", " / "]), inner).map("".join),
-        inner.map(lambda e: "- " + e),
-        inner.map(lambda e: f"({e})"),
-    ),
-    max_leaves=7,
-)
-RANK_SOUP = st.lists(
-    st.sampled_from(["A", "+", "-", "*", "/", "(", ")", "3", "-2", "0.5", ">", "b", "."]),
-    max_size=8,
-).map(" ".join)
+RANK_EXPR = expressions(RANK_ATOMS, [" + ", " - ", " * ", " / "], "- ", max_leaves=7)
+RANK_SOUP = soup(["A", "+", "-", "*", "/", "(", ")", "3", "-2", "0.5", ">", "b", "."])
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

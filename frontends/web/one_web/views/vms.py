@@ -6,11 +6,12 @@ from typing import Any
 
 from starlette.responses import Response
 
-from one_core.api import Template, TemplateSyntaxError, VmState
+from one_core.api import VmState
 from one_web import documents
 from one_web.oned import OneClientError
 from one_web.views.common import Ctx, HttpError, view
 from one_web.views.confirm import needs_confirmation
+from one_web.views.template_form import allocate_from_form, numbered_lines
 from one_web.views.vm_actions import ACTIONS, MODERN_NAME, available, progress
 
 ALL_VISIBLE = -2
@@ -124,29 +125,10 @@ def vm_new(ctx: Ctx) -> Response:
     return ctx.render("vm_new.html", text=EXAMPLE_TEMPLATE, error=None, lines=[])
 
 
-def syntax_error(text: str) -> dict[str, Any] | None:
-    """The parser's error for ``text`` (as oned parses it) with its line, or None."""
-    try:
-        Template.parse(text + "\n")
-    except TemplateSyntaxError as exc:
-        line = exc.line
-        if line is not None:  # an error at the end of input points past the last line
-            line = max(1, min(line, len(text.split("\n"))))
-        return {"message": exc.message, "line": line}
-    return None
-
-
 @view()
 def vm_create(ctx: Ctx) -> Response:
     """Allocate a VM from template text; a syntax error is shown at its line."""
-    text = ctx.form.get("template", "").replace("\r\n", "\n")
-    error = syntax_error(text)
+    text, vid, error = allocate_from_form(ctx, "one.vm.allocate", ctx.form.get("hold") == "yes")
     if error is None:
-        try:
-            vid = ctx.api.call("one.vm.allocate", text, ctx.form.get("hold") == "yes")
-        except OneClientError as exc:
-            error = {"message": exc.message, "line": None}
-        else:
-            return ctx.redirect(f"/vms/{vid}", flash=f"VM {vid} created.")
-    lines = list(enumerate(text.split("\n"), start=1))
-    return ctx.render("vm_new.html", status=400, text=text, error=error, lines=lines)
+        return ctx.redirect(f"/vms/{vid}", flash=f"VM {vid} created.")
+    return ctx.render("vm_new.html", status=400, text=text, error=error, lines=numbered_lines(text))

@@ -10,7 +10,7 @@ from one_web import documents
 from one_web.oned import OneClientError
 from one_web.views.common import Ctx, view
 from one_web.views.confirm import needs_confirmation
-from one_web.views.vms import syntax_error
+from one_web.views.template_form import allocate_from_form, numbered_lines
 
 MAX_HOLDERS_LOOKED_UP = 200
 EXAMPLE_TEMPLATE = (
@@ -26,18 +26,13 @@ def vnet_list(ctx: Ctx) -> Response:
 
 @view()
 def vnet_create(ctx: Ctx) -> Response:
-    text = ctx.form.get("template", "").replace("\r\n", "\n")
-    error = syntax_error(text)
+    text, nid, error = allocate_from_form(ctx, "one.vn.allocate", -1)
     if error is None:
-        try:
-            nid = ctx.api.call("one.vn.allocate", text, -1)
-        except OneClientError as exc:
-            error = {"message": exc.message, "line": None}
-        else:
-            return ctx.redirect(f"/vnets/{nid}", flash=f"Network {nid} created.")
+        return ctx.redirect(f"/vnets/{nid}", flash=f"Network {nid} created.")
     nets = documents.vnets(ctx.api.doc("one.vnpool.info", -2, -1, -1))
-    lines = list(enumerate(text.split("\n"), start=1))
-    return ctx.render("vnets.html", status=400, nets=nets, text=text, error=error, lines=lines)
+    return ctx.render(
+        "vnets.html", status=400, nets=nets, text=text, error=error, lines=numbered_lines(text)
+    )
 
 
 def _holders(ctx: Ctx, leases: list[dict[str, Any]]) -> None:

@@ -9,6 +9,7 @@ from xml.etree import ElementTree
 import pytest
 
 from one_core.client import Client, OneCallError
+from one_core.testing.cloud import wait_until
 from one_core.testing.oned import DRIVER_SECTIONS_SCHED, ONEADMIN_PASSWORD, OnedProcess
 
 
@@ -29,19 +30,12 @@ def records(client: Client, method: str, *params: object) -> list[dict[str, int]
     ]
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
-
-
 def test_history_is_recorded_and_bounded(oned_factory: Callable[..., OnedProcess]) -> None:
     oned = oned_factory(HOST_MONITORING_INTERVAL=1, MONITORING_HISTORY=3)
     one = modern(oned)
     hid = one.call("one.host.allocate", "node1", "im_dummy", "vmm_dummy", -1)
     other = one.call("one.host.allocate", "node2", "im_dummy", "vmm_dummy", -1)
-    wait_for(lambda: len(records(one, "one.host.monitoring", hid)) >= 3)
+    wait_until(lambda: len(records(one, "one.host.monitoring", hid)) >= 3, 60)
     time.sleep(4)  # more monitorings than the retention keeps
     mine = records(one, "one.host.monitoring", hid)
     assert {r["hid"] for r in mine} == {hid}
@@ -67,7 +61,7 @@ def test_history_can_be_turned_off(oned_factory: Callable[..., OnedProcess]) -> 
     oned = oned_factory(HOST_MONITORING_INTERVAL=1, MONITORING_HISTORY=0)
     one = modern(oned)
     hid = one.call("one.host.allocate", "node1", "im_dummy", "vmm_dummy", -1)
-    wait_for(lambda: "MONITORED" in _state(one, hid))
+    wait_until(lambda: "MONITORED" in _state(one, hid), 60)
     time.sleep(1.5)
     assert records(one, "one.host.monitoring", hid) == []
     one.close()
@@ -87,7 +81,7 @@ def test_vm_log_is_for_its_owner_and_oneadmin(oned_factory: Callable[..., OnedPr
         admin.call("one.user.allocate", user, f"{user}-pw")
     alice, bob = modern(oned, "alice", "alice-pw"), modern(oned, "bob", "bob-pw")
     vid = alice.call("one.vm.allocate", 'NAME = "a"\nCPU = 1\nMEMORY = 64\n')
-    wait_for(lambda: "New VM state is RUNNING" in alice.call("one.vm.log", vid))
+    wait_until(lambda: "New VM state is RUNNING" in alice.call("one.vm.log", vid), 60)
     assert admin.call("one.vm.log", vid) == alice.call("one.vm.log", vid)
     with pytest.raises(OneCallError, match=r"Not authorized"):
         bob.call("one.vm.log", vid)
