@@ -137,6 +137,7 @@ class InformationManager:
             self.hosts.set_state(hid, HostState.ERROR)
             return False
         self._inflight.add(hid)
+        self.work.dispatcher.on_rollback(self._inflight.discard, hid)  # never issued then
         self.hosts.start_monitoring(hid)
         self.work.run(
             ("host", hid), "MONITOR", lambda: _probe(driver, hid, h.name), self._answer(hid),

@@ -147,6 +147,7 @@ class SchedulerService:
         if not pending:
             return
         self._running = True
+        self.engine.dispatcher.on_rollback(self._not_running)  # sched_place never issued
         place = partial(self.driver.call, "sched_place", pending=pending, hosts=hosts)
         self.engine.work.run(("sched", 0), "SCHED", place, self._placed)
 
@@ -160,6 +161,10 @@ class SchedulerService:
         for start in range(0, len(placements), BATCH):
             self.engine.work.post(self._deploy_batch, placements[start : start + BATCH])
         self.engine.work.post(self._end)
+
+    def _not_running(self) -> None:
+        """The event that started a cycle was rolled back: no cycle is running."""
+        self._running = False
 
     def _end(self) -> None:
         self._running = False

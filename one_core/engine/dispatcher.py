@@ -126,6 +126,10 @@ class Dispatcher:
         self._retry_at: float | None = None
         self._delay = 0.0
         self._episode: str | None = None
+        self._retried: set[int] = set()
+        """Ids of the items queued again (their commit ends an episode)."""
+        self._rollbacks: list[tuple[Callable[..., Any], tuple[Any, ...]]] | None = None
+        """:meth:`on_rollback` callbacks of the running batch (None: no batch running)."""
 
     # -- life ------------------------------------------------------------
     def start(self) -> None:
@@ -167,6 +171,26 @@ class Dispatcher:
         due = time.monotonic() + (period if first is None else first)
         heapq.heappush(self._timers, (due, next(self._seq), period, fn))
 
+    def on_rollback(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` if the running event is rolled back (it failed, or its batch
+        did not commit): undo what it changed in memory outside the database, e.g. a
+        "probe in flight" mark whose driver work is then never issued. Outside an event
+        (nothing to roll back), nothing is registered."""
+        if self._rollbacks is not None and self.on_thread():
+            self._rollbacks.append((fn, args))
+
+    def _roll_back(self, since: int = 0) -> None:
+        """Run the :meth:`on_rollback` callbacks registered since ``since``, newest first."""
+        if not self._rollbacks:
+            return
+        todo = self._rollbacks[since:]
+        del self._rollbacks[since:]
+        for fn, args in reversed(todo):
+            try:
+                fn(*args)
+            except Exception:
+                log.exception("rollback callback %r failed", fn)
+
     # -- idle tracking (tests, benchmarks, shutdown) ------------------------
     @property
     def idle(self) -> bool:
@@ -197,10 +221,14 @@ class Dispatcher:
             if self.scope is None or isinstance(fn, _Unscoped):
                 result = fn(*args)
             else:
+                self._rollbacks = []
                 with self.scope():
                     result = fn(*args)
             ok = True
         finally:
+            if not ok:
+                self._roll_back()
+            self._rollbacks = None
             if self.after is not None:
                 self.after(ok)
         return result
@@ -258,6 +286,10 @@ class Dispatcher:
         finally:
             if retry:
                 self._pending.appendleft(item)  # still counted busy: it has not run
+                self._retried.add(id(item))
+            elif id(item) in self._retried:
+                self._retried.discard(id(item))
+                self._recovered()
             else:
                 self._done()
 
@@ -280,6 +312,7 @@ class Dispatcher:
         if self.before is not None:
             self.before()
         ok = False
+        self._rollbacks = []
         try:
             with scope():
                 item: _Item | None = first
@@ -303,6 +336,7 @@ class Dispatcher:
                             carry = nxt
             ok = True
         except BaseException as exc:  # the commit failed: no event of the batch happened
+            self._roll_back()
             retry = isinstance(exc, _Retry) or self.transient(exc)
             cause = exc.cause if isinstance(exc, _Retry) else exc
             if not retry:
@@ -325,9 +359,15 @@ class Dispatcher:
                     self._pending.appendleft(carry)
                     carry = None
                 self._pending.extendleft(reversed(again))
+                self._retried.update(id(item) for item in again)
                 taken = [item for item in taken if item[2] is not None]
             answers = []
         finally:
+            self._rollbacks = None
+            if ok and self._retried:
+                if any(id(item) in self._retried for item in taken):
+                    self._recovered()
+                self._retried.difference_update(id(item) for item in taken)
             if self.after is not None:
                 try:
                     self.after(ok)
@@ -351,6 +391,7 @@ class Dispatcher:
         if future is not None and not future.set_running_or_notify_cancel():
             return
         token = self.mark() if self.mark is not None else None
+        rollbacks = len(self._rollbacks or ())
         errors = self.errors()
         try:
             with scope():
@@ -358,6 +399,7 @@ class Dispatcher:
             if self.errors() != errors:  # caught by the event's code: fail it all the same
                 raise _Retry(None)
         except BaseException as exc:
+            self._roll_back(rollbacks)
             if self.undo is not None:
                 self.undo(token, exc)
             if isinstance(exc, _Retry):
@@ -419,7 +461,7 @@ class Dispatcher:
         return True
 
     def _recovered(self) -> None:
-        """A batch committed after a failure episode: log its end once."""
+        """An event retried after a database failure committed: log the episode's end."""
         if self._episode is not None and self._retry_at is None:
             log.info("Database available again after %d retries (%s)", self.retries, self._episode)
             self._episode = None
@@ -452,7 +494,6 @@ class Dispatcher:
                 carry = self._run_batch(item)
             else:
                 self._run_one(item)
-            if self._episode is not None:
-                self._recovered()
+
             if self._timers and self._timers[0][0] <= time.monotonic():
                 self._run_timers()

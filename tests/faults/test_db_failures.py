@@ -365,14 +365,14 @@ DB     = [ BACKEND = "sqlite", BUSY_TIMEOUT = "200" ]
 def test_oned_vms_in_boot_survive_an_exclusive_lock(oned_factory: Any, db_backend: str) -> None:
     """Issue 17 case 3: 10 VMs in BOOT while another process holds ``BEGIN EXCLUSIVE``
     longer than the busy timeout; all reach RUNNING and shut down once it is released."""
-    from tests.faults.helpers import VM_TEMPLATE, vm_state, wait_for
+    from tests.faults.helpers import vm_state, wait_for
 
     active, done, boot, running = 3, 6, 2, 3
     oned = oned_factory(sections=LOCKED_SECTIONS, HOST_MONITORING_INTERVAL=1)
     assert oned.call("one.host.allocate", oned.session, "h", "im_dummy", "vmm_dummy", "tm_dummy")[0]
     vids = []
     for _ in range(10):
-        ok, vid = oned.call("one.vm.allocate", oned.session, VM_TEMPLATE)[:2]
+        ok, vid = oned.call("one.vm.allocate", oned.session, VM)[:2]  # 16 fit on the host
         assert ok is True, vid
         vids.append(vid)
     # deploys in flight (the per-host limit runs a few at a time: the others wait in BOOT)
