@@ -336,7 +336,9 @@ class EconeActions:
             except OneClientError:
                 continue
             tags = self.store.tags([vid]).get(vid, {})
-            items.append(Instance(vid, vm, tags).view(launch_index=index))  # type: ignore[arg-type]
+            # AWS answers every instance it launched as pending, whatever it is by now
+            view = Instance(vid, vm, tags).view(launch_index=index, state=views.PENDING)  # type: ignore[arg-type]
+            items.append(view)
         return views.run_instances(rid, user.name, items)
 
     def describe_instances(self, user: CloudUser, p: Mapping[str, str], rid: str) -> bytes:

@@ -86,12 +86,15 @@ class Instance:
     def short(self) -> str:
         return vm_short(*vm_states(self.vm))
 
-    def view(self, launch_index: int = 0) -> views.InstanceView:
+    def view(
+        self, launch_index: int = 0, state: views.Ec2State | None = None
+    ) -> views.InstanceView:
+        """The instance as EC2 shows it (``state``: what to report instead of the current one)."""
         vm = self.vm
         return views.InstanceView(
             instance_id=self.vid,
             image_id=vm.findtext("TEMPLATE/IMAGE_ID") or "",
-            state=self.state,
+            state=state or self.state,
             ip=first_ip(vm),
             instance_type=vm.findtext("TEMPLATE/INSTANCE_TYPE") or "",
             launch_time=launch_time(vm.findtext("STIME")),
