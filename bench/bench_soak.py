@@ -450,7 +450,10 @@ def run(args: argparse.Namespace) -> dict:
         work=work,
     )
     log = one.log()
-    figures["recovered"] = log.count("after a restart:")
+    figures["recovered"] = sum(  # info lines: in each vm.log (oned.log runs at DEBUG_LEVEL 1)
+        path.read_text(errors="replace").count("after a restart:")
+        for path in one.var.glob("*/vm.log")
+    )
     figures["timeouts"] = len(re.findall(r"timed out after", log))
     figures["hangs"] = sum(1 for line in record.read_text().splitlines() if " hang " in line)
     figures["fails"] = sum(1 for line in record.read_text().splitlines() if " fail " in line)
@@ -471,6 +474,14 @@ def rss_summary(rss: list[tuple[float, float, int]]) -> dict[str, float]:
         "slope": slope([(t, mib) for t, mib, _ in rss]),
         "drift": max(last_epoch) - max(first_epoch),
     }
+
+
+def per_minute(rss: list[tuple[float, float, int]]) -> list[float]:
+    """The largest RSS sample of each run between two kills."""
+    best: dict[int, float] = {}
+    for _, mib, kill in rss:
+        best[kill] = max(best.get(kill, 0.0), mib)
+    return [best[k] for k in sorted(best)]
 
 
 def report(fig: dict) -> tuple[list[str], bool]:
@@ -508,6 +519,7 @@ def report(fig: dict) -> tuple[list[str], bool]:
         f"RSS (every 10 s, 10 s after each restart): first {r['first']:.1f} MiB, last "
         f"{r['last']:.1f}, max {r['max']:.1f}, slope {r['slope']:+.2f} MiB/min, "
         f"last minute's max − first minute's {r['drift']:+.1f} MiB",
+        "RSS max of each minute (MiB): " + ", ".join(f"{v:.1f}" for v in per_minute(fig["rss"])),
     ]
     for key, ok in met.items():
         n = len(p[key]) if key in p else 0

@@ -110,6 +110,25 @@ def test_vmm_delay_per_vm(tmp_path, monkeypatch):
     assert slept == [2.5, 0.25, 0.25, 4.0]
 
 
+def test_vmm_random_failures_and_hangs(tmp_path, monkeypatch):
+    import one_drivers_dummy.control as control
+
+    slept = []
+    monkeypatch.setattr(control.time, "sleep", slept.append)
+    record = tmp_path / "actions.log"
+    vmm = load(tmp_path, "vmm", FAIL_RATE="1", FAIL_RATE_POLL="0", RECORD=str(record))
+    with pytest.raises(DriverError, match="dummy deploy random failure injected"):
+        vmm.call("vmm_deploy", vid=1, host="a", deployment_file="f", deployment="")
+    assert vmm.call("vmm_poll", vid=1, host="a", deploy_id="dummy-1") == {"STATE": "d"}
+    assert [line.split()[2] for line in record.read_text().splitlines()] == [
+        "deploy", "fail", "poll",
+    ]  # fmt: skip
+    vmm = load(tmp_path, "vmm", FAIL_RATE="0", HANG_RATE_DEPLOY="1", HANG="30")
+    vmm.call("vmm_deploy", vid=2, host="a", deployment_file="f", deployment="")
+    vmm.call("vmm_shutdown", vid=2, host="a", deploy_id="dummy-2")
+    assert slept == [30.0]  # the deploy hung, the shutdown did not
+
+
 # --- tm ---------------------------------------------------------------------
 
 
