@@ -173,9 +173,10 @@ class _PostgresqlDatabase(peewee.PostgresqlDatabase):
     """PostgreSQL whose thread connections come back after the server dropped them."""
 
     def cursor(self, named_cursor: Any = None) -> Any:
-        conn = self._state.conn
+        state: Any = self._state  # type: ignore[attr-defined]  # peewee's per-thread state
+        conn = state.conn
         if conn is not None and conn.closed and not self.in_transaction():
-            self._state.reset()  # terminated by the server: the next line opens a new one
+            state.reset()  # terminated by the server: the next line opens a new one
         return super().cursor(named_cursor)
 
 
@@ -189,11 +190,12 @@ def reconnect() -> None:
     obj = database.obj
     if obj is None or isinstance(obj, peewee.SqliteDatabase) or obj.in_transaction():
         return
-    conn = obj._state.conn
-    if conn is not None and getattr(conn, "closed", 0):
+    state: Any = obj._state  # peewee's per-thread connection state
+    conn = state.conn
+    if conn is not None and bool(getattr(conn, "closed", False)):
         with contextlib.suppress(Exception):
             conn.close()
-        obj._state.reset()
+        state.reset()
     obj.connect(reuse_if_open=True)
 
 
