@@ -243,6 +243,18 @@ class Replay:
         finally:
             self._stop_sched()
 
+    def polled(self) -> None:
+        """1.4 had polled the RUNNING VMs when the recording listed them with ``-x``: ours
+        polls a VM on the first timer tick after it is RUNNING (``MANAGER_TIMER``)."""
+
+        def all_polled() -> bool:
+            with self.client() as client:
+                pool = client.vmpool_info()
+            running = [vm for vm in pool.iter("VM") if vm.findtext("LCM_STATE") == "3"]
+            return bool(running) and all(vm.findtext("LAST_POLL") != "0" for vm in running)
+
+        wait_until(all_polled, 30, "every RUNNING VM polled once")
+
     def _stop_sched(self) -> None:
         assert self._sched is not None
         stop_process(self._sched)
@@ -264,5 +276,6 @@ SETTLED: dict[tuple[str, int], tuple[int, int]] = {
 BEFORE: dict[tuple[str, int], Callable[[Replay], None]] = {
     ("onehost list", 2): Replay.monitor_hosts,
     ("onevm list", 12): Replay.schedule,
+    ("onevm list -x", 1): Replay.polled,
 }
 """What the recording did (or waited for) before these ``(command, occurrence)`` steps."""

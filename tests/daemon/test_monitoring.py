@@ -102,7 +102,12 @@ def test_success_updates_template_share_state(hosts, work):
     im = manager(work, hosts, FakeDrivers(im=drv), 0)
     now = time.time() + 1
     assert im.tick(now) == 1
-    assert wait_for(lambda: hosts.get(hid).state == HostState.MONITORED)
+    # the state flips in memory before the same write renders the host's XML: wait for both
+    assert wait_for(
+        lambda: (
+            hosts.get(hid).state == HostState.MONITORED and "<FREECPU>" in hosts.get(hid).info_xml
+        )
+    )
     assert drv.threads[0].startswith(
         "one-driver"
     )  # the engine's driver executor, no pool of its own
@@ -121,6 +126,7 @@ def test_success_updates_template_share_state(hosts, work):
     assert h.template["TOTALCPU"] == "400" and h.template["FREECPU"] == "100"
     assert h.share["free_cpu"] == 100 and h.share["max_cpu"] == 400
     im.stop()
+    assert work.dispatcher.wait_idle(10)  # the event that applied it has committed
     # persisted
     again = HostPool().get(hid)
     assert (
