@@ -182,6 +182,13 @@ class Replay:
     def wait_vm(self, vid: int, state: int, lcm: int = 0, hid: int | None = None) -> None:
         with self.client() as client:
             wait_vm(client, vid, state, lcm, hid)
+        if (state, lcm) == (3, 3):
+            wait_until(lambda: self._last_poll(vid) != "0", 30, f"VM {vid} polled once")
+
+    def _last_poll(self, vid: int) -> str:
+        """1.4 had polled every VM it showed RUNNING; ours polls on the next timer tick."""
+        with self.client() as client:
+            return client.vm_info(vid).findtext("LAST_POLL") or "0"
 
     @contextlib.contextmanager
     def client(self) -> Iterator[Any]:
