@@ -88,6 +88,21 @@ class Host:
         self.info_xml = head + _render_template(self.template) + "</HOST>"
 
 
+def _host_from_row(row: Any) -> Host:
+    """The :class:`Host` a ``host_pool`` row holds (not yet rendered)."""
+    return Host(
+        row.oid,
+        row.host_name,
+        row.im_mad,
+        row.vm_mad,
+        row.tm_mad,
+        HostState(row.state),
+        row.last_mon_time,
+        {f: getattr(row, f) for f in SHARE_FIELDS},
+        {k: v for k, v in json.loads(row.template or "[]")},
+    )
+
+
 class HostPool:
     """All hosts, in memory and in ``host_pool``."""
 
@@ -98,17 +113,7 @@ class HostPool:
         self.history_retention = monitoring_models.DEFAULT_RETENTION
         """Seconds of monitoring history kept (oned.conf ``MONITORING_HISTORY``; 0: none)."""
         for row in HostRow.select().order_by(HostRow.oid):
-            h = Host(
-                row.oid,
-                row.host_name,
-                row.im_mad,
-                row.vm_mad,
-                row.tm_mad,
-                HostState(row.state),
-                row.last_mon_time,
-                {f: getattr(row, f) for f in SHARE_FIELDS},
-                {k: v for k, v in json.loads(row.template or "[]")},
-            )
+            h = _host_from_row(row)
             h.render()
             self._hosts[h.oid] = h
         self._ids = IdCounter(max(self._hosts) if self._hosts else None)
@@ -120,17 +125,7 @@ class HostPool:
         with self._lock:
             hosts: dict[int, Host] = {}
             for row in rows:
-                h = Host(
-                    row.oid,
-                    row.host_name,
-                    row.im_mad,
-                    row.vm_mad,
-                    row.tm_mad,
-                    HostState(row.state),
-                    row.last_mon_time,
-                    {f: getattr(row, f) for f in SHARE_FIELDS},
-                    {k: v for k, v in json.loads(row.template or "[]")},
-                )
+                h = _host_from_row(row)
                 old = self._hosts.get(h.oid)
                 if old is not None:  # keep the object others may hold
                     old.state, old.last_mon_time = h.state, h.last_mon_time
