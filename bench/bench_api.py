@@ -29,6 +29,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from bench_vm import rss_mb  # noqa: E402
 
 from one_core.rpc.codec import encode_call, parse_response  # noqa: E402
 
@@ -36,17 +39,6 @@ from one_core.rpc.codec import encode_call, parse_response  # noqa: E402
 def result(key: str, value: float, unit: str) -> None:
     """A machine-readable line for bench/run_all.py."""
     print(f"RESULT {key} {value:.4g} {unit}", flush=True)
-
-
-def rss_mb(pid: int) -> tuple[float, float]:
-    """``(VmRSS, VmHWM)`` of ``pid`` in MiB."""
-    fields = {}
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                fields[key] = int(value.split()[0]) / 1024
-    return fields["VmRSS"], fields["VmHWM"]
 
 
 SESSION = "oneadmin:" + hashlib.sha1(b"onepass").hexdigest()

@@ -7,8 +7,8 @@ scheduler), left idle 5 s, then ``VmRSS`` read from ``/proc/<pid>/status``:
   one-drivers-dummy (non-editable, bytecode compiled at install): what an
   operator who installs the core gets. The goal applies to this one.
 * ``rss.idle_dev`` — oned from the project's venv, where every driver, kit and
-  dev tool is installed (peewee then also imports psycopg2, and without
-  compiled bytecode every module is compiled at start): for comparison.
+  dev tool is installed, psycopg2 included (an oned on SQLite does not load it:
+  one_core/dbclient.py). The same goal applies.
 
 Run: ``.venv/bin/python bench/bench_idle_rss.py`` (``make bench`` runs it).
 """
@@ -116,11 +116,19 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="one-rss-") as tmp:
         python = core_venv(Path(tmp) / "venv")
         core = idle_rss(python, Path(tmp) / "core")
-        print(f"oned RSS idle, one-core + dummy drivers only : {core:6.1f} MiB (goal <= 40)")
+        load = os.getloadavg()[0]
+        print(
+            f"oned RSS idle, one-core + dummy drivers only : {core:6.1f} MiB (goal <= 40)"
+            f"  load {load:.2f}"
+        )
         result("rss.idle_core", core, "MiB")
         if not args.no_dev:
             dev = idle_rss(Path(sys.executable), Path(tmp) / "dev")
-            print(f"oned RSS idle, project venv (everything)     : {dev:6.1f} MiB")
+            load = os.getloadavg()[0]
+            print(
+                f"oned RSS idle, project venv (everything)     : {dev:6.1f} MiB (goal <= 40)"
+                f"  load {load:.2f}"
+            )
             result("rss.idle_dev", dev, "MiB")
     return 0
 

@@ -51,6 +51,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from one_core.db import SQLITE_CACHE_KIB  # noqa: E402
 from one_core.rpc.codec import encode_call, parse_response  # noqa: E402
 from one_core.testing.oned import ONEADMIN_SESSION, OnedProcess  # noqa: E402
 from one_core.vm.states import LcmState, VmState  # noqa: E402
@@ -230,6 +231,17 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
+def db_connections(pid: int) -> int:
+    """How many SQLite connections process ``pid`` has open (descriptors of ``one.db``):
+    each has its own page cache (``DB = [ CACHE_SIZE ]``)."""
+    count = 0
+    with contextlib.suppress(OSError):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                count += os.readlink(f"/proc/{pid}/fd/{fd}").endswith("/one.db")
+    return count
+
+
 def slope(points: list[tuple[float, float]]) -> float:
     """Least-squares slope of ``(t, y)`` (y per unit of t)."""
     if len(points) < 2:
@@ -377,7 +389,12 @@ def run(args: argparse.Namespace) -> dict:
     one = OnedProcess(
         work / "one",
         conf,
-        sections(record, args.fail_rate, args.hang_rate, args.hang, args.timeout),
+        sections(record, args.fail_rate, args.hang_rate, args.hang, args.timeout)
+        + (
+            f'DB = [ BACKEND = "sqlite", CACHE_SIZE = "{args.db_cache}" ]\n'
+            if args.db_cache
+            else ""
+        ),
     )
     one.start()
     rpc = Rpc(one)
@@ -400,6 +417,7 @@ def run(args: argparse.Namespace) -> dict:
         t.start()
     loads: list[float] = []
     rss: list[tuple[float, float, int]] = []  # (minute of the run, MiB, restart number)
+    connections: list[int] = []  # open SQLite connections at each RSS sample
     restarts: list[float] = []
     t0 = time.monotonic()
     end = t0 + args.minutes * 60
@@ -426,6 +444,7 @@ def run(args: argparse.Namespace) -> dict:
         elif now >= next_sample:
             assert one.proc is not None
             rss.append(((now - t0) / 60, rss_mib(one.proc.pid), kills))
+            connections.append(db_connections(one.proc.pid))
             next_sample += 10
         time.sleep(0.2)
     stop.set()
@@ -443,9 +462,11 @@ def run(args: argparse.Namespace) -> dict:
         kills=kills,
         restarts=restarts,
         rss=rss,
+        connections=connections,
         loads=loads,
         waited=waited,
         minutes=args.minutes,
+        db_cache=args.db_cache,
         hosts=args.hosts,
         record=record,
         work=work,
@@ -523,6 +544,9 @@ def report(fig: dict) -> tuple[list[str], bool]:
         f"MiB/min, of each minute's max {r['slope']:+.2f} MiB/min, "
         f"last minute's max − first minute's {r['drift']:+.1f} MiB",
         "RSS max of each minute (MiB): " + ", ".join(f"{v:.1f}" for v in per_minute(fig["rss"])),
+        f"open SQLite connections at the RSS samples: max {max(fig['connections'] or [0])}, "
+        f"median {statistics.median(fig['connections'] or [0]):.0f}; page cache "
+        f"{fig['db_cache'] or SQLITE_CACHE_KIB} KiB each",
     ]
     for key, ok in met.items():
         n = len(p[key]) if key in p else 0
@@ -565,6 +589,9 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=5, help="TIMEOUT_DEPLOY")
     ap.add_argument("--quiesce", type=float, default=180, help="s to wait for quiescence")
     ap.add_argument("--pace", type=float, default=0.05, help="s each client waits between calls")
+    ap.add_argument(
+        "--db-cache", type=int, default=0, help="DB CACHE_SIZE (KiB per connection; 0: default)"
+    )
     ap.add_argument("--write-doc", action="store_true", help="write docs/performance.md")
     args = ap.parse_args()
     fig = run(args)

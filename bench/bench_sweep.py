@@ -41,7 +41,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(0, str(BENCH))
 
-from bench_vm import allocate_many, deploy_latency, proxy, rss_mb  # noqa: E402
+from bench_vm import Http, allocate_many, deploy_latency, proxy, rss_mb  # noqa: E402
 
 from one_core.rpc.codec import encode_call  # noqa: E402
 from one_core.testing.oned import ONEADMIN_PASSWORD, OnedProcess  # noqa: E402
@@ -64,34 +64,6 @@ def result(key: str, value: float, unit: str) -> None:
 
 def load1() -> float:
     return os.getloadavg()[0]
-
-
-class Http:
-    """A keep-alive HTTP client posting pre-encoded calls to one path."""
-
-    def __init__(self, port: int, path: str = "/RPC2"):
-        self.port, self.path = port, path
-        self.c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-
-    def post(self, body: bytes) -> bytes:
-        for attempt in (0, 1):  # the server closes a keep-alive connection after 30 requests
-            try:
-                self.c.request("POST", self.path, body, {"Content-Type": "text/xml"})
-                return self.c.getresponse().read()
-            except (http.client.HTTPException, ConnectionError):
-                self.c.close()
-                if attempt:
-                    raise
-        raise AssertionError
-
-    def median_ms(self, body: bytes, repeat: int) -> tuple[float, int]:
-        size = len(self.post(body))  # warm-up
-        times = []
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            self.post(body)
-            times.append(time.perf_counter() - t0)
-        return statistics.median(times) * 1000, size
 
 
 def startup(one: OnedProcess) -> float:

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from one_core.template import Template
 
-VM = """NAME = "vm-example"
-CPU    = 0.5
-MEMORY = 128
-DISK = [
-  source   = "/local/xen/domains/etch/disk.img",
-  target   = "sda1",
-  readonly = "no" ]
-NIC = [ NETWORK="Private LAN"]
-CONTEXT = [ ip_private = "$NIC[IP, NETWORK=\\"Private LAN\\"]" ]
-"""
+VM = (Path(__file__).parents[1] / "tests/template/data/vm-example.template").read_text()
+"""The 6-attribute VM template example of spec §1.8 (the one ``tests/template`` checks)."""
 
 MONITORING = (
     "HYPERVISOR=kvm,TOTALCPU=800,CPUSPEED=2400,TOTALMEMORY=16777216,USEDMEMORY=1048576,"

@@ -65,23 +65,41 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return fields["VmRSS"], fields["VmHWM"]
 
 
-class Raw:
-    """A keep-alive HTTP client sending pre-encoded calls (no xmlrpc.client overhead)."""
+class Http:
+    """A keep-alive HTTP client posting pre-encoded calls to one path (no xmlrpc.client)."""
 
-    def __init__(self, one: OnedProcess):
-        self.one = one
-        self.c = http.client.HTTPConnection("127.0.0.1", one.port, timeout=60)
+    def __init__(self, port: int, path: str = "/RPC2", timeout: float = 120):
+        self.port, self.path = port, path
+        self.c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
 
     def post(self, body: bytes) -> bytes:
         for attempt in (0, 1):  # the server closes a keep-alive connection after 30 requests
             try:
-                self.c.request("POST", "/RPC2", body, {"Content-Type": "text/xml"})
+                self.c.request("POST", self.path, body, {"Content-Type": "text/xml"})
                 return self.c.getresponse().read()
             except (http.client.HTTPException, ConnectionError):
                 self.c.close()
                 if attempt:
                     raise
         raise AssertionError
+
+    def median_ms(self, body: bytes, repeat: int) -> tuple[float, int]:
+        """Median milliseconds of ``repeat`` posts of ``body`` and the answer's size."""
+        size = len(self.post(body))  # warm-up
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            self.post(body)
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times) * 1000, size
+
+
+class Raw(Http):
+    """:class:`Http` to one oned, with its session at hand."""
+
+    def __init__(self, one: OnedProcess):
+        super().__init__(one.port, timeout=60)
+        self.one = one
 
     def doc(self, body: bytes) -> str:
         """The response's XML document, unescaped just enough for the regexes here."""
@@ -224,6 +242,16 @@ def lifecycle(one: OnedProcess, m: int, tpl: str) -> None:
     result("vm.lifecycle_1000_cpu", cpu, "s")
 
 
+def report_deploy_latency(one: OnedProcess, tpl: str, pool: int, key: str) -> None:
+    """Median/max allocate+deploy→RUNNING of 50 VMs with ``pool`` VMs in the pool."""
+    lat = deploy_latency(one, 50, tpl)
+    print(
+        f"allocate+deploy->RUNNING: median {statistics.median(lat) * 1000:6.1f} ms, "
+        f"max {max(lat) * 1000:6.1f} ms (50 VMs, {pool} in the pool)"
+    )
+    result(key, statistics.median(lat) * 1000, "ms")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="smaller sizes")
@@ -283,12 +311,7 @@ def run(one: OnedProcess, scale: int, tpl: str) -> None:
     )
     result("vm.info", med * 1000, "ms")
 
-    lat = deploy_latency(one, 50, tpl)
-    print(
-        f"allocate+deploy->RUNNING: median {statistics.median(lat) * 1000:6.1f} ms, "
-        f"max {max(lat) * 1000:6.1f} ms (50 VMs, {2 * n} in the pool)"
-    )
-    result("vm.deploy_latency", statistics.median(lat) * 1000, "ms")
+    report_deploy_latency(one, tpl, 2 * n, "vm.deploy_latency")
 
     lifecycle(one, 1000 // scale, tpl)
 
@@ -304,12 +327,7 @@ def run(one: OnedProcess, scale: int, tpl: str) -> None:
     med, _ = timeit(lambda: raw.post(info), 500)
     print(f"vm.info, {count} VMs:     median {med * 1000:7.2f} ms")
     result("vm.info_10000", med * 1000, "ms")
-    lat = deploy_latency(one, 50, tpl)
-    print(
-        f"allocate+deploy->RUNNING: median {statistics.median(lat) * 1000:6.1f} ms, "
-        f"max {max(lat) * 1000:6.1f} ms (50 VMs, {count} in the pool)"
-    )
-    result("vm.deploy_latency_10000", statistics.median(lat) * 1000, "ms")
+    report_deploy_latency(one, tpl, count, "vm.deploy_latency_10000")
     rss, hwm = rss_mb(pid)
     print(f"oned RSS with {count} VMs: {rss:7.1f} MiB (peak {hwm:.1f} MiB)")
     result("vm.rss_10000", rss, "MiB")

@@ -38,21 +38,14 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from one_core.errors import OneError
+from one_core.errors import MessageError
 from one_core.rpc.codec import encode_call, parse_response, safe_fromstring
 
 DEFAULT_ENDPOINT = "http://localhost:2633/RPC2"
 
 
-class OneClientError(OneError):
+class OneClientError(MessageError):
     """Base of the client's errors; ``message`` is the text to show."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class OneAuthError(OneClientError):

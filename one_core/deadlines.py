@@ -1,15 +1,21 @@
 """Deadlines of driver calls: per-action timeouts and what to kill when one expires.
 
-Used by the engine's executor (VMM/TM actions) and the information manager (IM
-probes). ``on_expiry(callback)`` is how code running inside a timed call (the
-driver kit's remote commands) registers the kill of its child process or SSH
-channel; it is exported to drivers as ``one_core.api.on_expiry``.
+Used by the engine's executor for every driver call it runs (VMM/TM actions, IM
+probes, hooks): one :class:`Watchdog` thread keeps every deadline in a heap, and a
+call runs on the executor's thread itself (no thread per call). ``on_expiry(callback)``
+is how code running inside a timed call (the driver kit's remote commands) registers
+the kill of its child process or SSH channel; it is exported to drivers as
+``one_core.api.on_expiry``. :class:`TimedCall` (a thread of its own per call, which the
+caller stops waiting for) remains for callers outside the executor.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -52,6 +58,126 @@ def on_expiry(callback: Callable[[], Any]) -> None:
     callbacks = getattr(_current, "callbacks", None)
     if callbacks is not None:
         callbacks.append(callback)
+
+
+class Deadline:
+    """One call's deadline in a :class:`Watchdog`: :meth:`settle` it when the call ends."""
+
+    __slots__ = ("_lock", "_state", "callbacks", "on_expire")
+
+    def __init__(self, on_expire: Callable[[Deadline], Any]) -> None:
+        self._lock = threading.Lock()
+        self._state = 0  # 0 running, 1 settled, 2 expired
+        self.on_expire = on_expire
+        self.callbacks: list[Callable[[], Any]] = []
+        """What :func:`on_expiry` registered while the call ran (kills)."""
+
+    def settle(self) -> bool:
+        """The call ended: True if in time, False if it had expired already (its expiry
+        was handled: the result is to be dropped)."""
+        with self._lock:
+            if self._state == 0:
+                self._state = 1
+                return True
+            return False
+
+    @property
+    def expired(self) -> bool:
+        """The watchdog handled this call's expiry."""
+        return self._state == 2
+
+    def _expire(self) -> bool:
+        with self._lock:
+            if self._state == 0:
+                self._state = 2
+                return True
+            return False
+
+    def run_callbacks(self, what: str) -> None:
+        """Run the kills registered by the call (on the watchdog thread)."""
+        for callback in list(self.callbacks):
+            try:
+                callback()
+            except Exception:
+                log.exception("expiry callback of %s failed", what)
+
+    def bind(self) -> None:
+        """The calling thread runs the call now: :func:`on_expiry` registers here."""
+        _current.callbacks = self.callbacks
+
+    @staticmethod
+    def unbind() -> None:
+        _current.callbacks = None
+
+
+class Watchdog:
+    """One thread for the deadlines of every driver call: a heap of ``(due, deadline)``.
+
+    :meth:`watch` is a push under a lock (the thread is woken only when the new
+    deadline is the earliest); a settled deadline stays in the heap until it is due
+    or the heap is compacted (when most of it is settled).
+    """
+
+    def __init__(self, name: str = "one-watchdog") -> None:
+        self.name = name
+        self._heap: list[tuple[float, int, Deadline]] = []
+        self._cond = threading.Condition()
+        self._seq = itertools.count()
+        self._thread: threading.Thread | None = None
+        self._settled = 0
+
+    def watch(self, timeout: float, on_expire: Callable[[Deadline], Any]) -> Deadline:
+        """A deadline ``timeout`` seconds from now; ``on_expire(deadline)`` runs on the
+        watchdog thread if it is not settled by then."""
+        deadline = Deadline(on_expire)
+        due = time.monotonic() + timeout
+        with self._cond:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+                self._thread.start()
+            if len(self._heap) > 1024 and self._settled > len(self._heap) // 2:
+                self._heap = [e for e in self._heap if e[2]._state == 0]
+                heapq.heapify(self._heap)
+                self._settled = 0
+            first = not self._heap or due < self._heap[0][0]
+            heapq.heappush(self._heap, (due, next(self._seq), deadline))
+            if first:
+                self._cond.notify()
+        return deadline
+
+    def settle(self, deadline: Deadline) -> bool:
+        """:meth:`Deadline.settle`, counted for compaction."""
+        if deadline.settle():
+            self._settled += 1  # approximate (no lock): only decides when to compact
+            return True
+        return False
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while True:
+                    if not self._heap:
+                        self._cond.wait()
+                        continue
+                    due, _, deadline = self._heap[0]
+                    left = due - time.monotonic()
+                    if left > 0:
+                        self._cond.wait(left)
+                        continue
+                    heapq.heappop(self._heap)
+                    if deadline._state != 0:
+                        self._settled = max(0, self._settled - 1)
+                        continue
+                    break
+            if deadline._expire():
+                try:
+                    deadline.on_expire(deadline)
+                except Exception:
+                    log.exception("deadline expiry failed")
+
+
+watchdog = Watchdog()
+"""The process's watchdog (the engine's executor uses it)."""
 
 
 class TimedCall:

@@ -7,7 +7,18 @@ class OneError(Exception):
     """Base class of every error raised on purpose by OpenNebula-py."""
 
 
-class DriverError(OneError):
+class MessageError(OneError):
+    """A :class:`OneError` made of one message: ``message`` is the text to show, its ``str()``."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class DriverError(MessageError):
     """A driver action failed.
 
     The message is what 1.4 would have sent as the FAILURE text of the driver
@@ -21,12 +32,8 @@ class DriverError(OneError):
 
     def __init__(self, message: str, *, stderr: str = "", exit_code: int | None = None):
         super().__init__(message)
-        self.message = message
         self.stderr = stderr
         self.exit_code = exit_code
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class DriverLoadError(OneError):

@@ -33,7 +33,7 @@ import logging
 import time
 from typing import Any
 
-from one_core.deadlines import TimedCall, action_timeout
+from one_core.deadlines import action_timeout
 from one_core.engine.work import Work
 from one_core.pools.host import HostPool
 from one_core.vm.states import HostState
@@ -139,9 +139,11 @@ class InformationManager:
         self._inflight.add(hid)
         self.work.dispatcher.on_rollback(self._inflight.discard, hid)  # never issued then
         self.hosts.start_monitoring(hid)
+        section = getattr(getattr(driver, "spec", None), "section", {})
         self.work.run(
             ("host", hid), "MONITOR", lambda: _probe(driver, hid, h.name), self._answer(hid),
-            host=h.name,
+            host=h.name, timeout=action_timeout("im", section, "MONITOR"),
+            what=f"monitoring of host {h.name}",
         )  # fmt: skip
         return True
 
@@ -159,13 +161,10 @@ class InformationManager:
 
 
 def _probe(driver: Any, hid: int, name: str) -> Any:
-    """On a driver thread: ``im_monitor`` under the IM driver's timeout; None on failure."""
+    """On a driver thread: ``im_monitor`` (under the IM driver's timeout, kept by the
+    executor's watchdog); None on failure."""
     try:
-        section = getattr(getattr(driver, "spec", None), "section", {})
-        timeout = action_timeout("im", section, "MONITOR")
-        probe = lambda: driver.call("im_monitor", hid=hid, host=name)  # noqa: E731
-        what = f"monitoring of host {name}"
-        attrs = TimedCall(probe, timeout).run(what) if timeout else probe()
+        attrs = driver.call("im_monitor", hid=hid, host=name)
         if attrs is None:
             raise ValueError(f"Could not monitor host {name}.")
         return attrs

@@ -7,6 +7,8 @@ variables, mm_sched's options and the KVM ``<memory>``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from one_core import cnum
@@ -20,6 +22,7 @@ INT_MAX, INT_MIN = 2**31 - 1, -(2**31)
     ("text", "value"),
     [
         ("395.5", 395),
+        (" 12abc", 12),
         (" \t12abc", 12),
         ("+7", 7),
         ("-7", -7),
@@ -72,18 +75,29 @@ def test_atoi(text: str | None, value: int) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "value"),
+    ("read", "text", "value"),
     [
-        ("0.5cpu", 0.5),
-        ("1e3", 1000.0),
-        ("1e", 0.0),  # a dangling exponent fails the whole extraction
-        ("\u0663.5", 0.0),
-        ("", 0.0),
-        (None, 0.0),
+        # istream >> double
+        (cnum.stream_double, "0.5cpu", 0.5),
+        (cnum.stream_double, "1e3", 1000.0),
+        (cnum.stream_double, "1e", 0.0),  # a dangling exponent fails the whole extraction
+        (cnum.stream_double, "\u0663.5", 0.0),
+        (cnum.stream_double, "", 0.0),
+        (cnum.stream_double, None, 0.0),
+        # glibc atof: the longest numeric prefix (the rank scheduler's variables)
+        (cnum.atof, "1e", 1.0),  # strtod stops before the dangling exponent
+        (cnum.atof, "1.5", 1.5),
+        (cnum.atof, "12abc", 12.0),
+        (cnum.atof, "abc", 0.0),
+        (cnum.atof, " -2e2x", -200.0),
+        (cnum.atof, "0x10", 16.0),
+        (cnum.atof, "inf", float("inf")),
+        (cnum.atof, ".5", 0.5),
+        (cnum.atof, "5.", 5.0),
     ],
 )
-def test_stream_double(text: str | None, value: float) -> None:
-    assert cnum.stream_double(text) == value
+def test_float_readers(read: Callable[[str | None], float], text: str | None, value: float) -> None:
+    assert read(text) == value
 
 
 def test_stream_float_is_the_double_rounded_to_32_bits() -> None:

@@ -1,7 +1,8 @@
 """``oned``: the daemon (``spec/lifecycle-and-drivers.md`` §9).
 
-Start order: configuration → lock → oned.log → oned's own modules (:func:`load_modules`;
-a missing one stops oned, naming it) → database (+ oneadmin bootstrap)
+Start order: configuration → lock → oned.log → peewee, with the client library of
+the configured database only (:mod:`one_core.dbclient`) → oned's own modules
+(:func:`load_modules`; a missing one stops oned, naming it) → database (+ oneadmin bootstrap)
 → pools → drivers loaded and validated (sharing one SSH pool behind ``ctx.remote``, see
 :mod:`one_core.remote_access`; closed with the drivers) → components (:func:`~one_core.daemon.core.components`:
 vnet pool, VM engine, recovery) → services
@@ -40,6 +41,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from one_core.daemon.core import Component, Core, components
+from one_core.dbclient import backend_of, import_peewee
 
 if TYPE_CHECKING:
     from one_core.config import OnedConfig
@@ -154,12 +156,40 @@ class _ModuleFilter(logging.Filter):
         return True
 
 
+class LogFileHandler(logging.FileHandler):
+    """oned.log. A line that cannot be written (a full disk) is not worth a traceback
+    on stderr per line, as :class:`logging.Handler` prints: the failure is reported
+    once on stderr, and again when lines are written again."""
+
+    def __init__(self, path: str):
+        super().__init__(path, encoding="utf-8")
+        self.failing: str | None = None
+        self._failed_now = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._failed_now = False
+        super().emit(record)
+        if not self._failed_now and self.failing is not None:
+            print(f"oned.log: written again after: {self.failing}", file=sys.stderr)
+            self.failing = None
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802  # logging's name
+        self._failed_now = True
+        if self.failing is None:
+            exc = sys.exc_info()[1]
+            self.failing = f"{type(exc).__name__}: {exc}"
+            print(
+                f"oned.log: cannot write ({self.failing}); lines are dropped until it can",
+                file=sys.stderr,
+            )
+
+
 def setup_logging(path: str, debug_level: int) -> logging.Handler:
     """oned.log in 1.4's format at ``DEBUG_LEVEL`` (0 ERROR … 3 DEBUG)."""
     from one_core.logs import DEBUG_LEVELS, OneFormatter
 
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    handler = logging.FileHandler(path, encoding="utf-8")
+    handler = LogFileHandler(path)
     handler.setFormatter(OneFormatter())
     handler.addFilter(_ModuleFilter())
     root = logging.getLogger("one")
@@ -246,6 +276,7 @@ class Daemon:
         log.info("----------------------------------------")
         log.info("     OpenNebula Configuration File")
         log.info("%s", cfg.template.to_str())
+        import_peewee(backend_of(cfg.db))  # SQLite: no PostgreSQL client in memory
         setups = load_modules()
         if cfg.ha is not None:  # several oned on one PostgreSQL database (docs/ha.md)
             from one_core.daemon.ha import start_ha

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -34,6 +35,7 @@ from typing import Any
 import peewee
 
 from one_core.db.base import BaseModel, database
+from one_core.dbclient import backend_of
 
 __all__ = [
     "BaseModel",
@@ -51,7 +53,7 @@ __all__ = [
     "writer",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Version of the schema this code writes; stored in ``schema_version``."""
 
 write_lock = threading.RLock()
@@ -117,15 +119,19 @@ _TRANSIENT_WORDS = (
 """Words of SQLite's and peewee's messages for failures that go away (a lock released,
 space freed, a connection back), unlike a syntax error or a missing table."""
 
-_CONNECTION_ERRORS: tuple[type[BaseException], ...] = ()
-with contextlib.suppress(ImportError):  # the PostgreSQL driver is optional
-    import psycopg2
 
-    _CONNECTION_ERRORS = (psycopg2.OperationalError, psycopg2.InterfaceError)
+def _connection_errors() -> tuple[type[BaseException], ...]:
+    """psycopg2's connection errors, if psycopg2 is loaded (a SQLite oned does not load
+    it: one_core/dbclient.py; an error can only be psycopg2's if psycopg2 is loaded)."""
+    psycopg2 = sys.modules.get("psycopg2")
+    if psycopg2 is None:
+        return ()
+    return (psycopg2.OperationalError, psycopg2.InterfaceError)
 
 
 def _transient_one(exc: BaseException) -> bool:
-    if _CONNECTION_ERRORS and isinstance(exc, _CONNECTION_ERRORS):
+    errors = _connection_errors()
+    if errors and isinstance(exc, errors):
         return True  # PostgreSQL: connection lost, server shutting down, serialization
     if isinstance(exc, (peewee.OperationalError, peewee.InterfaceError, sqlite3.OperationalError)):
         text = str(exc).lower()
@@ -199,7 +205,13 @@ def reconnect() -> None:
     obj.connect(reuse_if_open=True)
 
 
-def _sqlite(path: str, busy_timeout: int = 10000) -> peewee.SqliteDatabase:
+SQLITE_CACHE_KIB = 512
+"""Default SQLite page cache of each connection (KiB; ``DB = [ CACHE_SIZE = ... ]``)."""
+
+
+def _sqlite(
+    path: str, busy_timeout: int = 10000, cache_kib: int = SQLITE_CACHE_KIB
+) -> peewee.SqliteDatabase:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     return peewee.SqliteDatabase(
         path,
@@ -208,6 +220,7 @@ def _sqlite(path: str, busy_timeout: int = 10000) -> peewee.SqliteDatabase:
             "synchronous": "normal",
             "foreign_keys": 1,
             "busy_timeout": busy_timeout,
+            "cache_size": -cache_kib,  # negative: KiB (SQLite's default is 2,000 KiB)
         },
         check_same_thread=False,
     )
@@ -229,18 +242,22 @@ def make_database(opts: Mapping[str, Any] | None, var_dir: str = ".") -> peewee.
     ``opts`` keys are case-insensitive: ``backend`` (``sqlite``, default, or
     ``postgresql``); SQLite: ``path`` (default ``<var_dir>/one.db``);
     ``busy_timeout`` (milliseconds a write waits for another process's lock, default
-    10000); PostgreSQL: ``host``, ``port``, ``user``, ``password``, ``name``.
+    10000); ``cache_size`` (KiB of page cache per connection, default
+    :data:`SQLITE_CACHE_KIB`); PostgreSQL: ``host``, ``port``, ``user``, ``password``, ``name``.
     """
     o = {str(k).lower(): v for k, v in (opts or {}).items()}
-    backend = str(o.get("backend") or "sqlite").lower()
-    if backend in ("postgresql", "postgres", "pgsql"):
+    backend = backend_of(o)
+    if backend == "postgresql":
         return _postgresql(o)
     if backend != "sqlite":
         raise ValueError(f"Unknown DB backend {backend!r} (use sqlite or postgresql)")
     path = str(o.get("path") or os.path.join(var_dir, "one.db"))
     if not os.path.isabs(path):
         path = os.path.join(var_dir, path)
-    return _sqlite(path, int(o.get("busy_timeout") or 10000))
+    cache_kib = int(o.get("cache_size") or SQLITE_CACHE_KIB)
+    if cache_kib < 1:
+        raise ValueError(f"DB CACHE_SIZE must be at least 1 (KiB), not {cache_kib}")
+    return _sqlite(path, int(o.get("busy_timeout") or 10000), cache_kib)
 
 
 def connect(

@@ -1,7 +1,12 @@
 """The engine: one dispatcher thread owns every VM state change (DESIGN.md §3).
 
-* :mod:`.dispatcher` — the event loop (commands, driver results, timers);
-* :mod:`.executor` — driver calls on a bounded pool, one at a time per VM;
+* :mod:`.dispatcher` — the event loop (commands, driver results, timers), one
+  transaction per batch of events;
+* :mod:`.outbox` — what the events cause outside the database (driver calls, vm.log
+  lines, after-commit work), released after their commit; :mod:`.store` — the
+  dispatcher's transactions and the memory forgotten on a rollback;
+* :mod:`.executor` — driver calls on a bounded pool, one at a time per VM, their
+  deadlines kept by one watchdog thread (:mod:`one_core.deadlines`);
 * :mod:`.work` — timers and blocking work of host monitoring, the scheduler and hooks
   on the same dispatcher and executor (no threads of their own);
 * :mod:`.transitions` — the VM state machine: one table of every transition (spec §1,

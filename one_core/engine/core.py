@@ -7,19 +7,17 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from one_core import db
 from one_core.engine.dispatcher import Dispatcher
 from one_core.engine.dm import DispatchManager
 from one_core.engine.executor import DriverExecutor, engine_describe
 from one_core.engine.lcm import LifeCycleManager
+from one_core.engine.store import EngineStore
 from one_core.engine.tm import TransferManager
-from one_core.engine.vmlog import BatchedVMLog
+from one_core.engine.vmlog import EventVMLog
 from one_core.engine.vmm import VMManager
 from one_core.engine.work import Work
-from one_core.errors import OneError
 from one_core.logs import VMLogWriter
 from one_core.vm.model import VirtualMachine
 from one_core.vm.paths import VMPaths
@@ -97,33 +95,23 @@ class Engine:
         self.cfg = cfg
         self.build_context = build_context or write_context
         self.log = log or logging.getLogger("one.engine")
-        self.vm_log = BatchedVMLog(vm_log or VMLogWriter(cfg.var_dir))
+        self.outbox = pool.outbox
+        """What the running dispatcher events cause outside the database (driver calls,
+        vm.log lines, after-commit work), released after their commit; the pool's, so
+        its lease releases and hooks are held with the rest."""
+        self.vm_log = EventVMLog(vm_log or VMLogWriter(cfg.var_dir), self.outbox)
         """vm.log lines of a dispatcher batch are written after its commit, by VM."""
         if pool.vm_log is None:
             pool.vm_log = self.vm_log
-        self.dispatcher = Dispatcher()
+        self.store = EngineStore(pool, hosts)
+        """One transaction per batch of queued events (a SAVEPOINT each); a rolled-back
+        event's VMs and hosts are read again from the database."""
+        self.dispatcher = Dispatcher(store=self.store, outbox=self.outbox)
         self.executor = DriverExecutor(
             self.dispatcher, cfg.driver_threads, describe=engine_describe(pool, drivers)
         )
         self.work = Work(self.dispatcher, self.executor)
         """Timed and queued work of host monitoring, the scheduler and VM hooks."""
-        # one transaction per batch of queued events (a SAVEPOINT each); the driver work
-        # and deferred side effects of the batch are issued after its commit
-        self._deferred: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
-        self.dispatcher.scope = db.writer
-        self.dispatcher.before = self._before_event
-        self.dispatcher.after = self._after_event
-        self.dispatcher.mark = self._mark_event
-        self.dispatcher.undo = self._undo_event
-        # a database failure: the batch is rolled back, memory reloaded, events retried
-        self.dispatcher.transient = db.is_transient
-        self.dispatcher.errors = db.errors_seen
-        self.dispatcher.recover = self._recover
-        self._touched: set[int] = set()
-        """VMs the events of the current batch got from the pool (before the last mark)."""
-        pool.defer = self.defer
-        if hasattr(pool.hooks, "defer"):
-            pool.hooks.defer = self.defer
         self.vmm = VMManager(self)
         self.tm = TransferManager(self)
         self.lcm = LifeCycleManager(self)  # applies the transition table; dispatches its actions
@@ -137,97 +125,12 @@ class Engine:
     def notify_pending(self) -> None:
         """A VM became PENDING: tell the listeners once the event has committed."""
         for listener in self.pending_listeners:
-            self.defer(listener)
+            self.outbox.after_commit(listener)
 
-    # -- events: one transaction each, side effects after the commit ----------
     def defer(self, fn: Callable[..., Any], *args: Any) -> None:
-        """Run ``fn(*args)`` on the dispatcher once the current event committed (hooks,
-        lease release: work that takes other locks or must see committed state)."""
-        if self._in_event and (self.dispatcher.on_thread() or not self.dispatcher.running):
-            self._deferred.append((fn, args))
-        else:
-            fn(*args)
-
-    _in_event = False
-
-    def _before_event(self) -> None:
-        self._in_event = True
-        self._deferred = []
-        self._touched = set()
-        self.pool.touched.clear()
-        self.vm_log.hold()
-        self.executor.hold()
-
-    def _mark_event(self) -> tuple[int, set[int]]:
-        """Before each event of a batch: what the batch has queued so far."""
-        held = getattr(self.executor, "_held", None) or []
-        self._touched |= self.pool.touched
-        self.pool.touched.clear()
-        return len(self._deferred), {id(task) for task in held}
-
-    def _undo_event(self, mark: tuple[int, set[int]], error: BaseException | None = None) -> None:
-        """An event of a batch failed and was rolled back: drop the work it queued and
-        what memory holds of the VMs (and, unless it was refused, the hosts) it touched:
-        they are read again from the database, where the event left no trace."""
-        deferred, earlier = mark
-        del self._deferred[deferred:]
-        self.pool.invalidate(self.pool.touched)
-        self._touched |= self.pool.touched
-        self.pool.touched.clear()
-        if not isinstance(error, OneError):  # a refusal changes nothing before raising
-            self._reload_hosts()
-        held = getattr(self.executor, "_held", None)
-        if not held:
-            return
-        mine = [task for task in held if id(task) not in earlier]
-        if not mine:
-            return
-        # the executor drops a held list with release(False) (and its in-flight count)
-        held[:] = [task for task in held if id(task) in earlier]
-        self.executor._held = mine
-        self.executor.release(False)
-        self.executor._held = held
-
-    def _reload_hosts(self, *, strict: bool = False) -> None:
-        """Read the hosts back from the database (their share may be ahead of it).
-
-        A database failure here is left to :meth:`_recover` (``strict``: raised).
-        """
-        reload = getattr(getattr(self.hosts, "host_pool", None), "reload", None)
-        if reload is None:
-            return
-        try:
-            with db.write_lock:
-                reload()
-        except Exception as exc:
-            if strict or not db.is_transient(exc):
-                raise
-
-    def _recover(self) -> None:
-        """Before retrying events after a database failure: a usable connection, and
-        memory read back from the database (every cached VM, every host)."""
-        db.reconnect()
-        self.pool.invalidate()
-        self._reload_hosts(strict=True)
-
-    def _after_event(self, ok: bool) -> None:
-        self._in_event = False
-        if not ok:  # rolled back: nothing the batch did in memory may stay
-            self.pool.invalidate(self._touched | self.pool.touched)
-            self._reload_hosts()
-        self._touched = set()
-        self.pool.touched.clear()
-        try:
-            self.vm_log.flush()
-        except Exception:
-            self.log.exception("cannot write vm.log")
-        self.executor.release(ok)
-        deferred, self._deferred = self._deferred, []
-        for fn, args in deferred if ok else ():
-            try:
-                fn(*args)
-            except Exception:
-                self.log.exception("deferred %r failed", fn)
+        """Run ``fn(*args)`` once the current event committed (outside an event: now);
+        :meth:`Outbox.after_commit <one_core.engine.outbox.Outbox.after_commit>`."""
+        self.outbox.after_commit(fn, *args)
 
     @staticmethod
     def now() -> int:
@@ -273,9 +176,14 @@ class Engine:
     def allocate(self, uid: int, text: str, on_hold: bool = False) -> int:
         """``one.vm.allocate`` (``on_hold``: the VM starts in HOLD, not PENDING);
         raises :class:`~one_core.vm.pool.AllocateError`."""
-        vid = self.dispatcher.call_unscoped(partial(self.pool.allocate, on_hold=on_hold), uid, text)
+        return self.dispatcher.call(self._allocate, uid, text, on_hold)
+
+    def _allocate(self, uid: int, text: str, on_hold: bool) -> int:
+        """On the dispatcher, in the event's transaction: the row, its CONTEXT and the
+        leases are committed together or not at all."""
+        vid = self.pool.allocate(uid, text, on_hold=on_hold)
         if not on_hold:
-            self.notify_pending()  # committed already: the listeners run now
+            self.notify_pending()  # after the commit
         return vid
 
     def deploy(self, vid: int, hid: int) -> None:

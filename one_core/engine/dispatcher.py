@@ -2,19 +2,23 @@
 
 Group commit: the events already queued when the dispatcher picks one up run as one
 batch (at most :attr:`Dispatcher.batch_size` events or :attr:`Dispatcher.batch_window`
-seconds) inside one :attr:`Dispatcher.scope` (one database transaction); each event runs
-in a nested scope (a SAVEPOINT), so a failing event rolls back alone and the others
-commit. Callers of :meth:`Dispatcher.call` get their result once the batch committed,
-and the driver work and deferred side effects of the batch are issued after that one
-commit (:attr:`Dispatcher.after`), as they were after each event's own commit before.
+seconds) inside one transaction of the dispatcher's :class:`Store`; each event runs in a
+nested one (a SAVEPOINT), so a failing event rolls back alone and the others commit.
+Callers of :meth:`Dispatcher.call` get their result once the batch committed.
 
-Database failures (:attr:`Dispatcher.transient`: locked, disk full, a dropped
+Commit, then issue: what the events cause outside the database (driver calls, vm.log
+lines, after-commit work) is appended to the dispatcher's
+:class:`~one_core.engine.outbox.Outbox` and released after the batch's one commit; a
+failed event's part is dropped (:meth:`Outbox.undo <one_core.engine.outbox.Outbox.undo>`),
+and a batch that does not commit drops it all.
+
+Database failures (:meth:`Store.is_transient`: locked, disk full, a dropped
 connection), whether an event raised them or caught and logged them
-(:attr:`Dispatcher.errors` grew), or the commit failed: the whole batch is rolled back,
+(:meth:`Store.errors_seen` grew), or the commit failed: the whole batch is rolled back,
 callers waiting on an event get the error (nothing happened), and the other events —
 driver results, scheduler cycles, deferred work — are queued again, ahead of newer
 ones, and retried after a back-off (0.1 s doubling to 5 s, for as long as the failure
-lasts) once :attr:`Dispatcher.recover` (reconnect, reload the memory the engine keeps)
+lasts) once :meth:`Store.recover` (reconnect, reload the memory the engine keeps)
 succeeded. An episode is logged once when it starts and once when it ends.
 """
 
@@ -30,7 +34,9 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
+
+from one_core.engine.outbox import Mark, Outbox
 
 log = logging.getLogger("one.engine")
 
@@ -41,15 +47,35 @@ _STOP = object()
 _Item = tuple[Callable[..., Any], tuple[Any, ...], "Future[Any] | None"]
 
 
-class _Unscoped:
-    """Marks an event that must not run inside :attr:`Dispatcher.scope`."""
+class Store(Protocol):
+    """The storage the dispatcher's events write: its transactions, its failures and
+    the memory kept of it (the engine: :class:`one_core.engine.store.EngineStore`)."""
 
-    def __init__(self, fn: Callable[..., Any]):
-        self.fn = fn
-        self.__name__ = getattr(fn, "__name__", "unscoped")
+    def transaction(self) -> contextlib.AbstractContextManager[Any]:
+        """Entered around each batch and, nested, around each event in it."""
 
-    def __call__(self, *args: Any) -> Any:
-        return self.fn(*args)
+    def is_transient(self, exc: BaseException) -> bool:
+        """Whether ``exc`` is a database failure to retry (locked, disk full...)."""
+
+    def errors_seen(self) -> int:
+        """Database failures seen on this thread so far; growing during an event fails
+        it even if its code caught the error."""
+
+    def recover(self) -> None:
+        """Before events that failed on the database are retried: reconnect and reload
+        what memory holds; a transient error here backs off again."""
+
+    def begin(self) -> None:
+        """A batch starts."""
+
+    def mark(self) -> Any:
+        """Before each event of a batch; the value is handed to :meth:`undo`."""
+
+    def undo(self, mark: Any, error: BaseException) -> None:
+        """An event of a batch was rolled back: forget what it changed in memory."""
+
+    def end(self, committed: bool) -> None:
+        """The batch ended (``False``: rolled back, forget what it changed in memory)."""
 
 
 class DatabaseFailure(Exception):
@@ -72,9 +98,18 @@ class Dispatcher:
     * :meth:`call` queues it and waits for its result (runs it inline when
       already on the dispatcher thread);
     * :meth:`every` registers a periodic timer, run on the same thread.
+
+    ``store`` (None: events run without a transaction, one at a time) and ``outbox``
+    (default: a new one) are given once, at construction.
     """
 
-    def __init__(self, name: str = "one-dispatcher"):
+    def __init__(
+        self,
+        name: str = "one-dispatcher",
+        *,
+        store: Store | None = None,
+        outbox: Outbox | None = None,
+    ):
         self._queue: queue.SimpleQueue[
             tuple[Callable[..., Any], tuple[Any, ...], Future[Any] | None]
         ] = queue.SimpleQueue()
@@ -85,19 +120,9 @@ class Dispatcher:
         self._busy = 0
         self._busy_lock = threading.Lock()
         self._idle = threading.Condition(self._busy_lock)
-        self.scope: Callable[[], contextlib.AbstractContextManager[Any]] | None = None
-        """Context entered around each batch and, nested, around each event in it (the
-        engine: one DB transaction per batch, a SAVEPOINT per event)."""
-        self.before: Callable[[], None] | None = None
-        """Called before a batch (or a lone event) starts."""
-        self.after: Callable[[bool], None] | None = None
-        """Called after a batch (or a lone event), once its scope closed (``True``: committed)."""
-        self.mark: Callable[[], Any] | None = None
-        """Called before each event of a batch; its value is handed to :attr:`undo`."""
-        self.undo: Callable[[Any, BaseException], None] | None = None
-        """An event of a batch failed (its SAVEPOINT was rolled back): drop the work it
-        queued since :attr:`mark` returned the token (and forget what it changed in memory;
-        the exception says why)."""
+        self.store = store
+        self.outbox = outbox if outbox is not None else Outbox()
+        """What the running events cause outside the database, released after the commit."""
         self.batch_size = 64
         """Most events run in one batch (1: one transaction per event, the old behaviour)."""
         self.batch_window = 0.005
@@ -105,16 +130,6 @@ class Dispatcher:
         self.batches = 0
         self.batched_events = 0
         """Counters for benchmarks: batches committed and the events they held."""
-        self.transient: Callable[[BaseException], bool] = lambda exc: False
-        """Whether an exception is a database failure to retry (the engine:
-        :func:`one_core.db.is_transient`)."""
-        self.errors: Callable[[], int] = lambda: 0
-        """Database failures seen on this thread so far (the engine:
-        :func:`one_core.db.errors_seen`); growing during an event fails it even if its
-        code caught the error."""
-        self.recover: Callable[[], None] | None = None
-        """Called before events that failed on the database are retried: reconnect and
-        reload what memory holds; a transient error here backs off again."""
         self.retry_first = 0.1
         self.retry_max = 5.0
         """Back-off of database retries: first delay, doubling up to this (seconds)."""
@@ -128,8 +143,6 @@ class Dispatcher:
         self._episode: str | None = None
         self._retried: set[int] = set()
         """Ids of the items queued again (their commit ends an episode)."""
-        self._rollbacks: list[tuple[Callable[..., Any], tuple[Any, ...]]] | None = None
-        """:meth:`on_rollback` callbacks of the running batch (None: no batch running)."""
 
     # -- life ------------------------------------------------------------
     def start(self) -> None:
@@ -175,21 +188,8 @@ class Dispatcher:
         """Run ``fn(*args)`` if the running event is rolled back (it failed, or its batch
         did not commit): undo what it changed in memory outside the database, e.g. a
         "probe in flight" mark whose driver work is then never issued. Outside an event
-        (nothing to roll back), nothing is registered."""
-        if self._rollbacks is not None and self.on_thread():
-            self._rollbacks.append((fn, args))
-
-    def _roll_back(self, since: int = 0) -> None:
-        """Run the :meth:`on_rollback` callbacks registered since ``since``, newest first."""
-        if not self._rollbacks:
-            return
-        todo = self._rollbacks[since:]
-        del self._rollbacks[since:]
-        for fn, args in reversed(todo):
-            try:
-                fn(*args)
-            except Exception:
-                log.exception("rollback callback %r failed", fn)
+        (nothing to roll back), nothing is registered (:meth:`Outbox.on_rollback`)."""
+        self.outbox.on_rollback(fn, *args)
 
     # -- idle tracking (tests, benchmarks, shutdown) ------------------------
     @property
@@ -201,52 +201,60 @@ class Dispatcher:
         with self._idle:
             return self._idle.wait_for(lambda: self._busy == 0, timeout)
 
+    # -- the store's questions ----------------------------------------------
+    def _transient(self, exc: BaseException) -> bool:
+        return self.store is not None and self.store.is_transient(exc)
+
+    def _errors(self) -> int:
+        return self.store.errors_seen() if self.store is not None else 0
+
     # -- loop --------------------------------------------------------------
     def _next_timeout(self) -> float | None:
         if not self._timers:
             return None
         return max(0.0, self._timers[0][0] - time.monotonic())
 
-    def call_unscoped(self, fn: Callable[..., T], *args: Any, timeout: float | None = 60.0) -> T:
-        """:meth:`call` without the event transaction (``fn`` opens its own, e.g. allocation,
-        which takes other pools' locks before the DB write lock)."""
-        return self.call(_Unscoped(fn), *args, timeout=timeout)
-
     def _execute(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
-        """Run one event inside :attr:`scope`, then :attr:`after` (work issued after commit)."""
-        if self.before is not None:
-            self.before()
+        """Run one event in its own transaction, then release its outbox."""
+        store, outbox = self.store, self.outbox
+        if store is not None:
+            store.begin()
+        outbox.open()
         ok = False
+        keep_lines = False
         try:
-            if self.scope is None or isinstance(fn, _Unscoped):
+            if store is None:
                 result = fn(*args)
             else:
-                self._rollbacks = []
-                with self.scope():
+                with store.transaction():
                     result = fn(*args)
             ok = True
+        except BaseException as exc:
+            keep_lines = not self._transient(exc)  # failed for good: its lines stay
+            raise
         finally:
-            if not ok:
-                self._roll_back()
-            self._rollbacks = None
-            if self.after is not None:
-                self.after(ok)
+            if store is not None:
+                try:
+                    store.end(ok)
+                except Exception:
+                    log.exception("dispatcher store end failed")
+            outbox.close(ok, keep_lines=keep_lines)
         return result
 
     def _run_timers(self) -> None:
         now = time.monotonic()
         while self._timers and self._timers[0][0] <= now:
             _, seq, period, fn = heapq.heappop(self._timers)
-            errors = self.errors()
+            errors = self._errors()
             try:
                 self._execute(fn, ())
             except Exception as exc:
-                if self.transient(exc):
+                if self._transient(exc):
                     self._failed(exc)  # memory is reloaded; the next period runs it again
                 else:
                     log.exception("timer %r failed", fn)
             else:
-                if self.errors() != errors:
+                if self._errors() != errors:
                     self._failed(None)
             heapq.heappush(self._timers, (time.monotonic() + period, seq, period, fn))
 
@@ -257,28 +265,28 @@ class Dispatcher:
                 self._idle.notify_all()
 
     def _run_one(self, item: _Item) -> None:
-        """Run one event alone (its own scope), as every event ran before group commit."""
+        """Run one event alone (its own transaction), as every event ran before group commit."""
         fn, args, future = item
         retry = False
         try:
             if future is None:
-                errors = self.errors()
+                errors = self._errors()
                 try:
                     self._execute(fn, args)
                 except Exception as exc:
-                    if not self.transient(exc):
+                    if not self._transient(exc):
                         raise
-                    retry = not isinstance(fn, _Unscoped)
+                    retry = True
                     self._failed(exc)
                 else:
-                    if self.errors() != errors and not isinstance(fn, _Unscoped):
+                    if self._errors() != errors:
                         retry = True
                         self._failed(None)
             elif future.set_running_or_notify_cancel():
                 try:
                     future.set_result(self._execute(fn, args))
                 except BaseException as exc:  # handed to the caller
-                    if self.transient(exc) and not isinstance(fn, _Unscoped):
+                    if self._transient(exc):
                         self._failed(exc)
                     future.set_exception(exc)
         except Exception:
@@ -293,32 +301,27 @@ class Dispatcher:
             else:
                 self._done()
 
-    def _batchable(self, item: Any) -> bool:
-        return item is not _STOP and not isinstance(item[0], _Unscoped)
-
     def _run_batch(self, first: _Item) -> Any:
-        """Run ``first`` and the events queued behind it in one scope (group commit).
+        """Run ``first`` and the events queued behind it in one transaction (group commit).
 
-        Returns the item that ended the batch without running (``_STOP`` or an event that
-        must run alone), or ``None``.
+        Returns the item that ended the batch without running (``_STOP``), or ``None``.
         """
-        assert self.scope is not None
-        scope = self.scope
+        store, outbox = self.store, self.outbox
+        assert store is not None
         t0 = time.monotonic()
         answers: list[tuple[Future[Any], Any]] = []
         taken: list[_Item] = [first]
         ran = 0
         carry: Any = None
-        if self.before is not None:
-            self.before()
+        store.begin()
+        outbox.open()
         ok = False
-        self._rollbacks = []
         try:
-            with scope():
+            with store.transaction():
                 item: _Item | None = first
                 while item is not None:
                     ran += 1
-                    self._batch_event(item, scope, answers)
+                    self._batch_event(item, store, answers)
                     item = None
                     if ran < self.batch_size and time.monotonic() - t0 < self.batch_window:
                         try:
@@ -329,15 +332,14 @@ class Dispatcher:
                             )
                         except queue.Empty:
                             break
-                        if self._batchable(nxt):
+                        if nxt is not _STOP:
                             item = nxt
                             taken.append(nxt)
                         else:
                             carry = nxt
             ok = True
         except BaseException as exc:  # the commit failed: no event of the batch happened
-            self._roll_back()
-            retry = isinstance(exc, _Retry) or self.transient(exc)
+            retry = isinstance(exc, _Retry) or self._transient(exc)
             cause = exc.cause if isinstance(exc, _Retry) else exc
             if not retry:
                 log.exception("dispatcher batch of %d events failed to commit", ran)
@@ -363,16 +365,15 @@ class Dispatcher:
                 taken = [item for item in taken if item[2] is not None]
             answers = []
         finally:
-            self._rollbacks = None
             if ok and self._retried:
                 if any(id(item) in self._retried for item in taken):
                     self._recovered()
                 self._retried.difference_update(id(item) for item in taken)
-            if self.after is not None:
-                try:
-                    self.after(ok)
-                except Exception:
-                    log.exception("dispatcher after-batch hook failed")
+            try:
+                store.end(ok)
+            except Exception:
+                log.exception("dispatcher store end failed")
+            outbox.close(ok)
             for future, value in answers:
                 future.set_result(value)
             self.batches += 1
@@ -383,28 +384,29 @@ class Dispatcher:
     def _batch_event(
         self,
         item: _Item,
-        scope: Callable[[], contextlib.AbstractContextManager[Any]],
+        store: Store,
         answers: list[tuple[Future[Any], Any]],
     ) -> None:
-        """One event of a batch in its own nested scope; a failure rolls back only it."""
+        """One event of a batch in its own nested transaction; a failure rolls back only it."""
         fn, args, future = item
         if future is not None and not future.set_running_or_notify_cancel():
             return
-        token = self.mark() if self.mark is not None else None
-        rollbacks = len(self._rollbacks or ())
-        errors = self.errors()
+        memory = store.mark()
+        mark: Mark = self.outbox.mark()
+        errors = store.errors_seen()
         try:
-            with scope():
+            with store.transaction():
                 result = fn(*args)
-            if self.errors() != errors:  # caught by the event's code: fail it all the same
+            if store.errors_seen() != errors:  # caught by the event's code: fail it all the same
                 raise _Retry(None)
         except BaseException as exc:
-            self._roll_back(rollbacks)
-            if self.undo is not None:
-                self.undo(token, exc)
+            retry = isinstance(exc, _Retry) or store.is_transient(exc)
+            # an event retried writes its vm.log lines with the attempt that commits
+            self.outbox.undo(mark, keep_lines=not retry)
+            store.undo(memory, exc)
             if isinstance(exc, _Retry):
                 raise
-            if self.transient(exc):
+            if retry:
                 raise _Retry(exc) from exc
             if future is not None:
                 future.set_exception(exc)
@@ -435,7 +437,7 @@ class Dispatcher:
             )
 
     def _back_off(self) -> bool:
-        """Wait out the back-off, keeping what arrives; then :attr:`recover`.
+        """Wait out the back-off, keeping what arrives; then :meth:`Store.recover`.
 
         Returns False when asked to stop while waiting.
         """
@@ -451,11 +453,11 @@ class Dispatcher:
                 self._pending.append(item)
                 continue
             self._retry_at = None
-            if self.recover is not None:
+            if self.store is not None:
                 try:
-                    self.recover()
+                    self.store.recover()
                 except Exception as exc:
-                    if not self.transient(exc):
+                    if not self._transient(exc):
                         raise
                     self._failed(exc)
         return True
@@ -490,7 +492,7 @@ class Dispatcher:
                     continue
             if item is _STOP:
                 break
-            if self.scope is not None and self.batch_size > 1 and self._batchable(item):
+            if self.store is not None and self.batch_size > 1:
                 carry = self._run_batch(item)
             else:
                 self._run_one(item)

@@ -18,14 +18,23 @@ No driver can stall the cloud:
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
-from one_core.deadlines import ROLE_TIMEOUTS, TimedCall, action_timeout, on_expiry
+from one_core.deadlines import (
+    ROLE_TIMEOUTS,
+    Deadline,
+    TimedCall,
+    Watchdog,
+    action_timeout,
+    on_expiry,
+    watchdog,
+)
 from one_core.engine.dispatcher import Dispatcher
 from one_core.errors import DriverError
 
@@ -37,6 +46,7 @@ __all__ = [
     "action_timeout",
     "engine_describe",
     "on_expiry",
+    "record_info",
 ]
 
 log = logging.getLogger("one.engine")
@@ -59,6 +69,8 @@ class TaskInfo:
 
     host: str | None = None
     timeout: float | None = None
+    what: str = ""
+    """How a timeout names the call (default ``<label> of VM <key>``)."""
 
 
 Describe = Callable[[int, str], TaskInfo]
@@ -85,25 +97,39 @@ def _action_of(label: str) -> tuple[str, str]:
     return "vmm", label
 
 
+_TIMEOUTS: dict[tuple[int, str, str], tuple[Any, float | None]] = {}
+"""``(id(driver), role, action)`` → (the driver, its timeout): sections do not change."""
+
+
+def record_info(drivers: Any, record: Any, label: str) -> TaskInfo:
+    """The host and timeout of ``label`` run through ``record``'s driver (a history
+    record: the VM's current one, or its previous one for the actions on the previous
+    host, ``CANCEL_PREVIOUS`` and ``TRANSFER delete_prev``)."""
+    if record is None:
+        return TaskInfo()
+    role, action = _action_of(label)
+    name = record.tm_mad if role == "tm" else record.vm_mad
+    driver: Any = None
+    if drivers is not None:
+        try:
+            driver = drivers.get(role, name)
+        except Exception:
+            driver = None
+    key = (id(driver), role, action)
+    known = _TIMEOUTS.get(key)
+    if known is None or known[0] is not driver:
+        section: Mapping[str, Any] = driver.spec.section if driver is not None else {}
+        known = _TIMEOUTS[key] = (driver, action_timeout(role, section, action))
+    return TaskInfo(host=record.host_name or None, timeout=known[1])
+
+
 def engine_describe(pool: Any, drivers: Any) -> Describe:
-    """:data:`Describe` for the engine: host and drivers from the VM's history record."""
+    """:data:`Describe` for the engine: host and drivers from the VM's current record
+    (work submitted without a :class:`TaskInfo`, e.g. the recovery poll)."""
 
     def describe(vid: int, label: str) -> TaskInfo:
         vm = pool.get(vid)
-        record = getattr(vm, "history", None) if vm is not None else None
-        if record is None:
-            return TaskInfo()
-        role, action = _action_of(label)
-        name = record.tm_mad if role == "tm" else record.vm_mad
-        section: Mapping[str, Any] = {}
-        if drivers is not None:
-            try:
-                section = drivers.get(role, name).spec.section
-            except Exception:
-                section = {}
-        return TaskInfo(
-            host=record.host_name or None, timeout=action_timeout(role, section, action)
-        )
+        return record_info(drivers, getattr(vm, "history", None) if vm is not None else None, label)
 
     return describe
 
@@ -127,9 +153,7 @@ class DriverExecutor:
         self.dispatcher = dispatcher
         self.describe = describe
         self.per_host = max(1, per_host)
-        self._pool = ThreadPoolExecutor(
-            max_workers=max(1, threads), thread_name_prefix="one-driver"
-        )
+        self._pool = _Workers(max(1, threads), "one-driver")
         self._lock = threading.Lock()
         self._queues: dict[Key, deque[_Task]] = {}
         self._active: set[Key] = set()
@@ -137,29 +161,31 @@ class DriverExecutor:
         self._host_wait: dict[str, deque[_Task]] = {}
         self._count = 0
         self._cond = threading.Condition(self._lock)
-        self._held: list[_Task] | None = None
         self._closed = False
+        self.watchdog: Watchdog = watchdog
+        """Keeps the deadline of every call (one thread for the process)."""
         self.gate: Callable[[], bool] | None = None
         """Asked before each driver call (HA leader: its lock is confirmed); False: not issued."""
 
-    # -- commit first, then issue ----------------------------------------------
-    def hold(self) -> None:
-        """Start buffering submissions (the dispatcher opened an event's transaction)."""
-        self._held = []
+    # -- commit first, then issue (the dispatcher's outbox, :class:`CallSink`) -------
+    def issue(self, calls: list[Any]) -> None:
+        """The event that submitted ``calls`` committed: start them, in order."""
+        go: list[_Task] = []
+        with self._lock:
+            for task in calls:
+                if self._admit(task):
+                    go.append(task)
+        for task in go:
+            self._pool.submit(self._run, task)
 
-    def release(self, ok: bool) -> None:
-        """The event's transaction ended: issue what it submitted (drop it if it failed)."""
-        held, self._held = self._held, None
-        if not held:
+    def drop(self, calls: list[Any]) -> None:
+        """The event that submitted ``calls`` was rolled back: they never start."""
+        if not calls:
             return
-        if not ok:
-            with self._lock:
-                self._count -= len(held)
-                if self._count == 0:
-                    self._cond.notify_all()
-            return
-        for task in held:
-            self._start(task)
+        with self._lock:
+            self._count -= len(calls)
+            if self._count <= 0:
+                self._cond.notify_all()
 
     def submit(
         self,
@@ -170,7 +196,8 @@ class DriverExecutor:
         *,
         info: TaskInfo | None = None,
     ) -> None:
-        """Run ``fn`` for VM ``vid``; inside a dispatcher event, only once the event committed.
+        """Run ``fn`` for VM ``vid``; inside a dispatcher event, only once the event committed
+        (held in the dispatcher's :class:`~one_core.engine.outbox.Outbox`).
 
         Work that is not a VM's passes a ``(kind, id)`` key and its :class:`TaskInfo`
         (host for the per-host limit); ``on_done`` None: nothing is posted back.
@@ -185,21 +212,24 @@ class DriverExecutor:
             if self._closed:
                 return
             self._count += 1
-        if self._held is not None and (self.dispatcher.on_thread() or not self.dispatcher.running):
-            self._held.append(task)
-            return
-        self._start(task)
+        if not self.dispatcher.outbox.add_call(self, task):  # held until the event commits
+            self._start(task)
 
     def _start(self, task: _Task) -> None:
-        vid = task.vid
         with self._lock:
-            if vid in self._active:
-                self._queues.setdefault(vid, deque()).append(task)
-                return
-            self._active.add(vid)
-            go = self._host_gate(task)
+            go = self._admit(task)
         if go:
             self._pool.submit(self._run, task)
+
+    def _admit(self, task: _Task) -> bool:
+        """(lock held) Queue the task behind its key's work, park it behind its host's
+        limit, or take both: True, run it now."""
+        vid = task.vid
+        if vid in self._active:
+            self._queues.setdefault(vid, deque()).append(task)
+            return False
+        self._active.add(vid)
+        return self._host_gate(task)
 
     def _host_gate(self, task: _Task) -> bool:
         """(lock held) Take a slot of the task's host, or park the task; True: run it."""
@@ -244,10 +274,7 @@ class DriverExecutor:
 
     def cancel_pending(self, vid: int) -> list[str]:
         """1.4's ``DRIVER_CANCEL``: drop the VM's queued (not yet started) work."""
-        held = self._held or []
-        mine = [t for t in held if t.vid == vid]
-        if mine:
-            held[:] = [t for t in held if t.vid != vid]
+        mine = self.dispatcher.outbox.take_calls(self, lambda t: t.vid == vid)
         with self._lock:
             dropped = self._queues.pop(vid, deque())
             dropped.extend(mine)
@@ -278,37 +305,66 @@ class DriverExecutor:
             return self._cond.wait_for(lambda: self._count == 0, timeout)
 
     def shutdown(self, wait: bool = True) -> None:
-        self._pool.shutdown(wait=wait, cancel_futures=True)
+        self._pool.shutdown(wait=wait)
 
-    def _run(self, task: _Task) -> None:
-        if self._closed:  # queued in the pool before close(): left for recovery
-            self._finish(task)
-            return
+    def _run(self, task: _Task) -> bool:
+        """Run a task on a worker thread, then the task it made ready (its key's next
+        one, or a task parked behind its host) on the same thread, without a hand-off.
+        False: a deadline expired while its call ran (the watchdog failed it and gave the
+        pool a new thread: this one retires)."""
+        current: _Task | None = task
+        while current is not None:
+            ok, current = self._run_one(current)
+            if not ok:
+                return False
+        return True
+
+    def _run_one(self, task: _Task) -> tuple[bool, _Task | None]:
+        """One task: (in time, the next task to run on this thread)."""
+        if self._closed or self._pool.shut:  # not started before close(): left for recovery
+            return True, self._finish(task, inline=True)
         if self.gate is not None and not self.gate():  # HA fencing (one_core.ha.fence)
-            self._finish(task)  # not issued: the next leader's recovery re-issues it
-            return
+            # not issued: the next leader's recovery re-issues it
+            return True, self._finish(task, inline=True)
         result: Any = None
         error: DriverError | None = None
+        timeout = task.info.timeout
+        deadline = self.watchdog.watch(timeout, partial(self._expired, task)) if timeout else None
+        if deadline is not None:
+            deadline.bind()
         try:
-            timeout = task.info.timeout
-            if timeout:
-                what = f"{task.label.lower()} of VM {task.vid}"
-                result = TimedCall(task.fn, timeout).run(what)
-            else:
-                result = task.fn()
+            result = task.fn()
         except DriverError as exc:
             error = exc
         except Exception as exc:
-            log.exception("driver call %s for VM %s failed", task.label, task.vid)
+            if deadline is None or not deadline.expired:
+                log.exception("driver call %s for VM %s failed", task.label, task.vid)
             error = DriverError(f"{type(exc).__name__}: {exc}")
-        if error is not None and "timed out" in str(error):
-            log.error("%s", error)
+        finally:
+            if deadline is not None:
+                deadline.unbind()
+        if deadline is not None and not self.watchdog.settle(deadline):
+            return False, None  # answered by _expired already
         if task.on_done is not None:
             self.dispatcher.post(task.on_done, result, error)
+        return True, self._finish(task, inline=True)
+
+    def _expired(self, task: _Task, deadline: Deadline) -> None:
+        """On the watchdog thread: the task's call is past its deadline. Kill what it
+        registered, fail it into the state machine, and give the pool a thread in place
+        of the one the call still holds."""
+        what = task.info.what or f"{task.label.lower()} of VM {task.vid}"
+        deadline.run_callbacks(what)
+        error = DriverError(f"{what} timed out after {task.info.timeout:g} s")
+        log.error("%s", error)
+        self._pool.add_worker()
+        if task.on_done is not None:
+            self.dispatcher.post(task.on_done, None, error)
         self._finish(task)
 
-    def _finish(self, task: _Task) -> None:
-        """Bookkeeping after a task: its VM's next task, its host's next parked task."""
+    def _finish(self, task: _Task, *, inline: bool = False) -> _Task | None:
+        """Bookkeeping after a task: its VM's next task, its host's next parked task.
+        ``inline``: one of them is returned for the calling worker to run itself."""
         start: list[_Task] = []
         with self._lock:
             self._count -= 1
@@ -325,8 +381,93 @@ class DriverExecutor:
                 start.append(nxt)
             if self._count <= 0:
                 self._cond.notify_all()
+        mine = start.pop(0) if inline and start else None
         for t in start:
             try:
                 self._pool.submit(self._run, t)
             except RuntimeError:  # pool shut down
                 self._finish(t)
+        return mine
+
+
+class _Workers:
+    """The driver threads: at most ``size`` (started as work arrives) take tasks from one
+    queue. A worker whose call outlived its deadline retires when the call returns; the
+    watchdog added a worker in its place (:meth:`add_worker`)."""
+
+    def __init__(self, size: int, name: str) -> None:
+        self.size = size
+        self.name = name
+        self._queue: queue.SimpleQueue[tuple[Callable[[_Task], bool], _Task] | None] = (
+            queue.SimpleQueue()
+        )
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._idle = 0
+        self._shut = False
+
+    def submit(self, fn: Callable[[_Task], bool], task: _Task) -> None:
+        with self._lock:
+            if self._shut:
+                raise RuntimeError("driver threads shut down")
+            if self._idle <= 0 and len(self._threads) < self.size:
+                self._spawn()
+            else:
+                self._idle -= 1  # taken by this task (a worker that waits gets it)
+        self._queue.put((fn, task))
+
+    @property
+    def shut(self) -> bool:
+        """:meth:`shutdown` was called: no more work starts."""
+        return self._shut
+
+    def add_worker(self) -> None:
+        """A worker is stuck in an expired call: one more takes its place."""
+        with self._lock:
+            if not self._shut:
+                self.size += 1
+                self._idle += 1
+                self._spawn()
+
+    def _spawn(self) -> None:
+        """(lock held) Start a worker."""
+        thread = threading.Thread(
+            target=self._work, name=f"{self.name}_{len(self._threads)}", daemon=True
+        )
+        self._threads.append(thread)
+        thread.start()
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            fn, task = item
+            try:
+                keep = fn(task)
+            except BaseException:
+                log.exception("driver worker failed")
+                keep = True
+            with self._lock:
+                if not keep:  # retired: its place was taken by add_worker()
+                    self.size -= 1
+                    self._threads.remove(threading.current_thread())
+                    return
+                self._idle += 1
+
+    def shutdown(self, wait: bool = True) -> None:
+        with self._lock:
+            self._shut = True
+            threads = list(self._threads)
+        # work queued but not started is dropped (as cancel_futures did)
+        try:
+            while True:
+                self._queue.get_nowait()
+        except queue.Empty:
+            pass
+        for _ in threads:
+            self._queue.put(None)
+        if wait:
+            for thread in threads:
+                if thread is not threading.current_thread():
+                    thread.join()

@@ -33,11 +33,35 @@ if TYPE_CHECKING:
 dm_log = logging.getLogger("one.DiM")
 
 
+_JOIN_UPDATE = frozenset(
+    {
+        Action.VMM_DEPLOY,
+        Action.VMM_RESTORE,
+        Action.VMM_SAVE,
+        Action.VMM_SHUTDOWN,
+        Action.VMM_CANCEL,
+        Action.VMM_CANCEL_PREVIOUS,
+        Action.VMM_MIGRATE,
+        Action.TM_PROLOG,
+        Action.TM_PROLOG_MIGR,
+        Action.TM_PROLOG_RESUME,
+        Action.TM_EPILOG,
+        Action.TM_EPILOG_STOP,
+        Action.TM_EPILOG_DELETE,
+        Action.TM_EPILOG_DELETE_PREVIOUS,
+    }
+)
+"""Driver actions that change the VM only in memory (``pending_action``): a row made of
+these writes the VM once, after them."""
+
+
 class LifeCycleManager:
     """Looks events up in the transition table and applies the rows."""
 
     def __init__(self, engine: Engine):
         self.e = engine
+        self._joining: VirtualMachine | None = None
+        """The VM whose row :meth:`apply` writes after the row's driver actions."""
         vmm, tm = engine.vmm, engine.tm
         self._actions: dict[Action, Callable[[VirtualMachine], None]] = {
             Action.VMM_DEPLOY: vmm.deploy,
@@ -124,14 +148,38 @@ class LifeCycleManager:
             vm.state = row.to_state
         if row.to_lcm is not None:
             vm.lcm_state = row.to_lcm
-        if row.changes_state:
+        # a row whose actions are all driver calls writes the VM row once, after them:
+        # the new state and the action in flight (``pending_action``) in one statement
+        join = (
+            row.changes_state and bool(row.actions) and all(a in _JOIN_UPDATE for a in row.actions)
+        )
+        # a row that only changes the state and goes on (``then``: DEPLOY → LCM_DEPLOY)
+        # leaves the write to the row it goes on to; its hooks see the state at once
+        passing = row.changes_state and not row.actions and row.then is not None
+        if passing:
+            e.pool.hooks.on_update(vm)
+        elif row.changes_state and not join:
             e.pool.update(vm)
-        for action in row.actions:
-            self.run(vm, action)
+        self._joining = vm if join else None
+        try:
+            for action in row.actions:
+                self.run(vm, action)
+        finally:
+            self._joining = None
+        if join:
+            e.pool.update(vm)
         if row.log:
             self._log(vm, event, row.log)
         if row.then is not None:
-            self.fire(vm, row.then)
+            then = self.fire(vm, row.then)
+            if passing and (then is None or not then.changes_state):
+                e.pool.write(vm)  # the row it went on to wrote nothing
+
+    def write_pending(self, vm: VirtualMachine) -> None:
+        """Write ``vm``'s row after a driver action set its ``pending_action`` — unless
+        the row being applied writes it right after its actions (one write, not two)."""
+        if self._joining is not vm:
+            self.e.pool.write(vm)
 
     def run(self, vm: VirtualMachine, action: Action) -> None:
         """The one dispatch of a table action to the VMM, the TM or the core."""

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from one_core.drivers import DriverSet
 from one_core.engine.core import Engine, EngineConfig
-from one_core.engine.work import Work
 from one_core.logs import VMLogWriter
 from one_core.vm.pool import VMPool
 from one_core.vm.ports import ManagerHooks, NoHooks, PoolHosts, VNetLeases
@@ -31,7 +30,7 @@ class EngineService:
         self.engine.stop()
 
 
-def _hooks(core: Core, var_dir: str, vm_log: VMLogWriter, work: Work) -> ManagerHooks | None:
+def _hooks(core: Core, var_dir: str, vm_log: VMLogWriter, engine: Engine) -> ManagerHooks | None:
     """The VM hooks of oned.conf, run on the engine's driver executor (None: no hooks)."""
     entries = core.cfg.vm_hooks
     if not entries:
@@ -42,9 +41,9 @@ def _hooks(core: Core, var_dir: str, vm_log: VMLogWriter, work: Work) -> Manager
         entries,
         vm_log=vm_log,
         oned_log=logging.getLogger("one.HKM"),
-        executor=work.executor_for("hook"),
+        executor=engine.work.executor_for("hook"),
     )
-    return ManagerHooks(manager, core.drivers, var_dir)
+    return ManagerHooks(manager, core.drivers, var_dir, engine.outbox)
 
 
 def build(core: Core, **overrides: Any) -> Engine:
@@ -65,9 +64,8 @@ def build(core: Core, **overrides: Any) -> Engine:
         log=logging.getLogger("one.LCM"),
         vm_log=vm_log,
     )
-    hooks = _hooks(core, cfg.var_dir, vm_log, engine.work)  # needs the engine's executor
+    hooks = _hooks(core, cfg.var_dir, vm_log, engine)  # the engine's executor and outbox
     if hooks is not None:
-        hooks.defer = engine.defer  # fire after the event's commit
         pool.hooks = hooks
     return engine
 

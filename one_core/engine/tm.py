@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from one_core.engine.executor import record_info
 from one_core.engine.transitions import EPILOG_STATES, PROLOG_STATES, Event
 from one_core.errors import DriverError
 from one_core.vm import transfer
@@ -61,18 +62,20 @@ class TransferManager:
         paths = vm.paths(self.e.cfg.var_dir, paths_record or vm.history)
         if kind != "delete":
             vm.pending_action = f"TRANSFER {suffix}"
-            self.e.pool.write(vm)
+            self.e.lcm.write_pending(vm)
 
         def work() -> None:
             commands = build(paths)
             transfer.write_script(paths.transfer_file(suffix), commands)
             transfer.run_commands(driver, vid, commands)
 
+        label = f"TRANSFER {suffix}"
         self.e.executor.submit(
             vid,
-            f"TRANSFER {suffix}",
+            label,
             work,
             lambda result, error: self.reply(vid, kind, result, error, record, paths),
+            info=record_info(self.e.drivers, record, label),  # the record's host and driver
         )
 
     # -- phases ----------------------------------------------------------------

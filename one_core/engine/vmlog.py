@@ -1,48 +1,28 @@
-"""vm.log lines of a dispatcher batch, written after its commit, grouped by VM."""
+"""vm.log lines of dispatcher events, written with the commit that makes them true."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
+from one_core.engine.outbox import Outbox, VMLog
 
-VMLog = Callable[[int, str, str, str], None]
-"""``(vid, module, level letter, message)`` → the VM's ``vm.log``."""
+__all__ = ["EventVMLog", "VMLog"]
 
 
-class BatchedVMLog:
-    """Wraps a vm.log writer: between :meth:`hold` and :meth:`flush`, the lines the
-    holding thread writes are kept and then written by :meth:`flush`, each VM's lines
-    together and in order (other threads, e.g. drivers, write through at once).
-
-    The engine buffers during a dispatcher batch and flushes once the batch committed
-    (before its driver work is issued), so a batch of events touching many VMs opens
-    each VM's ``vm.log`` once instead of once per line when more VMs are busy than the
-    writer keeps files open. Lines are never dropped: a rolled-back event's lines are
-    written too, as they were when each line was written at once.
+class EventVMLog:
+    """Wraps a vm.log writer: a line written by a dispatcher event goes into the
+    dispatcher's :class:`~one_core.engine.outbox.Outbox` and is written once the event
+    committed (each VM's lines of a batch together, so its ``vm.log`` is opened once);
+    the lines of an event rolled back to be retried are dropped (the attempt that
+    commits writes them), those of an event that failed for good are kept. Lines from
+    other threads (drivers, hooks) are written at once.
     """
 
-    def __init__(self, write: VMLog):
+    def __init__(self, write: VMLog, outbox: Outbox):
         self.write = write
-        self._holder: int | None = None
-        self._lines: dict[int, list[tuple[str, str, str]]] = {}
-
-    def hold(self) -> None:
-        """Keep this thread's lines until :meth:`flush`."""
-        self._holder = threading.get_ident()
+        self.outbox = outbox
 
     def __call__(self, vid: int, module: str, level: str, message: str) -> None:
-        if self._holder is not None and self._holder == threading.get_ident():
-            self._lines.setdefault(vid, []).append((module, level, message))
-        else:
+        if not self.outbox.add_line(self.write, vid, module, level, message):
             self.write(vid, module, level, message)
-
-    def flush(self) -> None:
-        """Write the kept lines and stop keeping them."""
-        self._holder = None
-        lines, self._lines = self._lines, {}
-        for vid, entries in lines.items():
-            for module, level, message in entries:
-                self.write(vid, module, level, message)
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.write, name)  # path(), close() of the wrapped writer

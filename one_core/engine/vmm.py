@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from one_core.cnum import stream_int_or_none
 from one_core.engine.errors import CapabilityError
+from one_core.engine.executor import record_info
 from one_core.engine.transitions import Event
 from one_core.errors import DriverError
 from one_core.vm.model import History, VirtualMachine, host_of
@@ -108,7 +109,7 @@ class VMManager:
             return False
         if track:
             vm.pending_action = action
-            self.e.pool.write(vm)
+            self.e.lcm.write_pending(vm)
         vid = vm.oid
 
         def done(result: Any, error: DriverError | None) -> None:
@@ -116,7 +117,8 @@ class VMManager:
                 finished()
             self.reply(vid, action, result, error)
 
-        self.e.executor.submit(vid, action, lambda: work(driver), done)
+        info = record_info(self.e.drivers, record, action)  # the record's host and driver
+        self.e.executor.submit(vid, action, lambda: work(driver), done, info=info)
         return True
 
     def _internal_failure(self, vid: int, event: Event) -> None:
@@ -295,12 +297,14 @@ class VMManager:
                 return
             self.poll_result(vm, result or {})
             return
+        dirty = False
         if error is None and action in ("DEPLOY", "RESTORE") and (result or action == "DEPLOY"):
             vm.deploy_id = str(result or "")
-            self.e.pool.write(vm)
+            dirty = True
         events = REPLY_EVENTS.get(action)
-        if events is not None:
-            self.e.lcm.fire(vm, events[error is not None])
+        row = self.e.lcm.fire(vm, events[error is not None]) if events is not None else None
+        if dirty and (row is None or not row.changes_state):
+            self.e.pool.write(vm)  # else the row's state write carried the deploy id
 
     def poll_result(self, vm: VirtualMachine, info: dict[str, Any]) -> None:
         """§1.6 and §3.4: counters, extra attributes, then the STATE letter."""

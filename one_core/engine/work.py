@@ -58,11 +58,15 @@ class Work:
         fn: Callable[[], Any],
         on_done: Done | None,
         host: str | None = None,
+        timeout: float | None = None,
+        what: str = "",
     ) -> None:
         """Run the blocking ``fn`` on the executor (one at a time per ``key``, within the
-        per-host limit of ``host``); ``on_done(result, error)`` then runs on the dispatcher.
+        per-host limit of ``host``, failed with a ``DriverError`` after ``timeout``
+        seconds, ``what`` naming the call); ``on_done(result, error)`` then runs on the
+        dispatcher.
         Inside a dispatcher event, it starts only once the event committed."""
-        self.executor.submit(key, label, fn, on_done, info=TaskInfo(host=host))
+        self.executor.submit(key, label, fn, on_done, info=TaskInfo(host, timeout, what))
 
     def executor_for(self, kind: str) -> Executor:
         """A :class:`concurrent.futures.Executor` whose ``submit(fn, vid, ...)`` runs on

@@ -25,9 +25,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from one_core import db
 from one_core.db.models import UserRow
-from one_core.pools import IdCounter, fast_insert, pool_write, xml_text
+from one_core.pools import IdCounter, fast_insert, fast_update, pool_write, xml_text
 
 log = logging.getLogger("one.ONE")
 
@@ -178,14 +177,31 @@ class UserPool:
     # -- queries -------------------------------------------------------------
 
     def authenticate(self, session: str) -> int:
-        """The uid of an enabled user whose stored password matches the secret, else −1."""
+        """The uid of an enabled user whose stored password matches the secret, else −1.
+
+        Strict mode rehashes a bare SHA-1 row here, in the caller, by
+        :meth:`store_rehash` (tools, tests); oned's API goes through
+        :meth:`one_core.pools.writes.PoolWrites.authenticate`, which stores it on the
+        dispatcher, the pools' one writer.
+        """
+        uid, rehash = self.verify(session)
+        if rehash is not None:
+            self.store_rehash(uid, *rehash)
+        return uid
+
+    def verify(self, session: str) -> tuple[int, tuple[str, str] | None]:
+        """Check a session without writing anything: ``(uid or −1, rehash)``.
+
+        ``rehash`` is ``(stored, new)`` when strict mode wants the row's bare SHA-1
+        ``stored`` replaced by its salted hash ``new`` (:meth:`store_rehash`), else None.
+        """
         name, sep, secret = session.partition(":")
         if not sep:
-            return -1
+            return -1, None
         user = self._by_name.get(name)
         fast = self.guard is None and not self.hash_passwords
         if fast and user is not None and user.enabled and user.password == secret:
-            return user.oid  # 1.4 mode, bare SHA-1: a string compare
+            return user.oid, None  # 1.4 mode, bare SHA-1: a string compare
         key = hmac.digest(self._session_key, session.encode("utf-8", "surrogateescape"), "sha256")
         seen = self._verified.get(key)
         if (
@@ -194,28 +210,34 @@ class UserPool:
             and user.enabled
             and seen == (user.oid, user.password)
         ):
-            return user.oid
+            return user.oid, None
         guard = self.guard
         if guard is not None and not guard.allow(name):
-            return -1
+            return -1, None
         if user is None or not user.enabled or not verify_secret(user.password, secret):
             if guard is not None:
                 guard.failed(name)
-            return -1
+            return -1, None
         if guard is not None:
             guard.succeeded(name)
         if self.hash_passwords and not is_hashed(user.password):
-            self._set_password(user, hash_secret(secret))
+            return user.oid, (user.password, hash_secret(secret))  # remembered once stored
         if len(self._verified) >= self.MAX_SESSIONS:
             self._verified.clear()
         self._verified[key] = (user.oid, user.password)
-        return user.oid
+        return user.oid, None
 
-    def _set_password(self, user: User, stored: str) -> None:
-        with db.writer(), self._lock:
-            UserRow.update(password=stored).where(UserRow.oid == user.oid).execute()
-            user.password = stored
+    def store_rehash(self, uid: int, stored: str, new: str) -> bool:
+        """Replace user ``uid``'s password ``stored`` by ``new`` (its salted hash); a
+        password changed meanwhile is left alone. Whether it was replaced."""
+        with pool_write(self._lock):
+            user = self._by_id.get(uid)
+            if user is None or user.password != stored:
+                return False
+            fast_update(UserRow, uid, {"password": new})
+            user.password = new
             self._pool_xml = None
+            return True
 
     def get(self, uid: int) -> User | None:
         return self._by_id.get(uid)

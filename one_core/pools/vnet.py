@@ -4,7 +4,9 @@ Behaviour of ``spec/templates-scheduler-vnets-cli.md`` §4 and
 ``spec/xmlrpc-api.md`` §6, §9.5–§9.6. Every network (with its leases) is
 loaded at start-up and kept in memory; every change is written through to the
 DB inside :func:`one_core.db.writer` (the process-wide write lock plus one
-transaction), so memory and DB change together or not at all.
+transaction), so memory and DB change together or not at all. Readers
+(``one.vn.info``, ``one.vnpool.info``) take only the pool's own lock: they never
+wait for the dispatcher's transaction.
 
 Lease API for the VM pool (``one.vm.allocate`` and the release points of
 §4.7)::
@@ -24,6 +26,7 @@ leases held in memory).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -165,7 +168,9 @@ class VNetPool:
         self.mac_prefix = prefix
         self.default_size = default_size if default_size and default_size > 0 else 254
         self._name_of = name_of
-        self._lock = db.write_lock
+        self._lock = threading.RLock()
+        """Guards the networks in memory. A change takes the write lock first
+        (``db.writer()``), then this one; a reader takes only this one."""
         self._nets: dict[int, VirtualNetwork] = {}
         self._by_name: dict[str, int] = {}
         self.load()
@@ -252,7 +257,7 @@ class VNetPool:
             leases, errors = FixedLeases.parse_template_leases(entries, self.mac_prefix)
             lset = FixedLeases(self.mac_prefix, leases)
             size, address = len(entries), 0
-        with self._lock:
+        with db.write_lock, self._lock:
             oid = self._ids.take()
             net = VirtualNetwork(oid, uid, name, kind, bridge, template, lset, size)
             try:
@@ -311,7 +316,7 @@ class VNetPool:
         :returns: False if there is no such network or the DB delete failed
             (``one.vn.delete`` then answers a bare ``[false]``, R2).
         """
-        with self._lock:
+        with db.write_lock, self._lock:
             net = self._nets.get(oid)
             if net is None:
                 return False
@@ -363,7 +368,7 @@ class VNetPool:
         nics = list(nics)
         taken: list[tuple[VirtualNetwork, Lease]] = []
         out: list[Any] = []
-        with self._lock:
+        with db.write_lock, self._lock:
             try:
                 with db.writer():
                     for nic in nics:
@@ -452,7 +457,7 @@ class VNetPool:
         alone (decision: 1.4 freed it). Returns the number of leases freed.
         """
         freed = 0
-        with self._lock, db.writer():
+        with db.writer(), self._lock:
             for nic in nics:
                 if not isinstance(nic, Mapping):
                     continue

@@ -8,16 +8,20 @@ writer (docs/architecture.md §4). The caller waits for the commit and gets the
 result or the exception, exactly as from the pool method itself, so the RPC
 methods keep their 1.4 error messages. Reads stay on the RPC threads.
 
-Slow work that needs no pool state (hashing a new password) is done on the
-calling thread before the event, so it never holds the dispatcher.
+Slow work that needs no pool state (hashing a new password, checking a login) is
+done on the calling thread before the event, so it never holds the dispatcher;
+strict mode's rehash of a 1.4 password at its first login is such an event
+(:meth:`PoolWrites.authenticate`).
 Before the engine exists (start-up, tools), a change runs in the caller.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from one_core.engine.dispatcher import DatabaseFailure
 from one_core.pools.user import hash_secret, is_hashed
 
 if TYPE_CHECKING:
@@ -25,6 +29,7 @@ if TYPE_CHECKING:
     from one_core.template import Template
 
 T = TypeVar("T")
+log = logging.getLogger("one.ReM")
 
 
 class PoolWrites:
@@ -61,6 +66,22 @@ class PoolWrites:
 
     def user_delete(self, uid: int) -> None:
         self._write(self._core.users.delete, uid)
+
+    def authenticate(self, session: str) -> int:
+        """The caller's uid, or −1 (:meth:`UserPool.verify` on the calling thread).
+
+        Strict mode's rehash of a 1.4 password at its first successful login is a
+        change like any other: stored on the dispatcher. If the database fails
+        meanwhile the login still succeeds; the next login rehashes it.
+        """
+        users = self._core.users
+        uid, rehash = users.verify(session)
+        if rehash is not None:
+            try:
+                self._write(users.store_rehash, uid, *rehash)
+            except DatabaseFailure as exc:
+                log.warning("Password of user %d not rehashed this time: %s", uid, exc)
+        return uid
 
     # -- virtual networks ----------------------------------------------------------
     def vnet_allocate(self, uid: int, template_text: str) -> int:

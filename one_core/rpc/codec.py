@@ -45,6 +45,25 @@ class Escaped(str):
     (large documents rendered escaped, e.g. ``one.vmpool.info``'s)."""
 
 
+class EscapedBytes:
+    """UTF-8 text already escaped as :func:`escape` would, in parts: written into
+    ``<string>`` as they are, without decoding or joining them first (``one.vmpool.info``'s
+    document, joined by the database: megabytes that are copied once, into the response)."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, *parts: bytes | memoryview):
+        self.parts = parts
+
+    def __bytes__(self) -> bytes:
+        return b"".join(self.parts)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EscapedBytes) and bytes(self) == bytes(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 class RequestError(Exception):
     """The body is not a proper XML-RPC call (fault −503)."""
 
@@ -203,6 +222,8 @@ def encode_value(value: Any) -> str:
     """One ``<value>…</value>`` (no line ends except inside arrays/structs)."""
     if type(value) is Escaped:
         return f"<value><string>{value}</string></value>"
+    if type(value) is EscapedBytes:  # nested (system.multicall): the slow way
+        return f"<value><string>{bytes(value).decode()}</string></value>"
     if value is True:
         return "<value><boolean>1</boolean></value>"
     if value is False:
@@ -231,14 +252,26 @@ def encode_value(value: Any) -> str:
     raise TypeError(f"cannot encode {type(value).__name__} as XML-RPC")
 
 
+_RESPONSE_HEAD = HEAD + "<methodResponse>\r\n<params>\r\n<param>"
+_RESPONSE_TAIL = "</param>\r\n</params>\r\n</methodResponse>\r\n"
+
+
 def encode_response(value: Any) -> bytes:
-    """A ``<methodResponse>`` carrying ``value``."""
-    return (
-        HEAD
-        + "<methodResponse>\r\n<params>\r\n<param>"
-        + encode_value(value)
-        + "</param>\r\n</params>\r\n</methodResponse>\r\n"
-    ).encode("utf-8")
+    """A ``<methodResponse>`` carrying ``value``.
+
+    An answer array holding :class:`EscapedBytes` (``[True, document]``) is assembled
+    as bytes: the document is copied once, into the response, never decoded.
+    """
+    if type(value) is list and any(type(v) is EscapedBytes for v in value):
+        chunks: list[bytes | memoryview] = [(_RESPONSE_HEAD + "<value><array><data>\r\n").encode()]
+        for v in value:
+            if type(v) is EscapedBytes:
+                chunks += (b"<value><string>", *v.parts, b"</string></value>\r\n")
+            else:
+                chunks.append((encode_value(v) + "\r\n").encode())
+        chunks.append(("</data></array></value>" + _RESPONSE_TAIL).encode())
+        return b"".join(chunks)
+    return (_RESPONSE_HEAD + encode_value(value) + _RESPONSE_TAIL).encode("utf-8")
 
 
 def encode_fault(code: int, message: str) -> bytes:

@@ -48,6 +48,21 @@ CALL_TIMEOUT = 120.0
 FAULT_TIMEOUT = -500
 DRAIN_FACTOR = 4
 """Bodies up to this many times the limit are read (and dropped) before the fault."""
+UVICORN_SETTINGS: dict[str, Any] = {
+    "loop": "auto",  # uvloop when installed (it is a dependency), else asyncio
+    "ws": "none",  # XML-RPC only: no WebSocket upgrade
+    "lifespan": "off",
+    "interface": "asgi3",
+    "log_config": None,  # oned's logging is set up by the daemon, not by uvicorn
+    "log_level": "warning",
+    "access_log": False,  # a line per call would drown oned.log
+    "server_header": False,  # Abyss (1.4) sent no uvicorn banner; neither do we
+    "date_header": False,
+    "proxy_headers": False,  # never trust X-Forwarded-For: login back-off keys on the peer
+    "timeout_keep_alive": KEEPALIVE_TIMEOUT,
+    "timeout_graceful_shutdown": 1,  # calls in progress get 1 s at stop
+}
+"""The uvicorn settings that never change (the per-server ones are passed beside them)."""
 
 
 class _DeadlineProtocol(HttpToolsProtocol):
@@ -236,23 +251,12 @@ class UvicornHTTPServer:
         protocol = type("_Protocol", (_DeadlineProtocol,), {"request_timeout": request_timeout})
         config = uvicorn.Config(
             self.bridge,
-            loop="auto",  # uvloop when installed (it is a dependency), else asyncio
             http=protocol,
-            ws="none",
-            lifespan="off",
-            interface="asgi3",
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            server_header=False,
-            date_header=False,
-            proxy_headers=False,
-            timeout_keep_alive=KEEPALIVE_TIMEOUT,
             limit_concurrency=max_connections,
-            timeout_graceful_shutdown=1,
             ssl_certfile=certfile,
             ssl_keyfile=keyfile,
             ssl_cert_reqs=ssl.CERT_NONE,
+            **UVICORN_SETTINGS,
         )
         self.server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None

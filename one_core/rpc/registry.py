@@ -123,7 +123,7 @@ class Request:
     def authenticate(self) -> int:
         """``UserPool::authenticate(session)``: the caller's uid, or −1 (memoised)."""
         if self._uid is None:
-            self._uid = self.core.users.authenticate(self.session)
+            self._uid = self.core.writes.authenticate(self.session)
         return self._uid
 
     @property

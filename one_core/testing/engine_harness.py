@@ -65,6 +65,50 @@ class EngineWorld:
 
 
 @contextlib.contextmanager
+def engine_on(
+    var: pathlib.Path,
+    specs: list[DriverSpec],
+    *,
+    vm_dir: pathlib.Path | None = None,
+    remote_factory: Callable[[str], Any] | None = None,
+    db_options: Mapping[str, Any] | None = None,
+    driver_threads: int = 2,
+    vm_polling_interval: int = 0,
+) -> Iterator[tuple[Engine, HostPool, Any]]:
+    """A started engine with the drivers ``specs``, an empty host pool, no timers.
+
+    Yields ``(engine, hosts, drivers)``. ``var`` is created; the database
+    (``db_options``, default SQLite in ``<var>/one.db``) is closed again on exit.
+    """
+    var.mkdir(parents=True, exist_ok=True)
+    db.close()
+    db.connect(db_options or {"backend": "sqlite", "path": str(var / "one.db")}, var_dir=str(var))
+    drivers = load_drivers_from_specs(
+        specs,
+        var_dir=str(var),
+        vm_dir=str(vm_dir) if vm_dir is not None else None,
+        vm_log_func=VMLogWriter(str(var)),
+        remote_factory=remote_factory,
+    )
+    hosts = HostPool()
+    config = EngineConfig(
+        var_dir=str(var),
+        front="front",
+        vm_polling_interval=vm_polling_interval,
+        manager_timer=3600,
+        driver_threads=driver_threads,
+        vm_dir=str(vm_dir) if vm_dir is not None else "",
+    )
+    engine = Engine(pool=VMPool(), drivers=drivers, hosts=PoolHosts(hosts), cfg=config)
+    engine.start(recover=False, timers=False)
+    try:
+        yield engine, hosts, drivers
+    finally:
+        engine.stop(5)
+        db.close()
+
+
+@contextlib.contextmanager
 def running_engine(
     var: pathlib.Path,
     vmm: DriverSpec,
@@ -80,30 +124,9 @@ def running_engine(
     ``var`` is created; the database (``db_options``, default SQLite in
     ``<var>/one.db``) is closed again on exit.
     """
-    var.mkdir(parents=True, exist_ok=True)
-    db.close()
-    db.connect(db_options or {"backend": "sqlite", "path": str(var / "one.db")}, var_dir=str(var))
-    drivers = load_drivers_from_specs(
-        [vmm, DriverSpec(role="tm", name="tm_dummy", driver="dummy")],
-        var_dir=str(var),
-        vm_dir=str(vm_dir) if vm_dir is not None else None,
-        vm_log_func=VMLogWriter(str(var)),
-        remote_factory=remote_factory,
-    )
-    hosts = HostPool()
-    hid = hosts.allocate(host, im, vmm.name, "tm_dummy")
-    config = EngineConfig(
-        var_dir=str(var),
-        front="front",
-        vm_polling_interval=0,
-        manager_timer=3600,
-        driver_threads=2,
-        vm_dir=str(vm_dir) if vm_dir is not None else "",
-    )
-    engine = Engine(pool=VMPool(), drivers=drivers, hosts=PoolHosts(hosts), cfg=config)
-    engine.start(recover=False, timers=False)
-    try:
+    specs = [vmm, DriverSpec(role="tm", name="tm_dummy", driver="dummy")]
+    with engine_on(
+        var, specs, vm_dir=vm_dir, remote_factory=remote_factory, db_options=db_options
+    ) as (engine, hosts, _drivers):
+        hid = hosts.allocate(host, im, vmm.name, "tm_dummy")
         yield EngineWorld(engine, var, hid)
-    finally:
-        engine.stop(5)
-        db.close()

@@ -185,10 +185,14 @@ class OnedProcess(RpcEndpoint):
     def var(self) -> Path:
         return self.location / "var"
 
+    def command(self) -> list[str]:
+        """The command line that starts oned (a subclass may wrap it, e.g. in a namespace)."""
+        return [sys.executable, "-m", "one_core.daemon", "-f"]
+
     def start(self, wait: bool = True, timeout: float = 30.0) -> OnedProcess:
         self._stderr = open(self.stderr_path, "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "one_core.daemon", "-f"],
+            self.command(),
             env=self.env,
             cwd=str(self.location),
             stdout=self._stderr,

@@ -8,20 +8,25 @@ the database and may run on any thread.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import logging
-import re
+import threading
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import peewee
 
 from one_core import db
 from one_core.db.vm_models import HistoryRow, VMRow
+from one_core.engine.outbox import Outbox
 from one_core.leases import LeaseError
 from one_core.placement import PendingVM
+from one_core.rpc.codec import EscapedBytes
 from one_core.template import Template, TemplateSyntaxError
-from one_core.vm import xml
+from one_core.vm import listing, xml
 from one_core.vm.model import History, VirtualMachine
 from one_core.vm.ports import (
     ContextResolver,
@@ -44,6 +49,13 @@ class AllocateError(Exception):
         self.code = code
         self.message = message
 
+
+CACHE_SIZE = 1024
+"""VMs kept loaded between events, the most recently used: the ones changing now (the
+1,000 VMs of the life-cycle and scheduler benchmarks stay loaded from allocation to DONE,
+so the scheduler reads their templates from memory); every other VM is only its database
+row, with its stored listing entry, until an event needs it (about 1 KiB each for a small
+template: ~1 MiB however large the pool)."""
 
 PARSE_ERROR = "Error parsing VM template"
 INSERT_ERROR = "Error inserting VM in the database, check oned.log"
@@ -73,33 +85,6 @@ def _history_from_row(row: HistoryRow | dict[str, Any]) -> History:
     )
 
 
-_RENDERERS: dict[bool, tuple[Callable[[list[Any]], str], Callable[[list[Any]], str]]] = {}
-
-
-def _compile_row(template: str) -> Callable[[list[Any]], str]:
-    """``template`` with ``{N}`` placeholders → ``lambda v: f"..."`` (an f-string is several
-    times faster than ``str.format`` with 26 arguments; the template is a constant of
-    this module, tags only)."""
-    body = re.sub(r"\{(\d+)\}", r"{v[\1]}", template)
-    assert "'" not in body and "\\" not in body
-    return eval(f"lambda v: f'{body}'")  # noqa: S307 - constant template, see above
-
-
-def _pool_renderers(
-    rpc_escaped: bool,
-) -> tuple[Callable[[list[Any]], str], Callable[[list[Any]], str]]:
-    """Renderers of a ``<VM>`` entry of ``one.vmpool.info`` without / with its HISTORY."""
-    pair = _RENDERERS.get(rpc_escaped)
-    if pair is None:
-        from one_core.rpc.codec import escape as rpc_escape
-
-        vm_t, hist_t = VMPool._POOL_VM, VMPool._POOL_VM + VMPool._POOL_HISTORY
-        if rpc_escaped:
-            vm_t, hist_t = rpc_escape(vm_t), rpc_escape(hist_t)
-        pair = _RENDERERS[rpc_escaped] = (_compile_row(vm_t), _compile_row(hist_t))
-    return pair
-
-
 class VMPool:
     """VMs in the database plus the dispatcher's cache of loaded ones."""
 
@@ -110,17 +95,23 @@ class VMPool:
         hooks: HookPort | None = None,
         resolve_context: ContextResolver | None = None,
         vm_log: Callable[[int, str, str, str], None] | None = None,
+        outbox: Outbox | None = None,
     ):
+        self.outbox = outbox if outbox is not None else Outbox()
+        """Work held until the running dispatcher event commits (the engine's dispatcher
+        uses this one; outside an event, after-commit work runs at once)."""
         self.leases: LeasePort = leases or NoLeases()
         self.hooks: HookPort = hooks or NoHooks()
         self.resolve_context: ContextResolver = resolve_context or self._default_resolver()
         self.vm_log = vm_log
-        self._cache: dict[int, VirtualMachine] = {}
+        self._cache: OrderedDict[int, VirtualMachine] = OrderedDict()
+        """The loaded VMs, least recently used first, at most :attr:`cache_size` of them
+        between events (:meth:`get`); the others are read again when needed."""
+        self._cache_lock = threading.Lock()
+        self.cache_size = CACHE_SIZE
         self.touched: set[int] = set()
         """VMs :meth:`get` handed out since the engine last cleared it (the VMs an event
         may have changed in memory: :meth:`invalidate` them when it is rolled back)."""
-        self.defer: Callable[..., Any] = lambda fn, *args: fn(*args)
-        """Set by the engine: run after the current event's commit."""
         last = VMRow.select(peewee.fn.MAX(VMRow.oid)).scalar()
         self._next_oid = 0 if last is None else int(last) + 1
 
@@ -178,7 +169,8 @@ class VMPool:
             self.leases.release(oid, template)
             raise AllocateError(-1, INSERT_ERROR) from exc
         self._next_oid = oid + 1
-        self._cache[oid] = vm
+        self._keep(oid, vm)
+        self.outbox.on_rollback(self._unallocate, oid, template)
         if context is not None:
             resolved = self.resolve_context(vm, context)
             if resolved is not None:
@@ -186,6 +178,12 @@ class VMPool:
                 self.write(vm, with_template=True)
         self.hooks.on_create(vm)
         return oid
+
+    def _unallocate(self, oid: int, template: Template) -> None:
+        """The event that allocated VM ``oid`` was rolled back: its leases go back and
+        memory forgets it."""
+        self.forget(oid)
+        self.leases.release(oid, template)
 
     # ------------------------------------------------------------------
     # loading
@@ -232,27 +230,61 @@ class VMPool:
         return vm
 
     def get(self, oid: int) -> VirtualMachine | None:
-        """The dispatcher's object for VM ``oid`` (loaded once, then cached)."""
+        """The dispatcher's object for VM ``oid``: the cached one, else loaded (:meth:`load`)
+        and kept while it is among the :attr:`cache_size` most recently used."""
         self.touched.add(oid)
-        vm = self._cache.get(oid)
-        if vm is None:
-            vm = self.load(oid)
+        with self._cache_lock:
+            vm = self._cache.get(oid)
             if vm is not None:
-                self._cache[oid] = vm
+                self._cache.move_to_end(oid)
+                if len(self._cache) > self.cache_size:
+                    self._trim()
+                return vm
+        vm = self.load(oid)
+        if vm is not None:
+            self._keep(oid, vm)
         return vm
+
+    def _keep(self, oid: int, vm: VirtualMachine) -> None:
+        """Cache ``vm`` as the most recently used."""
+        with self._cache_lock:
+            self._cache[oid] = vm
+            self._cache.move_to_end(oid)
+            if len(self._cache) > self.cache_size:
+                self._trim()
+
+    def _trim(self) -> None:
+        """Drop the least recently used VMs beyond :attr:`cache_size`, except the VMs of
+        the running event (:attr:`touched`: its changes in memory are still to be written
+        or rolled back) and the one just used (caller holds the cache lock)."""
+        cache, touched = self._cache, self.touched
+        excess = len(cache) - self.cache_size
+        newest = next(reversed(cache))
+        for k in list(itertools.islice(cache, excess + len(touched))):
+            if excess <= 0:
+                break
+            if k != newest and k not in touched:
+                del cache[k]
+                excess -= 1
+
+    def cached(self) -> int:
+        """How many VMs are held in memory now."""
+        return len(self._cache)
 
     def forget(self, oid: int) -> None:
         """Drop a VM from the cache (after DONE: it will not change again)."""
-        self._cache.pop(oid, None)
+        with self._cache_lock:
+            self._cache.pop(oid, None)
 
     def invalidate(self, oids: set[int] | None = None) -> None:
         """Drop VMs ``oids`` (default: all) from the cache: their next :meth:`get` reads
         the database again (an event that changed them was rolled back)."""
-        if oids is None:
-            self._cache.clear()
-        else:
-            for oid in oids:
-                self._cache.pop(oid, None)
+        with self._cache_lock:
+            if oids is None:
+                self._cache.clear()
+            else:
+                for oid in oids:
+                    self._cache.pop(oid, None)
 
     # ------------------------------------------------------------------
     # writes (dispatcher thread)
@@ -276,10 +308,17 @@ class VMPool:
             "pending_action": vm.pending_action,
             "last_seq": vm.history.seq if vm.history else -1,
         }
+        values["pool_xml"], values["owner_name"] = VMPool._entry(vm)
         if with_template:
             values["template"] = vm.template.to_text()
             values["template_xml"] = vm.template.to_xml()
         return values
+
+    @staticmethod
+    def _entry(vm: VirtualMachine) -> tuple[str, str | None]:
+        """``(pool_xml, owner_name)`` of ``vm`` as held in memory (:mod:`.listing`)."""
+        owner = listing.owner_name(vm.uid)
+        return listing.entry_of(vm, owner), owner
 
     _ROW_COLUMNS = (
         "uid", "name", "last_poll", "state", "lcm_state", "stime", "etime", "deploy_id",
@@ -304,11 +343,13 @@ class VMPool:
             if kind == "load":
                 names = ", ".join(("oid", "template", *cls._ROW_COLUMNS))
                 sql = f"SELECT {names} FROM vm_pool WHERE oid = {p}"
+            elif kind == "fragment":
+                sql = f"UPDATE vm_pool SET pool_xml = {p}, owner_name = {p} WHERE oid = {p}"
             elif kind == "load-history":
                 names = ", ".join(cls._HIST_COLUMNS_ALL)
                 sql = f"SELECT {names} FROM history WHERE vid = {p} AND seq >= {p} ORDER BY seq"
             elif kind in ("row", "row+template"):
-                cols = list(cls._ROW_COLUMNS) + (
+                cols = [*cls._ROW_COLUMNS, "pool_xml", "owner_name"] + (
                     ["template", "template_xml"] if kind == "row+template" else []
                 )
                 sets = ", ".join(f"{c} = {p}" for c in cols)
@@ -348,6 +389,19 @@ class VMPool:
             with db.writer():
                 database.execute_sql(sql, params)
 
+    @staticmethod
+    @contextlib.contextmanager
+    def _one_write() -> Iterator[None]:
+        """Statements that must commit together: the engine's event transaction as is,
+        else a transaction of their own."""
+        from one_core.db.base import database
+
+        if database.in_transaction():
+            yield
+        else:
+            with db.writer():
+                yield
+
     def write(self, vm: VirtualMachine, *, with_template: bool = False) -> None:
         """Write the ``vm_pool`` row (no hooks)."""
         params: list[Any] = [
@@ -365,6 +419,7 @@ class VMPool:
             vm.net_rx,
             vm.pending_action,
             vm.history.seq if vm.history else -1,
+            *self._entry(vm),
         ]
         if with_template:
             params += [vm.template.to_text(), vm.template.to_xml()]
@@ -378,11 +433,14 @@ class VMPool:
 
     def release_leases(self, vm: VirtualMachine) -> None:
         """Give back the VM's network leases once the current event committed."""
-        self.defer(self.leases.release, vm.oid, vm.template)
+        self.outbox.after_commit(self.leases.release, vm.oid, vm.template)
 
     def update_history(self, vm: VirtualMachine) -> None:
+        """Write the current record, and the VM's listing entry that shows it (:mod:`.listing`)."""
         if vm.history is not None:
-            self._write_history(vm.history)
+            with self._one_write():
+                self._write_history(vm.history)
+                self._execute(self._sql("fragment"), (*self._entry(vm), vm.oid))
 
     def update_previous_history(self, vm: VirtualMachine) -> None:
         if vm.previous is not None:
@@ -467,68 +525,15 @@ class VMPool:
             "</HISTORY></VM>"
         )
 
-    _POOL_SQL = (
-        "SELECT v.oid, v.uid, u.user_name, v.name, v.last_poll, v.state, v.lcm_state, v.stime,"
-        " v.etime, v.deploy_id, v.memory, v.cpu, v.net_tx, v.net_rx,"
-        " h.seq, h.host_name, h.hid, h.stime, h.etime, h.pstime, h.petime, h.rstime, h.retime,"
-        " h.estime, h.eetime, h.reason"
-        " FROM vm_pool v LEFT JOIN user_pool u ON u.oid = v.uid"
-        " LEFT JOIN history h ON h.vid = v.oid AND h.seq = v.last_seq"
-        " WHERE v.state <> 6{where} ORDER BY v.oid"
-    )
+    def pool_xml(self, uid_filter: int | None, *, rpc_escaped: bool = False) -> str | EscapedBytes:
+        """``one.vmpool.info``'s document: the stored entries joined in SQL (:mod:`.listing`).
 
-    _POOL_VM = (
-        "<VM><ID>{0}</ID><UID>{1}</UID><USERNAME>{2}</USERNAME><NAME>{3}</NAME>"
-        "<LAST_POLL>{4}</LAST_POLL><STATE>{5}</STATE><LCM_STATE>{6}</LCM_STATE>"
-        "<STIME>{7}</STIME><ETIME>{8}</ETIME><DEPLOY_ID>{9}</DEPLOY_ID><MEMORY>{10}</MEMORY>"
-        "<CPU>{11}</CPU><NET_TX>{12}</NET_TX><NET_RX>{13}</NET_RX>"
-    )
-    _POOL_HISTORY = (
-        "<HISTORY><SEQ>{14}</SEQ><HOSTNAME>{15}</HOSTNAME><HID>{16}</HID><STIME>{17}</STIME>"
-        "<ETIME>{18}</ETIME><PSTIME>{19}</PSTIME><PETIME>{20}</PETIME><RSTIME>{21}</RSTIME>"
-        "<RETIME>{22}</RETIME><ESTIME>{23}</ESTIME><EETIME>{24}</EETIME><REASON>{25}</REASON>"
-        "</HISTORY>"
-    )
-
-    def pool_xml(self, uid_filter: int | None, *, rpc_escaped: bool = False) -> str:
-        """``one.vmpool.info``'s document (one query; rendered without row objects).
-
-        ``rpc_escaped``: return it already escaped for an XML-RPC ``<string>`` (an
-        :class:`~one_core.rpc.codec.Escaped`, written as is by the codec): the same bytes
-        on the wire, without escaping the finished multi-megabyte document a second time.
+        ``rpc_escaped``: UTF-8 bytes as they go into the XML-RPC ``<string>`` (an
+        :class:`~one_core.rpc.codec.EscapedBytes`, written as is by the codec), which is
+        how the entries are stored; otherwise the plain document as text.
         """
-        from one_core.db.base import database
-        from one_core.rpc.codec import Escaped
-        from one_core.rpc.codec import escape as rpc_escape
-
-        params: tuple[int, ...] = ()
-        if uid_filter is None:
-            sql = self._POOL_SQL.format(where="")
-        else:
-            sql = self._POOL_SQL.format(where=f" AND v.uid = {database.param}")
-            params = (uid_filter,)
-        render_vm, render_hist = _pool_renderers(rpc_escaped)
-        head, vm_end, tail = "<VM_POOL>", "</VM>", "</VM_POOL>"
-        esc = xml.escape
-        if rpc_escaped:
-            head, vm_end, tail = rpc_escape(head), rpc_escape(vm_end), rpc_escape(tail)
-
-            def esc(value: Any) -> str:
-                return rpc_escape(xml.escape(value))
-
-        parts = [head]
-        for r in database.execute_sql(sql, params).fetchall():
-            v = list(r)
-            v[2], v[3], v[9] = esc(r[2] or ""), esc(r[3]), esc(r[9])
-            if r[14] is None:
-                parts.append(render_vm(v))
-            else:
-                v[15] = esc(r[15])
-                parts.append(render_hist(v))
-            parts.append(vm_end)
-        parts.append(tail)
-        text = "".join(parts)
-        return Escaped(text) if rpc_escaped else text
+        data = listing.document(uid_filter)
+        return data if rpc_escaped else listing.unescape(bytes(data).decode())
 
     def pending(self) -> list[PendingVM]:
         """PENDING VMs for the scheduler, oldest first."""

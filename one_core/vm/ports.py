@@ -16,6 +16,7 @@ from one_core.leases import LeaseError
 
 if TYPE_CHECKING:
     from one_core.drivers import DriverSet
+    from one_core.engine.outbox import Outbox
     from one_core.pools.host import HostPool
     from one_core.pools.vnet import VNetPool
     from one_core.records import VMRecord
@@ -98,13 +99,15 @@ class ManagerHooks:
     fires a state hook only on entering its pair (§1.9).
     """
 
-    def __init__(self, manager: HookManager, drivers: DriverSet | None, var_dir: str):
+    def __init__(
+        self, manager: HookManager, drivers: DriverSet | None, var_dir: str, outbox: Outbox
+    ):
         self.manager = manager
         self.drivers = drivers
         self.var_dir = var_dir
+        self.outbox = outbox
+        """The engine's: state hooks fire after the update's transaction committed."""
         self._pairs: dict[int, tuple[int, int]] = {}
-        self.defer: Callable[..., Any] = lambda fn, *args, **kw: fn(*args, **kw)
-        """Set by the engine: fire after the update's transaction committed."""
 
     def on_create(self, vm: VirtualMachine) -> None:
         self._pairs[vm.oid] = (int(vm.state), int(vm.lcm_state))
@@ -121,7 +124,7 @@ class ManagerHooks:
             return
         event = event_for(*pair)
         if event and self.manager.hooks_for(event):
-            self.defer(
+            self.outbox.after_commit(
                 self._fire_state,
                 vm.record(self.var_dir),
                 pair,

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import logging
+import xmlrpc.client
+from pathlib import Path
+from xml.etree import ElementTree as ET
 
 import pytest
 
 from one_core.template import Template
 from one_core.vm_context import resolve_context, serialize_context, stored_context, take_context
+
+WIRE = Path(__file__).parents[1] / "data" / "one14" / "wire"
+"""oned 1.4's wire captures."""
 
 SPEC_EXAMPLE = r"""
 NAME = "web"
@@ -58,17 +64,14 @@ def test_spec_example() -> None:
 
 
 def test_one14_wire_capture_example() -> None:
-    """The template of wire capture 43 and the CONTEXT oned 1.4 stored (capture 63)."""
-    text = r"""
-NAME = "vm-example"
-NIC = [ mac="00:ff:72:17:20:27"]
-NIC = [ NETWORK="Private LAN"]
-CONTEXT = [
-  hostname   = "$NAME",
-  ip_private = "$NIC[IP, NETWORK=\"Private LAN\"]",
-  ip_gen     = "10.0.0.$VM_ID"]
-"""
+    """The template of wire capture 43 gives the CONTEXT oned 1.4 stored (capture 63)."""
+    (_, text), _ = xmlrpc.client.loads(
+        (WIRE / "43_vm_allocate_example_template.request.xml").read_text()
+    )
     _, resolved = allocate(text, 0, {"Private LAN": "192.168.0.1"})
+    (info,), _ = xmlrpc.client.loads((WIRE / "63_vm_info_running.response.xml").read_text())
+    stored = ET.fromstring(info[1]).find("TEMPLATE/CONTEXT")
+    assert resolved == {el.tag: el.text for el in stored}
     assert resolved == {"HOSTNAME": "vm-example", "IP_GEN": "10.0.0.", "IP_PRIVATE": "192.168.0.1"}
 
 

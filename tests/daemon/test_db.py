@@ -51,6 +51,31 @@ def test_sqlite_pragmas(tmp_path):
     db.close()
 
 
+def test_sqlite_page_cache_is_bounded_per_connection(tmp_path):
+    """Issue 17's soak: every thread that touches the database has a connection, and
+    SQLite's default page cache (2,000 KiB each) grew oned's RSS by ~10 MiB as the
+    database grew; each connection's cache is 512 KiB unless ``CACHE_SIZE`` says."""
+
+    def cache_size_on_a_new_thread(dbobj) -> int:
+        seen = []
+        t = threading.Thread(
+            target=lambda: seen.append(dbobj.execute_sql("PRAGMA cache_size").fetchone()[0])
+        )
+        t.start()
+        t.join()
+        return seen[0]
+
+    dbobj, _ = db.connect({}, var_dir=str(tmp_path))
+    assert dbobj.execute_sql("PRAGMA cache_size").fetchone()[0] == -db.SQLITE_CACHE_KIB == -512
+    assert cache_size_on_a_new_thread(dbobj) == -512
+    db.close()
+    dbobj, _ = db.connect({"CACHE_SIZE": "64"}, var_dir=str(tmp_path))
+    assert cache_size_on_a_new_thread(dbobj) == -64
+    db.close()
+    with pytest.raises(ValueError, match="CACHE_SIZE must be at least 1"):
+        db.make_database({"CACHE_SIZE": "-3"}, str(tmp_path))
+
+
 def test_pools_persist(dbopts):
     opts, var = dbopts
     db.connect(opts, var_dir=var)
@@ -128,6 +153,45 @@ def test_unknown_backend(tmp_path):
         db.make_database({"BACKEND": "oracle"}, str(tmp_path))
 
 
+def _loads_psycopg2(pid: int) -> bool:
+    """Whether process ``pid`` has psycopg2's C extension (and so libpq) mapped."""
+    with open(f"/proc/{pid}/maps") as maps:
+        return "_psycopg" in maps.read()
+
+
+def test_sqlite_oned_loads_no_postgresql_client(oned_factory):
+    """Issue 15: peewee imports psycopg2 whenever it is installed (about 5 MiB of idle
+    RSS); an oned on SQLite imports peewee without it (one_core/dbclient.py)."""
+    import psycopg2  # noqa: F401  # installed here: the case that used to load it
+
+    o = oned_factory()
+    assert o.call("one.hostpool.info", o.session)[0] is True
+    assert not _loads_psycopg2(o.proc.pid)
+
+
+def test_import_peewee_hides_clients_only_for_sqlite():
+    """:func:`import_peewee` hides the other databases' clients only while peewee is
+    imported, for SQLite only (run in fresh interpreters: peewee is imported here)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from one_core.dbclient import import_peewee; import_peewee({!r}); "
+        "import peewee; loaded = 'psycopg2' in sys.modules; import psycopg2; "
+        "print(loaded, peewee.psycopg2 is not None)"
+    )
+    out = {
+        backend: subprocess.run(
+            [sys.executable, "-c", probe.format(backend)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        for backend in ("sqlite", "postgresql")
+    }
+    assert out == {"sqlite": ["False", "False"], "postgresql": ["True", "True"]}
+
+
 def test_oned_on_postgresql(pg_server, oned_factory):
     import hashlib
 
@@ -147,3 +211,4 @@ def test_oned_on_postgresql(pg_server, oned_factory):
     o.start()
     assert o.call("one.hostpool.info", s) == pool
     assert not (o.var / "one.db").exists()
+    assert _loads_psycopg2(o.proc.pid)

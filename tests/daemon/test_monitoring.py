@@ -11,6 +11,7 @@ import pytest
 from one_core import db
 from one_core.engine.dispatcher import Dispatcher
 from one_core.engine.executor import DriverExecutor
+from one_core.engine.store import DatabaseStore
 from one_core.engine.work import Work
 from one_core.errors import DriverError
 from one_core.im_manager import InformationManager
@@ -74,8 +75,7 @@ def hosts(tmp_path):
 def work():
     """The engine's mechanism: a running dispatcher (one transaction per event) and a
     driver executor of 16 threads."""
-    dispatcher = Dispatcher()
-    dispatcher.scope = db.writer
+    dispatcher = Dispatcher(store=DatabaseStore())
     executor = DriverExecutor(dispatcher, threads=16)
     dispatcher.start()
     yield Work(dispatcher, executor)

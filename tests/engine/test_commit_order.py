@@ -139,3 +139,26 @@ def test_driver_sees_committed_state(env):
         ("mv", "PROLOG_MIGRATE", "TRANSFER migrate"),
         ("delete", "EPILOG", "TRANSFER epilog"),
     ]
+
+
+def test_one_row_write_per_transition(env, monkeypatch):
+    """A row whose actions are driver calls writes the VM once: its new state together
+    with the action in flight (and a deploy reply's deploy id with the RUNNING state)."""
+    vid = env.allocate()
+    env.settle()
+    writes: list[tuple[str, str]] = []
+    real = env.pool.write
+
+    def counted(vm, **kw):
+        writes.append((LcmState(vm.lcm_state).name, vm.pending_action))
+        real(vm, **kw)
+
+    monkeypatch.setattr(env.pool, "write", counted)
+    env.running(vid)
+    assert writes == [
+        ("LCM_INIT", ""),  # the new history record's number (VMPool.insert_history)
+        ("PROLOG", "TRANSFER prolog"),  # ACTIVE, then PROLOG and its transfer: one write
+        ("BOOT", "DEPLOY"),
+        ("RUNNING", ""),
+    ]
+    assert env.vm(vid).deploy_id == f"dummy-{vid}"

@@ -48,6 +48,25 @@ def test_timeout_fails_the_action_and_runs_expiry_callbacks():
     assert result is None and "deploy of VM 1 timed out after 0.3 s" in str(error)
 
 
+def test_an_expired_call_gives_its_thread_back_to_the_pool():
+    """One driver thread, stuck in a call that ignores its kill: once the watchdog
+    expired it, the next work runs on a thread that takes its place."""
+    ex = _executor(1, {1: TaskInfo(host="h", timeout=0.2)})
+    release = threading.Event()
+    results: dict[int, object] = {}
+    ex.submit(1, "DEPLOY", lambda: release.wait(30), lambda r, e: results.setdefault(1, e))
+    ex.submit(2, "DEPLOY", lambda: "second", lambda r, e: results.setdefault(2, r))
+    assert ex.wait_idle(5), "the second call waited for the stuck one"
+    assert ex.dispatcher.wait_idle(5)
+    assert "timed out after 0.2 s" in str(results[1]) and results[2] == "second"
+    release.set()  # the stuck call returns late: its result is dropped, its thread retires
+    time.sleep(0.2)
+    ex.submit(3, "POLL", lambda: "third", lambda r, e: results.setdefault(3, r))
+    assert ex.wait_idle(5) and ex.dispatcher.wait_idle(5)
+    assert results == {1: results[1], 2: "second", 3: "third"}
+    assert ex._pool.size == 1
+
+
 def test_a_sick_host_cannot_take_every_thread():
     infos = {vid: TaskInfo(host="sick") for vid in range(10)}
     infos.update({vid: TaskInfo(host="fine") for vid in range(10, 13)})
@@ -115,7 +134,7 @@ def test_expiry_kills_a_driver_kit_command(tmp_path):
             with open(f"/proc/{pid}/stat") as fh:
                 if fh.read().split()[2] == "Z":
                     break  # killed, waiting to be reaped
-        except FileNotFoundError:
+        except (FileNotFoundError, ProcessLookupError):  # gone (reaped meanwhile)
             break
         time.sleep(0.05)
     else:

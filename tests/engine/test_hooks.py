@@ -46,8 +46,7 @@ def test_state_hooks_fire_once_per_entry(env):
         ],
         executor=env.engine.work.executor_for("hook"),  # as oned wires it
     )
-    hooks = ManagerHooks(manager, env.drivers, str(env.var))
-    hooks.defer = env.engine.defer  # fire after the event's commit, as oned wires it
+    hooks = ManagerHooks(manager, env.drivers, str(env.var), env.engine.outbox)
     env.engine.pool.hooks = hooks
     vid = env.allocate("NAME=web\n")
     env.running(vid)

@@ -159,6 +159,18 @@ def test_suspend_and_resume(env):
     assert "Restoring VM" in log and "New state is BOOT" in log
 
 
+def assert_moved_to_node2(env, vid, *states_logged):
+    """A migration from node1 by the user ended with the VM running on node2; its history."""
+    h = env.history(vid)
+    assert h[0].reason == Reason.USER and h[0].etime and h[0].retime
+    assert env.share(env.node1)["running_vms"] == 0
+    assert env.share(env.node2)["running_vms"] == 1
+    assert env.domain(vid) == "running node2"
+    for state in states_logged:
+        assert f"New VM state is {state}" in env.log(vid)
+    return h
+
+
 def test_cold_migration(env):
     vid = env.running_vm()
     env.engine.migrate(vid, env.node2, False)
@@ -167,15 +179,9 @@ def test_cold_migration(env):
     r = rdir(env, vid)
     assert env.commands(vid) == [f"MV node1:{r} node2:{r}"]
     assert (env.var / str(vid) / "transfer.1.migrate").exists()
-    h = env.history(vid)
+    h = assert_moved_to_node2(env, vid, "SAVE_MIGRATE", "PROLOG_MIGRATE")
     assert [(x.seq, x.host_name) for x in h] == [(0, "node1"), (1, "node2")]
-    assert h[0].reason == Reason.USER and h[0].etime and h[0].retime
     assert h[1].stime and h[1].pstime and h[1].petime and h[1].rstime
-    assert env.share(env.node1)["running_vms"] == 0
-    assert env.share(env.node2)["running_vms"] == 1
-    assert env.domain(vid) == "running node2"
-    assert "New VM state is SAVE_MIGRATE" in env.log(vid)
-    assert "New VM state is PROLOG_MIGRATE" in env.log(vid)
 
 
 def test_live_migration(env):
@@ -184,13 +190,8 @@ def test_live_migration(env):
     env.settle()
     assert env.states(vid) == ("ACTIVE", "RUNNING")
     assert env.commands(vid) == []
-    h = env.history(vid)
-    assert h[0].reason == Reason.USER and h[0].etime and h[0].retime
+    h = assert_moved_to_node2(env, vid, "MIGRATE")
     assert h[1].host_name == "node2" and h[1].rstime and h[1].pstime == 0 and h[1].petime == 0
-    assert env.share(env.node1)["running_vms"] == 0
-    assert env.share(env.node2)["running_vms"] == 1
-    assert env.domain(vid) == "running node2"
-    assert "New VM state is MIGRATE" in env.log(vid)
 
 
 def test_migrate_to_same_host_is_accepted(env):

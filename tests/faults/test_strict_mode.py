@@ -210,3 +210,23 @@ def test_tls_end_to_end_with_the_clis(oned_factory, tmp_path):
     )
     assert listed.returncode == 0, listed.stderr
     assert "h1" in listed.stdout
+
+
+def test_lockouts_do_not_survive_a_restart(strict):
+    """Decision (docs/security.md): lock-outs live in oned's memory. A restart forgets
+    them; persisting them would make every failed login a database write."""
+    _user(strict, "fred", "f-pass")
+    wrong = Client(session=_session("fred", "nope"), endpoint=strict.url)
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 7.5:  # failures at 0 s (x6), 1, 3 and 7 s: back-off 8 s
+        with pytest.raises(OneCallError):
+            wrong.call("one.vmpool.info", -1)
+        time.sleep(0.1)
+    right = Client(session=_session("fred", "f-pass"), endpoint=strict.url)
+    with pytest.raises(OneCallError):
+        right.call("one.vmpool.info", -1)  # locked out: refused unchecked
+    assert "Failed logins: user 'fred'" in strict.log()
+    strict.restart()
+    right = Client(session=_session("fred", "f-pass"), endpoint=strict.url)
+    assert right.call("one.vmpool.info", -1) is not None
+    assert time.monotonic() - t0 < 14  # before the back-off would have ended

@@ -66,6 +66,11 @@ def vm_log(tmp_path: Path, vid: int = 7) -> str:
     return path.read_text() if path.exists() else ""
 
 
+def one_hook(**entry: str) -> HookManager:
+    """A manager with the single VM_HOOK ``entry`` (its oned.conf keys as keywords)."""
+    return HookManager.from_entries([entry])
+
+
 def run(manager: HookManager, futures: list) -> None:
     done, _ = wait(futures, timeout=30)
     assert len(done) == len(futures)
@@ -130,16 +135,12 @@ def test_create_hook_runs_locally_with_expanded_argument_list(
     hm: tuple[Recorder, DriverSet], tmp_path: Path
 ) -> None:
     plugin, drivers = hm
-    manager = HookManager.from_entries(
-        [
-            {
-                "NAME": "dhcp",
-                "ON": "CREATE",
-                "COMMAND": "/bin/echo",
-                "ARGUMENTS": "$NAME > /tmp/test.$VMID",
-                "REMOTE": "yes",
-            }
-        ]
+    manager = one_hook(
+        NAME="dhcp",
+        ON="CREATE",
+        COMMAND="/bin/echo",
+        ARGUMENTS="$NAME > /tmp/test.$VMID",
+        REMOTE="yes",
     )
     run(manager, manager.fire("create", vm(), drivers))
     assert plugin.calls == [
@@ -159,15 +160,8 @@ def test_remote_hook_gets_the_vm_host_and_is_skipped_without_one(
     hm: tuple[Recorder, DriverSet],
 ) -> None:
     plugin, drivers = hm
-    manager = HookManager.from_entries(
-        [
-            {
-                "ON": "RUNNING",
-                "COMMAND": "/srv/hooks/ebtables-kvm",
-                "ARGUMENTS": "one-$VMID",
-                "REMOTE": "yes",
-            }
-        ]
+    manager = one_hook(
+        ON="RUNNING", COMMAND="/srv/hooks/ebtables-kvm", ARGUMENTS="one-$VMID", REMOTE="yes"
     )
     run(manager, manager.fire("RUNNING", vm(host="node1"), drivers))
     assert manager.fire("RUNNING", vm(host=""), drivers) == []
@@ -204,7 +198,7 @@ def test_failures_and_parse_errors_are_logged_to_vm_log(
 
 
 def test_without_hm_driver_hooks_are_skipped() -> None:
-    manager = HookManager.from_entries([{"ON": "CREATE", "COMMAND": "/bin/true"}])
+    manager = one_hook(ON="CREATE", COMMAND="/bin/true")
     assert manager.fire("CREATE", vm(), DriverSet()) == []
     manager.shutdown()
 
@@ -256,7 +250,7 @@ def test_first_update_fires_too_unlike_1_4(hm: tuple[Recorder, DriverSet]) -> No
     """Decision: no 'first update after creation/restart' quirk; a VM finalized
     from PENDING without an earlier update still fires DONE."""
     plugin, drivers = hm
-    manager = HookManager.from_entries([{"ON": "DONE", "COMMAND": "/bin/true"}])
+    manager = one_hook(ON="DONE", COMMAND="/bin/true")
     run(
         manager,
         manager.state_changed(vm(), drivers, state=VmState.DONE, lcm_state=LcmState.LCM_INIT),
@@ -306,6 +300,6 @@ def test_hooks_run_off_the_calling_thread(hm: tuple[Recorder, DriverSet]) -> Non
 
 def test_without_an_executor_hooks_run_in_the_caller(hm: tuple[Recorder, DriverSet]) -> None:
     plugin, drivers = hm
-    manager = HookManager.from_entries([{"ON": "CREATE", "COMMAND": "/bin/true"}])
+    manager = one_hook(ON="CREATE", COMMAND="/bin/true")
     futures = manager.fire("CREATE", vm(), drivers)
     assert [f.done() for f in futures] == [True] and len(plugin.calls) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -76,6 +77,79 @@ def test_timeout_raises_and_the_connection_recovers(sshd) -> None:
         with pytest.raises(DriverError, match="timed out"):
             pool.run("127.0.0.1", ["sleep", "30"], timeout=0.5)
         assert pool.run("127.0.0.1", ["echo", "again"]).stdout == "again\n"
+    finally:
+        pool.close()
+
+
+def _gone(pid: int, within: float = 8.0) -> bool:
+    """Whether process ``pid`` ends (or is a zombie) within ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                if fh.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return True
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _spawner(tmp_path: Path) -> tuple[list[str], Path]:
+    """A command that starts a child and waits: its pid and its child's, in a file."""
+    pids = tmp_path / "pids"
+    script = f"sleep 300 & echo $$ $! > {pids}; wait"
+    return ["sh", "-c", script], pids
+
+
+def test_timeout_kills_the_remote_command_and_its_children(sshd, tmp_path: Path) -> None:
+    """The whole limit passed: the command's process group on the host is killed, not
+    only the channel closed (sshd leaves a command without a terminal running)."""
+    pool = sshd.remote_pool()
+    argv, pids = _spawner(tmp_path)
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(DriverError, match="timed out after 0.5 s"):
+            pool.run("127.0.0.1", argv, timeout=0.5)
+        assert time.monotonic() - t0 < 5
+        shell, child = (int(p) for p in pids.read_text().split())
+        assert _gone(shell) and _gone(child), (shell, child)
+        assert pool.run("127.0.0.1", ["echo", "again"]).stdout == "again\n"
+    finally:
+        pool.close()
+
+
+def test_driver_call_deadline_kills_the_remote_command(sshd, tmp_path: Path) -> None:
+    """A command without a limit of its own is killed at the driver call's deadline
+    (``on_expiry``, as the executor's per-action timeout calls it)."""
+    from one_core.deadlines import TimedCall
+
+    pool = sshd.remote_pool()
+    argv, pids = _spawner(tmp_path)
+    try:
+        with pytest.raises(DriverError, match="timed out after 0.5 s"):
+            TimedCall(lambda: pool.run("127.0.0.1", argv), 0.5).run("test command")
+        assert _wait_for_file(pids)
+        shell, child = (int(p) for p in pids.read_text().split())
+        assert _gone(shell) and _gone(child), (shell, child)
+    finally:
+        pool.close()
+
+
+def _wait_for_file(path: Path, within: float = 5.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_text().strip():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_output_is_unchanged_by_the_group_line(sshd) -> None:
+    pool = sshd.remote_pool()
+    try:
+        result = pool("127.0.0.1").run_script("printf 'a\\nb'; printf e >&2; exit 3", check=False)
+        assert (result.stdout, result.stderr, result.exit_code) == ("a\nb", "e", 3)
     finally:
         pool.close()
 

@@ -8,6 +8,8 @@ import pytest
 
 from one_core.rpc.codec import (
     I8,
+    Escaped,
+    EscapedBytes,
     RequestError,
     encode_call,
     encode_fault,
@@ -51,6 +53,22 @@ def test_response_bytes_match_xmlrpc_c():
         encode_fault(-501, "Not enough parameters")
         == (WIRE / "111_vm_info_missing_param.response.xml").read_bytes()
     )
+
+
+def test_escaped_documents_go_out_as_is():
+    """A document handed over already escaped (text or UTF-8 bytes) gives the bytes of
+    the plain text escaped by the codec, also nested (``system.multicall``)."""
+    doc = "<VM_POOL><VM><NAME>é&amp;\r</NAME></VM></VM_POOL>"
+    wire = doc.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    wire = wire.replace("\r", "&#x0d;")
+    plain = encode_response([True, doc])
+    assert encode_response([True, Escaped(wire)]) == plain
+    data = wire.encode()
+    assert encode_response([True, EscapedBytes(data)]) == plain
+    assert encode_response([True, EscapedBytes(data[:9], memoryview(data[9:]), b"")]) == plain
+    assert b"<string>&lt;VM_POOL&gt;&lt;VM&gt;&lt;NAME&gt;\xc3\xa9&amp;amp;&#x0d;" in plain
+    nested = [[True, EscapedBytes(data[:9], data[9:])], [False, "x", 1]]
+    assert encode_response(nested) == encode_response([[True, doc], [False, "x", 1]])
 
 
 def test_parse_response():

@@ -9,13 +9,11 @@ from typing import Any
 
 import pytest
 
-from one_core import db
 from one_core.drivers import DriverSpec, load_drivers_from_specs
-from one_core.engine.core import Engine, EngineConfig
+from one_core.engine.core import Engine
 from one_core.logs import VMLogWriter
 from one_core.pools.host import HostPool
-from one_core.vm.pool import VMPool
-from one_core.vm.ports import PoolHosts
+from one_core.testing.engine_harness import engine_on
 from one_core.vm.states import LcmState, VmState
 
 VM = 'NAME = "vm"\nCPU = {cpu}\nMEMORY = {mem}\n'
@@ -84,32 +82,14 @@ class SchedEnv:
 
 @pytest.fixture
 def senv(tmp_path: Path) -> Iterator[SchedEnv]:
+    specs = [
+        DriverSpec(role="vmm", name="vmm_dummy", driver="dummy"),
+        DriverSpec(role="tm", name="tm_dummy", driver="dummy"),
+    ]
     var = tmp_path / "var"
-    var.mkdir()
-    db.close()
-    db.connect({"backend": "sqlite", "path": str(var / "one.db")}, var_dir=str(var))
-    hosts = HostPool()
-    vm_log = VMLogWriter(str(var))
-    drivers = load_drivers_from_specs(
-        [
-            DriverSpec(role="vmm", name="vmm_dummy", driver="dummy"),
-            DriverSpec(role="tm", name="tm_dummy", driver="dummy"),
-        ],
-        var_dir=str(var),
-        vm_log_func=vm_log,
-    )
-    cfg = EngineConfig(
-        var_dir=str(var),
-        front="front",
-        vm_polling_interval=3600,
-        manager_timer=3600,
-        driver_threads=4,
-    )
-    engine = Engine(pool=VMPool(), drivers=drivers, hosts=PoolHosts(hosts), cfg=cfg)
-    engine.start(recover=False, timers=False)
-    env = SchedEnv(var, engine, hosts, drivers)
-    try:
-        yield env
-    finally:
-        env.engine.stop(5)
-        db.close()
+    with engine_on(var, specs, driver_threads=4, vm_polling_interval=3600) as (
+        engine,
+        hosts,
+        drivers,
+    ):
+        yield SchedEnv(var, engine, hosts, drivers)

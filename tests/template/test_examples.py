@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from one_core.template import Template
 
-VM_TEMPLATE = """NAME = "vm-example"
-CPU    = 0.5
-MEMORY = 128
-DISK = [
-  source   = "/local/xen/domains/etch/disk.img",
-  target   = "sda1",
-  readonly = "no" ]
-NIC = [ NETWORK="Private LAN"]
-CONTEXT = [ ip_private = "$NIC[IP, NETWORK=\\"Private LAN\\"]" ]
-"""
+VM_TEMPLATE = (Path(__file__).parent / "data" / "vm-example.template").read_text()
+"""The VM template example of spec §1.8 (``share/examples/vm.template``), also benchmarked."""
 
 
 def test_vm_template_example() -> None:

@@ -110,3 +110,30 @@ def test_pool_reloads_from_db(env):
     assert (vm.history.seq, vm.history.host_name) == (1, "node2")
     assert (vm.previous.seq, vm.previous.host_name) == (0, "node1")
     assert vm.template.get("NAME") == "a"
+
+
+def test_cache_keeps_only_recent_vms(env):
+    """Issue 19: VMs that are not changing are not kept in memory; an evicted VM is read
+    back from the database when an event needs it, and within one event every VM it
+    touched stays the same object (its changes in memory are written or rolled back)."""
+    env.pool.cache_size = 4
+    vids = [env.allocate(f"NAME=v{i}\nCPU=0.1\nMEMORY=8\n") for i in range(12)]
+    assert env.pool.cached() <= 4
+    env.running(vids[0])  # evicted long ago: loaded again, deployed, written
+    env.running(vids[1], env.node2)
+    for vid in vids[2:10]:
+        env.engine.action("hold", vid)
+    env.settle()
+    assert env.pool.cached() <= 4
+    assert env.states(vids[0]) == ("ACTIVE", "RUNNING")
+    assert env.vm(vids[1]).history.host_name == "node2"
+    assert env.pool.get(vids[1]).history.host_name == "node2"
+
+    def one_event() -> bool:
+        first = [env.pool.get(vid) for vid in vids]
+        return all(env.pool.get(vid) is vm for vid, vm in zip(vids, first, strict=True))
+
+    assert env.on_dispatcher(one_event)
+    env.act("stop", vids[0])  # the next VM loaded trims the cache again
+    assert env.pool.cached() <= 4
+    assert env.states(vids[0]) == ("STOPPED", "LCM_INIT")

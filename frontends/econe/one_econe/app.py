@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import multipart
-from one_cloudkit.images import ImageRepository, Upload, UploadFailed, UploadTooLarge
+from one_cloudkit.images import Upload, UploadFailed, UploadTooLarge
 from one_cloudkit.wsgi import CloudApp, FieldTooLarge, body_chunks, stream_multipart
 
 from one_econe.actions import EconeActions
@@ -34,7 +34,7 @@ from one_econe.errors import (
     invalid_action,
     not_found,
 )
-from one_econe.users import CloudUser, UserDirectory
+from one_econe.users import CloudUser
 
 log = logging.getLogger("econe")
 
@@ -84,14 +84,8 @@ class EconeApp(CloudApp):
 
     config: EconeConfig
 
-    def __init__(
-        self,
-        config: EconeConfig,
-        repo: ImageRepository | None = None,
-        users: UserDirectory | None = None,
-    ):
-        super().__init__(config, repo, users)
-        self.actions = EconeActions(config, self.repo, self.users.client)
+    def setup(self) -> None:
+        self.actions = EconeActions(self.config, self.repo, self.users.client)
 
     # -- WSGI ------------------------------------------------------------------
 

@@ -28,7 +28,11 @@ class KeyPairRecord:
 
 
 def _models(db: peewee.Database) -> tuple[Any, Any, Any]:
-    class KeyPair(peewee.Model):
+    class Base(peewee.Model):
+        class Meta:
+            database = db
+
+    class KeyPair(Base):
         owner = peewee.IntegerField()
         name = peewee.CharField(max_length=255)
         fingerprint = peewee.CharField(max_length=255)
@@ -37,27 +41,24 @@ def _models(db: peewee.Database) -> tuple[Any, Any, Any]:
         created = peewee.CharField(max_length=32)
 
         class Meta:
-            database = db
             table_name = "econe_key_pairs"
             indexes = ((("owner", "name"), True),)
 
-    class Tag(peewee.Model):
+    class Tag(Base):
         vid = peewee.IntegerField()
         key = peewee.CharField(max_length=128)
         value = peewee.CharField(max_length=256)
 
         class Meta:
-            database = db
             table_name = "econe_tags"
             indexes = ((("vid", "key"), True),)
 
-    class RunToken(peewee.Model):
+    class RunToken(Base):
         owner = peewee.IntegerField()
         token = peewee.CharField(max_length=64)
         vids = peewee.TextField()
 
         class Meta:
-            database = db
             table_name = "econe_run_tokens"
             indexes = ((("owner", "token"), True),)
 

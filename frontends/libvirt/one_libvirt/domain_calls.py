@@ -55,20 +55,14 @@ def num_of_defined(s: Session, u: Unpacker) -> bytes:
 def list_domains(s: Session, u: Unpacker) -> bytes:
     maxids = _count_arg(u)
     ids = [vm.id for vm in s.domains.all() if vm.mapped.active][:maxids]
-    p = Packer().uint(len(ids))
-    for i in ids:
-        p.int(i)
-    return p.bytes()
+    return Packer().array(ids, Packer.int).bytes()
 
 
 @handles(Proc.CONNECT_LIST_DEFINED_DOMAINS)
 def list_defined(s: Session, u: Unpacker) -> bytes:
     maxnames = _count_arg(u)
     names = [vm.name for vm in s.domains.all() if not vm.mapped.active][:maxnames]
-    p = Packer().uint(len(names))
-    for name in names:
-        p.string(name)
-    return p.bytes()
+    return Packer().array(names, Packer.string).bytes()
 
 
 def matches(vm: Vm, flags: int) -> bool:
@@ -104,15 +98,8 @@ def list_all_domains(s: Session, u: Unpacker) -> bytes:
     flags = u.uint()
     u.done()
     vms = [vm for vm in s.domains.all() if matches(vm, flags)]
-    p = Packer()
-    if need_results:
-        p.uint(len(vms))
-        for vm in vms:
-            vm.wire().pack(p)
-    else:
-        p.uint(0)
-    p.uint(len(vms))
-    return p.bytes()
+    p = Packer().array(vms if need_results else [], lambda p, vm: vm.wire().pack(p))
+    return p.uint(len(vms)).bytes()
 
 
 # -- lookups ---------------------------------------------------------------------

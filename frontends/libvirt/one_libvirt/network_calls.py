@@ -88,10 +88,7 @@ def num_of_networks(s: Session, u: Unpacker) -> bytes:
 @handles(Proc.CONNECT_LIST_NETWORKS)
 def list_networks(s: Session, u: Unpacker) -> bytes:
     names = _names(s, u)
-    p = Packer().uint(len(names))
-    for name in names:
-        p.string(name)
-    return p.bytes()
+    return Packer().array(names, Packer.string).bytes()
 
 
 @handles(Proc.CONNECT_NUM_OF_DEFINED_NETWORKS)
@@ -122,13 +119,7 @@ def list_all_networks(s: Session, u: Unpacker) -> bytes:
         )
     )
     nets = [] if excluded else s.domains.oned.vnets()
-    p = Packer()
-    if need_results:
-        p.uint(len(nets))
-        for el in nets:
-            _pack_net(p, el)
-    else:
-        p.uint(0)
+    p = Packer().array(nets if need_results else [], _pack_net)
     return p.uint(len(nets)).bytes()
 
 

@@ -8,6 +8,10 @@ allocated, so a hostile packet raises :class:`XdrError`, never a MemoryError.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
 
 STRING_MAX = 4194304
 """``REMOTE_STRING_MAX`` of today's remote_protocol.x (4 MiB)."""
@@ -27,29 +31,25 @@ class Packer:
     def __init__(self) -> None:
         self._parts: list[bytes] = []
 
-    def int(self, value: int) -> Packer:
-        if not -(2**31) <= value < 2**31:
-            raise XdrError(f"int out of range: {value}")
-        self._parts.append(struct.pack(">i", value))
+    def _integer(self, fmt: str, kind: str, value: int) -> Packer:
+        """``value`` packed as ``fmt``; :class:`XdrError` when it does not fit."""
+        try:
+            self._parts.append(struct.pack(fmt, value))
+        except struct.error:
+            raise XdrError(f"{kind} out of range: {value}") from None
         return self
+
+    def int(self, value: int) -> Packer:
+        return self._integer(">i", "int", value)
 
     def uint(self, value: int) -> Packer:
-        if not 0 <= value < 2**32:
-            raise XdrError(f"unsigned int out of range: {value}")
-        self._parts.append(struct.pack(">I", value))
-        return self
+        return self._integer(">I", "unsigned int", value)
 
     def hyper(self, value: int) -> Packer:
-        if not -(2**63) <= value < 2**63:
-            raise XdrError(f"hyper out of range: {value}")
-        self._parts.append(struct.pack(">q", value))
-        return self
+        return self._integer(">q", "hyper", value)
 
     def uhyper(self, value: int) -> Packer:
-        if not 0 <= value < 2**64:
-            raise XdrError(f"unsigned hyper out of range: {value}")
-        self._parts.append(struct.pack(">Q", value))
-        return self
+        return self._integer(">Q", "unsigned hyper", value)
 
     def fixed_opaque(self, data: bytes, size: int) -> Packer:
         if len(data) != size:
@@ -81,6 +81,13 @@ class Packer:
             return self.int(0)
         self.int(1)
         return self.string(text, maximum)
+
+    def array(self, items: Sequence[T], pack: Callable[[Packer, T], object]) -> Packer:
+        """A variable-length array: the count, then ``pack(self, item)`` for each item."""
+        self.uint(len(items))
+        for item in items:
+            pack(self, item)
+        return self
 
     def bytes(self) -> bytes:
         return b"".join(self._parts)

@@ -45,6 +45,16 @@ PENDING, HOLD, ACTIVE, STOPPED, SUSPENDED, DONE = 1, 2, 3, 4, 5, 6
 RUNNING = 3
 """VM STATE values (and LCM_STATE RUNNING)."""
 
+DATA = Path(__file__).parent / "data"
+"""The domain XML samples (see ``data/README.md``)."""
+
+
+def seed_domain_xml(name: str = "vm01", extra_devices: str = "") -> str:
+    """The seed example ``data/seed-domain.xml``, named ``name``, ``extra_devices`` added."""
+    text = (DATA / "seed-domain.xml").read_text()
+    text = text.replace("<name>vm01</name>", f"<name>{name}</name>", 1)
+    return text.replace("\n  </devices>", f"{extra_devices}\n  </devices>", 1)
+
 
 class OnedView:
     """What the tests read from (and do on) the real oned behind one-libvirtd."""

@@ -12,33 +12,10 @@ from one_libvirt.protocol import ErrCode
 
 from one_core.template import Template
 
-SEED_XML = """<domain type='one'>
-  <name>vm01</name>
-  <memory>32768</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type>hvm</type>
-    <cmdline></cmdline>
-    <kernel>/boot/vmlinuz-2.6.24-17-xen</kernel>
-    <initrd>/boot/initrd.img-2.6.24-17-xen</initrd>
-    <root>sda1</root>
-  </os>
-  <devices>
-    <disk type='file' device='disk'>
-      <source file='/images/sgehosts/01/disk.img' />
-      <target dev='sda1' />
-    </disk>
-    <disk type='file' device='disk'>
-      <source file='/images/sgehosts/01/swap.img' />
-      <target dev='sda2' />
-    </disk>
-    <interface type='bridge'>
-      <source bridge='eth0' />
-      <target dev='tap0' />
-      <mac address='00:16:3e:01:01:01' />
-    </interface>
-  </devices>
-</domain>"""
+DATA = Path(__file__).parent / "data"
+
+SEED_XML = (DATA / "seed-domain.xml").read_text()
+"""The seed example: a Xen-style domain with two disks and a bridged NIC."""
 
 
 def test_seed_example_becomes_the_template() -> None:
@@ -200,9 +177,6 @@ def test_values_are_escaped_in_both_directions() -> None:
     again = translate.domain_to_template(xml)
     assert again.get("NAME") == "a&b"
     assert again.vectors("DISK") == tmpl.vectors("DISK")
-
-
-DATA = Path(__file__).parent / "data"
 
 
 @pytest.mark.parametrize("sample", sorted(p.name for p in DATA.glob("virt-install-*.xml")))

@@ -10,45 +10,26 @@ from pathlib import Path
 import defusedxml.ElementTree as DET
 import pytest
 
-from .conftest import Stack, run_virsh, virsh_path  # type: ignore[import-not-found]
+from .conftest import (  # type: ignore[import-not-found]
+    ACTIVE,
+    DONE,
+    HOLD,
+    RUNNING,
+    SUSPENDED,
+    Stack,
+    run_virsh,
+    seed_domain_xml,
+    virsh_path,
+)
 
 pytestmark = pytest.mark.skipif(
     virsh_path() is None, reason="virsh (libvirt-clients) not installed"
 )
 
-PENDING, HOLD, ACTIVE, SUSPENDED, DONE = 1, 2, 3, 5, 6
-RUNNING = 3
-
-
-def domain_xml(name: str, extra_devices: str = "") -> str:
-    return f"""<domain type='one'>
-  <name>{name}</name>
-  <memory>32768</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type>hvm</type>
-    <kernel>/boot/vmlinuz-2.6.24-17-xen</kernel>
-    <initrd>/boot/initrd.img-2.6.24-17-xen</initrd>
-    <root>sda1</root>
-  </os>
-  <devices>
-    <disk type='file' device='disk'>
-      <source file='/images/sgehosts/01/disk.img' />
-      <target dev='sda1' />
-    </disk>
-    <interface type='bridge'>
-      <source bridge='eth0' />
-      <target dev='tap0' />
-      <mac address='00:16:3e:01:01:01' />
-    </interface>{extra_devices}
-  </devices>
-</domain>
-"""
-
 
 def write_xml(tmp_path: Path, name: str, extra: str = "") -> Path:
     path = tmp_path / f"{name}.xml"
-    path.write_text(domain_xml(name, extra))
+    path.write_text(seed_domain_xml(name, extra))
     return path
 
 

@@ -138,3 +138,23 @@ def test_char_array_is_one_unit_per_char() -> None:
         Unpacker(data).char_array(1)
     with pytest.raises(XdrError, match="out of range"):
         Unpacker(struct.pack(">Ii", 1, 300)).char_array(10)
+
+
+@pytest.mark.parametrize(
+    ("method", "low", "high"),
+    [
+        ("int", -(2**31), 2**31 - 1),
+        ("uint", 0, 2**32 - 1),
+        ("hyper", -(2**63), 2**63 - 1),
+        ("uhyper", 0, 2**64 - 1),
+    ],
+)
+def test_integers_round_trip_at_their_bounds_and_refuse_beyond(
+    method: str, low: int, high: int
+) -> None:
+    for value in (low, high):
+        packed = getattr(Packer(), method)(value).bytes()
+        assert getattr(Unpacker(packed), method)() == value
+    for value in (low - 1, high + 1):
+        with pytest.raises(XdrError, match="out of range"):
+            getattr(Packer(), method)(value)

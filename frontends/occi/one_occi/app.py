@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import multipart
-from one_cloudkit.images import ImageRepository, Upload, UploadFailed, UploadTooLarge
-from one_cloudkit.users import CloudUser, UserDirectory
+from one_cloudkit.images import Upload, UploadFailed, UploadTooLarge
+from one_cloudkit.users import CloudUser
 from one_cloudkit.wsgi import CloudApp, FieldTooLarge, body_chunks, stream_multipart
 
 from one_occi import views
@@ -66,14 +66,8 @@ class OcciApp(CloudApp):
 
     config: OcciConfig
 
-    def __init__(
-        self,
-        config: OcciConfig,
-        repo: ImageRepository | None = None,
-        users: UserDirectory | None = None,
-    ):
-        super().__init__(config, repo, users)
-        self.resources = Resources(config, self.repo, self.users.client, self.users.admin)
+    def setup(self) -> None:
+        self.resources = Resources(self.config, self.repo, self.users.client, self.users.admin)
 
     # -- WSGI ------------------------------------------------------------------
 

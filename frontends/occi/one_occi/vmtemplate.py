@@ -80,30 +80,26 @@ class ComputeRequest:
     nics: list[Nic] = field(default_factory=list)
 
 
+_DISK_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
+    "swap": (("size", "size"), ("target", "dev")),
+    "fs": (("target", "dev"), ("size", "size")),
+    "disk": (("target", "dev"), ("source", "source")),
+}
+"""Per DISK type, the keys 1.4 wrote when given, in its order, with the :class:`Disk` field of each."""
+
+
 def disk_line(disk: Disk, fs_format: str) -> str:
     """1.4's DISK vector for one STORAGE child."""
-    parts: list[str]
-    if disk.kind == "swap":
-        parts = ['type = "swap"']
-        if disk.size:
-            parts.append(f"size={value(disk.size)}")
-        if disk.dev:
-            parts.append(f"target={value(disk.dev)}")
-    elif disk.kind == "fs":
-        parts = ['type = "fs"']
-        if disk.dev:
-            parts.append(f"target={value(disk.dev)}")
-        if disk.size:
-            parts.append(f"size={value(disk.size)}")
+    kind = disk.kind if disk.kind in ("swap", "fs") else "disk"
+    parts = [f'type = "{kind}"']
+    for key, field_name in _DISK_KEYS[kind]:
+        given = getattr(disk, field_name)
+        if given:
+            parts.append(f"{key}={value(given)}")
+    if kind == "fs":
         parts.append(f"format={value(disk.format or fs_format or 'ext3')}")
-    else:
-        parts = ['type = "disk"']
-        if disk.dev:
-            parts.append(f"target={value(disk.dev)}")
-        if disk.source:
-            parts.append(f"source={value(disk.source)}")
-        if disk.image_id is not None:
-            parts.append(f"image_id={disk.image_id}")
+    elif kind == "disk" and disk.image_id is not None:
+        parts.append(f"image_id={disk.image_id}")
     return "DISK = [ " + ", ".join(parts) + " ]"
 
 

@@ -102,6 +102,7 @@ class CloudApp:
     """The WSGI app of a cloud server: its configuration, image repository and oned users.
 
     ``repo`` and ``users`` default to what ``config`` names (tests pass their own).
+    A front-end builds what it serves from them in :meth:`setup`.
     """
 
     def __init__(
@@ -113,3 +114,7 @@ class CloudApp:
         self.config = config
         self.repo = repo or config.image_repository()
         self.users = users or config.user_directory()
+        self.setup()
+
+    def setup(self) -> None:
+        """Called at the end of ``__init__``: the front-end's own handlers (none here)."""

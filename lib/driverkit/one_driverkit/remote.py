@@ -129,26 +129,50 @@ class RemoteHost:
     def run_script(
         self, command: str, *, timeout: float | None = None, check: bool = True
     ) -> RunResult:
-        """Run a command line that the caller built and quoted itself (avoid: prefer :meth:`run`)."""
-        from invoke.exceptions import CommandTimedOut
+        """Run a command line that the caller built and quoted itself (avoid: prefer :meth:`run`).
 
+        ``timeout`` limits the whole run. When it passes, or the driver call's own
+        deadline does (:func:`~one_core.api.on_expiry`), the command's process group
+        on the host is killed (TERM, KILL 2 s later) and its channel closed: nothing
+        of it lives on.
+        """
         limit = self.timeout if timeout is None else timeout
         conn = self._open()
-        started = time.monotonic()
-        timed_out = DriverError(
-            f"{self.name}: command timed out after {limit} s: {command}", exit_code=None
-        )
         try:
-            result = conn.run(command, hide=True, warn=True, in_stream=False, timeout=limit or None)
-        except CommandTimedOut as exc:
-            raise timed_out from exc
+            channel = conn.client.get_transport().open_session()
+            channel.exec_command(_reporting_group(command))
         except Exception as exc:  # the connection dropped: reconnect on the next call
             self.connection.close()
             raise DriverError(f"{self.name}: {type(exc).__name__}: {exc}") from exc
-        if result.exited == -1 and limit and time.monotonic() - started >= limit:
-            # invoke may see the channel closed by its own timer before it flags the timeout
-            raise timed_out
-        return _checked(self.name, RunResult(result.stdout, result.stderr, result.exited), check)
+        streams = _GroupStreams(channel, self)
+        timer = threading.Timer(limit, streams.kill) if limit else None
+        if timer is not None:
+            timer.daemon = True
+            timer.start()
+        try:
+            result = _pump(self.name, command, streams, None, None, None, check=False)
+        finally:
+            if timer is not None:
+                timer.cancel()
+        if streams.killed:
+            after = f"after {limit} s" if limit else "at the driver call's deadline"
+            raise DriverError(f"{self.name}: command timed out {after}: {command}", exit_code=None)
+        return _checked(self.name, result, check)
+
+    def kill_group(self, pgid: int) -> None:
+        """Signal process group ``pgid`` on the host: TERM now, KILL 2 s later (the
+        second part runs on the host in the background; this returns at once)."""
+        later = f"(sleep 2; kill -KILL -- -{pgid} || kill -KILL {pgid}) >/dev/null 2>&1 &"
+        script = f"kill -TERM -- -{pgid} 2>/dev/null || kill -TERM {pgid} 2>/dev/null; {later}"
+        try:
+            channel = self._open().client.get_transport().open_session()
+            try:
+                channel.exec_command(script)
+                channel.status_event.wait(10)
+            finally:
+                channel.close()
+        except Exception:  # the host is unreachable: closing the channel is all we can do
+            pass
 
     def pipe(
         self,
@@ -372,6 +396,60 @@ class _ProcessStreams:
 
     def kill(self) -> None:
         self.proc.kill()
+
+
+def _reporting_group(command: str) -> str:
+    """``command`` preceded by a first output line: the id of its process group.
+
+    sshd starts each command in a session of its own (``setsid``), so the login
+    shell's pid (``$$``) is the process group that the command and every process
+    it starts belong to. The command itself still runs in the login shell, as before.
+    """
+    return f"echo $$\n{command}"
+
+
+class _GroupStreams(_ChannelStreams):
+    """A channel running :func:`_reporting_group`: the first line of standard output
+    (the process group) is taken off; :meth:`kill` ends the group on the host, then
+    closes the channel."""
+
+    GROUP_WAIT = 5.0
+    """Seconds :meth:`kill` waits for the first line if it has not come yet."""
+
+    def __init__(self, channel: Any, host: RemoteHost):
+        super().__init__(channel)
+        self.host = host
+        self.pgid: int | None = None
+        self.killed = False
+        self._head = b""
+        self._known = threading.Event()
+        self._lock = threading.Lock()
+
+    def recv(self) -> bytes:
+        while not self._known.is_set():
+            data = self.channel.recv(_CHUNK)
+            if not data:
+                self._known.set()  # ended (or closed) before its first line
+                return b""
+            line, sep, rest = (self._head + data).partition(b"\n")
+            if not sep:
+                self._head = line
+                continue
+            self.pgid = int(line) if line.strip().isdigit() else None
+            self._known.set()
+            if rest:
+                return rest
+        return self.channel.recv(_CHUNK)
+
+    def kill(self) -> None:
+        with self._lock:
+            if self.killed:
+                return
+            self.killed = True
+        self._known.wait(self.GROUP_WAIT)
+        if self.pgid is not None and self.pgid > 1:
+            self.host.kill_group(self.pgid)
+        self.channel.close()
 
 
 def _pump(

@@ -1,9 +1,8 @@
 """What virtualization drivers that drive a hypervisor tool over SSH share.
 
 The deployment text of ``vmm_deploy`` (given, else read from the local
-file), where the deployment file goes on the host, the shutdown wait and the
-error of a failed tool command. Copying the text to the host is
-:func:`one_driverkit.remote.upload_text`.
+file), where the deployment file goes on the host and copying it there, the
+shutdown wait and the error of a failed tool command.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from one_core.api import DriverError, remote_images_dir
+from one_driverkit.remote import upload_text
 
 if TYPE_CHECKING:
     from one_core.api import DriverContext
@@ -51,6 +51,26 @@ def remote_deployment_path(ctx: DriverContext, vid: int, deployment_file: str) -
     if not _DEPLOYMENT.fullmatch(name):
         name = "deployment.0"
     return f"{remote_images_dir(ctx.vm_dir, vid)}/{name}"
+
+
+def upload_deployment(
+    ctx: DriverContext,
+    vid: int,
+    host: str,
+    deployment_file: str,
+    deployment: str,
+    *,
+    timeout: float | None = None,
+) -> tuple[str, str]:
+    """Copy the deployment text to :func:`remote_deployment_path` on ``host``.
+
+    The text is :func:`deployment_text`; it goes through ``ctx.remote(host)``
+    with :func:`one_driverkit.remote.upload_text`. Returns ``(text, remote path)``.
+    """
+    text = deployment_text(deployment_file, deployment)
+    remote_file = remote_deployment_path(ctx, vid, deployment_file)
+    upload_text(ctx.remote(host), text, remote_file, timeout=timeout)
+    return text, remote_file
 
 
 def wait_until(done: Callable[[], bool], *, timeout: float, poll: float, message: str) -> None:

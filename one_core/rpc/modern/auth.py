@@ -46,5 +46,5 @@ def authenticate(core: Core, session: str) -> User | None:
         user = _token_user(core, name, secret)
         if user is not None:
             return user
-    uid = core.users.authenticate(f"{name}:{legacy_secret(secret)}")
+    uid = core.writes.authenticate(f"{name}:{legacy_secret(secret)}")
     return core.users.get(uid) if uid >= 0 else None

@@ -64,77 +64,54 @@ def _owner(uid: int, uname: str) -> str:
 
 
 def history_xml(vid: int, h: Mapping[str, Any]) -> str:
-    """One ``HISTORY`` record (``h``: a row of the ``history`` table)."""
-    return _block(
-        "HISTORY",
-        (
-            ("OID", vid),
-            ("SEQ", h["seq"]),
-            ("HOSTNAME", h["host_name"]),
-            ("HID", h["hid"]),
-            ("CID", -1),
-            ("STIME", h["stime"]),
-            ("ETIME", h["etime"]),
-            ("VM_MAD", h["vm_mad"]),
-            ("TM_MAD", h["tm_mad"]),
-            ("DS_ID", 0),
-            ("PLAN_ID", -1),
-            ("ACTION_ID", -1),
-            ("PSTIME", h["pstime"]),
-            ("PETIME", h["petime"]),
-            ("RSTIME", h["rstime"]),
-            ("RETIME", h["retime"]),
-            ("ESTIME", h["estime"]),
-            ("EETIME", h["eetime"]),
-            ("ACTION", 0),
-            ("UID", -1),
-            ("GID", -1),
-            ("REQUEST_ID", -1),
-        ),
+    """One ``HISTORY`` record (``h``: a row of the ``history`` table; one f-string: a
+    page of the VM pool renders one per VM)."""
+    e = escape
+    return (
+        f"<HISTORY><OID>{vid}</OID><SEQ>{h['seq']}</SEQ><HOSTNAME>{e(h['host_name'])}</HOSTNAME>"
+        f"<HID>{h['hid']}</HID><CID>-1</CID><STIME>{h['stime']}</STIME>"
+        f"<ETIME>{h['etime']}</ETIME><VM_MAD>{e(h['vm_mad'])}</VM_MAD>"
+        f"<TM_MAD>{e(h['tm_mad'])}</TM_MAD><DS_ID>0</DS_ID><PLAN_ID>-1</PLAN_ID>"
+        f"<ACTION_ID>-1</ACTION_ID><PSTIME>{h['pstime']}</PSTIME><PETIME>{h['petime']}</PETIME>"
+        f"<RSTIME>{h['rstime']}</RSTIME><RETIME>{h['retime']}</RETIME>"
+        f"<ESTIME>{h['estime']}</ESTIME><EETIME>{h['eetime']}</EETIME><ACTION>0</ACTION>"
+        "<UID>-1</UID><GID>-1</GID><REQUEST_ID>-1</REQUEST_ID></HISTORY>"
     )
 
 
 def _monitoring(v: Mapping[str, Any]) -> str:
     if not v["last_poll"]:
         return "<MONITORING/>"
-    return _block(
-        "MONITORING",
-        (
-            ("CPU", v["cpu"]),
-            ("ID", v["oid"]),
-            ("MEMORY", v["memory"]),
-            ("NETRX", v["net_rx"]),
-            ("NETTX", v["net_tx"]),
-            ("TIMESTAMP", v["last_poll"]),
-        ),
+    return (
+        f"<MONITORING><CPU>{v['cpu']}</CPU><ID>{v['oid']}</ID><MEMORY>{v['memory']}</MEMORY>"
+        f"<NETRX>{v['net_rx']}</NETRX><NETTX>{v['net_tx']}</NETTX>"
+        f"<TIMESTAMP>{v['last_poll']}</TIMESTAMP></MONITORING>"
     )
 
 
+_VM_PERMISSIONS = permissions_xml()
+
+
 def vm_xml(v: Mapping[str, Any], histories: Iterable[Mapping[str, Any]]) -> str:
-    """A ``VM`` (``v``: a ``vm_pool`` row plus ``user_name``; ``histories`` oldest first)."""
+    """A ``VM`` (``v``: a ``vm_pool`` row plus ``user_name``; ``histories`` oldest first).
+
+    Integer columns go in as they are (they are never NULL), text ones escaped; one
+    f-string, as a page of the VM pool renders one per VM.
+    """
     lcm = LCM_14_TO_MODERN.get(v["lcm_state"], v["lcm_state"])
     records = "".join(history_xml(v["oid"], h) for h in histories)
+    uid, state = v["uid"], v["state"]
+    gid, gname = group_of(uid)
     return (
-        f"<VM><ID>{v['oid']}</ID>"
-        + _owner(v["uid"], v["user_name"] or "")
-        + _el("NAME", v["name"])
-        + permissions_xml()
-        + _els(
-            (
-                ("LAST_POLL", v["last_poll"]),
-                ("STATE", v["state"]),
-                ("LCM_STATE", lcm),
-                ("PREV_STATE", v["state"]),
-                ("PREV_LCM_STATE", lcm),
-                ("RESCHED", 0),
-                ("STIME", v["stime"]),
-                ("ETIME", v["etime"]),
-                ("DEPLOY_ID", v["deploy_id"]),
-            )
-        )
-        + _monitoring(v)
-        + (v["template_xml"] or "<TEMPLATE/>")
-        + "<USER_TEMPLATE/>"
+        f"<VM><ID>{v['oid']}</ID><UID>{uid}</UID><GID>{gid}</GID>"
+        f"<UNAME>{escape(v['user_name'] or '')}</UNAME><GNAME>{gname}</GNAME>"
+        f"<NAME>{escape(v['name'])}</NAME>{_VM_PERMISSIONS}"
+        f"<LAST_POLL>{v['last_poll']}</LAST_POLL><STATE>{state}</STATE>"
+        f"<LCM_STATE>{lcm}</LCM_STATE><PREV_STATE>{state}</PREV_STATE>"
+        f"<PREV_LCM_STATE>{lcm}</PREV_LCM_STATE><RESCHED>0</RESCHED>"
+        f"<STIME>{v['stime']}</STIME><ETIME>{v['etime']}</ETIME>"
+        f"<DEPLOY_ID>{escape(v['deploy_id'])}</DEPLOY_ID>{_monitoring(v)}"
+        f"{v['template_xml'] or '<TEMPLATE/>'}<USER_TEMPLATE/>"
         + (f"<HISTORY_RECORDS>{records}</HISTORY_RECORDS>" if records else "<HISTORY_RECORDS/>")
         + "</VM>"
     )

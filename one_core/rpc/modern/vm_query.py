@@ -58,15 +58,20 @@ def _split(r: tuple[Any, ...]) -> tuple[Row, Row | None]:
 
 def pool(q: PoolQuery) -> list[tuple[Row, Row | None]]:
     """The VMs ``q`` selects, by ascending id, each with its current history record."""
+    sql, params = pool_sql(q)
+    return [_split(r) for r in database.execute_sql(sql, params).fetchall()]
+
+
+def pool_sql(q: PoolQuery) -> tuple[str, tuple[Any, ...]]:
+    """:func:`pool`'s query and its parameters."""
     p = database.param
     conds: list[str] = []
     params: list[Any] = []
     if q.owner is not None:
         conds.append(f"v.uid = {p}")
         params.append(q.owner)
-    if q.state == NOT_DONE:
-        conds.append(f"v.state <> {p}")
-        params.append(int(VmState.DONE))
+    if q.state == NOT_DONE:  # a constant, not a parameter: the partial indexes' term
+        conds.append(f"v.state <> {int(VmState.DONE)}")
     elif q.state >= 0:
         conds.append(f"v.state = {p}")
         params.append(q.state)
@@ -83,7 +88,7 @@ def pool(q: PoolQuery) -> list[tuple[Row, Row | None]]:
     sql = _SELECT + (" WHERE " + " AND ".join(conds) if conds else "") + " ORDER BY v.oid" + tail
     if tail:
         params += [-q.end, max(q.start, 0)]
-    return [_split(r) for r in database.execute_sql(sql, tuple(params)).fetchall()]
+    return sql, tuple(params)
 
 
 def one(vid: int) -> tuple[Row, list[Row]] | None:

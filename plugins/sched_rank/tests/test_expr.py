@@ -265,41 +265,6 @@ def test_lexer_numbers() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "value"),
-    [
-        ("395.5", 395),
-        (" 12abc", 12),
-        ("abc", 0),
-        ("", 0),
-        (None, 0),
-        ("-7", -7),
-        ("+7", 7),
-        ("2147483648", 2147483647),  # libstdc++ since C++11 saturates (one_core.cnum)
-        ("-2147483648", -2147483648),
-    ],
-)
-def test_stream_int(text: str | None, value: int) -> None:
-    assert cnum.stream_int(text) == value
-
-
-@pytest.mark.parametrize(
-    ("text", "value"),
-    [
-        ("1.5", 1.5),
-        ("12abc", 12.0),
-        ("abc", 0.0),
-        (" -2e2x", -200.0),
-        ("0x10", 16.0),
-        ("inf", float("inf")),
-        (".5", 0.5),
-        ("5.", 5.0),
-    ],
-)
-def test_atof(text: str, value: float) -> None:
-    assert cnum.atof(text) == value
-
-
-@pytest.mark.parametrize(
     ("cpu", "memory", "demand"),
     [
         ("1", "512", (100, 524288)),

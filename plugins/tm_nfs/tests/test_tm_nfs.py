@@ -46,6 +46,11 @@ def image(path: Path, size: int = 5000) -> bytes:
     return data
 
 
+def clone(nfs: LoadedDriver, src: str, name: str, size: str | None = None) -> None:
+    """``tm_clone`` for VM 5 of ``src`` to ``node1:<rdir>/<name>``."""
+    nfs.call("tm_clone", vid=5, src=src, dst=f"node1:{rdir()}/{name}", size=size)
+
+
 # ---------------------------------------------------------------------------
 # fix_paths
 # ---------------------------------------------------------------------------
@@ -86,13 +91,7 @@ def test_local_dir_setting() -> None:
 
 def test_clone_copies_under_the_local_mount(nfs: LoadedDriver, tmp_path: Path) -> None:
     data = image(tmp_path / "images" / "base.img")
-    nfs.call(
-        "tm_clone",
-        vid=5,
-        src=f"front:{tmp_path}/images/base.img",
-        dst=f"node1:{rdir()}/disk.0",
-        size="10",
-    )
+    clone(nfs, f"front:{tmp_path}/images/base.img", "disk.0", size="10")
     dst = local(tmp_path) / "disk.0"
     assert dst.read_bytes() == data
     assert dst.stat().st_mode & 0o222 == 0o222
@@ -101,13 +100,7 @@ def test_clone_copies_under_the_local_mount(nfs: LoadedDriver, tmp_path: Path) -
 
 def test_clone_source_under_vm_dir_is_fixed_too(nfs: LoadedDriver, tmp_path: Path) -> None:
     data = image(tmp_path / "var" / "4" / "images" / "disk.0")
-    nfs.call(
-        "tm_clone",
-        vid=5,
-        src=f"node9:{VM_DIR}4/images/disk.0",
-        dst=f"node1:{rdir()}/disk.0",
-        size=None,
-    )
+    clone(nfs, f"node9:{VM_DIR}4/images/disk.0", "disk.0")
     assert (local(tmp_path) / "disk.0").read_bytes() == data
 
 
@@ -190,13 +183,7 @@ def test_metacharacters_in_paths_stay_data(nfs: LoadedDriver, tmp_path: Path, mo
     mark = f"pwned-{uuid.uuid4().hex[:8]}"
     name = f"a; touch {mark} $(touch {mark}b) `touch {mark}c`"
     data = image(tmp_path / "images" / name)
-    nfs.call(
-        "tm_clone",
-        vid=5,
-        src=f"front:{tmp_path}/images/{name}",
-        dst=f"node1:{rdir()}/{name}",
-        size=None,
-    )
+    clone(nfs, f"front:{tmp_path}/images/{name}", name)
     assert (local(tmp_path) / name).read_bytes() == data
     nfs.call("tm_ln", vid=5, src=f"front:/x/{name}", dst=f"node1:{rdir()}/l {name}", size=None)
     nfs.call("tm_delete", vid=5, path=f"node1:{rdir()}/{name}")

@@ -83,30 +83,25 @@ def test_clone_from_the_front_end(world) -> None:
     assert any("Cloning front:" in m for _, m in world.vm_log)
 
 
-def test_clone_between_two_hosts_and_ln_is_a_copy(world) -> None:
-    src = world.root / "n2" / "images" / "base.img"
-    data = image(src)
-    dst = world.root / "n1" / "7" / "images" / "disk.1"
-    world.call("tm_ln", src=f"node2:{src}", dst=f"node1:{dst}", size="512")
-    assert dst.read_bytes() == data
-    assert not dst.is_symlink()
-    assert src.exists()
-
-
-def test_clone_on_the_same_host(world) -> None:
-    src = world.root / "n1" / "base.img"
-    data = image(src)
-    dst = world.root / "n1" / "7" / "images" / "disk.0"
-    world.call("tm_clone", src=f"node1:{src}", dst=f"node1:{dst}", size=None)
-    assert dst.read_bytes() == data
-
-
-def test_clone_to_the_front_end_is_local(world) -> None:
-    src = world.root / "front" / "a.img"
-    data = image(src, 1000)
-    dst = world.root / "front" / "7" / "images" / "disk.0"
-    world.call("tm_clone", src=str(src), dst=f"localhost:{dst}", size=None)
-    assert dst.read_bytes() == data
+@pytest.mark.parametrize(
+    ("hook", "src", "dst", "size"),
+    [
+        # between two hosts, and LN is a copy
+        ("tm_ln", "node2:{root}/n2/images/base.img", "node1:{root}/n1/7/images/disk.1", "512"),
+        # on the same host
+        ("tm_clone", "node1:{root}/n1/base.img", "node1:{root}/n1/7/images/disk.0", None),
+        # to the front-end: local
+        ("tm_clone", "{root}/front/a.img", "localhost:{root}/front/7/images/disk.0", None),
+    ],
+)
+def test_copy_between_locations(world, hook: str, src: str, dst: str, size: str | None) -> None:
+    src, dst = src.format(root=world.root), dst.format(root=world.root)
+    src_path, dst_path = Path(src.rpartition(":")[2]), Path(dst.rpartition(":")[2])
+    data = image(src_path)
+    world.call(hook, src=src, dst=dst, size=size)
+    assert dst_path.read_bytes() == data
+    assert not dst_path.is_symlink()
+    assert src_path.exists()
 
 
 def test_shell_metacharacters_in_the_source_are_never_run(world) -> None:

@@ -5,7 +5,7 @@ SSH layer (``ctx.remote(host)``), as argument lists:
 
 =========  ==============================================================
 deploy     the deployment file written to ``<VM_DIR>/<vid>/images/deployment.<seq>``
-           (:func:`one_driverkit.remote.upload_text`), ``virsh create <file>``;
+           (:func:`one_driverkit.vmm_helpers.upload_deployment`), ``virsh create <file>``;
            the deploy id is the domain name virsh reports (``<DOMAIN_PREFIX><vid>``,
            ``one-<vid>`` by default); every later action uses that deploy id
 shutdown   ``virsh shutdown D``, then ``virsh dominfo D`` every
@@ -25,7 +25,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from one_driverkit import vmm_helpers
-from one_driverkit.remote import upload_text
 from one_driverkit.settings import cached
 
 from one_core.api import DriverError, hookimpl
@@ -75,9 +74,9 @@ def vmm_deploy(
     ctx: DriverContext, vid: int, host: str, deployment_file: str, deployment: str
 ) -> str:
     """Copy the domain XML to the host and ``virsh create`` it; return the domain name."""
-    text = vmm_helpers.deployment_text(deployment_file, deployment)
-    remote_file = vmm_helpers.remote_deployment_path(ctx, vid, deployment_file)
-    upload_text(ctx.remote(host), text, remote_file, timeout=settings(ctx).command_timeout)
+    _, remote_file = vmm_helpers.upload_deployment(
+        ctx, vid, host, deployment_file, deployment, timeout=settings(ctx).command_timeout
+    )
     _, result = _virsh(ctx, host, "create", remote_file)
     name = virsh.created_domain(result.stdout)
     if name is None:

@@ -6,7 +6,7 @@ as argument lists, so no value reaches a shell unquoted:
 
 =========  ==============================================================
 deploy     the configuration written to ``<VM_DIR>/<vid>/images/deployment.<seq>``
-           (:func:`one_driverkit.remote.upload_text`: ``cat`` reading standard input),
+           (:func:`one_driverkit.vmm_helpers.upload_deployment`: ``cat`` reading standard input),
            ``xm create <file>``, then ``xm sched-credit -d <name> -w <credits>``
            from the file's ``#O CPU_CREDITS`` line. The deploy id is the
            ``Started domain X`` of xm; ``xl create`` prints none, so with xl
@@ -29,7 +29,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from one_driverkit import vmm_helpers
-from one_driverkit.remote import upload_text
 
 from one_core.api import DriverError, hookimpl
 from one_vmm_xen import tools, xentop
@@ -82,9 +81,9 @@ def vmm_deploy(
     ctx: DriverContext, vid: int, host: str, deployment_file: str, deployment: str
 ) -> str:
     """Copy the configuration to the host, create the domain, set its CPU weight."""
-    text = vmm_helpers.deployment_text(deployment_file, deployment)
-    remote_file = vmm_helpers.remote_deployment_path(ctx, vid, deployment_file)
-    upload_text(ctx.remote(host), text, remote_file, timeout=settings(ctx).command_timeout)
+    text, remote_file = vmm_helpers.upload_deployment(
+        ctx, vid, host, deployment_file, deployment, timeout=settings(ctx).command_timeout
+    )
     result = _tool(ctx, host, "create", remote_file)
     name = tools.started_domain(result.stdout)
     if name is None and settings(ctx).tool == "xl":

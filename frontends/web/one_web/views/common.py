@@ -1,4 +1,5 @@
-"""What every page shares: the :class:`Ctx` of a request and the :func:`view` decorator.
+"""What every page shares: the :class:`Ctx` of a request, the :func:`view` decorator and
+:func:`live_part`, the endpoint a page polls to refresh one of its parts.
 
 A view is a plain (blocking) function ``view(ctx) -> Response`` run on
 Starlette's thread pool, because it calls oned over XML-RPC. The decorator
@@ -142,6 +143,20 @@ def view(
         return endpoint
 
     return deco
+
+
+def live_part(
+    template: str, load: Callable[[Ctx], dict[str, Any]], *, name: str
+) -> Callable[[Request], Awaitable[Response]]:
+    """The endpoint ``name`` a page polls: ``template`` rendered with the values
+    ``load(ctx)`` returns, which are also what its ETag is computed from (:meth:`Ctx.fragment`)."""
+
+    def live(ctx: Ctx) -> Response:
+        values = load(ctx)
+        return ctx.fragment(template, values, **values)
+
+    live.__name__ = name
+    return view()(live)
 
 
 def _run(func: View, ctx: Ctx, login: bool, admin: bool) -> Response:

@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 
 from one_core.api import HostState, LcmState, VmState
 from one_web import documents
-from one_web.views.common import Ctx, view
+from one_web.views.common import Ctx, live_part, view
 
 ALL = -2
 """``one.vmpool.info`` filter: every VM the caller may see (oneadmin: all; a user: theirs)."""
@@ -63,10 +63,9 @@ def dashboard(ctx: Ctx) -> Response:
     return ctx.render("dashboard.html", s=summary(ctx))
 
 
-@view()
-def dashboard_live(ctx: Ctx) -> Response:
-    data = summary(ctx)
-    return ctx.fragment("parts/dashboard_live.html", data, s=data)
+dashboard_live = live_part(
+    "parts/dashboard_live.html", lambda ctx: {"s": summary(ctx)}, name="dashboard_live"
+)
 
 
 def cloud_series(records: list[dict[str, int]], step: int = 1) -> dict[str, list[int]]:

@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse, Response
 
 from one_web import documents
 from one_web.oned import OneClientError
-from one_web.views.common import Ctx, HttpError, view
+from one_web.views.common import Ctx, HttpError, live_part, view
 from one_web.views.confirm import needs_confirmation
 
 MAX_VMS_SHOWN = 200
@@ -26,10 +26,9 @@ def host_list(ctx: Ctx) -> Response:
     return ctx.render("hosts.html", hosts=_hosts(ctx))
 
 
-@view()
-def host_list_live(ctx: Ctx) -> Response:
-    hosts = _hosts(ctx)
-    return ctx.fragment("parts/hosts_table.html", hosts, hosts=hosts)
+host_list_live = live_part(
+    "parts/hosts_table.html", lambda ctx: {"hosts": _hosts(ctx)}, name="host_list_live"
+)
 
 
 @view()
@@ -62,10 +61,9 @@ def host_detail(ctx: Ctx) -> Response:
     return ctx.render("host.html", host=_host(ctx, ctx.path_int("hid")))
 
 
-@view()
-def host_live(ctx: Ctx) -> Response:
-    host = _host(ctx, ctx.path_int("hid"))
-    return ctx.fragment("parts/host_live.html", host, host=host)
+host_live = live_part(
+    "parts/host_live.html", lambda ctx: {"host": _host(ctx, ctx.path_int("hid"))}, name="host_live"
+)
 
 
 @view()

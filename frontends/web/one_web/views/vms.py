@@ -9,7 +9,7 @@ from starlette.responses import Response
 from one_core.api import VmState
 from one_web import documents
 from one_web.oned import OneClientError
-from one_web.views.common import Ctx, HttpError, view
+from one_web.views.common import Ctx, HttpError, live_part, view
 from one_web.views.confirm import needs_confirmation
 from one_web.views.template_form import allocate_from_form, numbered_lines
 from one_web.views.vm_actions import ACTIONS, MODERN_NAME, available, progress
@@ -46,10 +46,7 @@ def vm_list(ctx: Ctx) -> Response:
     return ctx.render("vms.html", filters=STATE_FILTERS, **_page(ctx))
 
 
-@view()
-def vm_list_live(ctx: Ctx) -> Response:
-    data = _page(ctx)
-    return ctx.fragment("parts/vms_table.html", data, **data)
+vm_list_live = live_part("parts/vms_table.html", _page, name="vm_list_live")
 
 
 def _vm(ctx: Ctx, vid: int) -> dict[str, Any]:

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from one_core.errors import OneError
+from one_core.errors import MessageError
 
 
-class ImageError(OneError):
+class ImageError(MessageError):
     """Base of the repository errors; ``str()`` is the message to show."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class ImageNotFound(ImageError):

@@ -1,0 +1,101 @@
+"""The dispatcher's :class:`~one_core.engine.dispatcher.Store`s: the database, and the
+database plus the memory the engine keeps of it (cached VMs, hosts)."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any
+
+from one_core import db
+from one_core.errors import OneError
+
+if TYPE_CHECKING:
+    from one_core.vm.pool import VMPool
+    from one_core.vm.ports import HostPort
+
+
+class DatabaseStore:
+    """One :func:`one_core.db.writer` transaction per batch (a SAVEPOINT per event);
+    nothing kept in memory."""
+
+    def transaction(self) -> contextlib.AbstractContextManager[Any]:
+        return db.writer()
+
+    def is_transient(self, exc: BaseException) -> bool:
+        return db.is_transient(exc)
+
+    def errors_seen(self) -> int:
+        return db.errors_seen()
+
+    def recover(self) -> None:
+        db.reconnect()
+
+    def begin(self) -> None:
+        return None
+
+    def mark(self) -> Any:
+        return None
+
+    def undo(self, mark: Any, error: BaseException) -> None:
+        return None
+
+    def end(self, committed: bool) -> None:
+        return None
+
+
+class EngineStore(DatabaseStore):
+    """The database plus the engine's memory of it: a rolled-back event's VMs are read
+    again from the database (and the hosts, whose share may be ahead of it)."""
+
+    def __init__(self, pool: VMPool, hosts: HostPort) -> None:
+        self.pool = pool
+        self.hosts = hosts
+        self._touched: set[int] = set()
+        """VMs the events of the current batch got from the pool (before the last mark)."""
+
+    def begin(self) -> None:
+        self._touched = set()
+        self.pool.touched.clear()
+
+    def mark(self) -> None:
+        """Before each event of a batch: what the earlier events touched is kept apart."""
+        self._touched |= self.pool.touched
+        self.pool.touched.clear()
+
+    def undo(self, mark: Any, error: BaseException) -> None:
+        """An event of a batch was rolled back: forget the VMs it touched and, unless it
+        was a refusal (which changes nothing before raising), the hosts."""
+        self.pool.invalidate(self.pool.touched)
+        self._touched |= self.pool.touched
+        self.pool.touched.clear()
+        if not isinstance(error, OneError):
+            self.reload_hosts()
+
+    def end(self, committed: bool) -> None:
+        if not committed:  # rolled back: nothing the batch did in memory may stay
+            self.pool.invalidate(self._touched | self.pool.touched)
+            self.reload_hosts()
+        self._touched = set()
+        self.pool.touched.clear()
+
+    def recover(self) -> None:
+        """A usable connection, and memory read back from the database (every cached VM,
+        every host)."""
+        db.reconnect()
+        self.pool.invalidate()
+        self.reload_hosts(strict=True)
+
+    def reload_hosts(self, *, strict: bool = False) -> None:
+        """Read the hosts back from the database (their share may be ahead of it).
+
+        A database failure here is left to :meth:`recover` (``strict``: raised).
+        """
+        reload = getattr(getattr(self.hosts, "host_pool", None), "reload", None)
+        if reload is None:
+            return
+        try:
+            with db.write_lock:
+                reload()
+        except Exception as exc:
+            if strict or not db.is_transient(exc):
+                raise
