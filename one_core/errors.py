@@ -42,3 +42,9 @@ class DriverLoadError(OneError):
 
 class ConfigError(OneError):
     """oned.conf (or a driver defaults file) is malformed."""
+
+
+class DatabaseFailure(OneError):
+    """An event could not be committed because the database failed (the cause is
+    chained); nothing of it happened. Callers waiting on the event get this, and
+    an API call answers it as a refusal (``[false, "database error, nothing changed: ..."]``)."""

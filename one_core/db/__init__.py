@@ -157,6 +157,22 @@ def is_transient(exc: BaseException | None) -> bool:
     return False
 
 
+def first_failure(exc: BaseException) -> BaseException:
+    """The earliest transient database failure behind ``exc`` (``exc`` itself if none).
+
+    A full disk makes SQLite end the transaction itself, so the ROLLBACK that follows
+    fails with "no transaction is active": the message worth showing is the one it
+    hides ("database or disk is full")."""
+    found, e = exc, exc
+    seen: set[int] = set()
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if _transient_one(e):
+            found = e
+        e = e.__cause__ or e.__context__  # type: ignore[assignment]
+    return found
+
+
 _errors = threading.local()
 
 

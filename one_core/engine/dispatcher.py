@@ -37,6 +37,7 @@ from concurrent.futures import Future
 from typing import Any, Protocol, TypeVar
 
 from one_core.engine.outbox import Mark, Outbox
+from one_core.errors import DatabaseFailure
 
 log = logging.getLogger("one.engine")
 
@@ -61,6 +62,9 @@ class Store(Protocol):
         """Database failures seen on this thread so far; growing during an event fails
         it even if its code caught the error."""
 
+    def first_failure(self, exc: BaseException) -> BaseException:
+        """The failure to name in the callers' message (what a failed rollback hides)."""
+
     def recover(self) -> None:
         """Before events that failed on the database are retried: reconnect and reload
         what memory holds; a transient error here backs off again."""
@@ -76,11 +80,6 @@ class Store(Protocol):
 
     def end(self, committed: bool) -> None:
         """The batch ended (``False``: rolled back, forget what it changed in memory)."""
-
-
-class DatabaseFailure(Exception):
-    """An event could not be committed because the database failed (the cause is
-    chained); nothing of it happened. Callers waiting on the event get this."""
 
 
 class _Retry(Exception):
@@ -347,7 +346,8 @@ class Dispatcher:
                 self._failed(cause)
             failure: BaseException = exc
             if retry:
-                failure = DatabaseFailure(f"database error, nothing changed: {cause}")
+                shown = cause if cause is None else store.first_failure(cause)
+                failure = DatabaseFailure(f"database error, nothing changed: {shown}")
                 failure.__cause__ = cause
             again: list[_Item] = []
             for item in taken:

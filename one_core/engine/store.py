@@ -27,6 +27,9 @@ class DatabaseStore:
     def errors_seen(self) -> int:
         return db.errors_seen()
 
+    def first_failure(self, exc: BaseException) -> BaseException:
+        return db.first_failure(exc)
+
     def recover(self) -> None:
         db.reconnect()
 

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from one_core.engine.dispatcher import DatabaseFailure
+from one_core.errors import DatabaseFailure
 from one_core.pools.user import hash_secret, is_hashed
 
 if TYPE_CHECKING:

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from one_core.errors import DatabaseFailure
 from one_core.rpc.codec import I8, DateTime
 
 if TYPE_CHECKING:
@@ -259,6 +260,13 @@ def dispatch(registry: Registry, core: Core, name: str, params: list[Any]) -> An
         return spec.func(Request(core, registry, args[0]), *args[1:])
     except Fault:
         raise
+    except DatabaseFailure as exc:  # nothing changed (docs/recovery.md): a refusal, not a fault
+        _rem_log.error("%s: %s", name, exc)
+        if registry is REGISTRY:
+            return [False, str(exc)]
+        from one_core.rpc.modern.errors import INTERNAL
+
+        return [False, f"[{name}] {exc}", INTERNAL]
     except Exception as exc:  # xmlrpc-c turned uncaught exceptions into −500
         log.exception("Method %s raised", name)
         raise Fault(FAULT_INTERNAL, MSG_UNEXPECTED + str(exc)) from None

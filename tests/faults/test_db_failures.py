@@ -26,7 +26,7 @@ from one_core import db
 from one_core.db.models import SHARE_FIELDS, HostRow
 from one_core.drivers import DriverSpec, load_drivers_from_specs
 from one_core.engine.core import Engine, EngineConfig
-from one_core.engine.dispatcher import DatabaseFailure
+from one_core.errors import DatabaseFailure
 from one_core.logs import VMLogWriter
 from one_core.pools.host import HostPool
 from one_core.scheduling import SchedulerService

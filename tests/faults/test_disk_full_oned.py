@@ -68,11 +68,14 @@ def _host_counters(oned: TmpfsOned) -> tuple[int, int, int]:
 
 
 def _refused_for_the_full_disk(answer: Any) -> bool:
-    """An allocation refused because the disk is full: the database failed (``database
-    error, nothing changed``) or, should a file write come first, ENOSPC itself."""
-    text = str(answer[2] if answer[0] == "FAULT" else answer[1])
-    causes = ("database error, nothing changed", "No space left on device")
-    return answer[0] is not True and any(cause in text for cause in causes)
+    """An allocation refused (``[false, message]``, never a fault) because the disk is
+    full: the database failed and the message names the full disk (not the failed
+    rollback that followed it) or, should a file write come first, ENOSPC itself."""
+    causes = (
+        "database error, nothing changed: database or disk is full",
+        "No space left on device",
+    )
+    return answer[0] is False and any(cause in str(answer[1]) for cause in causes)
 
 
 def test_oned_disk_full_then_grown(tmp_path: Path) -> None:
