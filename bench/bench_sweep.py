@@ -14,7 +14,13 @@ Two axes, each against a real oned (dummy drivers, ``DEBUG_LEVEL = 1``) over rea
   100 VMs on ``/RPC2/modern`` (``one.vmpool.info(session, -2, 0, -100, -1)``, median of 20),
   oned's RSS and peak (``VmRSS``/``VmHWM``), allocate + deploy → RUNNING (median of 20, polling
   ``one.vm.info``), and the start-up time: SIGTERM, start, until ``one.user.info`` answers
-  (pool load + recovery; the VMs are PENDING, none in a transitional state).
+  (pool load + recovery; the VMs are PENDING, none in a transitional state). Then the same
+  with a tenth of the pool (10,000 of 100,000) in a transitional state: oned stopped, that
+  many PENDING VMs put in BOOT with a deploy id, the action ``DEPLOY`` in flight and a
+  history record on host 0 (a copy of a VM the deploy step ran), straight in the database,
+  as a crash mid-boot leaves them; start-up until the API answers (recovery fires on each,
+  before the port opens), then until all of them are RUNNING again (each one polled
+  through the dummy VMM driver: ``recovered_s``).
 * **hosts** (a fresh oned per size, ``HOST_MONITORING_INTERVAL = 10``): allocate the hosts,
   then the time until every host is MONITORED, minus the interval ("after the interval"),
   and the p99 latency of ``one.user.info`` (raw HTTP, every 10 ms) while that happens.
@@ -30,6 +36,7 @@ import argparse
 import csv
 import http.client
 import os
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -54,7 +61,8 @@ CSV_PATH = BENCH.parent / "docs" / "perf" / "sweep.csv"
 FIELDS = [
     "axis", "vms", "hosts", "load1", "allocate_per_s", "vmpool_info_ms", "vmpool_bytes",
     "first_page_ms", "deploy_running_ms", "rss_mib", "rss_peak_mib", "startup_s",
-    "monitor_after_interval_s", "api_p99_ms",
+    "transitional", "startup_transitional_s", "recovered_s", "monitor_after_interval_s",
+    "api_p99_ms",
 ]  # fmt: skip
 
 
@@ -83,6 +91,65 @@ def startup(one: OnedProcess) -> float:
         except OSError:
             time.sleep(0.02)
     raise RuntimeError("oned did not answer after a restart")
+
+
+TRANSITIONAL_SHARE = 10
+"""One VM in this many is put in a transitional state for the second start-up."""
+RUNNING = b"&lt;STATE&gt;3&lt;/STATE&gt;&lt;LCM_STATE&gt;3&lt;/LCM_STATE&gt;"
+
+
+def hold_in_boot(db: Path, n: int) -> int:
+    """Put ``n`` PENDING VMs in ACTIVE/BOOT with ``DEPLOY`` in flight, in the stopped oned's
+    database (the history record is a RUNNING VM's on host 0); returns how many."""
+    con = sqlite3.connect(db)
+    try:
+        cols = [r[1] for r in con.execute("PRAGMA table_info(history)") if r[1] not in ("vid",)]
+        model = con.execute(
+            "SELECT h.vid FROM history h JOIN vm_pool v ON v.oid = h.vid AND h.seq = v.last_seq"
+            " WHERE v.state = 3 AND v.lcm_state = 3 AND h.hid = 0 LIMIT 1"
+        ).fetchone()
+        assert model is not None, "no RUNNING VM on host 0 to copy a history record from"
+        vids = [
+            r[0]
+            for r in con.execute(
+                "SELECT oid FROM vm_pool WHERE state = 1 ORDER BY oid DESC LIMIT ?", (n,)
+            )
+        ]
+        picked = ", ".join(c if c != "seq" else "0" for c in cols)
+        with con:
+            for vid in vids:
+                con.execute(
+                    f"INSERT INTO history (vid, {', '.join(cols)}) SELECT ?, {picked}"
+                    " FROM history WHERE vid = ? AND seq = (SELECT last_seq FROM vm_pool"
+                    " WHERE oid = ?)",
+                    (vid, model[0], model[0]),
+                )
+            con.executemany(
+                "UPDATE vm_pool SET state = 3, lcm_state = 2, last_seq = 0,"
+                " deploy_id = 'one-' || oid, pending_action = 'DEPLOY' WHERE oid = ?",
+                [(v,) for v in vids],
+            )
+        return len(vids)
+    finally:
+        con.close()
+
+
+def transitional_startup(one: OnedProcess, n: int) -> tuple[int, float, float]:
+    """Stop, hold ``n`` PENDING VMs in BOOT, start: ``(held, seconds until the API answers,
+    seconds until every VM that should run is RUNNING)``."""
+    raw = Http(one.port)
+    listing = encode_call("one.vmpool.info", [one.session, -2])
+    running = raw.post(listing).count(RUNNING)
+    one.stop()
+    held = hold_in_boot(one.var / "one.db", n)
+    up = startup(one)
+    t0 = time.perf_counter() - up
+    raw = Http(one.port)
+    while raw.post(listing).count(RUNNING) < running + held:
+        if time.perf_counter() - t0 > 600:
+            raise RuntimeError("the VMs held in BOOT did not all run again")
+        time.sleep(0.2)
+    return held, up, time.perf_counter() - t0
 
 
 def vm_axis(base: Path, sizes: list[int], rows: list[dict[str, object]]) -> None:
@@ -118,23 +185,28 @@ def vm_axis(base: Path, sizes: list[int], rows: list[dict[str, object]]) -> None
             lat = deploy_latency(one, 20, TEMPLATE)
             have += 20
             dep_ms = statistics.median(lat) * 1000
+            held, up_tr, recovered = transitional_startup(one, size // TRANSITIONAL_SHARE)
             row = {
                 "axis": "vms", "vms": size, "hosts": 10, "load1": round(load, 2),
                 "allocate_per_s": round(rate), "vmpool_info_ms": round(pool_ms, 2),
                 "vmpool_bytes": nbytes, "first_page_ms": round(page_ms, 3),
                 "deploy_running_ms": round(dep_ms, 2), "rss_mib": round(rss, 1),
                 "rss_peak_mib": round(hwm, 1), "startup_s": round(up, 3),
+                "transitional": held, "startup_transitional_s": round(up_tr, 3),
+                "recovered_s": round(recovered, 2),
             }  # fmt: skip
             rows.append(row)
             print(
                 f"{size:>7} VMs (load {load:.2f}): allocate {rate:,.0f}/s, vmpool.info "
                 f"{pool_ms:.1f} ms ({nbytes:,} B), first page {page_ms:.2f} ms, deploy->RUNNING "
-                f"{dep_ms:.1f} ms, RSS {rss:.1f} MiB (peak {hwm:.1f}), start-up {up:.2f} s",
+                f"{dep_ms:.1f} ms, RSS {rss:.1f} MiB (peak {hwm:.1f}), start-up {up:.2f} s; "
+                f"with {held:,} in BOOT {up_tr:.2f} s, all running again after {recovered:.2f} s",
                 flush=True,
             )
             for key, value, unit in (
                 ("allocate", rate, "/s"), ("pool", pool_ms, "ms"), ("page", page_ms, "ms"),
                 ("deploy", dep_ms, "ms"), ("rss", rss, "MiB"), ("startup", up, "s"),
+                ("startup_transitional", up_tr, "s"), ("recovered", recovered, "s"),
             ):  # fmt: skip
                 result(f"sweep.{key}_{size}", value, unit)
     finally:
@@ -151,6 +223,17 @@ def api_latencies(port: int, session: str, stop: threading.Event, out: list[floa
         time.sleep(0.01)
 
 
+def allocate_hosts(one: OnedProcess, size: int) -> Http:
+    """Hosts ``h0`` … with the dummy drivers, over one raw keep-alive connection (returned)."""
+    raw = Http(one.port)
+    for i in range(size):
+        body = encode_call(
+            "one.host.allocate", [one.session, f"h{i}", "im_dummy", "vmm_dummy", "tm_dummy"]
+        )
+        assert b"<boolean>1</boolean>" in raw.post(body)
+    return raw
+
+
 def host_axis(base: Path, sizes: list[int], rows: list[dict[str, object]]) -> None:
     for size in sizes:
         load = load1()
@@ -159,12 +242,7 @@ def host_axis(base: Path, sizes: list[int], rows: list[dict[str, object]]) -> No
             {"HOST_MONITORING_INTERVAL": MONITOR_INTERVAL, "MANAGER_TIMER": 1, "DEBUG_LEVEL": 1},
         ).start()
         try:
-            raw = Http(one.port)
-            for i in range(size):
-                body = encode_call(
-                    "one.host.allocate", [one.session, f"h{i}", "im_dummy", "vmm_dummy", "tm_dummy"]
-                )
-                assert b"<boolean>1</boolean>" in raw.post(body)
+            raw = allocate_hosts(one, size)
             t_end = time.perf_counter()
             stop, lat = threading.Event(), []  # type: ignore[var-annotated]
             probe = threading.Thread(

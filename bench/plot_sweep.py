@@ -25,6 +25,8 @@ VM_PANELS = [
     ("deploy_running_ms", "allocate + deploy -> RUNNING (ms)", None),
     ("rss_mib", "oned RSS (MiB)", None),
     ("startup_s", "start-up until the API answers (s)", 5.0),
+    ("startup_transitional_s", "same, a tenth of the VMs in BOOT (s)", 5.0),
+    ("recovered_s", "start until those VMs run again (s)", None),
 ]
 HOST_PANELS = [
     ("monitor_after_interval_s", "all hosts MONITORED, after the interval (s)", 60.0),
@@ -43,7 +45,9 @@ def _draw(rows: list[dict[str, str]], x: str, panels: list, title: str, out: Pat
     nrows = (len(panels) + cols - 1) // cols
     fig, grid = plt.subplots(nrows, cols, figsize=(4.6 * cols, 3.4 * nrows), squeeze=False)
     xs = [float(r[x]) for r in rows]
-    for ax, (key, label, goal) in zip(grid.flat, panels, strict=True):
+    for ax in grid.flat[len(panels) :]:
+        ax.set_visible(False)
+    for ax, (key, label, goal) in zip(grid.flat, panels, strict=False):
         pts = [(xv, float(r[key]), r["load1"]) for xv, r in zip(xs, rows, strict=True) if r[key]]
         if pts:
             ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-")
@@ -75,7 +79,7 @@ def plot(path: Path) -> list[Path]:
                 vms,
                 "vms",
                 VM_PANELS,
-                "oned with N PENDING VMs (10 dummy hosts)",
+                "oned with N VMs, PENDING but the 20 per size deployed (10 dummy hosts)",
                 path.with_name("sweep-vms.png"),
             )  # fmt: skip
         )

@@ -518,6 +518,9 @@ def main(argv: list[str] | None = None) -> int:
         print(list_installed())
         return 0
 
+    from one_core.daemon.malloc import tune_malloc
+
+    tune_malloc()  # big listing buffers go back to the system (docs/decisions.md)
     locs = Locations.from_env()
     daemon: Daemon | None = None
     try:

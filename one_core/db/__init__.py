@@ -223,10 +223,19 @@ def reconnect() -> None:
 
 SQLITE_CACHE_KIB = 512
 """Default SQLite page cache of each connection (KiB; ``DB = [ CACHE_SIZE = ... ]``)."""
+SQLITE_HEAP_KIB = 1024
+"""Default soft limit of SQLite's memory in the whole process (KiB; ``DB = [ HEAP_LIMIT =
+... ]``): over it, the page caches of the connections (one per RPC thread) give pages back
+instead of growing — each fills with the ``vm_pool`` table a listing scans otherwise (+2
+MiB of oned's RSS with 4 clients, measured; docs/decisions.md). A soft limit: a query's
+memory is never refused."""
 
 
 def _sqlite(
-    path: str, busy_timeout: int = 10000, cache_kib: int = SQLITE_CACHE_KIB
+    path: str,
+    busy_timeout: int = 10000,
+    cache_kib: int = SQLITE_CACHE_KIB,
+    heap_kib: int = SQLITE_HEAP_KIB,
 ) -> peewee.SqliteDatabase:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     return peewee.SqliteDatabase(
@@ -237,6 +246,9 @@ def _sqlite(
             "foreign_keys": 1,
             "busy_timeout": busy_timeout,
             "cache_size": -cache_kib,  # negative: KiB (SQLite's default is 2,000 KiB)
+            # one limit for the whole process: the page caches of all connections shrink
+            # when SQLite's memory (with a listing's aggregate) is over it
+            "soft_heap_limit": heap_kib * 1024,
         },
         check_same_thread=False,
     )
@@ -259,7 +271,8 @@ def make_database(opts: Mapping[str, Any] | None, var_dir: str = ".") -> peewee.
     ``postgresql``); SQLite: ``path`` (default ``<var_dir>/one.db``);
     ``busy_timeout`` (milliseconds a write waits for another process's lock, default
     10000); ``cache_size`` (KiB of page cache per connection, default
-    :data:`SQLITE_CACHE_KIB`); PostgreSQL: ``host``, ``port``, ``user``, ``password``, ``name``.
+    :data:`SQLITE_CACHE_KIB`); ``heap_limit`` (KiB, soft limit of SQLite's memory in the
+    process, default :data:`SQLITE_HEAP_KIB`); PostgreSQL: ``host``, ``port``, ``user``, ``password``, ``name``.
     """
     o = {str(k).lower(): v for k, v in (opts or {}).items()}
     backend = backend_of(o)
@@ -273,7 +286,10 @@ def make_database(opts: Mapping[str, Any] | None, var_dir: str = ".") -> peewee.
     cache_kib = int(o.get("cache_size") or SQLITE_CACHE_KIB)
     if cache_kib < 1:
         raise ValueError(f"DB CACHE_SIZE must be at least 1 (KiB), not {cache_kib}")
-    return _sqlite(path, int(o.get("busy_timeout") or 10000), cache_kib)
+    heap_kib = int(o.get("heap_limit") or SQLITE_HEAP_KIB)
+    if heap_kib < 1:
+        raise ValueError(f"DB HEAP_LIMIT must be at least 1 (KiB), not {heap_kib}")
+    return _sqlite(path, int(o.get("busy_timeout") or 10000), cache_kib, heap_kib)
 
 
 def connect(

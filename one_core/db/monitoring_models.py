@@ -13,13 +13,13 @@ Columns are the host share after the monitoring: what the probe reported
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import peewee
 
 from one_core.db import register_models
-from one_core.db.base import BaseModel
+from one_core.db.base import BaseModel, database
 
 DEFAULT_RETENTION = 86400
 """Seconds of history kept when oned.conf has no ``MONITORING_HISTORY``."""
@@ -73,13 +73,41 @@ def record(hid: int, when: int, share: Mapping[str, int], retention: int) -> Non
     The caller holds the database writer (:func:`one_core.db.writer`). ``retention``
     0 (or less) stores nothing.
     """
-    if retention <= 0:
+    record_many([(hid, share)], when, retention)
+
+
+CHUNK = 80
+"""Rows per INSERT / hosts per DELETE statement (well under SQLite's 999 parameters)."""
+
+
+def record_many(shares: Sequence[tuple[int, Mapping[str, int]]], when: int, retention: int) -> None:
+    """:func:`record` of many hosts monitored at the same ``when``: a few statements of
+    up to :data:`CHUNK` hosts each instead of two per host."""
+    if retention <= 0 or not shares:
         return
-    row = {f: int(share.get(f, 0)) for f in HISTORY_FIELDS}
-    HostMonitoringRow.insert(hid=hid, last_mon_time=when, **row).execute()
-    HostMonitoringRow.delete().where(
-        (HostMonitoringRow.hid == hid) & (HostMonitoringRow.last_mon_time < when - retention)
-    ).execute()
+    p, qc = database.obj.param, database.obj.quote
+
+    def q(name: str) -> str:
+        return f"{qc[0]}{name}{qc[1]}"
+
+    table = q(HostMonitoringRow._meta.table_name)
+    cols = ("hid", "last_mon_time", *HISTORY_FIELDS)
+    one_row = f"({', '.join(p for _ in cols)})"
+    for start in range(0, len(shares), CHUNK):
+        part = shares[start : start + CHUNK]
+        values: list[int] = []
+        for hid, share in part:
+            values += (hid, when, *[int(share.get(f, 0)) for f in HISTORY_FIELDS])
+        database.execute_sql(
+            f"INSERT INTO {table} ({', '.join(q(c) for c in cols)}) VALUES "
+            + ", ".join(one_row for _ in part),
+            values,
+        )
+        database.execute_sql(
+            f"DELETE FROM {table} WHERE {q('last_mon_time')} < {p} "
+            f"AND {q('hid')} IN ({', '.join(p for _ in part)})",
+            [when - retention, *[hid for hid, _ in part]],
+        )
 
 
 def forget(hid: int) -> None:

@@ -3,8 +3,9 @@
 * :mod:`.dispatcher` — the event loop (commands, driver results, timers), one
   transaction per batch of events;
 * :mod:`.outbox` — what the events cause outside the database (driver calls, vm.log
-  lines, after-commit work), released after their commit; :mod:`.store` — the
-  dispatcher's transactions and the memory forgotten on a rollback;
+  lines, after-commit work), released after their commit; :mod:`.linewriter` — the
+  thread writing those vm.log lines; :mod:`.store` — the dispatcher's transactions
+  (a SAVEPOINT per event) and the memory forgotten on a rollback;
 * :mod:`.executor` — driver calls on a bounded pool, one at a time per VM, their
   deadlines kept by one watchdog thread (:mod:`one_core.deadlines`);
 * :mod:`.work` — timers and blocking work of host monitoring, the scheduler and hooks

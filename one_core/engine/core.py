@@ -100,7 +100,9 @@ class Engine:
         vm.log lines, after-commit work), released after their commit; the pool's, so
         its lease releases and hooks are held with the rest."""
         self.vm_log = EventVMLog(vm_log or VMLogWriter(cfg.var_dir), self.outbox)
-        """vm.log lines of a dispatcher batch are written after its commit, by VM."""
+        """vm.log lines of a dispatcher batch are written after its commit, by VM, on
+        the outbox's line writer thread (the batch's driver calls start after them)."""
+        self.outbox.write_in_background()
         if pool.vm_log is None:
             pool.vm_log = self.vm_log
         self.store = EngineStore(pool, hosts)
@@ -155,12 +157,14 @@ class Engine:
         self.wait_idle(timeout)
         self.executor.shutdown(wait=False)
         self.dispatcher.stop()
+        self.outbox.stop_lines()
         self._started = False
 
     def wait_idle(self, timeout: float | None = 30.0) -> bool:
-        """Block until no event is queued and no driver call is in flight."""
+        """Block until no event is queued, no driver call is in flight and every
+        committed vm.log line is written."""
         if not self.dispatcher.running:
-            return self.executor.wait_idle(timeout)
+            return self.executor.wait_idle(timeout) and self.outbox.flush_lines(timeout)
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -170,7 +174,8 @@ class Engine:
             if not self.dispatcher.wait_idle(left):
                 return False
             if self.executor.idle and self.dispatcher.idle:
-                return True
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                return self.outbox.flush_lines(left)
 
     # -- requests (any thread) --------------------------------------------------
     def allocate(self, uid: int, text: str, on_hold: bool = False) -> int:

@@ -4,7 +4,8 @@ Group commit: the events already queued when the dispatcher picks one up run as 
 batch (at most :attr:`Dispatcher.batch_size` events or :attr:`Dispatcher.batch_window`
 seconds) inside one transaction of the dispatcher's :class:`Store`; each event runs in a
 nested one (a SAVEPOINT), so a failing event rolls back alone and the others commit.
-Callers of :meth:`Dispatcher.call` get their result once the batch committed.
+Callers of :meth:`Dispatcher.call` get their result once the batch committed (and its
+vm.log lines are written: :meth:`Outbox.after_lines <one_core.engine.outbox.Outbox.after_lines>`).
 
 Commit, then issue: what the events cause outside the database (driver calls, vm.log
 lines, after-commit work) is appended to the dispatcher's
@@ -53,7 +54,10 @@ class Store(Protocol):
     the memory kept of it (the engine: :class:`one_core.engine.store.EngineStore`)."""
 
     def transaction(self) -> contextlib.AbstractContextManager[Any]:
-        """Entered around each batch and, nested, around each event in it."""
+        """Entered around each batch (and a lone event or timer)."""
+
+    def savepoint(self) -> contextlib.AbstractContextManager[Any]:
+        """Entered, inside the batch's transaction, around each event of it."""
 
     def is_transient(self, exc: BaseException) -> bool:
         """Whether ``exc`` is a database failure to retry (locked, disk full...)."""
@@ -80,6 +84,12 @@ class Store(Protocol):
 
     def end(self, committed: bool) -> None:
         """The batch ended (``False``: rolled back, forget what it changed in memory)."""
+
+
+def _answer(answers: list[tuple[Future[Any], Any]]) -> None:
+    """Hand a committed batch's callers their results."""
+    for future, value in answers:
+        future.set_result(value)
 
 
 class _Retry(Exception):
@@ -283,7 +293,7 @@ class Dispatcher:
                         self._failed(None)
             elif future.set_running_or_notify_cancel():
                 try:
-                    future.set_result(self._execute(fn, args))
+                    self.outbox.after_lines(future.set_result, self._execute(fn, args))
                 except BaseException as exc:  # handed to the caller
                     if self._transient(exc):
                         self._failed(exc)
@@ -374,8 +384,8 @@ class Dispatcher:
             except Exception:
                 log.exception("dispatcher store end failed")
             outbox.close(ok)
-            for future, value in answers:
-                future.set_result(value)
+            if answers:  # once the batch's vm.log lines are written
+                outbox.after_lines(_answer, answers)
             self.batches += 1
             self.batched_events += ran
             self._done(len(taken))
@@ -395,7 +405,7 @@ class Dispatcher:
         mark: Mark = self.outbox.mark()
         errors = store.errors_seen()
         try:
-            with store.transaction():
+            with store.savepoint():
                 result = fn(*args)
             if store.errors_seen() != errors:  # caught by the event's code: fail it all the same
                 raise _Retry(None)

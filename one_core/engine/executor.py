@@ -62,6 +62,9 @@ Key = int | tuple[str, int]
 DEFAULT_PER_HOST = 4
 """Driver calls in flight for one host (oned.conf ``DRIVER_HOST_THREADS``)."""
 
+LINES_WAIT = 30.0
+"""Longest a driver call waits for the vm.log lines that announce it (a hung disk)."""
+
 
 @dataclass
 class TaskInfo:
@@ -84,6 +87,8 @@ class _Task:
     fn: Callable[[], Any]
     on_done: Done | None
     info: TaskInfo = field(default_factory=TaskInfo)
+    lines: int = 0
+    """Ticket of the vm.log lines released before the task (written before it starts)."""
 
 
 def _action_of(label: str) -> tuple[str, str]:
@@ -171,8 +176,10 @@ class DriverExecutor:
     def issue(self, calls: list[Any]) -> None:
         """The event that submitted ``calls`` committed: start them, in order."""
         go: list[_Task] = []
+        ticket = self.dispatcher.outbox.ticket
         with self._lock:
             for task in calls:
+                task.lines = ticket
                 if self._admit(task):
                     go.append(task)
         for task in go:
@@ -216,6 +223,7 @@ class DriverExecutor:
             self._start(task)
 
     def _start(self, task: _Task) -> None:
+        task.lines = self.dispatcher.outbox.ticket
         with self._lock:
             go = self._admit(task)
         if go:
@@ -326,6 +334,9 @@ class DriverExecutor:
         if self.gate is not None and not self.gate():  # HA fencing (one_core.ha.fence)
             # not issued: the next leader's recovery re-issues it
             return True, self._finish(task, inline=True)
+        if task.lines and not self.dispatcher.outbox.wait_lines(task.lines, LINES_WAIT):
+            log.error("vm.log lines before %s of %s not written after %g s: calling it",
+                      task.label, task.vid, LINES_WAIT)  # fmt: skip
         result: Any = None
         error: DriverError | None = None
         timeout = task.info.timeout

@@ -16,6 +16,11 @@ The dispatcher, which owns the outbox, opens it before a batch of events, takes 
 calls are issued and the after-commit work runs, in that order; rolled back, they are
 dropped and the rollback callbacks run. Outside an event nothing is held: driver calls
 start and after-commit work runs at once.
+
+With a :class:`~one_core.engine.linewriter.LineWriter` (:meth:`Outbox.write_in_background`,
+the engine's), the lines are queued to its thread instead of written on the dispatcher;
+the calls are issued with the lines' ticket (:attr:`Outbox.ticket`) and wait for it
+(:meth:`Outbox.wait_lines`) before they start.
 """
 
 from __future__ import annotations
@@ -26,10 +31,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-log = logging.getLogger("one.engine")
+from one_core.engine.linewriter import Line, LineWriter, VMLog, write_lines
 
-VMLog = Callable[[int, str, str, str], None]
-"""``(vid, module, level letter, message)`` → the VM's ``vm.log``."""
+__all__ = ["CallSink", "Mark", "Outbox", "VMLog"]
+
+log = logging.getLogger("one.engine")
 
 
 class CallSink(Protocol):
@@ -65,7 +71,8 @@ class Outbox:
         self._calls: list[tuple[CallSink, Any]] = []
         self._after: list[_Fn] = []
         self._rollback: list[_Fn] = []
-        self._lines: list[tuple[VMLog, int, str, str, str]] = []
+        self._lines: list[Line] = []
+        self._writer: LineWriter | None = None
 
     # -- appending (the code an event runs) ----------------------------------------
     @property
@@ -107,6 +114,41 @@ class Outbox:
             return False
         self._lines.append((write, vid, module, level, message))
         return True
+
+    # -- the lines' thread -----------------------------------------------------------
+    def write_in_background(self, writer: LineWriter | None = None) -> LineWriter:
+        """From now on, committed lines are written by ``writer`` (default: a new one)."""
+        self._writer = writer if writer is not None else LineWriter()
+        return self._writer
+
+    @property
+    def ticket(self) -> int:
+        """The ticket of every line released so far (0: lines are written at once)."""
+        return self._writer.ticket if self._writer is not None else 0
+
+    def wait_lines(self, ticket: int, timeout: float | None = None) -> bool:
+        """Block until the lines released up to ``ticket`` are written (a driver call
+        issued with it, before it starts)."""
+        if self._writer is None or not ticket:
+            return True
+        return self._writer.wait(ticket, timeout)
+
+    def after_lines(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` once the lines released so far are written (answers to the
+        callers of a batch); now if there are none waiting."""
+        if self._writer is None:
+            fn(*args)
+        else:
+            self._writer.then(fn, *args)
+
+    def flush_lines(self, timeout: float | None = None) -> bool:
+        """Block until the lines released so far are written."""
+        return self._writer.flush(timeout) if self._writer is not None else True
+
+    def stop_lines(self) -> None:
+        """Write the lines still queued; later ones are written at once."""
+        if self._writer is not None:
+            self._writer.stop()
 
     # -- the dispatcher's side -------------------------------------------------------
     def open(self) -> None:
@@ -176,22 +218,9 @@ class Outbox:
         for sink, group in self._by_sink(calls).values():
             sink.drop(group)
 
-    @staticmethod
-    def _write(lines: list[tuple[VMLog, int, str, str, str]]) -> None:
-        """Each VM's lines together and in order: one write when the writer can
-        (``write_many(vid, [(module, level, message), ...])``), else line by line."""
-        if not lines:
-            return
-        by_vm: dict[tuple[int, int], tuple[VMLog, list[tuple[str, str, str]]]] = {}
-        for write, vid, module, level, message in lines:
-            by_vm.setdefault((id(write), vid), (write, []))[1].append((module, level, message))
-        for (_, vid), (write, entries) in by_vm.items():
-            try:
-                many = getattr(write, "write_many", None)
-                if many is not None:
-                    many(vid, entries)
-                else:
-                    for module, level, message in entries:
-                        write(vid, module, level, message)
-            except Exception:
-                log.exception("cannot write vm.log of VM %s", vid)
+    def _write(self, lines: list[Line]) -> None:
+        """Committed lines: queued to the writer thread, or written here (by VM)."""
+        if self._writer is not None:
+            self._writer.put(lines)
+        else:
+            write_lines(lines)

@@ -4,6 +4,7 @@ database plus the memory the engine keeps of it (cached VMs, hosts)."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from one_core import db
@@ -14,12 +15,40 @@ if TYPE_CHECKING:
     from one_core.vm.ports import HostPort
 
 
+_SAVEPOINT = '"one_event"'
+
+
+@contextlib.contextmanager
+def event_savepoint() -> Iterator[None]:
+    """One event of a batch in a SAVEPOINT of the batch's transaction: the statements
+    peewee's nested ``atomic()`` runs (rolled back to on failure, released otherwise),
+    without its objects and uuid name per savepoint. Savepoints nest by name, so a
+    failed event's one, not released, is simply committed empty with the batch."""
+    from one_core.db.base import database
+
+    execute = database.execute_sql
+    execute(f"SAVEPOINT {_SAVEPOINT}")
+    try:
+        yield
+    except BaseException:
+        execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+        raise
+    try:
+        execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+    except BaseException:
+        execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+        raise
+
+
 class DatabaseStore:
     """One :func:`one_core.db.writer` transaction per batch (a SAVEPOINT per event);
     nothing kept in memory."""
 
     def transaction(self) -> contextlib.AbstractContextManager[Any]:
         return db.writer()
+
+    def savepoint(self) -> contextlib.AbstractContextManager[Any]:
+        return event_savepoint()
 
     def is_transient(self, exc: BaseException) -> bool:
         return db.is_transient(exc)

@@ -10,7 +10,8 @@ __all__ = ["EventVMLog", "VMLog"]
 class EventVMLog:
     """Wraps a vm.log writer: a line written by a dispatcher event goes into the
     dispatcher's :class:`~one_core.engine.outbox.Outbox` and is written once the event
-    committed (each VM's lines of a batch together, so its ``vm.log`` is opened once);
+    committed (each VM's lines of a batch together, so its ``vm.log`` is opened once; by
+    the engine's :class:`~one_core.engine.linewriter.LineWriter` thread);
     the lines of an event rolled back to be retried are dropped (the attempt that
     commits writes them), those of an event that failed for good are kept. Lines from
     other threads (drivers, hooks) are written at once.

@@ -23,7 +23,7 @@ from one_core.rpc.codec import (
     LimitError,
     RequestError,
     encode_fault,
-    encode_response,
+    encode_response_parts,
     parse_call,
 )
 from one_core.rpc.registry import (
@@ -104,39 +104,52 @@ class RpcApp:
             return self._error(start_response, 400)
         if length < 1:
             return self._error(start_response, 400)
+        out: list[bytes | memoryview]
         if length > self.max_body:
-            out = encode_fault(
-                FAULT_LIMIT,
-                f"Request of {length} bytes exceeds the limit of {self.max_body} bytes",
-            )
+            out = [
+                encode_fault(
+                    FAULT_LIMIT,
+                    f"Request of {length} bytes exceeds the limit of {self.max_body} bytes",
+                )
+            ]
         else:
-            out = self.handle(environ["wsgi.input"].read(length), registry)
+            out = self.handle_parts(environ["wsgi.input"].read(length), registry)
+        size = sum(len(part) for part in out)
         start_response(
             "200 OK",
-            [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(out)))],
+            [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(size))],
         )
-        return [out]
+        return out  # type: ignore[return-value]  # bytes-like parts, written as they are
 
     def handle(self, body: bytes, registry: Registry | None = None) -> bytes:
         """One XML-RPC request body → response body (never raises); ``registry``: the
         dialect's (default: the 1.4 one)."""
+        return b"".join(self.handle_parts(body, registry))
+
+    def handle_parts(
+        self, body: bytes, registry: Registry | None = None
+    ) -> list[bytes | memoryview]:
+        """:meth:`handle`, the response in the parts it is sent in (a large listing is
+        never joined into one buffer: :func:`~one_core.rpc.codec.encode_response_parts`)."""
         try:
             name, params = parse_call(body)
         except LimitError as exc:
-            return encode_fault(FAULT_LIMIT, str(exc))
+            return [encode_fault(FAULT_LIMIT, str(exc))]
         except RequestError as exc:
-            return encode_fault(FAULT_PARSE, str(exc))
+            return [encode_fault(FAULT_PARSE, str(exc))]
         refuse = self.refuse
         why = refuse(name) if refuse is not None else None
         if why is not None:
-            return encode_response(self._refusal(name, why, registry))
+            return encode_response_parts(self._refusal(name, why, registry))
         try:
-            return encode_response(dispatch(registry or self.registry, self.core, name, params))
+            return encode_response_parts(
+                dispatch(registry or self.registry, self.core, name, params)
+            )
         except Fault as f:
-            return encode_fault(f.code, f.message)
+            return [encode_fault(f.code, f.message)]
         except Exception as exc:  # e.g. a value that cannot be encoded: still an answer
             log.exception("Call %s failed", name)
-            return encode_fault(FAULT_INTERNAL, f"Internal error: {type(exc).__name__}")
+            return [encode_fault(FAULT_INTERNAL, f"Internal error: {type(exc).__name__}")]
 
     def _refusal(self, name: str, why: str, registry: Registry | None) -> list[Any]:
         """``[false, why]`` on the 1.4 wire; ``[false, "[name] why", ACTION]`` in the modern one."""

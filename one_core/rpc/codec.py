@@ -256,11 +256,12 @@ _RESPONSE_HEAD = HEAD + "<methodResponse>\r\n<params>\r\n<param>"
 _RESPONSE_TAIL = "</param>\r\n</params>\r\n</methodResponse>\r\n"
 
 
-def encode_response(value: Any) -> bytes:
-    """A ``<methodResponse>`` carrying ``value``.
+def encode_response_parts(value: Any) -> list[bytes | memoryview]:
+    """A ``<methodResponse>`` carrying ``value``, in parts to be sent one after the other.
 
     An answer array holding :class:`EscapedBytes` (``[True, document]``) is assembled
-    as bytes: the document is copied once, into the response, never decoded.
+    from the document's own parts, never decoded nor joined (a large listing is never
+    one buffer: :mod:`one_core.rpc.httpd` writes the parts); any other answer is one part.
     """
     if type(value) is list and any(type(v) is EscapedBytes for v in value):
         chunks: list[bytes | memoryview] = [(_RESPONSE_HEAD + "<value><array><data>\r\n").encode()]
@@ -270,8 +271,14 @@ def encode_response(value: Any) -> bytes:
             else:
                 chunks.append((encode_value(v) + "\r\n").encode())
         chunks.append(("</data></array></value>" + _RESPONSE_TAIL).encode())
-        return b"".join(chunks)
-    return (_RESPONSE_HEAD + encode_value(value) + _RESPONSE_TAIL).encode("utf-8")
+        return chunks
+    return [(_RESPONSE_HEAD + encode_value(value) + _RESPONSE_TAIL).encode("utf-8")]
+
+
+def encode_response(value: Any) -> bytes:
+    """A ``<methodResponse>`` carrying ``value`` (:func:`encode_response_parts`, joined)."""
+    parts = encode_response_parts(value)
+    return parts[0] if len(parts) == 1 and type(parts[0]) is bytes else b"".join(parts)
 
 
 def encode_fault(code: int, message: str) -> bytes:

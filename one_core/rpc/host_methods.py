@@ -59,4 +59,4 @@ def host_enable(rq: Request, hid: int, enable: bool) -> list[Any]:
 def hostpool_info(rq: Request) -> list[Any]:
     if rq.authenticate() == -1:
         return rq.fail("User not authenticated, RequestManagerHostPoolInfo aborted.")
-    return ok(rq.core.hosts.pool_xml())
+    return ok(rq.core.hosts.pool_escaped())

@@ -23,19 +23,57 @@ its own reused database connection). What it guarantees against hostile clients:
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import io
 import logging
 import socket
 import ssl
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import uvicorn
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from one_core.rpc.codec import encode_fault
+def _uvicorn_without_cli() -> None:
+    """Let ``import uvicorn.<part>`` skip the package's ``__init__`` until a name of it is used.
+
+    uvicorn's ``__init__`` imports ``uvicorn.main``, its command line: click and the
+    multiprocessing supervisors, 2.5 MiB of an idle oned that uses neither (issue 15).
+    The package is put in ``sys.modules`` created from its spec but not run; the first
+    attribute looked up on it that it lacks (``uvicorn.run``, ``uvicorn.main``, … in
+    any other code of the process) runs the real ``__init__`` then, so nothing else sees
+    a difference.
+    """
+    if "uvicorn" in sys.modules:
+        return
+    spec = importlib.util.find_spec("uvicorn")
+    if spec is None or spec.loader is None or spec.submodule_search_locations is None:
+        return  # not installed as a package: the import below fails as it would have
+    package = importlib.util.module_from_spec(spec)
+    loader = spec.loader
+
+    def __getattr__(name: str) -> Any:  # PEP 562: only names the package lacks get here
+        if name.startswith("__") or "__getattr__" not in package.__dict__:
+            raise AttributeError(name)
+        del package.__dict__["__getattr__"]
+        loader.exec_module(package)
+        return getattr(package, name)
+
+    package.__dict__["__getattr__"] = __getattr__
+    sys.modules["uvicorn"] = package
+
+
+_uvicorn_without_cli()
+
+from uvicorn.config import Config  # noqa: E402 - after _uvicorn_without_cli
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol  # noqa: E402
+from uvicorn.server import Server  # noqa: E402
+
+from one_core.rpc.codec import encode_fault  # noqa: E402
+
+if "__getattr__" in vars(sys.modules["uvicorn"]):  # not run yet: the names its own modules
+    vars(sys.modules["uvicorn"]).update(Config=Config, Server=Server)  # import from it
 
 log = logging.getLogger("one.ReM")
 
@@ -171,19 +209,21 @@ class WsgiBridge:
                 raise  # the server is shutting down
             log.error("Call took more than %.0f s; answered with a fault", self.call_timeout)
             status, out_headers = 200, [(b"content-type", b"text/xml; charset=utf-8")]
-            payload = encode_fault(FAULT_TIMEOUT, "Request timed out")
+            payload = [encode_fault(FAULT_TIMEOUT, "Request timed out")]
             close = True
         finally:
             timer.cancel()
         if status >= 400:
             close = True
         out_headers = [h for h in out_headers if h[0].lower() != b"content-length"]
-        out_headers.append((b"content-length", str(len(payload)).encode()))
+        out_headers.append((b"content-length", str(sum(len(p) for p in payload)).encode()))
         out_headers.append((b"server", self.server_name))
         if close:
             out_headers.append((b"connection", b"close"))
         await send({"type": "http.response.start", "status": status, "headers": out_headers})
-        await send({"type": "http.response.body", "body": payload})
+        last = len(payload) - 1
+        for i, part in enumerate(payload):  # a listing's parts: never joined (docs/decisions.md)
+            await send({"type": "http.response.body", "body": part, "more_body": i < last})
 
 
 def _expire(future: asyncio.Future[Any], expired: list[bool]) -> None:
@@ -195,7 +235,8 @@ def _expire(future: asyncio.Future[Any], expired: list[bool]) -> None:
 
 def _run_wsgi(
     wsgi: Callable[..., Any], environ: dict[str, Any]
-) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+) -> tuple[int, list[tuple[bytes, bytes]], list[bytes]]:
+    """Run the WSGI app; ``(status, headers, the body in the parts the app returned)``."""
     status: list[str] = []
     headers: list[tuple[bytes, bytes]] = []
 
@@ -204,10 +245,10 @@ def _run_wsgi(
         headers[:] = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in hdrs]
 
     try:
-        payload = b"".join(wsgi(environ, start_response))
+        payload = [part for part in wsgi(environ, start_response) if part] or [b""]
     except Exception:
         log.exception("HTTP request failed")
-        return 500, [(b"content-type", b"text/plain")], b"500 Internal Server Error\n"
+        return 500, [(b"content-type", b"text/plain")], [b"500 Internal Server Error\n"]
     return int(status[0].split(" ", 1)[0]), headers, payload
 
 
@@ -249,7 +290,7 @@ class UvicornHTTPServer:
             call_timeout=call_timeout,
         )
         protocol = type("_Protocol", (_DeadlineProtocol,), {"request_timeout": request_timeout})
-        config = uvicorn.Config(
+        config = Config(
             self.bridge,
             http=protocol,
             limit_concurrency=max_connections,
@@ -258,7 +299,7 @@ class UvicornHTTPServer:
             ssl_cert_reqs=ssl.CERT_NONE,
             **UVICORN_SETTINGS,
         )
-        self.server = uvicorn.Server(config)
+        self.server = Server(config)
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:

@@ -4,11 +4,11 @@ Each VM's ``<VM>…</VM>`` entry of the listing is rendered when the VM is writt
 stored in its ``vm_pool`` row (``pool_xml``, same statement, same transaction), already
 escaped as it goes on the wire: XML-escaped values (:func:`one_core.vm.xml.escape`) in a
 document that is then XML-RPC-escaped (:func:`one_core.rpc.codec.escape`). A listing
-concatenates the stored entries in the database (``group_concat`` on SQLite,
-``string_agg`` on PostgreSQL) and the codec copies the bytes into the response as they
-are (:class:`~one_core.rpc.codec.EscapedBytes`, never decoded): the same bytes as
-rendering every row, without rendering or escaping anything per call, and nothing
-rendered again after a restart.
+reads the stored entries in id order as bytes, joined a few hundred at a time into the
+parts of the answer, which go to the socket as they are
+(:class:`~one_core.rpc.codec.EscapedBytes`, never decoded nor joined into one buffer):
+the same bytes as rendering every row, without rendering or escaping anything per call,
+and nothing rendered again after a restart.
 
 What an entry shows and who rewrites it:
 
@@ -171,6 +171,10 @@ def _sql_wire(expr: str) -> str:
 
 _sql_cache: dict[tuple[bool, bool], str] = {}
 
+ROWS_PER_PART = 1024
+"""Entries joined into one part of the answer (≈ 230 KB): the document is never one
+buffer, neither in the database nor in oned (docs/decisions.md, "Listing in parts")."""
+
 
 def _document_sql(postgres: bool, by_owner: bool) -> str:
     """The listing query: the VMs in id order, DONE left out, each stored entry as is or,
@@ -190,29 +194,24 @@ def _document_sql(postgres: bool, by_owner: bool) -> str:
         where = f"v.state <> 6{f' AND v.uid = {database.param}' if by_owner else ''}"
         pool = "FROM vm_pool v LEFT JOIN user_pool u ON u.oid = v.uid"
         # as bytes: the driver hands them over without decoding the text
-        if postgres:
-            sql = (
-                f"SELECT convert_to(string_agg({value}, '' ORDER BY v.oid), 'UTF8')"
-                f" {pool} WHERE {where}"
-            )
-        else:
-            # the subquery's ORDER BY is kept: SQLite runs a subquery with ORDER BY under
-            # an aggregate as a co-routine (it is never flattened into it), in oid order
-            sql = (
-                f"SELECT CAST(group_concat(x, '') AS BLOB) FROM (SELECT {value} AS x {pool}"
-                f" WHERE {where} ORDER BY v.oid)"
-            )
+        as_bytes = f"convert_to({value}, 'UTF8')" if postgres else f"CAST({value} AS BLOB)"
+        sql = f"SELECT {as_bytes} {pool} WHERE {where} ORDER BY v.oid"
         _sql_cache[(postgres, by_owner)] = sql
     return sql
 
 
 def document(uid_filter: int | None) -> EscapedBytes:
     """``one.vmpool.info``'s document (``uid_filter``: one owner's VMs), UTF-8, escaped
-    for the XML-RPC ``<string>`` it goes into."""
+    for the XML-RPC ``<string>`` it goes into, in parts of :data:`ROWS_PER_PART` entries
+    (one statement: one consistent read)."""
     postgres = isinstance(database.obj, peewee.PostgresqlDatabase)
     params = () if uid_filter is None else (uid_filter,)
-    row = database.execute_sql(_document_sql(postgres, uid_filter is not None), params).fetchone()
-    return EscapedBytes(b"&lt;VM_POOL&gt;", row[0] or b"", b"&lt;/VM_POOL&gt;")
+    cursor = database.execute_sql(_document_sql(postgres, uid_filter is not None), params)
+    parts: list[bytes] = [b"&lt;VM_POOL&gt;"]
+    while rows := cursor.fetchmany(ROWS_PER_PART):
+        parts.append(b"".join([r[0] for r in rows]))
+    parts.append(b"&lt;/VM_POOL&gt;")
+    return EscapedBytes(*parts)
 
 
 def unescape(text: str) -> str:

@@ -449,7 +449,7 @@ class VMPool:
     def insert_history(self, vm: VirtualMachine, record: History) -> None:
         """Append ``record`` as the VM's current record and write it with the row's ``last_seq``."""
         vm.add_history(record)
-        with db.writer():
+        with self._one_write():
             self._write_history(record)
             self.write(vm)
 

@@ -9,13 +9,14 @@ import time
 import pytest
 
 from one_core import db
+from one_core.db import monitoring_models
 from one_core.engine.dispatcher import Dispatcher
 from one_core.engine.executor import DriverExecutor
 from one_core.engine.store import DatabaseStore
 from one_core.engine.work import Work
 from one_core.errors import DriverError
-from one_core.im_manager import InformationManager
-from one_core.pools.host import HostPool
+from one_core.im_manager import MIN_PER_STEP, STEP, InformationManager
+from one_core.pools.host import HostPool, monitor_attrs
 from one_core.vm.states import HostState
 
 S = "oneadmin:" + hashlib.sha1(b"onepass").hexdigest()
@@ -190,6 +191,48 @@ def test_one_probe_in_flight_per_host_and_1000_hosts_per_tick(hosts, work):
     assert len(drv.calls) == 1000 and drv.max_concurrent_per_host == 1
     assert all(h.state == HostState.MONITORED for h in hosts.hosts())
     im.stop()
+
+
+def test_due_hosts_start_in_slices_and_all_get_monitored(hosts, work):
+    """300 due hosts, interval 60 s: a slice is max(10, 300 × 2 × 0.05 / 60) = 10 hosts;
+    the tick starts one slice, the steps every 0.05 s start the rest."""
+    drv = FakeDriver()
+    for i in range(300):
+        hosts.allocate(f"h{i}", "im", "v", "t")
+    im = manager(work, hosts, FakeDrivers(im=drv), 60)
+    assert im.slice() == MIN_PER_STEP == 10
+    now = time.time() + 61
+    t0 = time.monotonic()
+    assert im.tick(now) == 10
+    assert im.tick(now) == 10  # queued hosts are not queued twice: the next slice
+    assert wait_for(lambda: all(h.state == HostState.MONITORED for h in hosts.hosts()), 30)
+    # 280 hosts in slices of 10, one per 0.05 s step: not in one burst
+    assert time.monotonic() - t0 >= 27 * STEP
+    assert sorted(hid for hid, _ in drv.calls) == list(range(300))
+    assert drv.max_concurrent_per_host == 1
+    im.stop()
+    # the answers were written in few events: each host has one history row
+    assert work.dispatcher.wait_idle(10)
+    rows = monitoring_models.samples()
+    assert sorted(r.hid for r in rows) == list(range(300))
+
+
+def test_monitor_results_writes_many_and_names_missing(hosts):
+    a = hosts.allocate("a", "im", "v", "t")
+    b = hosts.allocate("b", "im", "v", "t")
+    hosts.enable(b, False)
+    missing = hosts.monitor_results(
+        {a: monitor_attrs({"totalcpu": 400, "Net": {"rx": 1}}), b: None, 99: None}, now=42
+    )
+    assert missing == [99]
+    ha, hb = hosts.get(a), hosts.get(b)
+    assert (ha.state, ha.last_mon_time, ha.share["max_cpu"]) == (HostState.MONITORED, 42, 400)
+    assert ha.template == {"TOTALCPU": "400", "NET": {"RX": "1"}}
+    assert "<NET><RX>1</RX></NET><TOTALCPU>400</TOTALCPU>" in ha.info_xml
+    assert (hb.state, hb.last_mon_time) == (HostState.DISABLED, 42)  # failure keeps DISABLED
+    again = HostPool()
+    assert again.get(a).template == ha.template and again.get(b).last_mon_time == 42
+    assert [(r.hid, r.time) for r in monitoring_models.samples()] == [(a, 42)]
 
 
 def test_disable_while_probe_in_flight_keeps_disabled(hosts, work):
