@@ -146,9 +146,9 @@ class Engine:
         self._started = True
         self.dispatcher.start()
         if recover:
-            from one_core.engine.recovery import recover as run_recovery
+            from one_core.engine.recovery import recover_in_chunks
 
-            self.dispatcher.call(run_recovery, self, timeout=None)
+            self.dispatcher.post(recover_in_chunks, self)  # the first event: before any call
         if timers:
             self.dispatcher.every(self.cfg.manager_timer, self.vmm.timer)
 

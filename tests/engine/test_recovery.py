@@ -210,3 +210,30 @@ def test_recovered_capacity_is_consistent(env):
     assert env.share(env.node1)["running_vms"] == 0
     assert env.share(env.node2)["running_vms"] == 1
     assert env.vm(a).previous.reason == Reason.USER
+
+
+def test_recovery_runs_in_chunks_with_events_in_between(env, monkeypatch):
+    """Start-up recovery is one event per chunk of VMs, each queueing the next: an event
+    posted meanwhile (an API call) runs after the current chunk, not after all of them."""
+    from one_core.engine import recovery
+
+    vids = [env.running_vm() for _ in range(3)]
+    chunks: list[list[int]] = []
+    real = recovery.recover
+
+    def recording(engine, ids=None):
+        chunks.append(list(ids or []))
+        return real(engine, ids)
+
+    monkeypatch.setattr(recovery, "recover", recording)
+    seen_by_api_call: list[int] = []
+
+    def start_recovery_then_an_api_call():
+        recovery.recover_in_chunks(env.engine, 1)
+        env.engine.dispatcher.post(lambda: seen_by_api_call.append(len(chunks)))
+
+    env.on_dispatcher(start_recovery_then_an_api_call)
+    env.settle()
+    assert chunks == [[vid] for vid in vids]
+    assert seen_by_api_call == [1]
+    assert all(env.states(vid) == ("ACTIVE", "RUNNING") for vid in vids)
