@@ -12,6 +12,19 @@ from one_core.testing.oned import OnedProcess
 VM_TEMPLATE = 'NAME = "f"\nMEMORY = 64\nCPU = 1\n'
 
 
+def scheduled_sqlite_sections(delay_deploy: int) -> str:
+    """oned.conf driver sections of the database-fault reproductions: dummy drivers whose
+    deploy takes ``delay_deploy`` seconds, the in-daemon scheduler every second, SQLite
+    with a 200 ms busy timeout (so a held lock or a full disk shows at once)."""
+    return f"""
+IM_MAD = [ name = "im_dummy", driver = "dummy" ]
+VM_MAD = [ name = "vmm_dummy", driver = "dummy", type = "xml", DELAY_DEPLOY = "{delay_deploy}" ]
+TM_MAD = [ name = "tm_dummy", driver = "dummy" ]
+SCHED  = [ name = "rank", mode = "internal", interval = 1 ]
+DB     = [ BACKEND = "sqlite", BUSY_TIMEOUT = "200" ]
+"""
+
+
 def request_bytes(body: bytes, keep_alive: bool = True) -> bytes:
     """A complete ``POST /RPC2`` HTTP/1.1 request carrying ``body``."""
     conn = "" if keep_alive else "Connection: close\r\n"

@@ -34,6 +34,7 @@ from one_core.testing.databases import parametrize_databases
 from one_core.vm.pool import VMPool
 from one_core.vm.ports import PoolHosts
 from one_core.vm.states import LcmState, VmState
+from tests.faults.helpers import scheduled_sqlite_sections, vm_state, wait_for
 
 pytest_generate_tests = parametrize_databases
 
@@ -352,21 +353,13 @@ def test_failure_episode_is_logged_once_with_its_cause(
 
 # -- the issue's reproduction against a real oned --------------------------------------
 
-LOCKED_SECTIONS = """
-IM_MAD = [ name = "im_dummy", driver = "dummy" ]
-VM_MAD = [ name = "vmm_dummy", driver = "dummy", type = "xml", DELAY_DEPLOY = "5" ]
-TM_MAD = [ name = "tm_dummy", driver = "dummy" ]
-SCHED  = [ name = "rank", mode = "internal", interval = 1 ]
-DB     = [ BACKEND = "sqlite", BUSY_TIMEOUT = "200" ]
-"""
+LOCKED_SECTIONS = scheduled_sqlite_sections(delay_deploy=5)
 
 
 @pytest.mark.one_db("sqlite")
 def test_oned_vms_in_boot_survive_an_exclusive_lock(oned_factory: Any, db_backend: str) -> None:
     """Issue 17 case 3: 10 VMs in BOOT while another process holds ``BEGIN EXCLUSIVE``
     longer than the busy timeout; all reach RUNNING and shut down once it is released."""
-    from tests.faults.helpers import vm_state, wait_for
-
     active, done, boot, running = 3, 6, 2, 3
     oned = oned_factory(sections=LOCKED_SECTIONS, HOST_MONITORING_INTERVAL=1)
     assert oned.call("one.host.allocate", oned.session, "h", "im_dummy", "vmm_dummy", "tm_dummy")[0]

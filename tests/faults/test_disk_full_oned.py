@@ -26,16 +26,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from tests.faults.helpers import vm_state, wait_for
+from tests.faults.helpers import scheduled_sqlite_sections, vm_state, wait_for
 from tests.faults.tmpfs import TmpfsOned
 
-SECTIONS = """
-IM_MAD = [ name = "im_dummy", driver = "dummy" ]
-VM_MAD = [ name = "vmm_dummy", driver = "dummy", type = "xml", DELAY_DEPLOY = "1" ]
-TM_MAD = [ name = "tm_dummy", driver = "dummy" ]
-SCHED  = [ name = "rank", mode = "internal", interval = 1 ]
-DB     = [ BACKEND = "sqlite", BUSY_TIMEOUT = "200" ]
-"""
+SECTIONS = scheduled_sqlite_sections(delay_deploy=1)
 VM = 'NAME = "f"\nCPU = 0.01\nMEMORY = 1\nDESCRIPTION = "' + "x" * 2000 + '"\n'
 """A VM with a 2 KB template: the database grows quickly; 800 fit on the dummy host."""
 
