@@ -57,6 +57,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from one_core.dbclient import backend_of
 from one_core.errors import ConfigError
 from one_core.template import Template, TemplateSyntaxError
 from one_core.template.parser import parse_into
@@ -430,9 +431,7 @@ class OnedConfig:
     def _db(self) -> dict[str, Any]:
         sections = self._vectors("DB")
         opts: dict[str, Any] = {k.lower(): v for k, v in (sections[0] if sections else {}).items()}
-        backend = str(opts.get("backend") or "sqlite").strip().lower()
-        if backend in ("postgres", "pgsql"):
-            backend = "postgresql"
+        backend = backend_of(opts)  # one rule for the spellings (oned reads it early too)
         if backend not in ("sqlite", "postgresql"):
             self._fail("DB", f"unknown backend {backend!r} (use sqlite or postgresql)")
         opts["backend"] = backend

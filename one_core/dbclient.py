@@ -33,7 +33,7 @@ def backend_of(opts: Mapping[str, Any] | None) -> str:
     """``"sqlite"`` or ``"postgresql"`` for oned.conf's ``DB`` section (keys in any case);
     any other name is returned as given (lower case) for the caller to refuse."""
     o = {str(k).lower(): v for k, v in (opts or {}).items()}
-    backend = str(o.get("backend") or "sqlite").lower()
+    backend = str(o.get("backend") or "sqlite").strip().lower()
     return "postgresql" if backend in POSTGRESQL_NAMES else backend
 
 
