@@ -168,10 +168,10 @@ class EventHub:
     @staticmethod
     def _visible(session: Session, vid: int) -> bool:
         """Whether the client's own OpenNebula user sees the VM (SASL logins differ)."""
-        if session.domains is None:
+        if session.user_domains is None:
             return False
         try:
-            session.domains.oned.info(vid)
+            session.user_domains.oned.info(vid)
             return True
         except LibvirtError:
             return False

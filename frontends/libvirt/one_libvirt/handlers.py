@@ -15,8 +15,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from one_libvirt.domains import Domains, Vm
+from one_libvirt.errors import LibvirtError
 from one_libvirt.protocol import (
     AuthType,
+    ErrCode,
+    ErrDomain,
     Proc,
     WireDomain,
 )
@@ -35,8 +38,9 @@ URI = "one:///"
 class Session:
     """Per-connection state."""
 
-    domains: Domains | None
-    """None until a SASL login supplies the OpenNebula user."""
+    user_domains: Domains | None
+    """The domains as the connection's OpenNebula user; None until a SASL login supplies
+    the user (read them through :attr:`domains`)."""
     secure: bool = False
     login: Callable[[str, str], Domains] | None = None
     """Set when the connection must authenticate with SASL PLAIN (user, password → Domains)."""
@@ -50,6 +54,24 @@ class Session:
     """virDomainEventID values this client registered for."""
     send_message: Callable[[int, bytes], bool] | None = None
     """Sends a MESSAGE packet (an event) of the given procedure to this client."""
+
+    @property
+    def authenticated(self) -> bool:
+        """Whether the connection acts as an OpenNebula user (SASL login done, or not needed)."""
+        return self.user_domains is not None
+
+    @property
+    def domains(self) -> Domains:
+        """The user's domains, for every procedure outside :data:`AUTH_PROCS` (``dispatch``
+        refuses those before authentication, with this same error)."""
+        if self.user_domains is None:
+            raise authentication_required()
+        return self.user_domains
+
+
+def authentication_required() -> LibvirtError:
+    """The error of a call that needs an OpenNebula user before the SASL login."""
+    return LibvirtError(ErrCode.AUTH_FAILED, "authentication required", ErrDomain.RPC)
 
 
 Handler = Callable[[Session, Unpacker], bytes]

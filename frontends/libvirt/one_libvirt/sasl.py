@@ -52,7 +52,7 @@ def _login(s: Session, data: bytes) -> bytes:
         domains.oned.pool()
     except LibvirtError as exc:
         raise LibvirtError(ErrCode.AUTH_FAILED, f"authentication failed: {exc}") from None
-    s.domains = domains
+    s.user_domains = domains
     return _ret(True)
 
 

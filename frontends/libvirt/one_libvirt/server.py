@@ -18,6 +18,7 @@ import struct
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from one_libvirt import (  # noqa: F401  (register their procedures)
     domain_calls,
@@ -30,7 +31,13 @@ from one_libvirt import (  # noqa: F401  (register their procedures)
 from one_libvirt.domains import Domains
 from one_libvirt.errors import LibvirtError
 from one_libvirt.events import EventHub
-from one_libvirt.handlers import AUTH_PROCS, BEFORE_OPEN, HANDLERS, Session
+from one_libvirt.handlers import (
+    AUTH_PROCS,
+    BEFORE_OPEN,
+    HANDLERS,
+    Session,
+    authentication_required,
+)
 from one_libvirt.procnames import api_name
 from one_libvirt.protocol import (
     HEADER_SIZE,
@@ -53,6 +60,9 @@ log = logging.getLogger("one_libvirt")
 
 HEADER_WAIT = 2.0
 """Seconds to wait for the header of an oversized packet before closing."""
+
+ServerT = TypeVar("ServerT", bound=socketserver.BaseServer)
+"""Any listener; :meth:`Servers.add` gives back the one it got, with its own type."""
 
 SessionFactory = Callable[[bool], Session]
 """Builds the state of a new connection; the argument is "the transport is local (UNIX)"."""
@@ -89,8 +99,8 @@ def dispatch(session: Session, header: Header, payload: bytes) -> tuple[Status, 
     try:
         if handler is None:
             raise no_support(header.proc)
-        if session.domains is None and header.proc not in AUTH_PROCS:
-            raise LibvirtError(ErrCode.AUTH_FAILED, "authentication required", ErrDomain.RPC)
+        if not session.authenticated and header.proc not in AUTH_PROCS:
+            raise authentication_required()
         if not session.opened and header.proc not in BEFORE_OPEN:
             raise LibvirtError(ErrCode.RPC, "connection not open", ErrDomain.RPC)
         return Status.OK, handler(session, Unpacker(payload))
@@ -190,7 +200,9 @@ class ConnectionHandler(socketserver.BaseRequestHandler):
             return False
 
 
-class _ServerMixin:
+class _ServerMixin(socketserver.BaseServer):
+    """What both listeners add to a ``socketserver`` server (the handler's ``self.server``)."""
+
     session_factory: SessionFactory
     local: bool
     max_message: int
@@ -227,6 +239,7 @@ class UnixServer(_ServerMixin, socketserver.ThreadingMixIn, socketserver.UnixStr
     ):
         self.session_factory = session_factory
         self.max_message = max_message
+        self.path = path  # the socket file Servers.shutdown removes
         p = Path(path)
         if p.is_socket():
             p.unlink()
@@ -254,7 +267,7 @@ def session_factory_for(
 
     def factory(local: bool) -> Session:
         if login is not None and local:
-            return Session(domains=None, secure=True, login=login, events=hub)
+            return Session(user_domains=None, secure=True, login=login, events=hub)
         domains = make_domains()
 
         def open_check() -> None:
@@ -264,7 +277,7 @@ def session_factory_for(
                 raise LibvirtError(ErrCode.AUTH_FAILED, f"authentication failed: {exc}") from None
 
         return Session(
-            domains=domains,
+            user_domains=domains,
             secure=local,
             open_check=open_check if check else None,
             events=hub,
@@ -280,7 +293,7 @@ class Servers:
         self.servers: list[socketserver.BaseServer] = []
         self.threads: list[threading.Thread] = []
 
-    def add(self, server: socketserver.BaseServer) -> socketserver.BaseServer:
+    def add(self, server: ServerT) -> ServerT:
         self.servers.append(server)
         t = threading.Thread(
             target=server.serve_forever,
@@ -298,4 +311,4 @@ class Servers:
             server.server_close()
             if isinstance(server, UnixServer):
                 with contextlib.suppress(OSError):
-                    os.unlink(server.server_address)  # type: ignore[arg-type]
+                    os.unlink(server.path)

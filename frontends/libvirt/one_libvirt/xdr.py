@@ -7,6 +7,7 @@ allocated, so a hostile packet raises :class:`XdrError`, never a MemoryError.
 
 from __future__ import annotations
 
+import builtins  # ``builtins.int``: inside Packer/Unpacker, ``int`` names their int method
 import struct
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -39,32 +40,32 @@ class Packer:
             raise XdrError(f"{kind} out of range: {value}") from None
         return self
 
-    def int(self, value: int) -> Packer:
+    def int(self, value: builtins.int) -> Packer:
         return self._integer(">i", "int", value)
 
-    def uint(self, value: int) -> Packer:
+    def uint(self, value: builtins.int) -> Packer:
         return self._integer(">I", "unsigned int", value)
 
-    def hyper(self, value: int) -> Packer:
+    def hyper(self, value: builtins.int) -> Packer:
         return self._integer(">q", "hyper", value)
 
-    def uhyper(self, value: int) -> Packer:
+    def uhyper(self, value: builtins.int) -> Packer:
         return self._integer(">Q", "unsigned hyper", value)
 
-    def fixed_opaque(self, data: bytes, size: int) -> Packer:
+    def fixed_opaque(self, data: bytes, size: builtins.int) -> Packer:
         if len(data) != size:
             raise XdrError(f"fixed opaque needs {size} bytes, got {len(data)}")
         self._parts.append(data + b"\0" * _pad(size))
         return self
 
-    def opaque(self, data: bytes, maximum: int = STRING_MAX) -> Packer:
+    def opaque(self, data: bytes, maximum: builtins.int = STRING_MAX) -> Packer:
         if len(data) > maximum:
             raise XdrError(f"opaque of {len(data)} bytes exceeds {maximum}")
         self.uint(len(data))
         self._parts.append(data + b"\0" * _pad(len(data)))
         return self
 
-    def char_array(self, data: bytes, maximum: int) -> Packer:
+    def char_array(self, data: bytes, maximum: builtins.int) -> Packer:
         """rpcgen's ``char x<N>``: a length, then each char as a 4-byte int."""
         if len(data) > maximum:
             raise XdrError(f"char array of {len(data)} exceeds {maximum}")
@@ -72,10 +73,10 @@ class Packer:
         self._parts.append(b"".join(struct.pack(">i", b - 256 if b > 127 else b) for b in data))
         return self
 
-    def string(self, text: str, maximum: int = STRING_MAX) -> Packer:
+    def string(self, text: str, maximum: builtins.int = STRING_MAX) -> Packer:
         return self.opaque(text.encode("utf-8"), maximum)
 
-    def optional_string(self, text: str | None, maximum: int = STRING_MAX) -> Packer:
+    def optional_string(self, text: str | None, maximum: builtins.int = STRING_MAX) -> Packer:
         """``remote_string``: a pointer (bool) then the string."""
         if text is None:
             return self.int(0)
@@ -111,16 +112,16 @@ class Unpacker:
         self._pos += n
         return chunk
 
-    def int(self) -> int:
+    def int(self) -> builtins.int:
         return struct.unpack(">i", self._take(4))[0]
 
-    def uint(self) -> int:
+    def uint(self) -> builtins.int:
         return struct.unpack(">I", self._take(4))[0]
 
-    def hyper(self) -> int:
+    def hyper(self) -> builtins.int:
         return struct.unpack(">q", self._take(8))[0]
 
-    def uhyper(self) -> int:
+    def uhyper(self) -> builtins.int:
         return struct.unpack(">Q", self._take(8))[0]
 
     def bool(self) -> bool:
@@ -129,18 +130,18 @@ class Unpacker:
             raise XdrError(f"bad boolean {value}")
         return bool(value)
 
-    def fixed_opaque(self, size: int) -> bytes:
+    def fixed_opaque(self, size: builtins.int) -> bytes:
         data = self._take(size)
         self._take(_pad(size))
         return data
 
-    def opaque(self, maximum: int = STRING_MAX) -> bytes:
+    def opaque(self, maximum: builtins.int = STRING_MAX) -> bytes:
         n = self.uint()
         if n > maximum:
             raise XdrError(f"length {n} exceeds the limit {maximum}")
         return self.fixed_opaque(n)
 
-    def char_array(self, maximum: int) -> bytes:
+    def char_array(self, maximum: builtins.int) -> bytes:
         """rpcgen's ``char x<N>``: a length, then each char as a 4-byte int."""
         n = self.array_length(maximum)
         values = struct.unpack(f">{n}i", self._take(4 * n))
@@ -148,17 +149,17 @@ class Unpacker:
             raise XdrError("char array element out of range")
         return bytes(v & 0xFF for v in values)
 
-    def string(self, maximum: int = STRING_MAX) -> str:
+    def string(self, maximum: builtins.int = STRING_MAX) -> str:
         data = self.opaque(maximum)
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise XdrError(f"string is not UTF-8: {exc}") from None
 
-    def optional_string(self, maximum: int = STRING_MAX) -> str | None:
+    def optional_string(self, maximum: builtins.int = STRING_MAX) -> str | None:
         return self.string(maximum) if self.bool() else None
 
-    def array_length(self, maximum: int) -> int:
+    def array_length(self, maximum: builtins.int) -> builtins.int:
         """Length prefix of a variable-length array, checked against ``maximum``."""
         n = self.uint()
         if n > maximum:

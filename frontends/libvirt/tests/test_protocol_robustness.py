@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 from one_libvirt.domains import Domains
+from one_libvirt.errors import LibvirtError
+from one_libvirt.handlers import Session
 from one_libvirt.oned import ClientOned
 from one_libvirt.protocol import (
     KEEPALIVE_PROGRAM,
@@ -355,6 +357,16 @@ def test_sasl_plain_exchange(libvirtd_sasl: Daemon) -> None:
     c.open()
     header, body = c.call(Proc.CONNECT_NUM_OF_DOMAINS)  # oned answers as the logged-in user
     assert header.status == Status.OK and Unpacker(body).int() == 0
+
+
+def test_session_domains_before_the_login_is_the_dispatch_error() -> None:
+    """A handler reaching ``Session.domains`` before the SASL login gets the error the
+    dispatcher sends for such calls (the dispatcher refuses them first)."""
+    session = Session(user_domains=None)
+    assert not session.authenticated
+    with pytest.raises(LibvirtError) as err:
+        session.domains.all()
+    assert (err.value.code, err.value.message) == (ErrCode.AUTH_FAILED, "authentication required")
 
 
 def test_sasl_is_not_offered_on_tcp(libvirtd_sasl: Daemon) -> None:

@@ -57,7 +57,7 @@ def element(tag: str, value: object) -> str:
     return f"<{tag}>{esc(value)}</{tag}>"
 
 
-def empty(tag: str, attrs: list[tuple[str, object]]) -> str:
+def empty(tag: str, attrs: Iterable[tuple[str, object]]) -> str:
     inner = " ".join(f'{k}="{esc(v)}"' for k, v in attrs)
     return f"<{tag} {inner}/>" if inner else f"<{tag}/>"
 
