@@ -12,7 +12,8 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from typing import TextIO
+
+from one_core.vm.paths import APPEND, open_creating_dir, write_fd
 
 LEVEL_LETTERS = {"E": logging.ERROR, "W": logging.WARNING, "I": logging.INFO, "D": logging.DEBUG}
 """1.4's level letters and the :mod:`logging` level of each."""
@@ -53,92 +54,63 @@ class VMLogWriter:
     """Appends lines to ``<var_dir>/<vid>/vm.log``, creating the directory.
 
     Thread-safe. The files of the ``max_open`` most recently written VMs stay
-    open (each line is flushed at once, so readers see it as before); a file
-    whose directory was deleted meanwhile (link count 0) is reopened, so a
-    deleted VM directory is simply re-created (1.4 behaved the same).
+    open (raw descriptors opened ``O_APPEND``: a line is in the file when the call
+    returns, readers see it as before); a file whose directory was deleted meanwhile
+    (link count 0) is reopened, so a deleted VM directory is simply re-created (1.4
+    behaved the same). A write to an open file is an ``fstat`` and a ``write``; to
+    another, an ``open`` and a ``write`` (and a ``close`` when it leaves the open ones).
     """
 
     def __init__(self, var_dir: str, max_open: int = 64):
         self.var_dir = var_dir
         self.max_open = max(1, max_open)
         self._lock = threading.Lock()
-        self._open: OrderedDict[int, TextIO] = OrderedDict()
+        self._open: OrderedDict[int, int] = OrderedDict()
+        """vid → open descriptor of its vm.log, least recently written first."""
 
     def path(self, vid: int) -> str:
         return os.path.join(self.var_dir, str(vid), "vm.log")
 
-    def _handle(self, vid: int) -> TextIO:
-        fh = self._open.get(vid)
-        if fh is not None:
+    def _fd(self, vid: int) -> int:
+        """The open descriptor of VM ``vid``'s vm.log (opened if needed); lock held."""
+        fd = self._open.get(vid)
+        if fd is not None:
             try:
-                if os.fstat(fh.fileno()).st_nlink > 0:
+                if os.fstat(fd).st_nlink > 0:
                     self._open.move_to_end(vid)
-                    return fh
+                    return fd
             except OSError:
                 pass
             self._drop(vid)
-        path = self.path(vid)
-        try:  # the directory usually exists: one open() instead of mkdir + open
-            fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 - kept open on purpose
-        except FileNotFoundError:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            fh = open(path, "a", encoding="utf-8")  # noqa: SIM115
-        self._open[vid] = fh
+        fd = open_creating_dir(self.path(vid), APPEND)
+        self._open[vid] = fd
         while len(self._open) > self.max_open:
             self._drop(next(iter(self._open)))
-        return fh
+        return fd
 
     def _drop(self, vid: int) -> None:
-        fh = self._open.pop(vid, None)
-        if fh is not None:
+        fd = self._open.pop(vid, None)
+        if fd is not None:
             with contextlib.suppress(OSError):
-                fh.close()
+                os.close(fd)
 
     def __call__(self, vid: int, module: str, level: str, message: str) -> None:
-        line = format_line(module, level, message)
-        with self._lock:
-            fh = self._handle(vid)
-            try:
-                fh.write(line)
-                fh.flush()
-            except (OSError, ValueError):
-                self._drop(vid)
-                raise
+        self._append(vid, format_line(module, level, message))
 
     def write_many(self, vid: int, entries: list[tuple[str, str, str]]) -> None:
-        """Append ``(module, level, message)`` lines to one VM's log in one write.
-
-        A VM whose file is not among the open ones is appended to with one
-        ``open``/``write``/``close`` of the raw file, without taking a place among the
-        open files (a burst of events over more VMs than ``max_open`` would otherwise
-        reopen each file as a text stream every time).
-        """
+        """Append ``(module, level, message)`` lines to one VM's log in one write."""
         text = "".join(format_line(module, level, message) for module, level, message in entries)
-        with self._lock:
-            fh = self._open.get(vid)
-            if fh is not None:
-                try:
-                    if os.fstat(fh.fileno()).st_nlink > 0:
-                        self._open.move_to_end(vid)
-                        fh.write(text)
-                        fh.flush()
-                        return
-                except (OSError, ValueError):
-                    pass
-                self._drop(vid)
+        self._append(vid, text)
+
+    def _append(self, vid: int, text: str) -> None:
         data = text.encode("utf-8")
-        path = self.path(vid)
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
-        try:
-            fd = os.open(path, flags, 0o666)
-        except FileNotFoundError:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            fd = os.open(path, flags, 0o666)
-        try:
-            while data:
-                data = data[os.write(fd, data) :]
-        finally:
-            os.close(fd)
+        with self._lock:
+            fd = self._fd(vid)
+            try:
+                write_fd(fd, data)
+            except OSError:
+                self._drop(vid)
+                raise
 
     def close(self) -> None:
         """Close every open file (they are reopened on the next line)."""

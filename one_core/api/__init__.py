@@ -29,6 +29,8 @@ errors             :class:`DriverError`, :class:`ContextError`
 deadlines          :func:`on_expiry` (``on_expiry(proc.kill)``: killed if the call times out)
 records            :class:`VMRecord` (what VMM/TM hooks get), :func:`remote_images_dir`
                    (``<VM_DIR>/<vid>/images`` on a host)
+local files        :func:`write_local` (a front-end file in one open/write/close,
+                   its directory made when missing)
 placement          :class:`PendingVM`, :class:`HostSnapshot`, :class:`Placement`
                    (the ``sched`` role)
 templates          :class:`Template`, :class:`TemplateSyntaxError`
@@ -61,7 +63,7 @@ from one_core.placement import HostSnapshot, PendingVM, Placement
 from one_core.records import VMRecord
 from one_core.rpc.codec import safe_fromstring
 from one_core.template import Template, TemplateSyntaxError
-from one_core.vm.paths import remote_images_dir
+from one_core.vm.paths import remote_images_dir, write_local
 from one_core.vm.states import HostState, LcmState, VmState, short_status
 from one_core.vm_context import ContextError, context_files, write_context_sh
 
@@ -79,6 +81,7 @@ __all__ = [
     # records and placement
     "VMRecord",
     "remote_images_dir",
+    "write_local",
     "PendingVM",
     "HostSnapshot",
     "Placement",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +12,7 @@ from one_core.engine.executor import record_info
 from one_core.engine.transitions import Event
 from one_core.errors import DriverError
 from one_core.vm.model import History, VirtualMachine, host_of
+from one_core.vm.paths import write_local
 from one_core.vm.states import IGNORE_REPLIES, LcmState, VmState
 
 if TYPE_CHECKING:
@@ -150,9 +150,7 @@ class VMManager:
             else:
                 text = snap.template.to_xml()
             path = snap.paths(var_dir).deployment_file
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(text)
+            write_local(path, text)
             deploy_id = driver.call(
                 "vmm_deploy", vid=snap.oid, host=rec.host, deployment_file=path, deployment=text
             )

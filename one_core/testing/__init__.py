@@ -12,6 +12,7 @@ PostgreSQL), ``sshd``, ``libvirt_guest``, ``moto_url``/``ec2``,
 * :mod:`.drivers` — a driver from a 1.4 oned.conf section, SSH host pools;
 * :mod:`.sshd`, :mod:`.guest`, :mod:`.moto` — real servers for driver tests;
 * :mod:`.recording` — a driver recording every hook call;
+* :mod:`.file_calls` — :class:`~.file_calls.FileCalls`, the file system calls code makes;
 * :mod:`.cloud` — cloud front-end server processes;
 * :mod:`.process` — :func:`~.process.stop_process`, ending a test's subprocess;
 * :mod:`.prefix` — a per-run prefix for machine-wide names (domains, bridges).

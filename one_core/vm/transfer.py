@@ -8,14 +8,13 @@ order, stopping at the first failure (:func:`run_commands`).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from one_core.errors import DriverError
 from one_core.template import Template
-from one_core.vm.paths import VMPaths
+from one_core.vm.paths import VMPaths, write_local
 
 
 class TransferError(DriverError):
@@ -162,11 +161,8 @@ def delete_commands(host: str, paths: VMPaths) -> list[TransferCommand]:
 
 
 def write_script(path: str, commands: Iterable[TransferCommand]) -> None:
-    """Write (truncating) the 1.4 transfer script file."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as fh:
-        for command in commands:
-            fh.write(command.line() + "\n")
+    """Write (truncating) the 1.4 transfer script file, its directory if missing."""
+    write_local(path, "".join(command.line() + "\n" for command in commands))
 
 
 def _hook_call(command: TransferCommand) -> tuple[str, Mapping[str, Any]]:

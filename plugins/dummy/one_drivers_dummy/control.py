@@ -39,12 +39,32 @@ def _names(text: str) -> set[str]:
     return {part.strip().lower() for part in re.split(r"[,\s]+", text) if part.strip()}
 
 
-def _read(path: str) -> str:
+# The drivers' files are read with os.open/os.read (written with the core's write_local): a buffered
+# open() adds an fstat, an isatty ioctl and lseeks, each a system call that hands the
+# GIL to another of oned's threads when they compete (issue 19).
+
+_READ_SIZE = 65536
+
+
+def read_file(path: str) -> str | None:
+    """The text of file ``path``, or None when it cannot be read (missing: one ``openat``)."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
-        return ""
+        return None
+    try:
+        chunks = [os.read(fd, _READ_SIZE)]
+        while len(chunks[-1]) == _READ_SIZE:  # a short read of a regular file is its end
+            chunks.append(os.read(fd, _READ_SIZE))
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode("utf-8")
+
+
+def _read(path: str) -> str:
+    return read_file(path) or ""
 
 
 def vm_file(ctx: DriverContext, vid: int, name: str) -> str:
@@ -86,13 +106,18 @@ def _chance(rate: float) -> bool:
     return rate > 0 and random.random() < rate  # noqa: S311 - fault injection, not crypto
 
 
+def recording(ctx: DriverContext) -> bool:
+    """The section names a ``RECORD`` action log."""
+    return bool(ctx.config.get("RECORD"))
+
+
 def record(
     ctx: DriverContext, action: str, vid: int | None, host: str = "", note: str = ""
 ) -> None:
     """Append one line to the ``RECORD`` action log, if the section names one."""
-    path = str(ctx.config.get("RECORD") or "")
-    if not path:
+    if not recording(ctx):
         return
+    path = str(ctx.config["RECORD"])
     line = f"{time.time():.6f} {os.getpid()} {action} {vid} {host or '-'} {note or '-'}\n"
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 
-from one_core.api import DriverContext, hookimpl
+from one_core.api import DriverContext, hookimpl, write_local
 from one_drivers_dummy.control import act
 
 _lock = threading.Lock()
@@ -23,9 +23,7 @@ def record(ctx: DriverContext, vid: int, command: str, *args: str | None) -> Non
     with _lock:
         ctx.state.setdefault("commands", []).append((vid, line))
         path = os.path.join(ctx.var_dir, str(vid), "transfer.log")
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
+        write_local(path, line + "\n", append=True)
 
 
 @hookimpl

@@ -17,8 +17,14 @@ import contextlib
 import os
 import re
 
-from one_core.api import DriverContext, DriverError, hookimpl
-from one_drivers_dummy.control import act, record, remember_template_failures
+from one_core.api import DriverContext, DriverError, hookimpl, write_local
+from one_drivers_dummy.control import (
+    act,
+    read_file,
+    record,
+    recording,
+    remember_template_failures,
+)
 
 _FAIL_TAG = re.compile(r"<DUMMY_FAIL>(?:<!\[CDATA\[)?([^<\]]*)", re.IGNORECASE)
 
@@ -30,20 +36,17 @@ def _domain_path(ctx: DriverContext, deploy_id: str) -> str:
 
 def _write(ctx: DriverContext, deploy_id: str, status: str, host: str) -> None:
     path = _domain_path(ctx, deploy_id)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(f"{status} {host}\n")
+    tmp = f"{path}.tmp"  # renamed over the domain: a reader never sees half a file
+    write_local(tmp, f"{status} {host}\n")
     os.replace(tmp, path)
 
 
 def domain_status(ctx: DriverContext, deploy_id: str) -> tuple[str, str] | None:
     """``(status, host)`` of a domain, or ``None`` when it does not exist."""
-    try:
-        with open(_domain_path(ctx, deploy_id), encoding="utf-8") as fh:
-            status, _, host = fh.read().strip().partition(" ")
-    except OSError:
+    text = read_file(_domain_path(ctx, deploy_id))
+    if text is None:
         return None
+    status, _, host = text.strip().partition(" ")
     return status, host
 
 
@@ -61,7 +64,8 @@ def vmm_deploy(ctx: DriverContext, vid: int, host: str, deployment: str) -> str:
         remember_template_failures(ctx, vid, re.split(r"[,\s]+", match.group(1).lower()))
     act(ctx, "deploy", vid)
     deploy_id = f"dummy-{vid}"  # as 1.4's dummy driver
-    existed = domain_status(ctx, deploy_id) is not None
+    # whether the domain existed is only recorded: no look-up without a RECORD log
+    existed = recording(ctx) and domain_status(ctx, deploy_id) is not None
     _write(ctx, deploy_id, "running", host)
     record(ctx, "deployed", vid, host, "existing" if existed else "new")
     return deploy_id
