@@ -3,7 +3,10 @@
 Group commit: the events already queued when the dispatcher picks one up run as one
 batch (at most :attr:`Dispatcher.batch_size` events or :attr:`Dispatcher.batch_window`
 seconds) inside one transaction of the dispatcher's :class:`Store`; each event runs in a
-nested one (a SAVEPOINT), so a failing event rolls back alone and the others commit.
+nested one (a SAVEPOINT), so a failing event rolls back alone and the others commit. The
+first event of a batch has nothing before it to keep: where the store allows it
+(:meth:`Store.bare`, SQLite) it runs without a SAVEPOINT, and if it fails the transaction
+is rolled back and begun again for the events after it (:meth:`Store.restart`).
 Callers of :meth:`Dispatcher.call` get their result once the batch committed (and its
 vm.log lines are written: :meth:`Outbox.after_lines <one_core.engine.outbox.Outbox.after_lines>`).
 
@@ -57,7 +60,16 @@ class Store(Protocol):
         """Entered around each batch (and a lone event or timer)."""
 
     def savepoint(self) -> contextlib.AbstractContextManager[Any]:
-        """Entered, inside the batch's transaction, around each event of it."""
+        """Entered, inside the batch's transaction, around each event of it (but an
+        event run :meth:`bare`)."""
+
+    def bare(self) -> bool:
+        """Whether an event with nothing before it in the transaction (the first of a
+        batch) may run without :meth:`savepoint`: if it fails, :meth:`restart` undoes it
+        with the whole transaction, which holds nothing else."""
+
+    def restart(self) -> None:
+        """Roll back the batch's transaction and begin it again (an event run bare failed)."""
 
     def is_transient(self, exc: BaseException) -> bool:
         """Whether ``exc`` is a database failure to retry (locked, disk full...)."""
@@ -325,12 +337,14 @@ class Dispatcher:
         store.begin()
         outbox.open()
         ok = False
+        bare = store.bare()
         try:
             with store.transaction():
                 item: _Item | None = first
+                alone = True  # nothing written before it in the transaction
                 while item is not None:
                     ran += 1
-                    self._batch_event(item, store, answers)
+                    alone = self._batch_event(item, store, answers, bare=bare and alone)
                     item = None
                     if ran < self.batch_size and time.monotonic() - t0 < self.batch_window:
                         try:
@@ -396,17 +410,30 @@ class Dispatcher:
         item: _Item,
         store: Store,
         answers: list[tuple[Future[Any], Any]],
-    ) -> None:
-        """One event of a batch in its own nested transaction; a failure rolls back only it."""
+        *,
+        bare: bool = False,
+    ) -> bool:
+        """One event of a batch in its own nested transaction; a failure rolls back only it.
+
+        ``bare``: nothing was written before it in the transaction, so it runs without
+        a SAVEPOINT (two statements fewer; batches of one event are the rule when a few
+        synchronous clients drive the engine) and a failure rolls back the transaction,
+        begun again for the events after it. Returns whether nothing it wrote is in the
+        transaction (it was cancelled, or run bare and rolled back): the next event may
+        run bare too.
+        """
         fn, args, future = item
         if future is not None and not future.set_running_or_notify_cancel():
-            return
+            return bare
         memory = store.mark()
         mark: Mark = self.outbox.mark()
         errors = store.errors_seen()
         try:
-            with store.savepoint():
+            if bare:
                 result = fn(*args)
+            else:
+                with store.savepoint():
+                    result = fn(*args)
             if store.errors_seen() != errors:  # caught by the event's code: fail it all the same
                 raise _Retry(None)
         except BaseException as exc:
@@ -424,9 +451,12 @@ class Dispatcher:
                 log.exception("dispatcher event %r failed", fn)
             else:
                 raise
-            return
+            if bare:  # its writes go with the transaction (a failure here fails the batch)
+                store.restart()
+            return bare
         if future is not None:
             answers.append((future, result))
+        return False
 
     # -- database failures ---------------------------------------------------------
     def _failed(self, cause: BaseException | None) -> None:

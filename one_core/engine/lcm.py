@@ -9,8 +9,9 @@ executor only once the event's transaction committed.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from one_core.engine.errors import ActionError, EngineError
@@ -62,6 +63,9 @@ class LifeCycleManager:
         self.e = engine
         self._joining: VirtualMachine | None = None
         """The VM whose row :meth:`apply` writes after the row's driver actions."""
+        self._held: tuple[VirtualMachine, History, Event] | None = None
+        """A new record a passing row added without writing it (DEPLOY's): the row it
+        passes to (LCM_DEPLOY) stamps it and writes it once (:meth:`_writing_held`)."""
         vmm, tm = engine.vmm, engine.tm
         self._actions: dict[Action, Callable[[VirtualMachine], None]] = {
             Action.VMM_DEPLOY: vmm.deploy,
@@ -132,13 +136,20 @@ class LifeCycleManager:
         if row.note:
             self._log(vm, event, row.note.format(lcm=LcmState(vm.lcm_state).name))
         cur, prev = vm.history, vm.previous
+        # a row that only changes the state and goes on (``then``: DEPLOY → LCM_DEPLOY)
+        # leaves the write to the row it goes on to; its hooks see the state at once
+        passing = row.changes_state and not row.actions and row.then is not None
         if row.history:
             now = e.now()
+            # a row that changes the state writes the VM row after these records (here,
+            # after its actions, or in the row it passes to): the row's ``last_seq`` and
+            # listing entry wait for that one write
+            row_follows = row.changes_state
             for op in row.history:
                 if isinstance(op, Stamp):
-                    self._stamp(vm, op, cur, prev, now)
+                    self._stamp(vm, op, cur, prev, now, row_follows)
                 else:
-                    self._new_record(vm, op, event, cur, prev, record, now)
+                    self._new_record(vm, op, event, cur, prev, record, now, passing)
         for cap in row.capacity:
             host = cur if cap.record is Rec.CUR else prev
             if host is not None:
@@ -153,9 +164,6 @@ class LifeCycleManager:
         join = (
             row.changes_state and bool(row.actions) and all(a in _JOIN_UPDATE for a in row.actions)
         )
-        # a row that only changes the state and goes on (``then``: DEPLOY → LCM_DEPLOY)
-        # leaves the write to the row it goes on to; its hooks see the state at once
-        passing = row.changes_state and not row.actions and row.then is not None
         if passing:
             e.pool.hooks.on_update(vm)
         elif row.changes_state and not join:
@@ -171,7 +179,15 @@ class LifeCycleManager:
         if row.log:
             self._log(vm, event, row.log)
         if row.then is not None:
-            then = self.fire(vm, row.then)
+            try:
+                then = self.fire(vm, row.then)
+                held = self._held
+                if held is not None and held[0] is vm:  # the row it went on to did not stamp it
+                    self._held = None
+                    with self._inserting(vm, held[2]):
+                        e.pool.write_record(held[1])
+            finally:
+                self._held = None
             if passing and (then is None or not then.changes_state):
                 e.pool.write(vm)  # the row it went on to wrote nothing
 
@@ -197,6 +213,7 @@ class LifeCycleManager:
         cur: History | None,
         prev: History | None,
         now: int,
+        row_follows: bool = False,
     ) -> None:
         target: VirtualMachine | History | None = (
             vm if op.record is Rec.VM else cur if op.record is Rec.CUR else prev
@@ -208,7 +225,8 @@ class LifeCycleManager:
         if op.reason is not None and isinstance(target, History):
             target.reason = op.reason
         if op.record is Rec.CUR:
-            self.e.pool.update_history(vm)
+            with self._writing_held(vm):
+                self.e.pool.update_history(vm, entry=not row_follows)
         elif op.record is Rec.PREV:
             self.e.pool.update_previous_history(vm)
 
@@ -221,15 +239,19 @@ class LifeCycleManager:
         prev: History | None,
         record: History | None,
         now: int,
+        passing: bool = False,
     ) -> None:
+        """``passing``: the row goes on to another that writes the VM row (and stamps the
+        new record for a host: it is written then, once — :attr:`_held`)."""
         if op.source == "host":
             if record is None:
                 raise EngineError(f"{event.name} needs the new history record")
-            try:
-                self.e.pool.insert_history(vm, record)
-            except Exception as exc:
-                verb = "deploy" if event is Event.DEPLOY else "migrate"
-                raise EngineError(f"Can not {verb} VM {vm.oid}, can not insert history") from exc
+            if passing and self._held is None:
+                vm.add_history(record)
+                self._held = (vm, record, event)
+                return
+            with self._inserting(vm, event):
+                self.e.pool.insert_history(vm, record, row=not passing)
             return
         source = cur if op.source == "cur" else prev
         if source is None or cur is None:
@@ -237,7 +259,29 @@ class LifeCycleManager:
         new = source.copy_as(cur.seq + 1)
         for name in op.times:
             setattr(new, name, now)
-        self.e.pool.insert_history(vm, new)
+        self.e.pool.insert_history(vm, new, row=not passing)
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _inserting(vm: VirtualMachine, event: Event) -> Iterator[None]:
+        """Writing the new record of a deploy/migrate: a failure is 1.4's RPC error."""
+        try:
+            yield
+        except Exception as exc:
+            verb = "deploy" if event is Event.DEPLOY else "migrate"
+            raise EngineError(f"Can not {verb} VM {vm.oid}, can not insert history") from exc
+
+    @contextlib.contextmanager
+    def _writing_held(self, vm: VirtualMachine) -> Iterator[None]:
+        """Around a write of ``vm``'s current record: if it is the :attr:`_held` one, it
+        is written now (no longer held), and a failure is its insert's."""
+        held = self._held
+        if held is None or held[0] is not vm or vm.history is not held[1]:
+            yield  # not held: a plain write
+            return
+        self._held = None
+        with self._inserting(vm, held[2]):
+            yield
 
     # -- actions that are not driver calls -------------------------------------------
     def _driver_cancel(self, vm: VirtualMachine) -> None:

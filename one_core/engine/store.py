@@ -41,14 +41,32 @@ def event_savepoint() -> Iterator[None]:
 
 
 class DatabaseStore:
-    """One :func:`one_core.db.writer` transaction per batch (a SAVEPOINT per event);
-    nothing kept in memory."""
+    """One :func:`one_core.db.writer` transaction per batch (a SAVEPOINT per event but
+    the first, on SQLite: :meth:`bare`); nothing kept in memory."""
 
     def transaction(self) -> contextlib.AbstractContextManager[Any]:
         return db.writer()
 
     def savepoint(self) -> contextlib.AbstractContextManager[Any]:
         return event_savepoint()
+
+    def bare(self) -> bool:
+        """SQLite: yes. A failed statement there leaves the transaction as it was (or,
+        disk full or I/O error, ends it: transient, the batch is retried), so an event
+        that caught a failure and went on commits what it wrote, as in its SAVEPOINT.
+        PostgreSQL aborts the transaction up to the last SAVEPOINT instead: every event
+        keeps its own."""
+        import peewee
+
+        from one_core.db.base import database
+
+        return isinstance(database.obj, peewee.SqliteDatabase)
+
+    def restart(self) -> None:
+        """Roll back the batch's transaction (peewee's, with its rules) and begin it again."""
+        from one_core.db.base import database
+
+        database.top_transaction().rollback()
 
     def is_transient(self, exc: BaseException) -> bool:
         return db.is_transient(exc)

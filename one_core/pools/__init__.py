@@ -33,8 +33,9 @@ def pool_write(lock: contextlib.AbstractContextManager[object]) -> Iterator[None
     """A pool change: :func:`one_core.db.writer` plus the pool's ``lock``.
 
     On the dispatcher an event already runs inside the writer's transaction, in a
-    savepoint of its own that undoes a failed change: there no second savepoint is
-    opened (it would cost more than the change itself), only the locks are taken.
+    savepoint of its own (or first of its batch, alone in the transaction) that undoes a
+    failed change: there no second savepoint is opened (it would cost more than the
+    change itself), only the locks are taken.
     """
     from one_core import db
     from one_core.db.base import database

@@ -456,14 +456,16 @@ class VNetPool:
         skipped. When ``vid`` is given, a lease held by another VM is left
         alone (decision: 1.4 freed it). Returns the number of leases freed.
         """
+        leased = [
+            (nic["VNID"], nic["IP"])
+            for nic in nics
+            if isinstance(nic, Mapping) and nic.get("VNID") and nic.get("IP")
+        ]
+        if not leased:  # no lease to give back (a VM without NICs): no transaction either
+            return 0
         freed = 0
         with db.writer(), self._lock:
-            for nic in nics:
-                if not isinstance(nic, Mapping):
-                    continue
-                vnid, ip_text = nic.get("VNID", ""), nic.get("IP", "")
-                if not vnid or not ip_text:
-                    continue
+            for vnid, ip_text in leased:
                 net = self._nets.get(stream_int(vnid))
                 ip = parse_ip(ip_text)
                 if net is None or ip is None:

@@ -114,6 +114,9 @@ class VMPool:
         may have changed in memory: :meth:`invalidate` them when it is rolled back)."""
         last = VMRow.select(peewee.fn.MAX(VMRow.oid)).scalar()
         self._next_oid = 0 if last is None else int(last) + 1
+        self._committed_below = self._next_oid
+        """Every VM with a lower id was committed (or its allocation rolled back and
+        forgotten): a cached one of them is in the database as memory has it."""
 
     def _default_resolver(self) -> ContextResolver:
         """:func:`one_core.vm_context.resolve_context` (``$NAME``, ``$<vid>.VAR``...)."""
@@ -162,7 +165,7 @@ class VMPool:
         try:
             values = self._row_values(vm, with_template=True)
             values["template_id"] = oid
-            with db.writer():
+            with self._one_write():  # a failure raises out of the event: it rolls back
                 self._insert_row(values)
         except Exception as exc:
             log.exception("VM %s insert failed", oid)
@@ -171,6 +174,7 @@ class VMPool:
         self._next_oid = oid + 1
         self._keep(oid, vm)
         self.outbox.on_rollback(self._unallocate, oid, template)
+        self.outbox.after_commit(self._allocated, oid)
         if context is not None:
             resolved = self.resolve_context(vm, context)
             if resolved is not None:
@@ -178,6 +182,10 @@ class VMPool:
                 self.write(vm, with_template=True)
         self.hooks.on_create(vm)
         return oid
+
+    def _allocated(self, oid: int) -> None:
+        """The event that allocated VM ``oid`` committed (allocations commit in id order)."""
+        self._committed_below = max(self._committed_below, oid + 1)
 
     def _unallocate(self, oid: int, template: Template) -> None:
         """The event that allocated VM ``oid`` was rolled back: its leases go back and
@@ -435,23 +443,37 @@ class VMPool:
         """Give back the VM's network leases once the current event committed."""
         self.outbox.after_commit(self.leases.release, vm.oid, vm.template)
 
-    def update_history(self, vm: VirtualMachine) -> None:
-        """Write the current record, and the VM's listing entry that shows it (:mod:`.listing`)."""
+    def update_history(self, vm: VirtualMachine, *, entry: bool = True) -> None:
+        """Write the current record, and the VM's listing entry that shows it (:mod:`.listing`).
+
+        ``entry=False``: the caller writes the VM row (which holds the entry) later in
+        the same transaction; only the record is written now.
+        """
         if vm.history is not None:
             with self._one_write():
                 self._write_history(vm.history)
-                self._execute(self._sql("fragment"), (*self._entry(vm), vm.oid))
+                if entry:
+                    self._execute(self._sql("fragment"), (*self._entry(vm), vm.oid))
 
     def update_previous_history(self, vm: VirtualMachine) -> None:
         if vm.previous is not None:
             self._write_history(vm.previous)
 
-    def insert_history(self, vm: VirtualMachine, record: History) -> None:
-        """Append ``record`` as the VM's current record and write it with the row's ``last_seq``."""
+    def insert_history(self, vm: VirtualMachine, record: History, *, row: bool = True) -> None:
+        """Append ``record`` as the VM's current record and write it with the row's ``last_seq``.
+
+        ``row=False``: the caller writes the VM row (its ``last_seq`` and entry) later in
+        the same transaction; only the record is written now.
+        """
         vm.add_history(record)
         with self._one_write():
             self._write_history(record)
-            self.write(vm)
+            if row:
+                self.write(vm)
+
+    def write_record(self, record: History) -> None:
+        """Write one history record as it is (the row's ``last_seq`` is the caller's)."""
+        self._write_history(record)
 
     def _write_history(self, record: History) -> None:
         if record.seq < 0:
@@ -473,8 +495,18 @@ class VMPool:
         return VMRow.select(VMRow.oid).where(VMRow.oid == oid).exists()
 
     def owner(self, oid: int) -> int | None:
+        """The owner of VM ``oid`` as committed (None: no such VM), from memory when the
+        VM is loaded: a VM's owner never changes (1.4 has no chown; the modern API
+        refuses ``one.vm.chown``) and VMs are never deleted, so a committed VM's cached
+        ``uid`` is its row's. A VM whose allocation has not committed yet is read from
+        the database like any other (it is not there yet)."""
         from one_core.db.base import database
 
+        if oid < self._committed_below:
+            with self._cache_lock:
+                vm = self._cache.get(oid)  # a peek: not a use (the LRU order is the dispatcher's)
+            if vm is not None:
+                return vm.uid
         row = database.execute_sql(
             f"SELECT uid FROM vm_pool WHERE oid = {database.param}", (oid,)
         ).fetchone()

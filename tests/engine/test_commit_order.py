@@ -156,7 +156,7 @@ def test_one_row_write_per_transition(env, monkeypatch):
     monkeypatch.setattr(env.pool, "write", counted)
     env.running(vid)
     assert writes == [
-        ("LCM_INIT", ""),  # the new history record's number (VMPool.insert_history)
+        # the new history record's number (VMPool.insert_history) goes with the next one
         ("PROLOG", "TRANSFER prolog"),  # ACTIVE, then PROLOG and its transfer: one write
         ("BOOT", "DEPLOY"),
         ("RUNNING", ""),
