@@ -3,6 +3,8 @@
     uv run python bench/bench_sweep.py                    # full: 1k, 1.5k, 10k, 100k VMs;
                                                           #       10, 100, 1,000, 10,000 hosts
     uv run python bench/bench_sweep.py --max-vms 10000 --max-hosts 1000   # scaled down
+    uv run python bench/bench_sweep.py --max-vms 10000 --max-hosts 0 --csv /tmp/s.csv
+                                                          # the VM axis to 10,000 only (≈ 20 s)
 
 Two axes, each against a real oned (dummy drivers, ``DEBUG_LEVEL = 1``) over real sockets:
 

@@ -520,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from one_core.daemon.malloc import tune_malloc
 
-    tune_malloc()  # big listing buffers go back to the system (docs/decisions.md)
+    tune_malloc()  # big buffers go back to the system; one heap for all threads (decisions.md)
     locs = Locations.from_env()
     daemon: Daemon | None = None
     try:
