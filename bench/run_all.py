@@ -92,6 +92,42 @@ def loadavg() -> float:
     return os.getloadavg()[0]
 
 
+VAR_TMPFS = Path("/dev/shm")
+"""Where the benchmarks' oned keeps its var directory, unless ``--var-on-disk``."""
+
+
+def on_tmpfs(path: Path) -> bool:
+    """Whether ``path`` is a mount point of type tmpfs (``/proc/mounts``)."""
+    with open("/proc/mounts") as fh:
+        return any(line.split()[1] == str(path) and line.split()[2] == "tmpfs" for line in fh)
+
+
+def prepare_environment(var_on_disk: bool) -> str:
+    """Set the environment the benchmarks inherit: Python bytecode cached as in any
+    installation, and oned's var directory (``tempfile``'s ``TMPDIR``) on tmpfs unless
+    ``var_on_disk``. Returns that directory.
+
+    ``pip install`` compiles a package's modules; ``uv sync`` does not, and a machine with
+    ``PYTHONDONTWRITEBYTECODE=1`` (this one) would make every oned start compile its ~400
+    modules again — 0.2 s of each start-up figure and the compiler's heap in each RSS figure.
+    The project's own sources are compiled once here; the venv's libraries are written on
+    first import, as usual.
+
+    tmpfs: this machine's root file system is ext4 without a journal, where creating a file
+    searches the inodes deleted in the last minutes (``recently_deleted``): about 28 % of
+    oned's samples in the 1,000-VM life cycle, growing with every file any process deleted
+    before (a test run, the previous benchmark). A journaled ext4 has no such search; tmpfs
+    takes the machine's file system out of figures about oned (docs/performance.md).
+    """
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    if not var_on_disk and on_tmpfs(VAR_TMPFS):
+        os.environ["TMPDIR"] = str(VAR_TMPFS)
+        tempfile.tempdir = None  # read TMPDIR again
+    sources = [str(ROOT / d) for d in ("one_core", "lib", "plugins", "frontends")]
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", *sources], check=True)
+    return tempfile.gettempdir()
+
+
 def run(script: str, args: list[str], results: dict[str, list[float]], loads: list[float]) -> int:
     path = BENCH / script
     load = loadavg()
@@ -133,6 +169,11 @@ def main() -> int:
     )
     ap.add_argument("--econe", action="store_true", help="also run bench_econe_upload.py")
     ap.add_argument(
+        "--var-on-disk",
+        action="store_true",
+        help=f"oned's var directory under TMPDIR, not {VAR_TMPFS} (tmpfs)",
+    )
+    ap.add_argument(
         "--sweep",
         choices=["full", "small", "off"],
         default="full",
@@ -143,6 +184,8 @@ def main() -> int:
         "--minutes", type=float, default=10, help="soak duration (bench_soak.py; --quick: 2)"
     )
     args = ap.parse_args()
+    where = prepare_environment(args.var_on_disk)
+    print(f"oned's var directories under {where}; Python bytecode compiled", flush=True)
     quick = ["--quick"] if args.quick else []
     results: dict[str, list[float]] = {}
     loads: list[float] = []

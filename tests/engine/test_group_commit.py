@@ -7,18 +7,7 @@ import threading
 
 from one_core.db.vm_models import VMRow
 
-
-def _block(env):
-    """Hold the dispatcher until the returned event is set (events queue up meanwhile)."""
-    gate, entered = threading.Event(), threading.Event()
-
-    def blocker():
-        entered.set()
-        gate.wait(30)
-
-    env.engine.dispatcher.post(blocker)
-    assert entered.wait(10)
-    return gate
+from .queueing import block, caller_of
 
 
 def _row_name(vid):
@@ -44,13 +33,8 @@ def test_queued_events_commit_together_and_a_failure_rolls_back_alone(env):
 
     errors = []
 
-    def call_failing():
-        try:
-            dispatcher.call(failing)
-        except RuntimeError as exc:
-            errors.append(str(exc))
-
-    gate = _block(env)
+    call_failing = caller_of(env, failing, errors)
+    gate = block(env)
     before = (dispatcher.batches, dispatcher.batched_events)
     threads = [threading.Thread(target=env.engine.deploy, args=(v, env.node1)) for v in vids[1:]]
     threads.append(threading.Thread(target=call_failing))

@@ -20,6 +20,8 @@ from one_core.engine.errors import EngineError
 from one_core.pools.vnet import VNetPool
 from one_core.vm import listing
 
+from .queueing import block, caller_of
+
 
 def _kind(sql: str) -> str:
     """``"SAVEPOINT"``, ``"UPDATE vm_pool"``, ``"INSERT history"``... of one statement."""
@@ -53,25 +55,8 @@ def traced(dispatcher: object = None) -> Iterator[Counter[str]]:
         call(trace, False)
 
 
-def _block(env):
-    """Hold the dispatcher until the returned event is set (events queue up meanwhile);
-    the blocker's batch then ends, and the queued events make the next one, however
-    long they take (:func:`_one_batch`)."""
-    gate, entered = threading.Event(), threading.Event()
-    dispatcher = env.engine.dispatcher
-
-    def blocker():
-        entered.set()
-        gate.wait(30)
-        dispatcher.batch_window = 0.0  # no event joins the blocker's batch
-
-    dispatcher.post(blocker)
-    assert entered.wait(10)
-    return gate
-
-
 def _one_batch(env) -> None:
-    """Called by the first event queued behind :func:`_block`: the events queued with it
+    """Called by the first event queued behind :func:`block`: the events queued with it
     join its batch."""
     env.engine.dispatcher.batch_window = 30.0
 
@@ -164,13 +149,8 @@ def test_the_first_event_of_a_batch_fails_alone(env, db_backend):
         vm.name = "committed"
         env.pool.write(vm)
 
-    def call_failing():
-        try:
-            dispatcher.call(failing)
-        except RuntimeError as exc:
-            errors.append(str(exc))
-
-    gate = _block(env)
+    call_failing = caller_of(env, failing, errors)
+    gate = block(env, alone=True)
     first = threading.Thread(target=call_failing)
     first.start()
     while dispatcher._queue.qsize() < 1:
