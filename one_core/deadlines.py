@@ -68,7 +68,8 @@ class Deadline:
     def __init__(self, on_expire: Callable[[Deadline], Any]) -> None:
         self._lock = threading.Lock()
         self._state = 0  # 0 running, 1 settled, 2 expired
-        self.on_expire = on_expire
+        self.on_expire: Callable[[Deadline], Any] | None = on_expire
+        """None once settled (see :meth:`settle`)."""
         self.callbacks: list[Callable[[], Any]] = []
         """What :func:`on_expiry` registered while the call ran (kills)."""
 
@@ -78,6 +79,11 @@ class Deadline:
         with self._lock:
             if self._state == 0:
                 self._state = 1
+                # What the expiry would have needed (the executor's task: its closures,
+                # the VM's snapshot) goes now, not when the watchdog drops the entry, up
+                # to the timeout later (600 s for a deploy).
+                self.on_expire = None
+                self.callbacks = []
                 return True
             return False
 
@@ -115,8 +121,12 @@ class Watchdog:
 
     :meth:`watch` is a push under a lock (the thread is woken only when the new
     deadline is the earliest); a settled deadline stays in the heap until it is due
-    or the heap is compacted (when most of it is settled).
+    or the heap is compacted (when most of it is settled, at :meth:`watch` or
+    :meth:`settle`: a burst of calls leaves no entries behind once they all ended).
     """
+
+    COMPACT_MIN = 64
+    """Heap size below which settled entries are left for the thread to pop."""
 
     def __init__(self, name: str = "one-watchdog") -> None:
         self.name = name
@@ -135,10 +145,7 @@ class Watchdog:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
                 self._thread.start()
-            if len(self._heap) > 1024 and self._settled > len(self._heap) // 2:
-                self._heap = [e for e in self._heap if e[2]._state == 0]
-                heapq.heapify(self._heap)
-                self._settled = 0
+            self._compact()
             first = not self._heap or due < self._heap[0][0]
             heapq.heappush(self._heap, (due, next(self._seq), deadline))
             if first:
@@ -147,10 +154,20 @@ class Watchdog:
 
     def settle(self, deadline: Deadline) -> bool:
         """:meth:`Deadline.settle`, counted for compaction."""
-        if deadline.settle():
-            self._settled += 1  # approximate (no lock): only decides when to compact
-            return True
-        return False
+        if not deadline.settle():
+            return False
+        with self._cond:
+            self._settled += 1
+            self._compact()
+        return True
+
+    def _compact(self) -> None:
+        """(lock held) Drop the settled entries once they are most of a large heap
+        (linear, so amortized over the settles that made them the majority)."""
+        if len(self._heap) > self.COMPACT_MIN and self._settled > len(self._heap) // 2:
+            self._heap = [e for e in self._heap if e[2]._state == 0]
+            heapq.heapify(self._heap)
+            self._settled = 0
 
     def _run(self) -> None:
         while True:
@@ -169,9 +186,10 @@ class Watchdog:
                         self._settled = max(0, self._settled - 1)
                         continue
                     break
-            if deadline._expire():
+            on_expire = deadline.on_expire  # read before _expire: None once settled
+            if on_expire is not None and deadline._expire():
                 try:
-                    deadline.on_expire(deadline)
+                    on_expire(deadline)
                 except Exception:
                     log.exception("deadline expiry failed")
 

@@ -66,7 +66,7 @@ LINES_WAIT = 30.0
 """Longest a driver call waits for the vm.log lines that announce it (a hung disk)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class TaskInfo:
     """What the executor needs to know about a VM's driver work."""
 
@@ -80,7 +80,7 @@ Describe = Callable[[int, str], TaskInfo]
 """``describe(vid, label)``: the host the work is for and its timeout."""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Task:
     vid: Key
     label: str
@@ -453,18 +453,23 @@ class _Workers:
             item = self._queue.get()
             if item is None:
                 return
-            fn, task = item
-            try:
-                keep = fn(task)
-            except BaseException:
-                log.exception("driver worker failed")
-                keep = True
+            keep = self._call(*item)
+            item = None  # a waiting worker keeps no finished task (its closures, a VM snapshot)
             with self._lock:
                 if not keep:  # retired: its place was taken by add_worker()
                     self.size -= 1
                     self._threads.remove(threading.current_thread())
                     return
                 self._idle += 1
+
+    @staticmethod
+    def _call(fn: Callable[[_Task], bool], task: _Task) -> bool:
+        """``fn(task)``: False, the worker retires."""
+        try:
+            return fn(task)
+        except BaseException:
+            log.exception("driver worker failed")
+            return True
 
     def shutdown(self, wait: bool = True) -> None:
         with self._lock:

@@ -169,19 +169,19 @@ class VMManager:
             finished()
 
     def restore(self, vm: VirtualMachine) -> None:
-        record, did = vm.history, self._deploy_id(vm)
+        record, did, vid = vm.history, self._deploy_id(vm), vm.oid
         host = host_of(record)
         checkpoint = vm.paths(self.e.cfg.var_dir).checkpoint
 
         def work(driver: LoadedDriver) -> str | None:
             return driver.call(
-                "vmm_restore", vid=vm.oid, host=host, deploy_id=did(), checkpoint=checkpoint
+                "vmm_restore", vid=vid, host=host, deploy_id=did(), checkpoint=checkpoint
             )
 
         self._issue(vm, "RESTORE", record, work, on_error=Event.DEPLOY_FAILURE)
 
     def save(self, vm: VirtualMachine) -> None:
-        record, did = vm.history, self._deploy_id(vm)
+        record, did, vid = vm.history, self._deploy_id(vm), vm.oid
         if vm.lcm_state == L.SAVE_MIGRATE:
             if vm.previous is None:
                 self._log(vm, "save_action, no previous history", "E")
@@ -193,7 +193,7 @@ class VMManager:
         checkpoint = vm.paths(self.e.cfg.var_dir).checkpoint
 
         def work(driver: LoadedDriver) -> None:
-            driver.call("vmm_save", vid=vm.oid, host=host, deploy_id=did(), checkpoint=checkpoint)
+            driver.call("vmm_save", vid=vid, host=host, deploy_id=did(), checkpoint=checkpoint)
 
         self._issue(vm, "SAVE", record, work, on_error=Event.SAVE_FAILURE)
 
@@ -208,13 +208,13 @@ class VMManager:
         track: bool = True,
     ) -> None:
         """Issue ``hook(vid, host, deploy_id)`` as ``action`` on the host of ``record``."""
-        did = self._deploy_id(vm)
+        did, vid = self._deploy_id(vm), vm.oid
         host = host_of(record)
         self._issue(
             vm,
             action,
             record,
-            lambda d: d.call(hook, vid=vm.oid, host=host, deploy_id=did()),
+            lambda d: d.call(hook, vid=vid, host=host, deploy_id=did()),
             on_error=on_error,
             track=track,
         )
@@ -241,7 +241,7 @@ class VMManager:
         )
 
     def migrate(self, vm: VirtualMachine) -> None:
-        record, did = vm.history, self._deploy_id(vm)
+        record, did, vid = vm.history, self._deploy_id(vm), vm.oid
         if vm.previous is None:
             self._log(vm, "migrate_action, no previous history", "E")
             self.e.dispatcher.post(self._internal_failure, vm.oid, Event.DEPLOY_FAILURE)
@@ -252,7 +252,7 @@ class VMManager:
             "MIGRATE",
             vm.previous,
             lambda d: d.call(
-                "vmm_migrate", vid=vm.oid, host=source, deploy_id=did(), dest_host=target
+                "vmm_migrate", vid=vid, host=source, deploy_id=did(), dest_host=target
             ),
             on_error=Event.DEPLOY_FAILURE,
         )

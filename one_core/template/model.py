@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from copy import deepcopy as _deepcopy
 from os import PathLike
+from sys import intern
 from typing import TYPE_CHECKING
 
 from one_core.cnum import stream_double, stream_int
@@ -17,6 +18,12 @@ if TYPE_CHECKING:
 
 Value = str | dict[str, str]
 """A single value (``str``) or a vector (``dict`` with upper-case keys)."""
+
+
+def _upper_name(name: str) -> str:
+    """``name`` upper-cased, one string for every template holding it (the same dozen
+    names in each of the thousands of cached VMs' templates)."""
+    return intern(name.upper())
 
 
 class Template:
@@ -147,15 +154,15 @@ class Template:
     def add(self, name: str, value: Value) -> None:
         """Add an attribute (a replace in replace mode).  Vectors are copied, keys upper-cased."""
         if not isinstance(value, str):
-            value = {str(k).upper(): str(v) for k, v in value.items()}
+            value = {_upper_name(str(k)): str(v) for k, v in value.items()}
         self._add_parsed(name, value)
 
     def _add_parsed(self, name: str, value: Value) -> None:
         """Add an already-normalised attribute (the parser's fast path)."""
         if self.replace_mode:
-            self._replace(name.upper(), value)
+            self._replace(_upper_name(name), value)
         else:
-            self._attrs.append((name.upper(), value))
+            self._attrs.append((_upper_name(name), value))
 
     def set(self, name: str, value: Value) -> None:
         """Replace every attribute called ``name`` by one with ``value``.
@@ -163,8 +170,8 @@ class Template:
         The new attribute takes the place of the first one removed (or goes last).
         """
         if not isinstance(value, str):
-            value = {str(k).upper(): str(v) for k, v in value.items()}
-        self._replace(name.upper(), value)
+            value = {_upper_name(str(k)): str(v) for k, v in value.items()}
+        self._replace(_upper_name(name), value)
 
     def _replace(self, name: str, value: Value) -> None:
         attrs = self._attrs

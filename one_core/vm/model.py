@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from one_core.cnum import vm_demand
 from one_core.records import VMRecord
@@ -92,7 +92,6 @@ class VirtualMachine:
     history: History | None = None
     previous: History | None = None
     pending_action: str = ""
-    extra: dict[str, object] = field(default_factory=dict)
 
     # -- derived -----------------------------------------------------------
     def requirements(self) -> Requirements:
@@ -137,5 +136,4 @@ class VirtualMachine:
             template=copy.deepcopy(self.template),
             history=copy.copy(self.history),
             previous=copy.copy(self.previous),
-            extra=dict(self.extra),
         )
