@@ -124,7 +124,7 @@ def bench_pool(conn: Conn, reps: int) -> tuple[float, int]:
     return statistics.median(times) * 1000, len(data)
 
 
-def _cheap_worker(port: int, n: int, q) -> None:
+def _cheap_worker(port: int, n: int, q: multiprocessing.Queue[tuple[int, float]]) -> None:
     conn = Conn(port)
     body = encode_call("one.user.info", [SESSION, 0])
     conn.post(body)
@@ -135,7 +135,7 @@ def _cheap_worker(port: int, n: int, q) -> None:
 
 
 def bench_cheap(port: int, clients: int, n: int) -> float:
-    q = multiprocessing.Queue()
+    q: multiprocessing.Queue[tuple[int, float]] = multiprocessing.Queue()
     procs = [
         multiprocessing.Process(target=_cheap_worker, args=(port, n, q)) for _ in range(clients)
     ]

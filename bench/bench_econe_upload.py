@@ -130,8 +130,8 @@ def main() -> int:
 
         stored = work / "images" / image_id
         assert stored.stat().st_size == size, (stored.stat().st_size, size)
-        with open(stored, "rb") as f:
-            first = f.read(1 << 20)
+        with open(stored, "rb") as stored_file:
+            first = stored_file.read(1 << 20)
         assert first == b"\0" * min(size, 1 << 20)
         growth_mb = (peak - baseline) / 1024
         print(f"upload size:          {size / (1 << 20):.0f} MiB (image {image_id})")

@@ -23,12 +23,11 @@ import sys
 import tempfile
 import threading
 import time
-import xmlrpc.client
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_vm import cpu_seconds  # noqa: E402
+from bench_vm import cpu_seconds, proxy  # noqa: E402
 
 from one_core.rpc.codec import encode_call  # noqa: E402
 from one_core.testing.oned import DRIVER_SECTIONS, OnedProcess, render_conf  # noqa: E402
@@ -55,7 +54,7 @@ def doc(one: OnedProcess, method: str, *params: object) -> str:
 
 def setup_population(one: OnedProcess, hosts: int, vms: int) -> None:
     """``hosts`` monitored dummy hosts, then ``vms`` PENDING VMs (4 clients)."""
-    p = xmlrpc.client.ServerProxy(one.url)
+    p = proxy(one)
     for i in range(hosts):
         ok, _ = p.one.host.allocate(
             one.session, f"node{i:03d}", "im_dummy", "vmm_dummy", "tm_dummy"
@@ -70,9 +69,9 @@ def setup_population(one: OnedProcess, hosts: int, vms: int) -> None:
         time.sleep(0.2)
 
     def worker(n: int) -> None:
-        proxy = xmlrpc.client.ServerProxy(one.url)
+        rpc = proxy(one)
         for _ in range(n):
-            ok, vid = proxy.one.vm.allocate(one.session, TEMPLATE)
+            ok, vid = rpc.one.vm.allocate(one.session, TEMPLATE)
             assert ok, vid
 
     per = [vms // 4 + (1 if i < vms % 4 else 0) for i in range(4)]
@@ -149,7 +148,7 @@ def bench_daemon_enable(base: Path, hosts: int, vms: int) -> float:
     )
     one.start()
     try:
-        p = xmlrpc.client.ServerProxy(one.url)
+        p = proxy(one)
         setup_population(one, hosts, 0)
         for hid in range(hosts):
             assert p.one.host.enable(one.session, hid, False)[0]
@@ -218,7 +217,11 @@ def bench_inproc(base: Path, hosts: int, vms: int) -> float:
         cycle = time.perf_counter() - t0
         engine.wait_idle(300)
         took = time.perf_counter() - t0
-        running = sum(engine.pool.get(v).lcm_state == 3 for v in range(vms))
+        running = 0
+        for v in range(vms):
+            vm = engine.pool.get(v)
+            assert vm is not None  # VMs 0..vms-1 were allocated above and none is deleted
+            running += vm.lcm_state == 3
         assert placed == running == vms, (placed, running)
         for h in pool.hosts():
             assert h.share["cpu_usage"] <= h.share["max_cpu"], h.share

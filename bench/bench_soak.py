@@ -133,9 +133,16 @@ def vm_states(body: str) -> tuple[int, int]:
     return int(state.group(1)) if state else -1, int(lcm.group(1)) if lcm else -1
 
 
+def xml_int(tag: str, text: str) -> int:
+    """The integer in ``<tag>`` of ``text`` (oned's XML always has the tags asked for)."""
+    m = re.search(rf"<{tag}>(\d+)</{tag}>", text)
+    assert m is not None, (tag, text)
+    return int(m.group(1))
+
+
 def state_name(state: int, lcm: int) -> str:
-    name = VmState(state).name if state in iter(VmState) else str(state)
-    if state == ACTIVE and lcm in iter(LcmState):
+    name = VmState(state).name if state in set(VmState) else str(state)
+    if state == ACTIVE and lcm in set(LcmState):
         return f"{name}/{LcmState(lcm).name}"
     return name
 
@@ -362,10 +369,7 @@ def check(one: OnedProcess, rpc: Rpc, stats: Stats, record: Path, hosts: list[st
     ok, hostpool = rpc.call("one.hostpool.info", S)
     for m in re.finditer(r"<HOST><ID>\d+</ID><NAME>([^<]*)</NAME>.*?</HOST>", hostpool, re.S):
         name, text = m.group(1), m.group(0)
-        got = [
-            int(re.search(rf"<{tag}>(\d+)</{tag}>", text).group(1))
-            for tag in ("RUNNING_VMS", "CPU_USAGE", "MEM_USAGE")
-        ]
+        got = [xml_int(tag, text) for tag in ("RUNNING_VMS", "CPU_USAGE", "MEM_USAGE")]
         want = usage.get(name, [0, 0, 0])
         if got != [int(x) for x in want]:
             problems["host counters"].append(f"host {name}: RUNNING_VMS/CPU/MEM {got}, VMs {want}")

@@ -31,6 +31,7 @@ import threading
 import time
 import xmlrpc.client
 from pathlib import Path
+from typing import Any, Protocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -105,11 +106,25 @@ class Raw(Http):
         """The response's XML document, unescaped just enough for the regexes here."""
         return self.post(body).decode().replace("&lt;", "<").replace("&gt;", ">")
 
-    def call(self, method: str, *params: object) -> object:
+    def call(self, method: str, *params: object) -> Any:
+        """The decoded answer of ``method`` (``[ok, value, ...]``; ``Any``: its shape is the
+        method's)."""
         return parse_response(self.post(encode_call(method, [self.one.session, *params])))[1]
 
 
-def proxy(one: OnedProcess) -> xmlrpc.client.ServerProxy:
+class RpcProxy(Protocol):
+    """An ``xmlrpc.client.ServerProxy`` as the benchmarks use it: ``p.one.vm.allocate(...)``.
+
+    typeshed types every call's result as the union of all XML-RPC values, so unpacking
+    ``ok, vid = ...`` would not type-check; oned's answers have one shape per method
+    (``[ok, value, ...]``), so here each attribute, and hence each call's result, is ``Any``.
+    """
+
+    def __getattr__(self, name: str) -> Any: ...
+
+
+def proxy(one: OnedProcess) -> RpcProxy:
+    """An ``xmlrpc.client`` proxy to ``one`` (the benchmarks' only one: see :class:`RpcProxy`)."""
     return xmlrpc.client.ServerProxy(one.url)
 
 
@@ -188,7 +203,7 @@ def deploy_latency(one: OnedProcess, n: int, tpl: str) -> list[float]:
     lat = []
     for _ in range(n):
         t0 = time.perf_counter()
-        ok, vid = raw.call("one.vm.allocate", tpl)  # type: ignore[misc]
+        ok, vid = raw.call("one.vm.allocate", tpl)
         assert ok, vid
         assert raw.call("one.vm.deploy", vid, 0) == [True]
         info = encode_call("one.vm.info", [one.session, vid])

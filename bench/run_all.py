@@ -260,7 +260,7 @@ def main() -> int:
     print("    none measured side by side with this run, see docs/performance.md)")
     print(f"{'goal':<40} {'1.4':>9} {'goal':>11} {'ours':>10}  {'':6} runs")
     for key, (label, one14, goal, _cmp, _v) in GOALS_19.items():
-        values = results.get(key)
+        values = results.get(key, [])
         if not values:
             print(f"{label:<40} {one14:>9} {goal:>11} {'-':>10}  not measured in this run")
             continue
