@@ -176,6 +176,14 @@ ROWS_PER_PART = 1024
 buffer, neither in the database nor in oned (docs/decisions.md, "Listing in parts")."""
 
 
+FETCH_ROWS = 64
+"""Rows fetched at a time. Each entry (≈ 460 bytes) is a small object of Python's own
+allocator; fetched a few at a time and appended to the part's buffer (C memory, given
+back when the part is sent), they reuse a few of its pools instead of spreading 1,024 at
+a time over arenas that a single long-lived object then keeps (+2 MiB after listings of
+10,000 VMs, measured)."""
+
+
 def _document_sql(postgres: bool, by_owner: bool) -> str:
     """The listing query: the VMs in id order, DONE left out, each stored entry as is or,
     when its owner's name changed since it was rendered, with the head rendered in SQL."""
@@ -207,9 +215,16 @@ def document(uid_filter: int | None) -> EscapedBytes:
     postgres = isinstance(database.obj, peewee.PostgresqlDatabase)
     params = () if uid_filter is None else (uid_filter,)
     cursor = database.execute_sql(_document_sql(postgres, uid_filter is not None), params)
-    parts: list[bytes] = [b"&lt;VM_POOL&gt;"]
-    while rows := cursor.fetchmany(ROWS_PER_PART):
-        parts.append(b"".join([r[0] for r in rows]))
+    parts: list[bytes | memoryview] = [b"&lt;VM_POOL&gt;"]
+    part, rows_in_part = bytearray(), 0
+    while rows := cursor.fetchmany(FETCH_ROWS):
+        part += b"".join([row[0] for row in rows])
+        rows_in_part += len(rows)
+        if rows_in_part >= ROWS_PER_PART:
+            parts.append(memoryview(part))
+            part, rows_in_part = bytearray(), 0
+    if part:
+        parts.append(memoryview(part))
     parts.append(b"&lt;/VM_POOL&gt;")
     return EscapedBytes(*parts)
 

@@ -154,3 +154,33 @@ def test_live_vms_read_by_index(env):
 
     assert "vm_pool_live" in plan(listing._document_sql(False, False))
     assert "vm_pool_live" in plan(*vm_query.pool_sql(vm_query.PoolQuery(None, -1, 0, -100)))
+
+
+def test_entries_are_fetched_a_few_at_a_time(env, monkeypatch):
+    """The listing takes rows from the cursor :data:`listing.FETCH_ROWS` at a time into
+    parts of :data:`listing.ROWS_PER_PART` entries (a 1,024-row fetch spread its small
+    objects over allocator arenas that stayed: +1.1 MiB after listings of 10,000 VMs);
+    the document is the same."""
+    monkeypatch.setattr(listing, "FETCH_ROWS", 2)
+    monkeypatch.setattr(listing, "ROWS_PER_PART", 4)
+    for i in range(9):
+        env.allocate(f"NAME=v{i}\n")
+    fetches: list[int] = []
+    real = db.database.obj  # the proxy forwards to it
+    execute = real.execute_sql
+
+    class Cursor:
+        def __init__(self, cursor: Any) -> None:
+            self.cursor = cursor
+
+        def fetchmany(self, size: int) -> list[Any]:
+            rows = self.cursor.fetchmany(size)
+            fetches.append(len(rows))
+            return rows
+
+    monkeypatch.setattr(real, "execute_sql", lambda *a, **k: Cursor(execute(*a, **k)))
+    wire = listing.document(None)
+    monkeypatch.undo()
+    assert fetches == [2, 2, 2, 2, 1, 0]
+    assert [len(bytes(p).split(b"&lt;/VM&gt;")) - 1 for p in wire.parts[1:-1]] == [4, 4, 1]
+    assert bytes(wire) == rpc_escape(reference()).encode()
