@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from one_core.errors import OneError
+from one_core.vm.paths import write_local
 from one_core.vm_hooks import Lookup, TemplateLike, VarSyntaxError, expand, expand_segments
 
 log = logging.getLogger("one.context")
@@ -138,9 +139,7 @@ def write_context_sh(vm_dir: str, context: Mapping[str, str]) -> str:
     """
     path = os.path.join(vm_dir, "context.sh")
     try:
-        os.makedirs(vm_dir, exist_ok=True)
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(context_sh(context))
+        write_local(path, context_sh(context))
     except OSError as exc:
         raise ContextError(f"could not write {path}: {exc.strerror or exc}") from exc
     return path

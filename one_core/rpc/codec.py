@@ -48,7 +48,8 @@ class Escaped(str):
 class EscapedBytes:
     """UTF-8 text already escaped as :func:`escape` would, in parts: written into
     ``<string>`` as they are, without decoding or joining them first (``one.vmpool.info``'s
-    document, joined by the database: megabytes that are copied once, into the response)."""
+    document, in parts of stored entries: megabytes that are copied once, into the
+    response)."""
 
     __slots__ = ("parts",)
 

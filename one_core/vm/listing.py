@@ -172,16 +172,16 @@ def _sql_wire(expr: str) -> str:
 _sql_cache: dict[tuple[bool, bool], str] = {}
 
 ROWS_PER_PART = 1024
-"""Entries joined into one part of the answer (≈ 230 KB): the document is never one
-buffer, neither in the database nor in oned (docs/decisions.md, "Listing in parts")."""
-
+"""Entries joined into one part of the answer (≈ 470 KB): the document is never one
+buffer, neither in the database nor in oned (docs/decisions.md, "Memory of an oned with
+a large pool")."""
 
 FETCH_ROWS = 64
 """Rows fetched at a time. Each entry (≈ 460 bytes) is a small object of Python's own
 allocator; fetched a few at a time and appended to the part's buffer (C memory, given
 back when the part is sent), they reuse a few of its pools instead of spreading 1,024 at
-a time over arenas that a single long-lived object then keeps (+2 MiB after listings of
-10,000 VMs, measured)."""
+a time over arenas that a single long-lived object then keeps (+1.1 MiB of oned's RSS
+after listings of 10,000 VMs, measured)."""
 
 
 def _document_sql(postgres: bool, by_owner: bool) -> str:

@@ -39,9 +39,9 @@ def _names(text: str) -> set[str]:
     return {part.strip().lower() for part in re.split(r"[,\s]+", text) if part.strip()}
 
 
-# The drivers' files are read with os.open/os.read (written with the core's write_local): a buffered
-# open() adds an fstat, an isatty ioctl and lseeks, each a system call that hands the
-# GIL to another of oned's threads when they compete (issue 19).
+# The drivers' files are read with os.open/os.read (and written with the core's
+# write_local): a buffered open() adds an fstat, an isatty ioctl and lseeks, each a
+# system call that hands the GIL to another of oned's threads when they compete (issue 19).
 
 _READ_SIZE = 65536
 
