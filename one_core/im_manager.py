@@ -19,8 +19,8 @@ One mechanism (docs/architecture.md §4): the tick is a dispatcher timer, every
 host state change is written on the dispatcher (the single writer), the probe
 runs on the driver executor (``DRIVER_HOST_THREADS`` per host like any driver
 call) and its answer comes back to the dispatcher as an event. The pause between
-two slices is a ``time.sleep(STEP)`` task on the executor whose completion starts
-the next slice: an idle oned has no extra timer.
+two slices is a one-shot dispatcher timer (:meth:`Work.after`), set only while hosts
+are queued: an idle oned has no extra timer, and no driver thread waits.
 
 The driver thread that probed also parses the answer
 (:func:`one_core.pools.host.monitor_attrs`); the answers that reached the dispatcher
@@ -165,8 +165,7 @@ class InformationManager:
 
     def _step(self) -> int:
         """Start the next slice of the due hosts; more left: the next step in
-        :data:`STEP` seconds (a pause on the driver executor, so an idle oned has no
-        timer of its own for it). Returns the number of probes started."""
+        :data:`STEP` seconds (a one-shot timer). Returns the number of probes started."""
         batch: list[Host] = []
         size = self.slice()
         while self._queue and len(batch) < size:
@@ -182,11 +181,10 @@ class InformationManager:
         stale = time.monotonic() - self._pacing_at > 2 * self.timer + 1  # a step lost (HA fence)
         if self._queue and (not self._pacing or stale):
             self._pacing, self._pacing_at = True, time.monotonic()
-            self.work.dispatcher.on_rollback(setattr, self, "_pacing", False)  # never issued
-            self.work.run(("im-step", 0), "STEP", partial(time.sleep, STEP), self._paced)
+            self.work.after(STEP, self._paced)
         return started
 
-    def _paced(self, _result: Any, _error: Any) -> None:
+    def _paced(self) -> None:
         self._pacing = False
         if not self._halted:
             self._step()

@@ -134,7 +134,8 @@ class Dispatcher:
         self._queue: queue.SimpleQueue[
             tuple[Callable[..., Any], tuple[Any, ...], Future[Any] | None]
         ] = queue.SimpleQueue()
-        self._timers: list[tuple[float, int, float, Callable[[], Any]]] = []
+        self._timers: list[tuple[float, int, float | None, Callable[[], Any]]] = []
+        """(due, order, period — None: once —, fn), earliest first."""
         self._seq = itertools.count()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._stopping = False
@@ -204,6 +205,10 @@ class Dispatcher:
         """Run ``fn`` every ``period`` seconds (first after ``first`` seconds, default ``period``)."""
         due = time.monotonic() + (period if first is None else first)
         heapq.heappush(self._timers, (due, next(self._seq), period, fn))
+
+    def after(self, delay: float, fn: Callable[[], Any]) -> None:
+        """Run ``fn`` once, ``delay`` seconds from now."""
+        heapq.heappush(self._timers, (time.monotonic() + delay, next(self._seq), None, fn))
 
     def on_rollback(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` if the running event is rolled back (it failed, or its batch
@@ -277,7 +282,8 @@ class Dispatcher:
             else:
                 if self._errors() != errors:
                     self._failed(None)
-            heapq.heappush(self._timers, (time.monotonic() + period, seq, period, fn))
+            if period is not None:
+                heapq.heappush(self._timers, (time.monotonic() + period, seq, period, fn))
 
     def _done(self, count: int = 1) -> None:
         with self._idle:

@@ -1,6 +1,6 @@
 """Timed and queued work besides VM events: one mechanism for monitoring, scheduling, hooks.
 
-The dispatcher's timers decide *when* (:meth:`Work.every`), the driver executor
+The dispatcher's timers decide *when* (:meth:`Work.every`, :meth:`Work.after`), the driver executor
 runs the blocking part (:meth:`Work.run`: a thread of the ``one-driver`` pool, the
 per-host limit, one task at a time per key) and its result comes back to the
 dispatcher as an event — the path a VM driver call takes. So host monitoring,
@@ -42,6 +42,15 @@ class Work:
             d.call(d.every, period, fn, first)
         else:
             d.every(period, fn, first)
+
+    def after(self, delay: float, fn: Callable[[], Any]) -> None:
+        """Run ``fn`` once on the dispatcher, ``delay`` seconds from now (registered like
+        :meth:`every`)."""
+        d = self.dispatcher
+        if d.running and not d.on_thread():
+            d.call(d.after, delay, fn)
+        else:
+            d.after(delay, fn)
 
     def post(self, fn: Callable[..., Any], *args: Any) -> None:
         """Queue ``fn(*args)`` as a dispatcher event (any thread)."""

@@ -217,6 +217,35 @@ def test_due_hosts_start_in_slices_and_all_get_monitored(hosts, work):
     assert sorted(r.hid for r in rows) == list(range(300))
 
 
+def test_pauses_between_slices_take_no_driver_thread(hosts, work, monkeypatch):
+    """The pause between two slices is a one-shot dispatcher timer: the driver executor
+    runs the probes and nothing else (a sleeping task held one of its threads)."""
+    labels: list[str] = []
+    submit = work.executor.submit
+
+    def recording(key, label, *args, **kwargs):
+        labels.append(label)
+        return submit(key, label, *args, **kwargs)
+
+    monkeypatch.setattr(work.executor, "submit", recording)
+    drv = FakeDriver()
+    for i in range(40):
+        hosts.allocate(f"h{i}", "im", "v", "t")
+    im = manager(work, hosts, FakeDrivers(im=drv), 60)
+    assert im.tick(time.time() + 61) == 10
+    assert wait_for(lambda: all(h.state == HostState.MONITORED for h in hosts.hosts()), 30)
+    im.stop()
+    assert labels == ["MONITOR"] * 40
+
+
+def test_a_one_shot_timer_runs_once(hosts, work):  # hosts: the database the events use
+    ran: list[float] = []
+    work.after(0.05, lambda: ran.append(time.monotonic()))
+    assert wait_for(lambda: ran, 5)
+    time.sleep(0.2)
+    assert len(ran) == 1
+
+
 def test_monitor_results_writes_many_and_names_missing(hosts):
     a = hosts.allocate("a", "im", "v", "t")
     b = hosts.allocate("b", "im", "v", "t")
