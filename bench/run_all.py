@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from one_core.daemon.optimize import OPTIMIZE_LEVEL
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 
@@ -110,8 +112,9 @@ def prepare_environment(var_on_disk: bool) -> str:
     ``pip install`` compiles a package's modules; ``uv sync`` does not, and a machine with
     ``PYTHONDONTWRITEBYTECODE=1`` (this one) would make every oned start compile its ~400
     modules again — 0.2 s of each start-up figure and the compiler's heap in each RSS figure.
-    The project's own sources are compiled once here; the venv's libraries are written on
-    first import, as usual.
+    The project's own sources are compiled once here, for both optimization levels (oned
+    runs under ``-OO``: :mod:`one_core.daemon.optimize`); the venv's libraries are written
+    on first import, as usual.
 
     tmpfs: this machine's root file system is ext4 without a journal, where creating a file
     searches the inodes deleted in the last minutes (``recently_deleted``): about 28 % of
@@ -124,7 +127,10 @@ def prepare_environment(var_on_disk: bool) -> str:
         os.environ["TMPDIR"] = str(VAR_TMPFS)
         tempfile.tempdir = None  # read TMPDIR again
     sources = [str(ROOT / d) for d in ("one_core", "lib", "plugins", "frontends")]
-    subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", *sources], check=True)
+    levels = ["-o", "0", "-o", str(OPTIMIZE_LEVEL)]  # the benchmarks' and oned's (-OO) bytecode
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "-j", "0", *levels, *sources], check=True
+    )
     return tempfile.gettempdir()
 
 

@@ -46,14 +46,9 @@ XML documents      :func:`safe_fromstring` (oned's answers, refusing DTDs and en
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from one_core import cnum, hookspecs
-from one_core.client import (
-    Client,
-    OneCallError,
-    OneClientError,
-    OneTransportError,
-    read_one_auth,
-)
 from one_core.context import DriverContext
 from one_core.deadlines import on_expiry
 from one_core.errors import DriverError
@@ -66,6 +61,32 @@ from one_core.template import Template, TemplateSyntaxError
 from one_core.vm.paths import remote_images_dir, write_local
 from one_core.vm.states import HostState, LcmState, VmState, short_status
 from one_core.vm_context import ContextError, context_files, write_context_sh
+
+if TYPE_CHECKING:
+    from one_core.client import (
+        Client,
+        OneCallError,
+        OneClientError,
+        OneTransportError,
+        read_one_auth,
+    )
+
+_CLIENT_NAMES = frozenset(
+    ("Client", "OneCallError", "OneClientError", "OneTransportError", "read_one_auth")
+)
+
+
+def __getattr__(name: str) -> Any:
+    """The XML-RPC client's names, imported on first use (PEP 562): the client brings
+    ``http.client`` and the e-mail parser, which oned itself never uses."""
+    if name in _CLIENT_NAMES:
+        from one_core import client
+
+        value = getattr(client, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     # hooks

@@ -518,6 +518,11 @@ def main(argv: list[str] | None = None) -> int:
         print(list_installed())
         return 0
 
+    if argv is None:  # the command itself (a test calling main() stays in its process)
+        from one_core.daemon.optimize import run_optimized
+
+        run_optimized(sys.argv[1:])  # python -OO: no docstrings in memory (optimize.py)
+
     from one_core.daemon.malloc import tune_malloc
 
     tune_malloc()  # big buffers go back to the system; one heap for all threads (decisions.md)

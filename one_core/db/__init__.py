@@ -223,12 +223,15 @@ def reconnect() -> None:
 
 SQLITE_CACHE_KIB = 512
 """Default SQLite page cache of each connection (KiB; ``DB = [ CACHE_SIZE = ... ]``)."""
-SQLITE_HEAP_KIB = 1024
+SQLITE_HEAP_KIB = 512
 """Default soft limit of SQLite's memory in the whole process (KiB; ``DB = [ HEAP_LIMIT =
 ... ]``): over it, the page caches of the connections (one per RPC thread) give pages back
 instead of growing — each fills with the ``vm_pool`` table a listing scans otherwise (+2
-MiB of oned's RSS with 4 clients, measured; docs/decisions.md). A soft limit: a query's
-memory is never refused."""
+MiB of oned's RSS with 4 clients, measured; docs/decisions.md). 1 MiB until session 5:
+512 KiB took another ~0.5 MiB off the RSS with 10,000 VMs, the life cycle and the
+listings as fast (docs/performance.md). A soft limit: a query's memory is never refused;
+the connections' statements and schemas (≈ 0.6 MiB with 4 clients) are not cache and
+stay."""
 
 
 def _sqlite(

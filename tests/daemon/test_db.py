@@ -78,10 +78,10 @@ def test_sqlite_page_cache_is_bounded_per_connection(tmp_path):
 
 def test_sqlite_memory_has_one_soft_limit(tmp_path):
     """Issue 19: each RPC thread's connection filled its page cache with the table a
-    listing scanned; one soft limit for SQLite's memory in the process (1 MiB unless
+    listing scanned; one soft limit for SQLite's memory in the process (512 KiB unless
     ``HEAP_LIMIT`` says) makes the caches give pages back instead."""
     dbobj, _ = db.connect({}, var_dir=str(tmp_path))
-    assert dbobj.execute_sql("PRAGMA soft_heap_limit").fetchone()[0] == 1024 * 1024
+    assert dbobj.execute_sql("PRAGMA soft_heap_limit").fetchone()[0] == 512 * 1024
     db.close()
     dbobj, _ = db.connect({"HEAP_LIMIT": "4096"}, var_dir=str(tmp_path))
     assert dbobj.execute_sql("PRAGMA soft_heap_limit").fetchone()[0] == 4096 * 1024

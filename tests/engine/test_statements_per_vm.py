@@ -92,6 +92,7 @@ def test_a_deploy_writes_the_record_and_the_row_once_each(env, db_backend):
 @pytest.mark.one_db("sqlite")
 def test_owner_of_a_loaded_vm_is_read_from_memory(env, db_backend):
     vid = env.allocate(uid=7)
+    env.on_dispatcher(env.pool.get, vid)  # loaded by an event (an allocation does not load)
     with traced() as counts:
         assert env.pool.owner(vid) == 7
     assert counts["SELECT vm_pool"] == 0
@@ -100,6 +101,17 @@ def test_owner_of_a_loaded_vm_is_read_from_memory(env, db_backend):
         assert env.pool.owner(vid) == 7
     assert counts["SELECT vm_pool"] == 1
     assert env.pool.owner(10_000) is None
+
+
+def test_an_allocation_does_not_load_its_vm(env, db_backend):
+    """Issue 19: a VM waiting for the scheduler is only its row; the first event on it
+    loads it (and it stays loaded while it is among the most recently used)."""
+    loaded = env.pool.cached()
+    vids = [env.allocate() for _ in range(5)]
+    assert env.pool.cached() == loaded
+    env.running(vids[0])
+    assert env.pool.cached() == loaded + 1
+    assert env.states(vids[0]) == ("ACTIVE", "RUNNING")
 
 
 def test_owner_of_a_vm_whose_allocation_is_not_committed_is_unknown(env, db_backend):

@@ -9,6 +9,8 @@ as does ``from one_core import X`` for anything but ``api``.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -113,3 +115,22 @@ def test_every_api_name_is_used_or_documented() -> None:
                 used.update(alias.name for alias in node.names)
     unused = [n for n in one_core.api.__all__ if n not in used and f"`{n}" not in guide]
     assert not unused, f"one_core.api names nobody uses nor documents: {unused}"
+
+
+def test_the_client_is_loaded_on_first_use() -> None:
+    """oned imports ``one_core.api`` but never the XML-RPC client's names: importing the
+    daemon's modules loads neither ``http.client`` nor its e-mail parser (≈ 0.3 MiB of an
+    idle oned, issue 19); naming the client imports it."""
+    script = (
+        "import sys\n"
+        "import one_core.api, one_core.daemon, one_core.engine.setup, one_core.rpc.httpd\n"
+        "print(sorted(m for m in ('http.client', 'email.parser', 'one_core.client') if m in sys.modules))\n"
+        "from one_core.api import Client, OneClientError\n"
+        "print(Client.__module__, OneClientError.__module__)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out == ["[]", "one_core.client one_core.client"]
+    with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
+        one_core.api.Nothing  # noqa: B018
