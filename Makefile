@@ -14,6 +14,7 @@ help:
 
 setup:
 	@$(UV) sync --all-packages --quiet
+	@$(UV) run --quiet python -m one_core.daemon.optimize  # oned's -OO bytecode (one_core/daemon/optimize.py)
 
 demo: setup
 	@bash scripts/demo.sh

@@ -1,12 +1,20 @@
-"""oned runs under ``python -OO``: its code without docstrings (issue 19).
+"""oned runs under ``python -OO`` when its bytecode allows: its code without docstrings (issue 19).
 
 oned's modules and the libraries it loads carry about 1.3 MiB of docstrings — the
 hookspecs are the driver author's manual — that a running daemon never shows: at the
 sweep's 10,000-VM point oned's RSS was 40.5–40.7 MiB with them and 39.1–39.4 MiB without
-(docs/performance.md, "Memory with 10,000 VMs"). Python drops them only when told at start-up (``-OO``, or
-``PYTHONOPTIMIZE=2``), so the ``oned`` command, started any other way, replaces itself
-(``execv``: same process id, same environment and arguments) with
+(docs/performance.md, "Memory with 10,000 VMs"). Python drops them only when told at
+start-up (``-OO``, or ``PYTHONOPTIMIZE=2``), so the ``oned`` command, started any other
+way, replaces itself (``execv``: same process id, same environment and arguments) with
 ``python -OO -m one_core.daemon <arguments>`` before it loads anything else.
+
+Only when the ``-OO`` bytecode is there. ``-OO`` reads ``*.opt-2.pyc`` files, which
+``pip``/``uv`` do not write and some Pythons (Debian's ``python3``) do not ship: without
+them every start would compile each module again and keep the compiler's memory (48.8
+instead of 36 MiB idle, measured). :func:`bytecode_ready` checks the modules loaded so
+far (the standard library's and oned's own) and oned's main libraries; when one lacks it,
+oned runs as started and says so on stderr. ``python -m one_core.daemon.optimize`` (run
+by ``make``) writes that bytecode for the libraries and the project: :func:`compile_bytecode`.
 
 ``-OO`` also leaves out ``assert`` statements: no code of oned checks its input with them
 (``tests/daemon/test_optimize.py`` holds the packages to that).
@@ -19,14 +27,49 @@ drivers' and hooks' own Python processes start as usual.
 
 from __future__ import annotations
 
+import compileall
+import importlib.util
 import os
+import re
 import sys
-from collections.abc import Mapping, Sequence
+import sysconfig
+from collections.abc import Iterable, Mapping, Sequence
+from types import ModuleType
 
-__all__ = ["OPTIMIZE_LEVEL", "optimized_command", "run_optimized"]
+__all__ = [
+    "LIBRARIES",
+    "OPTIMIZE_LEVEL",
+    "bytecode_ready",
+    "compile_bytecode",
+    "optimized_command",
+    "run_optimized",
+]
 
 OPTIMIZE_LEVEL = 2
 """``-OO``: no docstrings, no asserts."""
+
+LIBRARIES = ("peewee", "pluggy", "stevedore", "uvicorn")
+"""oned's main libraries, not imported yet when it decides: their bytecode is checked too
+(found, not imported)."""
+
+
+def _opt2_missing(origin: str | None) -> bool:
+    if not origin or not origin.endswith(".py"):
+        return False  # built in, frozen, an extension: no bytecode
+    return not os.path.exists(importlib.util.cache_from_source(origin, optimization=OPTIMIZE_LEVEL))
+
+
+def bytecode_ready(
+    modules: Iterable[ModuleType] | None = None, libraries: Sequence[str] = LIBRARIES
+) -> str | None:
+    """None when every module of ``modules`` (default: those loaded now) and of
+    ``libraries`` has its ``-OO`` bytecode; else the path of the first source without it."""
+    loaded = list(sys.modules.values()) if modules is None else list(modules)
+    origins = [getattr(getattr(m, "__spec__", None), "origin", None) for m in loaded]
+    for name in libraries:
+        spec = importlib.util.find_spec(name)
+        origins.append(None if spec is None else spec.origin)
+    return next((o for o in origins if o is not None and _opt2_missing(o)), None)
 
 
 def optimized_command(
@@ -48,11 +91,86 @@ def optimized_command(
 
 
 def run_optimized(arguments: Sequence[str]) -> None:
-    """Replace this process with oned under ``-OO`` (:func:`optimized_command`); returns
-    only when it goes on as it is."""
+    """Replace this process with oned under ``-OO`` (:func:`optimized_command`) when the
+    bytecode is there (:func:`bytecode_ready`); returns only when it goes on as it is."""
     command = optimized_command(arguments)
     if command is None:
+        return
+    missing = bytecode_ready()
+    if missing is not None:
+        print(
+            f"oned: no -OO bytecode for {missing}: running with docstrings in memory"
+            " (python -m one_core.daemon.optimize writes it)",
+            file=sys.stderr,
+            flush=True,
+        )
         return
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(command[0], command)
+
+
+SKIPPED = r"(\.[^/\\]+|tests?|node_modules)"
+"""Directories :func:`compile_bytecode` leaves alone below the one it compiles: hidden
+ones (``.git``), test suites."""
+
+
+def _skipped_below(root: str) -> re.Pattern[str]:
+    return re.compile(re.escape(os.path.join(root, "")) + rf"(.*[/\\])?{SKIPPED}[/\\]")
+
+
+def _package_dirs() -> list[str]:
+    """This environment's site-packages, whole, and the packages (directories with an
+    ``__init__.py``) of the other ``sys.path`` directories outside the standard library:
+    editable installs, the working directory."""
+    paths = sysconfig.get_paths()
+    stdlib = {os.path.realpath(paths[k]) for k in ("stdlib", "platstdlib")}
+    site = {os.path.realpath(paths[k]) for k in ("purelib", "platlib")}
+    found: dict[str, None] = {}
+    for entry in (os.path.realpath(p or ".") for p in sys.path):
+        if entry in site:
+            found[entry] = None
+            continue
+        if not os.path.isdir(entry) or entry in stdlib or os.path.dirname(entry) in stdlib:
+            continue  # the standard library, lib-dynload, a zip
+        for name in sorted(os.listdir(entry)):
+            package = os.path.join(entry, name)
+            if os.path.isfile(os.path.join(package, "__init__.py")) and not re.fullmatch(
+                SKIPPED, name
+            ):
+                found[package] = None
+    return list(found)
+
+
+def compile_bytecode(paths: Iterable[str] | None = None, quiet: bool = True) -> bool:
+    """Write the ``-OO`` bytecode of ``paths`` (default: :func:`_package_dirs`). The
+    standard library is never written to: it belongs to the Python install (a Python
+    without its ``-OO`` bytecode runs oned as started). Returns whether every file
+    compiled."""
+    ok = True
+    for path in _package_dirs() if paths is None else paths:
+        ok &= bool(
+            compileall.compile_dir(
+                path,
+                quiet=2 if quiet else 0,
+                optimize=OPTIMIZE_LEVEL,
+                rx=_skipped_below(path),
+                workers=0,
+            )
+        )
+    return ok
+
+
+def main() -> int:
+    """``python -m one_core.daemon.optimize``: write the ``-OO`` bytecode (``make`` runs it)."""
+    if not compile_bytecode():
+        print(
+            "one_core.daemon.optimize: some files did not compile (they do not compile at"
+            " any level: Python cannot import them either)",
+            file=sys.stderr,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

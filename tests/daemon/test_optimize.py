@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from one_core.daemon.optimize import optimized_command
+from one_core.daemon import optimize
+from one_core.daemon.optimize import bytecode_ready, compile_bytecode, optimized_command
 from one_core.testing.oned import OnedProcess
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,14 +44,67 @@ def test_goes_on_as_started(optimize, executable, environ):
     assert optimized_command([], optimize=optimize, executable=executable, environ=environ) is None
 
 
+def _module_from(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None
+    return importlib.util.module_from_spec(spec)
+
+
+def test_bytecode_ready_names_a_module_without_it(tmp_path):
+    """A module whose -OO bytecode is missing is named; once written, none is."""
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text('"""doc"""\n')
+    (package / "tests").mkdir()
+    (package / "tests" / "test_x.py").write_text("X = 1\n")
+    module = _module_from(package / "__init__.py")
+    assert bytecode_ready([module], libraries=()) == str(package / "__init__.py")
+    assert compile_bytecode([str(package)]) is True
+    assert bytecode_ready([module], libraries=()) is None
+    assert not list((package / "tests").rglob("*.pyc"))  # test suites are left alone
+
+
+def test_bytecode_ready_checks_libraries_not_imported_yet(tmp_path, monkeypatch):
+    (tmp_path / "onelib_probe.py").write_text("X = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert bytecode_ready([], libraries=("onelib_probe",)) == str(tmp_path / "onelib_probe.py")
+    assert "onelib_probe" not in sys.modules  # found, not imported
+    assert bytecode_ready([], libraries=("no_such_library_here",)) is None
+
+
+def test_not_ready_goes_on_as_started(monkeypatch, capsys):
+    monkeypatch.setattr(optimize, "optimized_command", lambda arguments: ["py", "-OO"])
+    monkeypatch.setattr(optimize, "bytecode_ready", lambda: "/lib/x.py")
+    monkeypatch.setattr(optimize.os, "execv", pytest.fail)
+    optimize.run_optimized(["-f"])
+    assert "no -OO bytecode for /lib/x.py" in capsys.readouterr().err
+
+
+def test_ready_replaces_the_process(monkeypatch):
+    run = []
+    monkeypatch.setattr(optimize, "optimized_command", lambda arguments: ["py", "-OO", *arguments])
+    monkeypatch.setattr(optimize, "bytecode_ready", lambda: None)
+    monkeypatch.setattr(optimize.os, "execv", lambda path, argv: run.append((path, argv)))
+    optimize.run_optimized(["-f"])
+    assert run == [("py", ["py", "-OO", "-f"])]
+
+
+def _ready_for_oned() -> bool:
+    """What oned decides here (same interpreter, the modules it has loaded by then)."""
+    code = "import one_core.daemon\nfrom one_core.daemon.optimize import bytecode_ready\nprint(bytecode_ready())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return out.stdout.strip() == "None"
+
+
 def _cmdline(pid: int) -> list[str]:
     return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")[:-1]
 
 
 @pytest.mark.parametrize(("env", "optimized"), [({}, True), ({"PYTHONOPTIMIZE": "0"}, False)])
 def test_oned_replaces_itself(tmp_path, env, optimized):
-    """The started process (same pid) ends up under -OO and answers; with PYTHONOPTIMIZE
-    set it runs as started."""
+    """The started process (same pid) ends up under -OO and answers, when the bytecode is
+    there (``make setup`` writes it); with PYTHONOPTIMIZE set it runs as started."""
+    optimized = optimized and _ready_for_oned()
     one = OnedProcess(tmp_path / "one", env=env).start()
     try:
         assert one.proc is not None
