@@ -14,7 +14,7 @@ help:
 
 setup:
 	@$(UV) sync --all-packages --quiet
-	@$(UV) run --quiet python -m one_core.daemon.optimize  # oned's -OO bytecode (one_core/daemon/optimize.py)
+	@$(UV) run --no-sync python -m one_core.daemon.optimize  # oned's -OO bytecode (one_core/daemon/optimize.py)
 
 demo: setup
 	@bash scripts/demo.sh
@@ -35,6 +35,7 @@ test: test-deps
 		echo "note: libvirt-dev missing: libvirt-python tests will skip" >&2; \
 		$(UV) sync --all-packages --quiet; \
 	fi
+	@$(UV) run --no-sync python -m one_core.daemon.optimize  # oned's -OO bytecode, as setup writes it
 	@$(UV) run --no-sync pytest $(PYTEST_ARGS)
 
 # make bench BENCH_ARGS="--sweep small"   (the sweep up to 10,000 VMs / 1,000 hosts)

@@ -27,12 +27,10 @@ drivers' and hooks' own Python processes start as usual.
 
 from __future__ import annotations
 
-import compileall
 import importlib.util
 import os
 import re
 import sys
-import sysconfig
 from collections.abc import Iterable, Mapping, Sequence
 from types import ModuleType
 
@@ -107,7 +105,10 @@ def run_optimized(arguments: Sequence[str]) -> None:
         return
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(command[0], command)
+    try:
+        os.execv(command[0], command)
+    except OSError as exc:  # the interpreter went away under us: go on as started
+        print(f"oned: cannot start {command[0]} -OO ({exc}): running as started", file=sys.stderr)
 
 
 SKIPPED = r"(\.[^/\\]+|tests?|node_modules)"
@@ -123,6 +124,8 @@ def _package_dirs() -> list[str]:
     """This environment's site-packages, whole, and the packages (directories with an
     ``__init__.py``) of the other ``sys.path`` directories outside the standard library:
     editable installs, the working directory."""
+    import sysconfig
+
     paths = sysconfig.get_paths()
     stdlib = {os.path.realpath(paths[k]) for k in ("stdlib", "platstdlib")}
     site = {os.path.realpath(paths[k]) for k in ("purelib", "platlib")}
@@ -147,6 +150,8 @@ def compile_bytecode(paths: Iterable[str] | None = None, quiet: bool = True) -> 
     standard library is never written to: it belongs to the Python install (a Python
     without its ``-OO`` bytecode runs oned as started). Returns whether every file
     compiled."""
+    import compileall  # here: oned itself never loads it
+
     ok = True
     for path in _package_dirs() if paths is None else paths:
         ok &= bool(

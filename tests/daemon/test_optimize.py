@@ -89,6 +89,24 @@ def test_ready_replaces_the_process(monkeypatch):
     assert run == [("py", ["py", "-OO", "-f"])]
 
 
+def test_exec_failure_goes_on_as_started(monkeypatch, capsys):
+    def refuse(path, argv):
+        raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr(optimize, "optimized_command", lambda arguments: ["/gone/python", "-OO"])
+    monkeypatch.setattr(optimize, "bytecode_ready", lambda: None)
+    monkeypatch.setattr(optimize.os, "execv", refuse)
+    optimize.run_optimized([])
+    assert "cannot start /gone/python -OO" in capsys.readouterr().err
+
+
+def test_deciding_loads_no_compiler():
+    """The check that runs at every start imports nothing of the bytecode compiler."""
+    code = "import sys, one_core.daemon.optimize\nprint('compileall' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False"]
+
+
 def _ready_for_oned() -> bool:
     """What oned decides here (same interpreter, the modules it has loaded by then)."""
     code = "import one_core.daemon\nfrom one_core.daemon.optimize import bytecode_ready\nprint(bytecode_ready())"
@@ -102,9 +120,10 @@ def _cmdline(pid: int) -> list[str]:
 
 @pytest.mark.parametrize(("env", "optimized"), [({}, True), ({"PYTHONOPTIMIZE": "0"}, False)])
 def test_oned_replaces_itself(tmp_path, env, optimized):
-    """The started process (same pid) ends up under -OO and answers, when the bytecode is
-    there (``make setup`` writes it); with PYTHONOPTIMIZE set it runs as started."""
-    optimized = optimized and _ready_for_oned()
+    """The started process (same pid) ends up under -OO and answers (the bytecode is there:
+    ``make setup`` and ``make test`` write it); with PYTHONOPTIMIZE set it runs as started."""
+    if optimized:  # make setup / make test write the bytecode; without it oned says so
+        assert _ready_for_oned(), "no -OO bytecode: python -m one_core.daemon.optimize"
     one = OnedProcess(tmp_path / "one", env=env).start()
     try:
         assert one.proc is not None
