@@ -88,6 +88,19 @@ def optimized_command(
     return [executable, "-" + "O" * OPTIMIZE_LEVEL, "-m", "one_core.daemon", *arguments]
 
 
+def _how_to_compile(missing: str) -> str:
+    """What to run so that ``missing`` gets its ``-OO`` bytecode."""
+    import sysconfig
+
+    stdlib = os.path.realpath(sysconfig.get_paths()["stdlib"])
+    if os.path.realpath(missing).startswith(stdlib + os.sep):
+        return (
+            f"the standard library has no -OO bytecode ({missing}); its owner can write it:"
+            f" {sys.executable} -OO -m compileall -q {stdlib}"
+        )
+    return f"no -OO bytecode for {missing}; python -m one_core.daemon.optimize writes it"
+
+
 def run_optimized(arguments: Sequence[str]) -> None:
     """Replace this process with oned under ``-OO`` (:func:`optimized_command`) when the
     bytecode is there (:func:`bytecode_ready`); returns only when it goes on as it is."""
@@ -97,10 +110,7 @@ def run_optimized(arguments: Sequence[str]) -> None:
     missing = bytecode_ready()
     if missing is not None:
         print(
-            f"oned: no -OO bytecode for {missing}: running with docstrings in memory"
-            " (python -m one_core.daemon.optimize writes it)",
-            file=sys.stderr,
-            flush=True,
+            f"oned: running with docstrings in memory: {_how_to_compile(missing)}", file=sys.stderr
         )
         return
     sys.stdout.flush()

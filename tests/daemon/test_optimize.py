@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -77,7 +78,16 @@ def test_not_ready_goes_on_as_started(monkeypatch, capsys):
     monkeypatch.setattr(optimize, "bytecode_ready", lambda: "/lib/x.py")
     monkeypatch.setattr(optimize.os, "execv", pytest.fail)
     optimize.run_optimized(["-f"])
-    assert "no -OO bytecode for /lib/x.py" in capsys.readouterr().err
+    assert (
+        "no -OO bytecode for /lib/x.py; python -m one_core.daemon.optimize"
+        in capsys.readouterr().err
+    )
+    monkeypatch.setattr(optimize, "bytecode_ready", lambda: ast.__file__)  # the stdlib's own
+    optimize.run_optimized(["-f"])
+    assert (
+        f"-OO -m compileall -q {os.path.realpath(Path(ast.__file__).parent)}"
+        in capsys.readouterr().err
+    )
 
 
 def test_ready_replaces_the_process(monkeypatch):
