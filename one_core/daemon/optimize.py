@@ -12,9 +12,10 @@ Only when the ``-OO`` bytecode is there. ``-OO`` reads ``*.opt-2.pyc`` files, wh
 ``pip``/``uv`` do not write and some Pythons (Debian's ``python3``) do not ship: without
 them every start would compile each module again and keep the compiler's memory (48.8
 instead of 36 MiB idle, measured). :func:`bytecode_ready` checks the modules loaded so
-far (the standard library's and oned's own) and oned's main libraries; when one lacks it,
-oned runs as started and says so on stderr. ``python -m one_core.daemon.optimize`` (run
-by ``make``) writes that bytecode for the libraries and the project: :func:`compile_bytecode`.
+far (the standard library's, site-packages' and oned's own) and oned's main libraries;
+when one lacks it, oned runs as started and says so on stderr.
+``python -m one_core.daemon.optimize`` (run by ``make``) writes that bytecode for the
+libraries and the project: :func:`compile_bytecode`.
 
 ``-OO`` also leaves out ``assert`` statements: no code of oned checks its input with them
 (``tests/daemon/test_optimize.py`` holds the packages to that).
@@ -57,13 +58,31 @@ def _opt2_missing(origin: str | None) -> bool:
     return not os.path.exists(importlib.util.cache_from_source(origin, optimization=OPTIMIZE_LEVEL))
 
 
+def _checked_roots() -> tuple[str, ...]:
+    """Where the modules that count are: the standard library, site-packages, oned's own
+    package. A module from elsewhere (a ``sitecustomize`` on ``PYTHONPATH``, a script's
+    directory) is compiled at start if need be: a few files, not the hundreds above."""
+    import site  # loaded at start-up by every Python that runs with site-packages
+
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # one_core/
+    places = (os.path.dirname(os.__file__), *site.getsitepackages(), here)
+    return tuple(os.path.join(os.path.realpath(p), "") for p in places)
+
+
 def bytecode_ready(
-    modules: Iterable[ModuleType] | None = None, libraries: Sequence[str] = LIBRARIES
+    modules: Iterable[ModuleType] | None = None,
+    libraries: Sequence[str] = LIBRARIES,
+    roots: Sequence[str] | None = None,
 ) -> str | None:
-    """None when every module of ``modules`` (default: those loaded now) and of
-    ``libraries`` has its ``-OO`` bytecode; else the path of the first source without it."""
+    """None when every module of ``modules`` (default: those loaded now) found under
+    ``roots`` (default: :func:`_checked_roots`) and every module of ``libraries`` has its
+    ``-OO`` bytecode; else the path of the first source without it."""
     loaded = list(sys.modules.values()) if modules is None else list(modules)
+    under = (
+        tuple(os.path.join(os.path.realpath(r), "") for r in roots) if roots else _checked_roots()
+    )
     origins = [getattr(getattr(m, "__spec__", None), "origin", None) for m in loaded]
+    origins = [o for o in origins if o and os.path.realpath(o).startswith(under)]
     for name in libraries:
         spec = importlib.util.find_spec(name)
         origins.append(None if spec is None else spec.origin)

@@ -59,9 +59,11 @@ def test_bytecode_ready_names_a_module_without_it(tmp_path):
     (package / "tests").mkdir()
     (package / "tests" / "test_x.py").write_text("X = 1\n")
     module = _module_from(package / "__init__.py")
-    assert bytecode_ready([module], libraries=()) == str(package / "__init__.py")
+    where = [str(tmp_path)]
+    assert bytecode_ready([module], libraries=(), roots=where) == str(package / "__init__.py")
+    assert bytecode_ready([module], libraries=()) is None  # not where the modules that count are
     assert compile_bytecode([str(package)]) is True
-    assert bytecode_ready([module], libraries=()) is None
+    assert bytecode_ready([module], libraries=(), roots=where) is None
     assert not list((package / "tests").rglob("*.pyc"))  # test suites are left alone
 
 
