@@ -251,14 +251,18 @@ def check_server_script(
 
     ``loc`` is ``ONE_LOCATION`` in ``env``; ``loc/etc/<conf_file>`` must already name ``port``
     and the password ``onepass``. Checks the usage and no-pid messages, start (pid file), the
-    port answering, ``while_up()``, stop (pid file gone, process gone), the log (which must not
-    hold the password) and that a configuration without DATABASE fails to start.
+    port answering, ``while_up()``, stop (pid file gone, process gone — started with SIGINT
+    ignored), the log (which must not hold the password) and that a configuration without
+    DATABASE fails to start.
     """
     script = str(Path(sys.executable).parent / f"{name}-server")
 
     def run(arg: str) -> subprocess.CompletedProcess[str]:
+        # started with SIGINT ignored, as a background job of a shell script starts it:
+        # ``stop`` (kill -INT) must stop it all the same
+        command = ["sh", "-c", 'trap "" INT; exec "$0" "$@"', script, arg]
         return subprocess.run(
-            [script, arg], env=env, capture_output=True, text=True, timeout=60, check=False
+            command, env=env, capture_output=True, text=True, timeout=60, check=False
         )
 
     out = run("bogus")

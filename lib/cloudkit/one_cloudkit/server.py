@@ -126,9 +126,14 @@ def serve_wsgi(
     max_body: int | None = None,
     threads: int = 8,
 ) -> None:
-    """Serve ``app`` with waitress until SIGINT/SIGTERM."""
+    """Serve ``app`` with waitress until SIGINT/SIGTERM.
+
+    SIGINT (what ``stop`` sends, as 1.4's ``kill -INT``) is handled even when the server
+    was started with it ignored — a background job of a shell script, ``nohup`` —: Python
+    keeps an inherited "ignore" and would never raise KeyboardInterrupt."""
     import waitress
 
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with contextlib.suppress(KeyboardInterrupt):
         waitress.serve(
