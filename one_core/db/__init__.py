@@ -30,7 +30,7 @@ import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 import peewee
 
@@ -157,12 +157,23 @@ def is_transient(exc: BaseException | None) -> bool:
     return False
 
 
+_CONSEQUENCES = ("no transaction is active", "no such savepoint")
+"""SQLite's answers to a ROLLBACK or RELEASE after it ended the transaction itself (a
+full disk, an I/O error): never the failure worth showing."""
+
+
+def _consequence(exc: BaseException) -> bool:
+    return any(words in str(exc).lower() for words in _CONSEQUENCES)
+
+
 def first_failure(exc: BaseException) -> BaseException:
     """The earliest transient database failure behind ``exc`` (``exc`` itself if none).
 
     A full disk makes SQLite end the transaction itself, so the ROLLBACK that follows
     fails with "no transaction is active": the message worth showing is the one it
-    hides ("database or disk is full")."""
+    hides ("database or disk is full"). When the chain holds only such a consequence —
+    the event's code caught the failure, and the RELEASE after it failed — the last
+    failure this thread's statements met that was not one is shown."""
     found, e = exc, exc
     seen: set[int] = set()
     while e is not None and id(e) not in seen:
@@ -170,6 +181,9 @@ def first_failure(exc: BaseException) -> BaseException:
         if _transient_one(e):
             found = e
         e = e.__cause__ or e.__context__  # type: ignore[assignment]
+    cause = getattr(_errors, "cause", None)
+    if _consequence(found) and cause is not None:
+        return cast(BaseException, cause)
     return found
 
 
@@ -186,9 +200,12 @@ def errors_seen() -> int:
 
 
 def _note_query(event: Any) -> None:
-    """peewee query hook: count this thread's transient failures."""
+    """peewee query hook: count this thread's transient failures (and keep the last one
+    that was a cause, not a consequence, for :func:`first_failure`)."""
     if event.exception is not None and is_transient(event.exception):
         _errors.count = getattr(_errors, "count", 0) + 1
+        if not _consequence(event.exception):
+            _errors.cause = event.exception
 
 
 class _PostgresqlDatabase(peewee.PostgresqlDatabase):

@@ -305,6 +305,10 @@ class Dispatcher:
                         raise
                     retry = True
                     self._failed(exc)
+                    shown = exc if self.store is None else self.store.first_failure(exc)
+                    self._refuse_waiting(
+                        DatabaseFailure(f"database error, nothing changed: {shown}")
+                    )
                 else:
                     if self._errors() != errors:
                         retry = True
@@ -393,6 +397,8 @@ class Dispatcher:
                 self._pending.extendleft(reversed(again))
                 self._retried.update(id(item) for item in again)
                 taken = [item for item in taken if item[2] is not None]
+                if again:
+                    self._refuse_waiting(failure)
             answers = []
         finally:
             if ok and self._retried:
@@ -465,6 +471,30 @@ class Dispatcher:
         return False
 
     # -- database failures ---------------------------------------------------------
+    def _refuse_waiting(self, failure: BaseException) -> None:
+        """Answer ``failure`` to every caller waiting behind an event being retried.
+
+        A retried event (a driver's answer, a timer's work: nobody waits for it) runs again
+        first, and keeps failing while the database does; the calls queued behind it (API
+        requests) would wait for the database as long as it takes — a client's timeout, not
+        an answer. They get the refusal an event of theirs would have got ("database error,
+        nothing changed"); events without a caller stay queued, in order.
+        """
+        kept: deque[_Item] = deque()
+        refused = 0
+        for item in self._pending:
+            future = item[2] if item is not _STOP else None
+            if future is None:
+                kept.append(item)
+            elif future.set_running_or_notify_cancel():
+                future.set_exception(failure)
+                refused += 1
+            else:
+                refused += 1  # cancelled by its caller meanwhile
+        if refused:
+            self._pending = kept
+            self._done(refused)
+
     def _failed(self, cause: BaseException | None) -> None:
         """A database failure: back off before the next event (retried ones first)."""
         self.retries += 1

@@ -6,8 +6,11 @@ The PostgreSQL variants run against the session's throwaway server
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
+import sqlite3
 import threading
+from types import SimpleNamespace
 
 import peewee
 import pytest
@@ -226,3 +229,29 @@ def test_oned_on_postgresql(pg_server, oned_factory):
     assert o.call("one.hostpool.info", s) == pool
     assert not (o.var / "one.db").exists()
     assert _loads_psycopg2(o.proc.pid)
+
+
+def test_first_failure_shows_the_cause_not_the_rollback_after_it():
+    """A full disk ends SQLite's transaction: the RELEASE/ROLLBACK after it fails with "no
+    such savepoint" / "no transaction is active". The failure shown is the full disk: from
+    the exception chain, else the last cause this thread's statements met."""
+    full = sqlite3.OperationalError("database or disk is full")
+    try:
+        try:
+            raise full
+        except sqlite3.OperationalError:
+            raise sqlite3.OperationalError("cannot rollback - no transaction is active")  # noqa: B904
+    except sqlite3.OperationalError as chained:
+        assert db.first_failure(chained) is full
+
+    def on_a_thread() -> BaseException:
+        db._note_query(SimpleNamespace(exception=full))  # a statement met the full disk
+        db._note_query(SimpleNamespace(exception=sqlite3.OperationalError("no such savepoint: e")))
+        return db.first_failure(sqlite3.OperationalError("no such savepoint: one_event"))
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        assert pool.submit(on_a_thread).result() is full
+        other = sqlite3.OperationalError("no such savepoint: x")
+        assert pool.submit(db.first_failure, other).result() is full  # same thread, kept
+    with concurrent.futures.ThreadPoolExecutor(1) as fresh:  # met no cause: shows what it has
+        assert fresh.submit(db.first_failure, other).result() is other

@@ -12,6 +12,7 @@ shares), the next action works, and PENDING VMs are scheduled.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import sqlite3
 import threading
@@ -330,6 +331,34 @@ def test_disk_full(world: World, db_options: dict[str, Any], kind: str) -> None:
 @pytest.mark.parametrize("kind", KINDS)
 def test_postgresql_connection_dropped(world: World, db_options: dict[str, Any], kind: str) -> None:
     run_transition(world, Dropped(world, db_options), kind, 1.0)
+
+
+def test_call_behind_a_failing_driver_answer_is_refused(
+    world: World, db_options: dict[str, Any]
+) -> None:
+    """While a driver's answer keeps failing (the disk is full), an API call queued behind
+    it is refused within a back-off ("database error, nothing changed"), not held until
+    the database recovers; the answer is applied once it does."""
+    deployed, waiting = world.allocate(2)
+    world.delay_deploy([deployed], 0.3)
+    retries = world.engine.dispatcher.retries
+    fault = Full(world, db_options)
+    world.engine.deploy(deployed, world.hid)
+    fault.start()  # the driver's answers arrive during the fault and are retried
+    calls = concurrent.futures.ThreadPoolExecutor(1)
+    try:
+        assert wait_for(lambda: world.engine.dispatcher.retries > retries, 10)
+        held = calls.submit(world.engine.action, "hold", waiting)
+        bound = world.engine.dispatcher.retry_max + 5
+        with pytest.raises(DatabaseFailure, match="database error, nothing changed: .*(full|space)"):
+            held.result(timeout=bound)  # the old dispatcher held it for the whole fault
+    finally:
+        fault.stop()
+        calls.shutdown(wait=True)
+    world.wait([deployed], ("ACTIVE", "RUNNING"))
+    assert world.state(waiting) == ("PENDING", "LCM_INIT")
+    assert world.engine.wait_idle(30)
+    world.check_memory_matches_database()
 
 
 def test_failure_episode_is_logged_once_with_its_cause(
