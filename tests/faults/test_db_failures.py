@@ -350,7 +350,9 @@ def test_call_behind_a_failing_driver_answer_is_refused(
         assert wait_for(lambda: world.engine.dispatcher.retries > retries, 10)
         held = calls.submit(world.engine.action, "hold", waiting)
         bound = world.engine.dispatcher.retry_max + 5
-        with pytest.raises(DatabaseFailure, match="database error, nothing changed: .*(full|space)"):
+        with pytest.raises(
+            DatabaseFailure, match="database error, nothing changed: .*(full|space)"
+        ):
             held.result(timeout=bound)  # the old dispatcher held it for the whole fault
     finally:
         fault.stop()
