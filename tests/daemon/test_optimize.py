@@ -147,6 +147,24 @@ def test_oned_replaces_itself(tmp_path, env, optimized):
         one.stop()
 
 
+class ConsoleScriptOned(OnedProcess):
+    """oned started as operators start it: the ``oned`` console script."""
+
+    def command(self) -> list[str]:
+        return [str(Path(sys.executable).parent / "oned"), "-f"]
+
+
+def test_the_oned_command_replaces_itself(tmp_path):
+    assert _ready_for_oned(), "no -OO bytecode: python -m one_core.daemon.optimize"
+    one = ConsoleScriptOned(tmp_path / "one").start()
+    try:
+        assert one.proc is not None
+        assert one.call("one.user.info", one.session, 0)[0] is True
+        assert _cmdline(one.proc.pid)[1:] == ["-OO", "-m", "one_core.daemon", "-f"]
+    finally:
+        one.stop()
+
+
 RUNTIME_SOURCES = [
     *(p for p in (ROOT / "one_core").rglob("*.py") if "testing" not in p.parts),
     *ROOT.glob("plugins/*/one_*/**/*.py"),
