@@ -305,10 +305,7 @@ class Dispatcher:
                         raise
                     retry = True
                     self._failed(exc)
-                    shown = exc if self.store is None else self.store.first_failure(exc)
-                    self._refuse_waiting(
-                        DatabaseFailure(f"database error, nothing changed: {shown}")
-                    )
+                    self._refuse_waiting(self._refusal(exc))
                 else:
                     if self._errors() != errors:
                         retry = True
@@ -380,9 +377,7 @@ class Dispatcher:
                 self._failed(cause)
             failure: BaseException = exc
             if retry:
-                shown = cause if cause is None else store.first_failure(cause)
-                failure = DatabaseFailure(f"database error, nothing changed: {shown}")
-                failure.__cause__ = cause
+                failure = self._refusal(cause)
             again: list[_Item] = []
             for item in taken:
                 future = item[2]
@@ -471,6 +466,14 @@ class Dispatcher:
         return False
 
     # -- database failures ---------------------------------------------------------
+    def _refusal(self, cause: BaseException | None) -> DatabaseFailure:
+        """What a caller is answered when the database failed under its event: the API's
+        ``[false, "database error, nothing changed: <first failure>"]``."""
+        shown = cause if cause is None or self.store is None else self.store.first_failure(cause)
+        failure = DatabaseFailure(f"database error, nothing changed: {shown}")
+        failure.__cause__ = cause
+        return failure
+
     def _refuse_waiting(self, failure: BaseException) -> None:
         """Answer ``failure`` to every caller waiting behind an event being retried.
 
